@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"gatewise/version"
+)
+
+const usage = `gatewise tells a team which AI gateway to put in front of its LLM providers.
+
+Usage:
+  gatewise [serve] [flags]      serve the web app (default)
+  gatewise check -f FILE        validate an architecture file (YAML or JSON)
+  gatewise version              print the version
+
+Run "gatewise serve -h" or "gatewise check -h" for their flags.
+`
+
+// exitError carries a process exit status through run's error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// errProblems marks a check that found problems: they are already printed.
+var errProblems = errors.New("the file has problems")
+
+// run is the whole program: it reads the subcommand, its flags and the
+// environment (getenv), and writes to stdout and stderr. main only wires it to
+// the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "check":
+		return check(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "gatewise", version.String())
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+}
+
+// exitCode prints err (unless it was already reported) and picks the status:
+// 0 success, 1 failure, 2 bad usage.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if !errors.Is(err, errProblems) {
+		fmt.Fprintln(stderr, "gatewise:", err)
+	}
+	return code
+}

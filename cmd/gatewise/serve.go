@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"gatewise/pricing"
+	"gatewise/server"
+	"gatewise/server/store"
+	"gatewise/version"
+)
+
+// option is one setting: a flag, the environment variable behind it, and its
+// default. The README's configuration table lists the same rows.
+type option struct {
+	flag, env, def, help string
+}
+
+var serveOptions = []option{
+	{"addr", "GATEWISE_ADDR", server.DefaultAddr, "address to listen on, host:port"},
+	{"db", "GATEWISE_DB", "gatewise.db", "SQLite file path, or a postgres:// URL for PostgreSQL"},
+	{"max-body", "GATEWISE_MAX_BODY", "2MiB", "largest request body accepted (bytes, or with KiB, MiB, GiB)"},
+	{"log-level", "GATEWISE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"log-format", "GATEWISE_LOG_FORMAT", "text", "text or json"},
+}
+
+// serve runs the web app until ctx is cancelled (Ctrl-C), then shuts down:
+// in-flight requests finish, then the database is closed.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vals := map[string]*string{}
+	for _, o := range serveOptions {
+		def := o.def
+		if v := getenv(o.env); v != "" {
+			def = v
+		}
+		vals[o.flag] = fs.String(o.flag, def, fmt.Sprintf("%s (env %s)", o.help, o.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("serve takes no arguments, got %q", fs.Args())}
+	}
+
+	logger, err := newLogger(*vals["log-level"], *vals["log-format"], stderr)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	maxBody, err := parseSize(*vals["max-body"])
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("-max-body: %w", err)}
+	}
+
+	st, err := store.Open(ctx, *vals["db"], logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing the database", "error", err)
+		}
+	}()
+
+	srv, err := server.New(server.Config{
+		Addr:         *vals["addr"],
+		Version:      version.String(),
+		MaxBodyBytes: maxBody,
+	}, st, pricing.Default(), logger)
+	if err != nil {
+		return err
+	}
+	return srv.ListenAndServe(ctx, func(url string) {
+		logger.Info("gatewise is serving", "url", url, "database", st.Kind(), "version", version.String())
+		fmt.Fprintf(stdout, "gatewise is running at %s (press Ctrl-C to stop)\n", url)
+	})
+}
+
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level: %q is not one of debug, info, warn, error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format: %q is not text or json", format)
+}
+
+// parseSize reads "2097152", "512KiB", "2MiB" or "1GiB" (KB, MB, GB and K, M, G
+// are read as the same binary units).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errors.New("must be a positive size such as 2MiB")
+	}
+	if n > (1<<62)/mult {
+		return 0, errors.New("is too large")
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,555 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gatewise/pricing"
+	"gatewise/simulator"
+)
+
+// ArchitectureForm is the architecture as the browser sends it: every value is
+// kept as typed, so a form that fails validation comes back exactly as the
+// user left it. Field names in the HTML are the architecture file's paths
+// (routes[1].share), which lets validation problems land next to their input.
+type ArchitectureForm struct {
+	Name        string
+	HorizonDays string
+	Providers   []ProviderRow
+	Routes      []RouteRow
+	Scenarios   []ScenarioRow
+
+	RequestsPerDay   string
+	DiurnalAmplitude string
+	Logs             string
+	Origin           map[string]string // jurisdiction → share as typed
+	Residency        map[string]string // origin jurisdiction → required jurisdiction, "" for anywhere
+
+	SOC2               bool
+	HIPAA              bool
+	ZeroDataRetention  bool
+	NoThirdPartyInPath bool
+
+	PriorityFailover      string
+	PriorityCost          string
+	PriorityObservability string
+
+	Engineers    string
+	OpsHourlyUSD string
+
+	Needs    map[string]bool
+	Gateways map[string]bool
+
+	Trials string
+	Seed   string
+}
+
+// ProviderRow is one provider line of the form.
+type ProviderRow struct {
+	ID      string
+	Regions string // comma- or space-separated
+	RPM     string
+	TPM     string
+}
+
+// RouteRow is one route line of the form.
+type RouteRow struct {
+	Name             string
+	Share            string
+	Models           string // comma-separated, in preference order
+	InputTokens      string
+	OutputTokens     string
+	CachedInputShare string
+}
+
+// ScenarioRow is one scenario line of the form; empty parameters take the
+// scenario's defaults.
+type ScenarioRow struct {
+	Name          string
+	Provider      string
+	Region        string
+	DurationHours string
+	Multiplier    string
+}
+
+// maxFormRows bounds every repeated section, so a crafted form cannot make
+// the server allocate rows without end.
+const maxFormRows = 50
+
+var rowField = regexp.MustCompile(`^(providers|routes|scenarios)\[(\d{1,3})\]\.([a-z_.]+)$`)
+
+// formAction is what the pressed button asks for: save, or edit the rows.
+type formAction struct {
+	kind    string // "save", "add", "remove"
+	section string // "providers", "routes", "scenarios"
+	index   int
+}
+
+func parseFormAction(v string) formAction {
+	switch {
+	case v == "" || v == "save":
+		return formAction{kind: "save"}
+	case strings.HasPrefix(v, "add-"):
+		return formAction{kind: "add", section: strings.TrimPrefix(v, "add-")}
+	case strings.HasPrefix(v, "remove-"):
+		rest := strings.TrimPrefix(v, "remove-")
+		section, idx, ok := strings.Cut(rest, "-")
+		if n, err := strconv.Atoi(idx); ok && err == nil {
+			return formAction{kind: "remove", section: section, index: n}
+		}
+	}
+	return formAction{kind: "save"}
+}
+
+// apply adds or removes a row. It reports whether the form changed shape.
+func (f *ArchitectureForm) apply(a formAction) bool {
+	switch a.kind {
+	case "add":
+		switch a.section {
+		case "providers":
+			if len(f.Providers) < maxFormRows {
+				f.Providers = append(f.Providers, ProviderRow{})
+			}
+		case "routes":
+			if len(f.Routes) < maxFormRows {
+				f.Routes = append(f.Routes, RouteRow{})
+			}
+		case "scenarios":
+			if len(f.Scenarios) < maxFormRows {
+				f.Scenarios = append(f.Scenarios, ScenarioRow{Name: "baseline"})
+			}
+		}
+		return true
+	case "remove":
+		switch a.section {
+		case "providers":
+			if a.index >= 0 && a.index < len(f.Providers) {
+				f.Providers = slices.Delete(f.Providers, a.index, a.index+1)
+			}
+		case "routes":
+			if a.index >= 0 && a.index < len(f.Routes) {
+				f.Routes = slices.Delete(f.Routes, a.index, a.index+1)
+			}
+		case "scenarios":
+			if a.index >= 0 && a.index < len(f.Scenarios) {
+				f.Scenarios = slices.Delete(f.Scenarios, a.index, a.index+1)
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// readArchitectureForm reads a posted form. Rows keep the order of their
+// indices; gaps (a row removed by hand-crafted input) simply close up.
+func readArchitectureForm(v url.Values) ArchitectureForm {
+	f := ArchitectureForm{
+		Name:                  v.Get("name"),
+		HorizonDays:           v.Get("horizon_days"),
+		RequestsPerDay:        v.Get("traffic.requests_per_day"),
+		DiurnalAmplitude:      v.Get("traffic.diurnal_amplitude"),
+		Logs:                  v.Get("traffic.logs"),
+		Origin:                map[string]string{},
+		Residency:             map[string]string{},
+		SOC2:                  v.Get("compliance.soc2") != "",
+		HIPAA:                 v.Get("compliance.hipaa") != "",
+		ZeroDataRetention:     v.Get("compliance.zero_data_retention") != "",
+		NoThirdPartyInPath:    v.Get("compliance.no_third_party_in_path") != "",
+		PriorityFailover:      v.Get("priorities.failover"),
+		PriorityCost:          v.Get("priorities.cost"),
+		PriorityObservability: v.Get("priorities.observability"),
+		Engineers:             v.Get("team.engineers"),
+		OpsHourlyUSD:          v.Get("team.ops_hourly_usd"),
+		Needs:                 map[string]bool{},
+		Gateways:              map[string]bool{},
+		Trials:                v.Get("simulation.trials"),
+		Seed:                  v.Get("simulation.seed"),
+	}
+	for _, n := range v["observability_needs"] {
+		f.Needs[n] = true
+	}
+	for _, g := range v["gateways"] {
+		f.Gateways[g] = true
+	}
+
+	providers := map[int]*ProviderRow{}
+	routes := map[int]*RouteRow{}
+	scenarios := map[int]*ScenarioRow{}
+	for key, vals := range v {
+		val := ""
+		if len(vals) > 0 {
+			val = vals[0]
+		}
+		if j, ok := strings.CutPrefix(key, "traffic.origin."); ok {
+			f.Origin[j] = val
+			continue
+		}
+		if j, ok := strings.CutPrefix(key, "compliance.data_residency."); ok {
+			f.Residency[j] = val
+			continue
+		}
+		m := rowField.FindStringSubmatch(key)
+		if m == nil {
+			continue
+		}
+		i, _ := strconv.Atoi(m[2])
+		if i >= maxFormRows {
+			continue
+		}
+		switch m[1] {
+		case "providers":
+			r := rowAt(providers, i)
+			switch m[3] {
+			case "id":
+				r.ID = val
+			case "regions":
+				r.Regions = val
+			case "rate_limits.rpm":
+				r.RPM = val
+			case "rate_limits.tpm":
+				r.TPM = val
+			}
+		case "routes":
+			r := rowAt(routes, i)
+			switch m[3] {
+			case "name":
+				r.Name = val
+			case "share":
+				r.Share = val
+			case "models":
+				r.Models = val
+			case "input_tokens":
+				r.InputTokens = val
+			case "output_tokens":
+				r.OutputTokens = val
+			case "cached_input_share":
+				r.CachedInputShare = val
+			}
+		case "scenarios":
+			r := rowAt(scenarios, i)
+			switch m[3] {
+			case "name":
+				r.Name = val
+			case "provider":
+				r.Provider = val
+			case "region":
+				r.Region = val
+			case "duration_hours":
+				r.DurationHours = val
+			case "multiplier":
+				r.Multiplier = val
+			}
+		}
+	}
+	f.Providers = collectRows(providers)
+	f.Routes = collectRows(routes)
+	f.Scenarios = collectRows(scenarios)
+	return f
+}
+
+func rowAt[T any](rows map[int]*T, i int) *T {
+	r, ok := rows[i]
+	if !ok {
+		r = new(T)
+		rows[i] = r
+	}
+	return r
+}
+
+func collectRows[T any](rows map[int]*T) []T {
+	idx := make([]int, 0, len(rows))
+	for i := range rows {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	out := make([]T, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, *rows[i])
+	}
+	return out
+}
+
+// formFromSpec fills the form from a saved or example architecture.
+func formFromSpec(s simulator.Spec) ArchitectureForm {
+	f := ArchitectureForm{
+		Name:                  s.Name,
+		HorizonDays:           formatInt(s.HorizonDays),
+		RequestsPerDay:        formatFloat(s.Traffic.RequestsPerDay),
+		DiurnalAmplitude:      formatFloat(s.Traffic.DiurnalAmplitude),
+		Logs:                  s.Traffic.Logs,
+		Origin:                map[string]string{},
+		Residency:             map[string]string{},
+		SOC2:                  s.Compliance.SOC2,
+		HIPAA:                 s.Compliance.HIPAA,
+		ZeroDataRetention:     s.Compliance.ZeroDataRetention,
+		NoThirdPartyInPath:    s.Compliance.NoThirdPartyInPath,
+		PriorityFailover:      formatFloat(s.Priorities.Failover),
+		PriorityCost:          formatFloat(s.Priorities.Cost),
+		PriorityObservability: formatFloat(s.Priorities.Observability),
+		Engineers:             formatInt(s.Team.Engineers),
+		OpsHourlyUSD:          formatFloat(s.Team.OpsHourlyUSD),
+		Needs:                 map[string]bool{},
+		Gateways:              map[string]bool{},
+		Trials:                formatInt(s.Simulation.Trials),
+		Seed:                  strconv.FormatUint(s.Simulation.Seed, 10),
+	}
+	for j, share := range s.Traffic.Origin {
+		f.Origin[j] = formatFloat(share)
+	}
+	for from, to := range s.Compliance.DataResidency {
+		f.Residency[from] = to
+	}
+	for _, n := range s.ObservabilityNeeds {
+		f.Needs[n] = true
+	}
+	for _, g := range s.Gateways {
+		f.Gateways[g] = true
+	}
+	for _, p := range s.Providers {
+		row := ProviderRow{ID: p.ID, Regions: strings.Join(p.Regions, ", ")}
+		if p.RateLimits != nil {
+			row.RPM = formatOptionalInt(p.RateLimits.RPM)
+			row.TPM = formatOptionalInt(p.RateLimits.TPM)
+		}
+		f.Providers = append(f.Providers, row)
+	}
+	for _, r := range s.Routes {
+		f.Routes = append(f.Routes, RouteRow{
+			Name:             r.Name,
+			Share:            formatFloat(r.Share),
+			Models:           strings.Join(r.Models, ", "),
+			InputTokens:      formatInt(r.InputTokens),
+			OutputTokens:     formatInt(r.OutputTokens),
+			CachedInputShare: formatOptionalFloat(r.CachedInputShare),
+		})
+	}
+	for _, sc := range s.Scenarios {
+		f.Scenarios = append(f.Scenarios, ScenarioRow{
+			Name:          sc.Name,
+			Provider:      sc.Provider,
+			Region:        sc.Region,
+			DurationHours: formatOptionalFloat(sc.DurationHours),
+			Multiplier:    formatOptionalFloat(sc.Multiplier),
+		})
+	}
+	return f
+}
+
+// blankForm is what "New architecture" shows: one empty provider and route,
+// and the defaults a team would otherwise have to look up.
+func blankForm() ArchitectureForm {
+	s := simulator.Spec{
+		Traffic:   simulator.Traffic{DiurnalAmplitude: 0.5, Origin: map[string]float64{"us": 1}},
+		Team:      simulator.Team{Engineers: 4, OpsHourlyUSD: 100},
+		Scenarios: []simulator.Scenario{{Name: "baseline"}, {Name: "provider-outage"}},
+	}
+	s.ApplyDefaults()
+	f := formFromSpec(s)
+	f.Providers = []ProviderRow{{}}
+	f.Routes = []RouteRow{{Share: "1"}}
+	return f
+}
+
+// spec converts the form into an architecture. Values that are not numbers
+// come back as problems at their path; the rest is left to Spec.Validate.
+func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
+	var c converter
+	s := simulator.Spec{
+		Name:        strings.TrimSpace(f.Name),
+		HorizonDays: c.int("horizon_days", f.HorizonDays, false),
+		Traffic: simulator.Traffic{
+			RequestsPerDay:   c.float("traffic.requests_per_day", f.RequestsPerDay, true),
+			DiurnalAmplitude: c.float("traffic.diurnal_amplitude", f.DiurnalAmplitude, false),
+			Logs:             strings.TrimSpace(f.Logs),
+			Origin:           map[string]float64{},
+		},
+		Compliance: simulator.Compliance{
+			SOC2:               f.SOC2,
+			HIPAA:              f.HIPAA,
+			ZeroDataRetention:  f.ZeroDataRetention,
+			NoThirdPartyInPath: f.NoThirdPartyInPath,
+		},
+		Priorities: simulator.Priorities{
+			Failover:      c.float("priorities.failover", f.PriorityFailover, true),
+			Cost:          c.float("priorities.cost", f.PriorityCost, true),
+			Observability: c.float("priorities.observability", f.PriorityObservability, true),
+		},
+		Team: simulator.Team{
+			Engineers:    c.int("team.engineers", f.Engineers, true),
+			OpsHourlyUSD: c.float("team.ops_hourly_usd", f.OpsHourlyUSD, true),
+		},
+		Simulation: simulator.Simulation{
+			Trials: c.int("simulation.trials", f.Trials, false),
+			Seed:   c.uint("simulation.seed", f.Seed),
+		},
+	}
+	for _, j := range sortedKeys(f.Origin) {
+		if strings.TrimSpace(f.Origin[j]) == "" {
+			continue // an empty origin row means no traffic from there
+		}
+		s.Traffic.Origin[j] = c.float("traffic.origin."+j, f.Origin[j], false)
+	}
+	for _, from := range sortedKeys(f.Residency) {
+		if to := strings.TrimSpace(f.Residency[from]); to != "" {
+			if s.Compliance.DataResidency == nil {
+				s.Compliance.DataResidency = map[string]string{}
+			}
+			s.Compliance.DataResidency[from] = to
+		}
+	}
+	for _, n := range simulator.ObservabilityNeeds() {
+		if f.Needs[n] {
+			s.ObservabilityNeeds = append(s.ObservabilityNeeds, n)
+		}
+	}
+	for _, g := range simulator.GatewayIDs() {
+		if f.Gateways[g] {
+			s.Gateways = append(s.Gateways, g)
+		}
+	}
+	if len(s.Gateways) == 0 {
+		c.problem("gateways", "choose at least one option to compare")
+	}
+	for i, p := range f.Providers {
+		path := fmt.Sprintf("providers[%d]", i)
+		prov := simulator.Provider{ID: strings.TrimSpace(p.ID), Regions: splitList(p.Regions)}
+		rpm := c.int(path+".rate_limits.rpm", p.RPM, false)
+		tpm := c.int(path+".rate_limits.tpm", p.TPM, false)
+		if rpm != 0 || tpm != 0 {
+			prov.RateLimits = &simulator.RateLimits{RPM: rpm, TPM: tpm}
+		}
+		s.Providers = append(s.Providers, prov)
+	}
+	for i, r := range f.Routes {
+		path := fmt.Sprintf("routes[%d]", i)
+		s.Routes = append(s.Routes, simulator.Route{
+			Name:             strings.TrimSpace(r.Name),
+			Share:            c.float(path+".share", r.Share, true),
+			Models:           splitList(r.Models),
+			InputTokens:      c.int(path+".input_tokens", r.InputTokens, true),
+			OutputTokens:     c.int(path+".output_tokens", r.OutputTokens, true),
+			CachedInputShare: c.float(path+".cached_input_share", r.CachedInputShare, false),
+		})
+	}
+	for i, sc := range f.Scenarios {
+		path := fmt.Sprintf("scenarios[%d]", i)
+		s.Scenarios = append(s.Scenarios, simulator.Scenario{
+			Name:          strings.TrimSpace(sc.Name),
+			Provider:      strings.TrimSpace(sc.Provider),
+			Region:        strings.TrimSpace(sc.Region),
+			DurationHours: c.float(path+".duration_hours", sc.DurationHours, false),
+			Multiplier:    c.float(path+".multiplier", sc.Multiplier, false),
+		})
+	}
+	s.ApplyDefaults()
+	return s, c.problems
+}
+
+// converter turns typed text into numbers, collecting a problem per field.
+type converter struct{ problems simulator.Problems }
+
+func (c *converter) problem(path, msg string) {
+	c.problems = append(c.problems, simulator.Problem{Path: path, Message: msg})
+}
+
+func (c *converter) float(path, v string, required bool) float64 {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if required {
+			c.problem(path, "is required")
+		}
+		return 0
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+		c.problem(path, fmt.Sprintf("must be a number, not %q", truncate(v, 40)))
+		return 0
+	}
+	return x
+}
+
+func (c *converter) int(path, v string, required bool) int {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if required {
+			c.problem(path, "is required")
+		}
+		return 0
+	}
+	x, err := strconv.Atoi(strings.ReplaceAll(v, "_", ""))
+	if err != nil {
+		c.problem(path, fmt.Sprintf("must be a whole number, not %q", truncate(v, 40)))
+		return 0
+	}
+	return x
+}
+
+func (c *converter) uint(path, v string) uint64 {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	x, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		c.problem(path, fmt.Sprintf("must be a whole number from 0 to %d, not %q", uint64(math.MaxUint64), truncate(v, 40)))
+		return 0
+	}
+	return x
+}
+
+// splitList reads "a, b c" as [a b c]; order is kept because it is the
+// preference order of models.
+func splitList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+}
+
+func formatInt(v int) string { return strconv.Itoa(v) }
+
+func formatOptionalInt(v int) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.Itoa(v)
+}
+
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func formatOptionalFloat(v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return formatFloat(v)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// originJurisdictions are the rows of the origin and residency tables: every
+// jurisdiction the catalog knows except "global", which is not a place.
+func originJurisdictions(cat *pricing.Catalog) []string {
+	var out []string
+	for _, j := range cat.Jurisdictions() {
+		if j != "global" {
+			out = append(out, j)
+		}
+	}
+	return out
+}

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// showArchitecture lists a saved architecture's settings.
+func (s *Server) showArchitecture(c *gin.Context) {
+	a, spec, err := s.loadArchitecture(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := ArchitectureShowPage{
+		Layout:    Layout{Title: a.Name, Nav: "architectures", Version: s.cfg.Version},
+		ID:        a.ID,
+		Spec:      spec,
+		CreatedAt: a.CreatedAt,
+		UpdatedAt: a.UpdatedAt,
+	}
+	for _, origin := range sortedKeys(spec.Traffic.Origin) {
+		served := "anywhere"
+		if to, ok := spec.Compliance.DataResidency[origin]; ok {
+			served = "only in " + to
+		}
+		page.Origins = append(page.Origins, OriginRow{Origin: origin, Share: spec.Traffic.Origin[origin], ServedIn: served})
+	}
+	s.render(c, http.StatusOK, "architecture_show", page)
+}

@@ -1,0 +1,39 @@
+package server
+
+import "time"
+
+// Config is everything the server needs to know; cmd/gatewise fills it from
+// flags and environment and passes it in, so nothing reads globals.
+type Config struct {
+	// Addr is where the server listens, host:port.
+	Addr string
+	// Version is shown in the footer and by /healthz.
+	Version string
+	// MaxBodyBytes caps every request body (forms and imported files).
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout time.Duration
+}
+
+// Defaults for Config fields left at zero.
+const (
+	DefaultAddr            = "localhost:8080"
+	DefaultMaxBodyBytes    = 2 << 20
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	return c
+}

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"gatewise/server/store"
+)
+
+// Error is an error with the status and the message a user may see; the
+// wrapped error is logged, never shown.
+type Error struct {
+	Status  int
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func newError(status int, msg string, err error) *Error {
+	return &Error{Status: status, Message: msg, Err: err}
+}
+
+// statusClientClosed is logged when the client went away before the answer.
+const statusClientClosed = 499
+
+// fail is the one place an error becomes a response: it picks the status and
+// the safe message, logs what the user does not see, and answers in HTML or
+// JSON depending on where the request went.
+func (s *Server) fail(c *gin.Context, err error) {
+	status, msg := http.StatusInternalServerError, "Something went wrong on our side; it has been logged."
+	var e *Error
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+		status, msg = e.Status, e.Message
+	case errors.Is(err, store.ErrNotFound):
+		status, msg = http.StatusNotFound, "There is nothing here: it may have been deleted."
+	case errors.As(err, &tooBig):
+		status, msg = http.StatusRequestEntityTooLarge, "The request is too large: the limit is "+formatBytes(tooBig.Limit)+"."
+	case errors.Is(err, context.Canceled):
+		status, msg = statusClientClosed, "The request was cancelled."
+	case errors.Is(err, context.DeadlineExceeded):
+		status, msg = http.StatusServiceUnavailable, "The server took too long to answer; please try again."
+	}
+
+	attrs := []any{
+		slog.Group("request", slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path)),
+		slog.Int("status", status),
+		slog.Any("error", err),
+	}
+	if status >= 500 {
+		s.log.Error("request failed", attrs...)
+	} else {
+		s.log.Debug("request refused", attrs...)
+	}
+	if status == statusClientClosed {
+		c.Abort()
+		return
+	}
+
+	c.Header("Cache-Control", "no-store")
+	if wantsJSON(c.Request) {
+		c.AbortWithStatusJSON(status, gin.H{"error": msg, "status": status})
+		return
+	}
+	page := ErrorPage{Layout: Layout{Title: http.StatusText(status)}, Status: status, Message: msg}
+	s.render(c, status, "error", page)
+	c.Abort()
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" ||
+		strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "text/html")
+}

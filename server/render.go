@@ -1,0 +1,133 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// pages are the views the server renders; each is parsed with the layout
+// and the shared partials once, at start-up, so a broken template stops the
+// server from starting instead of failing a request.
+var pageNames = []string{"home", "architecture_list", "architecture_form", "architecture_show", "architecture_delete", "error"}
+
+type views struct {
+	pages map[string]*template.Template
+}
+
+func parseViews(files fs.FS, funcs template.FuncMap) (*views, error) {
+	v := &views{pages: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "layout.html", "partials.html", name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("templates: %s: %w", name, err)
+		}
+		v.pages[name] = t
+	}
+	// Every page file must be registered above, so none is silently unreachable.
+	all, err := fs.Glob(files, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range all {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if _, ok := v.pages[name]; !ok && name != "layout" && name != "partials" {
+			return nil, fmt.Errorf("templates: %s is not a registered page", f)
+		}
+	}
+	return v, nil
+}
+
+// render executes a page into a buffer first, so a template error never
+// sends half a page.
+func (s *Server) render(c *gin.Context, status int, page string, data any) {
+	t, ok := s.views.pages[page]
+	if !ok {
+		s.log.Error("render: unknown page", "page", page)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		s.log.Error("render failed", "page", page, "error", err)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+func (s *Server) templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"static":  s.assets.url,
+		"join":    strings.Join,
+		"add":     func(a, b int) int { return a + b },
+		"number":  number,
+		"percent": func(v float64) string { return strconv.FormatFloat(v*100, 'f', -1, 64) + " %" },
+		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"isoDate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}
+}
+
+// number formats any numeric template value with thousands separators.
+func number(v any) string {
+	switch x := v.(type) {
+	case int:
+		return formatNumber(float64(x))
+	case int64:
+		return formatNumber(float64(x))
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		return formatNumber(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// formatNumber writes 400000 as "400,000" and keeps decimals that matter.
+func formatNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	whole := math.Floor(v)
+	frac := strconv.FormatFloat(v-whole, 'f', -1, 64)
+	digits := strconv.FormatFloat(whole, 'f', 0, 64)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	if frac != "0" {
+		b.WriteString(strings.TrimPrefix(frac, "0"))
+	}
+	return b.String()
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + " GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

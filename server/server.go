@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"gatewise/pricing"
+	"gatewise/server/store"
+	"gatewise/static"
+	"gatewise/templates"
+)
+
+// Server holds what the handlers need; handlers are its methods.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	catalog *pricing.Catalog
+	log     *slog.Logger
+	views   *views
+	assets  *assets
+}
+
+// New builds the server. It parses every template and hashes every static
+// file now, so a broken one fails start-up.
+func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger}
+	var err error
+	if s.assets, err = loadAssets(static.FS); err != nil {
+		return nil, fmt.Errorf("server: static files: %w", err)
+	}
+	if s.views, err = parseViews(templates.FS, s.templateFuncs()); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return s, nil
+}
+
+// Handler is the route table.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = true
+	_ = r.SetTrustedProxies(nil)
+	r.Use(s.recoverPanics, s.logRequests, securityHeaders, s.refuseCrossOrigin(), s.limitBodies)
+	r.NoRoute(func(c *gin.Context) { s.fail(c, newError(http.StatusNotFound, "There is no such page.", nil)) })
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, newError(http.StatusMethodNotAllowed, "That action is not available here.", nil))
+	})
+
+	r.GET("/", s.showHome)
+	r.GET("/healthz", s.health)
+	r.GET("/static/:hash/*file", s.serveStatic)
+
+	r.GET("/architectures", s.listArchitectures)
+	r.POST("/architectures", s.createArchitecture)
+	r.GET("/architectures/new", s.showNewArchitecture)
+	r.POST("/architectures/import", s.importArchitecture)
+	r.GET("/architectures/:id", s.showArchitecture)
+	r.POST("/architectures/:id", s.updateArchitecture)
+	r.GET("/architectures/:id/edit", s.showEditArchitecture)
+	r.GET("/architectures/:id/delete", s.showDeleteArchitecture)
+	r.POST("/architectures/:id/delete", s.deleteArchitecture)
+	r.GET("/architectures/:id/download", s.downloadArchitecture)
+
+	return r
+}
+
+// ListenAndServe serves until ctx is cancelled, then lets in-flight requests
+// finish within the shutdown timeout. ready is called with the URL once the
+// listener is open.
+func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // uploads of large logs need time
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if ready != nil {
+		ready("http://" + displayAddr(ln.Addr()))
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: letting requests finish", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// displayAddr prints a wildcard listener as localhost, the address a user
+// can open.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP.IsUnspecified() || tcp.IP.IsLoopback() {
+		return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+	}
+	return tcp.String()
+}

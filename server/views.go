@@ -1,0 +1,121 @@
+package server
+
+import (
+	"regexp"
+	"time"
+
+	"gatewise/pricing"
+	"gatewise/simulator"
+)
+
+// Layout is what every page needs; each page's view model embeds it, so the
+// compiler checks what templates receive.
+type Layout struct {
+	Title   string
+	Version string
+	Nav     string // which top-level section is current
+}
+
+// HomePage is the landing page.
+type HomePage struct {
+	Layout
+	Recent []ArchitectureItem
+}
+
+// ArchitectureItem is one line of a list of saved architectures.
+type ArchitectureItem struct {
+	ID        string
+	Name      string
+	Providers int
+	Routes    int
+	Requests  float64
+	UpdatedAt time.Time
+}
+
+// ArchitectureListPage lists saved architectures, newest first, and offers
+// the import form.
+type ArchitectureListPage struct {
+	Layout
+	Items       []ArchitectureItem
+	Total       int64
+	Page        int
+	HasPrev     bool
+	HasNext     bool
+	ImportError string
+	Problems    []string
+	ImportName  string
+}
+
+// ArchitectureFormPage renders the architecture form for a new or saved
+// architecture, with every problem next to its field.
+type ArchitectureFormPage struct {
+	Layout
+	Action   string // where the form posts
+	EditID   string // set when editing a saved architecture
+	Form     ArchitectureForm
+	Errors   FieldErrors
+	Problems []simulator.Problem
+	Examples []string
+
+	Catalog       *pricing.Catalog
+	Jurisdictions []string
+	Gateways      []string
+	Needs         []string
+	ScenarioNames []string
+}
+
+// ArchitectureShowPage shows one saved architecture.
+type ArchitectureShowPage struct {
+	Layout
+	ID        string
+	Spec      simulator.Spec
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Origins   []OriginRow
+}
+
+// OriginRow is one line of the origin table on the architecture page.
+type OriginRow struct {
+	Origin   string
+	Share    float64
+	ServedIn string
+}
+
+// ArchitectureDeletePage asks before deleting.
+type ArchitectureDeletePage struct {
+	Layout
+	ID   string
+	Name string
+}
+
+// ErrorPage is shown for any failed request.
+type ErrorPage struct {
+	Layout
+	Status  int
+	Message string
+}
+
+// FieldErrors holds validation messages by form field name. Field names are
+// architecture-file paths, with list elements folded into their list
+// (routes[0].models[2] is shown at routes[0].models).
+type FieldErrors map[string][]string
+
+var listElement = regexp.MustCompile(`^(.*\.(?:regions|models)|gateways|observability_needs)\[\d+\]$`)
+
+func fieldErrors(problems []simulator.Problem) FieldErrors {
+	fe := FieldErrors{}
+	for _, p := range problems {
+		key := p.Path
+		if m := listElement.FindStringSubmatch(key); m != nil {
+			key = m[1]
+		}
+		fe[key] = append(fe[key], p.Message)
+	}
+	return fe
+}
+
+// For returns the messages for one field.
+func (fe FieldErrors) For(field string) []string { return fe[field] }
+
+// Has reports whether a field has messages, for styling the input.
+func (fe FieldErrors) Has(field string) bool { return len(fe[field]) > 0 }
