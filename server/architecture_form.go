@@ -361,7 +361,7 @@ func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
 	var c converter
 	s := simulator.Spec{
 		Name:        strings.TrimSpace(f.Name),
-		HorizonDays: c.int("horizon_days", f.HorizonDays, false),
+		HorizonDays: c.positive("horizon_days", f.HorizonDays),
 		Traffic: simulator.Traffic{
 			RequestsPerDay:   c.float("traffic.requests_per_day", f.RequestsPerDay, true),
 			DiurnalAmplitude: c.float("traffic.diurnal_amplitude", f.DiurnalAmplitude, false),
@@ -384,7 +384,7 @@ func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
 			OpsHourlyUSD: c.float("team.ops_hourly_usd", f.OpsHourlyUSD, true),
 		},
 		Simulation: simulator.Simulation{
-			Trials: c.int("simulation.trials", f.Trials, false),
+			Trials: c.positive("simulation.trials", f.Trials),
 			Seed:   c.uint("simulation.seed", f.Seed),
 		},
 	}
@@ -487,6 +487,25 @@ func (c *converter) int(path, v string, required bool) int {
 		return 0
 	}
 	return x
+}
+
+// positive reads an optional whole number that, when typed, must be at least
+// 1: left empty it takes the default, but a typed 0 is a mistake to report.
+func (c *converter) positive(path, v string) int {
+	x := c.int(path, v, false)
+	if x < 1 && strings.TrimSpace(v) != "" && !c.has(path) {
+		c.problem(path, "must be at least 1")
+	}
+	return x
+}
+
+func (c *converter) has(path string) bool {
+	for _, p := range c.problems {
+		if p.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *converter) uint(path, v string) uint64 {

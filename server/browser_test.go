@@ -90,8 +90,8 @@ func browserTest(t *testing.T) (ctx context.Context, base string, shot func(name
 	}
 	shot = func(name string) {
 		t.Helper()
-		var png []byte
-		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 80)); err != nil {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
 		path := filepath.Join(dir, t.Name()+"-"+name+".png")
@@ -103,103 +103,85 @@ func browserTest(t *testing.T) (ctx context.Context, base string, shot func(name
 	return ctx, base, shot
 }
 
+// run is chromedp.Run that fails the test on error.
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func steps(t *testing.T, ctx context.Context, a ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, a...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestBrowserStartFromExampleAndSave(t *testing.T) {
 	ctx, base, shot := browserTest(t)
-	var h1, url string
-	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`a[href="/architectures/new?example=multi-region"]`, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const start = `a[href="/architectures/new?example=multi-region"]`
+	steps(t, ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(start)))
 	shot("home")
-	err = chromedp.Run(ctx,
-		chromedp.Click(`a[href="/architectures/new?example=multi-region"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#save`, chromedp.ByID),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	steps(t, ctx, chromedp.Click(chromedp.CSS(start)), chromedp.WaitVisible(chromedp.ID("save")))
 	shot("form")
-	err = chromedp.Run(ctx,
-		chromedp.Click(`#save`, chromedp.ByID),
-		chromedp.WaitVisible(`a[href$="/download"]`, chromedp.ByQuery),
-		chromedp.Text(`h1`, &h1, chromedp.ByQuery),
-		chromedp.Location(&url),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	steps(t, ctx, chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.CSS(`a[href$="/download"]`)))
 	shot("architecture")
-	if h1 != "Support assistant, 5 providers, 3 regions" {
+	if h1 := run(t, ctx, chromedp.Text(chromedp.CSS("h1"))); h1 != "Support assistant, 5 providers, 3 regions" {
 		t.Errorf("architecture page h1 = %q", h1)
 	}
-	if !regexp.MustCompile(`/architectures/[a-z0-9]{12}$`).MatchString(url) {
+	if url := run(t, ctx, chromedp.Location()); !regexp.MustCompile(`/architectures/[a-z0-9]{12}$`).MatchString(url) {
 		t.Errorf("landed on %q, want the saved architecture's page", url)
 	}
 }
 
 func TestBrowserBadShareShowsMessageBesideField(t *testing.T) {
 	ctx, base, shot := browserTest(t)
-	const share = `input[name="routes[1].share"]`
-	var value, cellText, invalid string
-	var ok bool
-	err := chromedp.Run(ctx,
+	share := chromedp.CSS(`input[name="routes[1].share"]`)
+	steps(t, ctx,
 		chromedp.Navigate(base+"/architectures/new?example=multi-region"),
-		chromedp.WaitVisible(share, chromedp.ByQuery),
-		chromedp.SetValue(share, "abc", chromedp.ByQuery),
-		chromedp.Click(`#save`, chromedp.ByID),
-		chromedp.WaitVisible(`#problems`, chromedp.ByID),
-		chromedp.Value(share, &value, chromedp.ByQuery),
-		chromedp.AttributeValue(share, "aria-invalid", &invalid, &ok, chromedp.ByQuery),
-		// The message sits in the same table cell as the input.
-		chromedp.Evaluate(`document.querySelector('input[name="routes[1].share"]').closest('td').innerText`, &cellText),
+		chromedp.WaitVisible(share),
+		chromedp.SetValue(share, "abc"),
+		chromedp.Click(chromedp.ID("save")),
+		chromedp.WaitVisible(chromedp.ID("problems")),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	shot("bad-share")
-	if value != "abc" {
-		t.Errorf("input after error = %q, want the user's %q kept", value, "abc")
+	if v := run(t, ctx, chromedp.Value(share)); v != "abc" {
+		t.Errorf("input after error = %q, want the user's %q kept", v, "abc")
 	}
-	if invalid != "true" {
-		t.Errorf("aria-invalid = %q", invalid)
+	if a := run(t, ctx, chromedp.AttributeValue(share, "aria-invalid")); a.Value != "true" {
+		t.Errorf("aria-invalid = %q", a.Value)
 	}
-	if !strings.Contains(cellText, `must be a number, not "abc"`) {
-		t.Errorf("message beside the field = %q", cellText)
+	// The message sits in the same table cell as the input.
+	cell := run(t, ctx, chromedp.Evaluate[string](`document.querySelector('input[name="routes[1].share"]').closest('td').innerText`))
+	if !strings.Contains(cell, `must be a number, not "abc"`) {
+		t.Errorf("message beside the field = %q", cell)
 	}
 }
 
 func TestBrowserAddAndRemoveRouteRows(t *testing.T) {
 	ctx, base, shot := browserTest(t)
-	var rows int
-	var first string
-	err := chromedp.Run(ctx,
+	const countRows = `document.querySelectorAll('tr.route-row').length`
+	steps(t, ctx,
 		chromedp.Navigate(base+"/architectures/new?example=multi-region"),
-		chromedp.WaitVisible(`button[value="add-routes"]`, chromedp.ByQuery),
-		chromedp.Click(`button[value="add-routes"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`input[name="routes[3].name"]`, chromedp.ByQuery),
-		chromedp.Evaluate(`document.querySelectorAll('tr.route-row').length`, &rows),
+		chromedp.WaitVisible(chromedp.CSS(`button[value="add-routes"]`)),
+		chromedp.Click(chromedp.CSS(`button[value="add-routes"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="routes[3].name"]`)),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	shot("added-route")
-	if rows != 4 {
-		t.Fatalf("after Add route: %d rows, want 4", rows)
+	if n := run(t, ctx, chromedp.Evaluate[int](countRows)); n != 4 {
+		t.Fatalf("after Add route: %d rows, want 4", n)
 	}
-	err = chromedp.Run(ctx,
-		chromedp.Click(`button[value="remove-routes-0"]`, chromedp.ByQuery),
-		chromedp.WaitNotPresent(`input[name="routes[3].name"]`, chromedp.ByQuery),
-		chromedp.Evaluate(`document.querySelectorAll('tr.route-row').length`, &rows),
-		chromedp.Value(`input[name="routes[0].name"]`, &first, chromedp.ByQuery),
+	steps(t, ctx,
+		chromedp.Click(chromedp.CSS(`button[value="remove-routes-0"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`input[name="routes[3].name"]`)),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	shot("removed-route")
-	if rows != 3 || first != "summarize" {
-		t.Errorf("after removing the first route: %d rows, first %q; want 3 rows, first \"summarize\"", rows, first)
+	n := run(t, ctx, chromedp.Evaluate[int](countRows))
+	first := run(t, ctx, chromedp.Value(chromedp.CSS(`input[name="routes[0].name"]`)))
+	if n != 3 || first != "summarize" {
+		t.Errorf("after removing the first route: %d rows, first %q; want 3 rows, first \"summarize\"", n, first)
 	}
 }

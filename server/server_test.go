@@ -340,7 +340,7 @@ func TestSaveOutOfRangeNumbers(t *testing.T) {
 			t.Errorf("%s=%q: status %d, want 422", field, tc.value, rec.Code)
 			continue
 		}
-		if !strings.Contains(rec.Body.String(), `href="#`+field+`"`) {
+		if !strings.Contains(rec.Body.String(), `<code>`+field+`</code>`) {
 			t.Errorf("%s=%q: no problem listed for the field", field, tc.value)
 		}
 	}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// The schema evolves only by appending to migrations(); a step that has
+// shipped is never edited or removed, because databases in the field have
+// already recorded it as applied. The schema version of a database is the
+// number of steps applied, so the version this binary knows is simply
+// len(migrations()).
+//
+// Steps are plain SQL rather than gorm's AutoMigrate so that the schema is
+// reviewed, identical in intent on SQLite and PostgreSQL, and never changed
+// behind our back by a struct edit. Each step runs in its own transaction
+// together with the row recording it in schema_migrations, so a failed step
+// leaves the database at the previous version.
+//
+// Planned next steps, in this order:
+//   - uploads: traffic profiles built from uploaded request logs
+//     (aggregates only, never prompt bodies);
+//   - runs: simulation jobs with status, progress and result, loaded and
+//     written back by a worker that needs only the run id;
+//   - memos: the decision memo rendered from a finished run.
+
+// migration is one versioned step of the schema.
+type migration struct {
+	version int
+	name    string
+	// up applies the step inside tx; kind is KindSQLite or KindPostgres for
+	// the few places where the two dialects differ.
+	up func(tx *gorm.DB, kind string) error
+}
+
+// migrations lists every schema step in order; step i has version i+1.
+func migrations() []migration {
+	return []migration{
+		{
+			version: 1,
+			name:    "create architectures",
+			up: func(tx *gorm.DB, kind string) error {
+				ts := timestampType(kind)
+				return execAll(tx,
+					`CREATE TABLE architectures (
+						id         TEXT PRIMARY KEY,
+						name       TEXT NOT NULL,
+						spec       TEXT NOT NULL,
+						created_at `+ts+` NOT NULL,
+						updated_at `+ts+` NOT NULL
+					)`,
+					`CREATE INDEX architectures_created_at_idx ON architectures (created_at DESC, id DESC)`,
+				)
+			},
+		},
+	}
+}
+
+// timestampType is the column type for a point in time. PostgreSQL keeps the
+// instant with its zone. SQLite has no time type, but the driver turns text
+// in a column declared DATETIME back into time.Time; the store writes UTC
+// with a fixed offset, so the text also sorts in time order.
+func timestampType(kind string) string {
+	if kind == KindPostgres {
+		return "TIMESTAMP WITH TIME ZONE"
+	}
+	return "DATETIME"
+}
+
+// execAll runs statements one by one; some drivers refuse several statements
+// in one Exec.
+func execAll(tx *gorm.DB, stmts ...string) error {
+	for _, q := range stmts {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrationLockKey identifies gatewise's migration lock among PostgreSQL
+// advisory locks ("gatewise" in ASCII).
+const migrationLockKey int64 = 0x6761746577697365
+
+// migrate applies pending steps one transaction at a time. Each transaction
+// first takes the database's migration lock and reads the version again, so
+// two processes opening the same database at once apply every step exactly
+// once: on PostgreSQL through a transaction-scoped advisory lock, on SQLite
+// because transactions begin IMMEDIATE and so hold the single write lock.
+func (s *Store) migrate(ctx context.Context) error {
+	steps := migrations()
+	for done := false; !done; {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if s.kind == KindPostgres {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLockKey).Error; err != nil {
+					return fmt.Errorf("store: take migration lock: %w", err)
+				}
+			}
+			// Creating the bookkeeping table under the lock avoids the
+			// race PostgreSQL has between concurrent CREATE TABLE IF NOT EXISTS.
+			if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+				version    INTEGER PRIMARY KEY,
+				name       TEXT NOT NULL,
+				applied_at ` + timestampType(s.kind) + ` NOT NULL
+			)`).Error; err != nil {
+				return fmt.Errorf("store: create schema_migrations: %w", err)
+			}
+			current, err := schemaVersion(tx)
+			if err != nil {
+				return err
+			}
+			if current > len(steps) {
+				return fmt.Errorf("store: database schema version %d is newer than this gatewise binary supports (%d); upgrade gatewise", current, len(steps))
+			}
+			if current == len(steps) {
+				done = true
+				return nil
+			}
+			step := steps[current]
+			if err := step.up(tx, s.kind); err != nil {
+				return fmt.Errorf("store: migration %d (%s): %w", step.version, step.name, err)
+			}
+			if err := tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				step.version, step.name, now()).Error; err != nil {
+				return fmt.Errorf("store: record migration %d: %w", step.version, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SchemaVersion reports the number of migration steps applied to the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	return schemaVersion(s.db.WithContext(ctx))
+}
+
+func schemaVersion(db *gorm.DB) (int, error) {
+	var v int
+	if err := db.Raw("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v).Error; err != nil {
+		return 0, fmt.Errorf("store: read schema version: %w", err)
+	}
+	return v, nil
+}

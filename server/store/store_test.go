@@ -1,0 +1,577 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// The store suite runs on every database gatewise supports. SQLite always
+// runs; PostgreSQL runs when GATEWISE_TEST_POSTGRES names a server, each
+// test in a schema of its own.
+
+func TestStoreSQLite(t *testing.T) {
+	runSuite(t, func(t *testing.T) string {
+		return filepath.Join(t.TempDir(), "gatewise.db")
+	})
+}
+
+func TestStorePostgres(t *testing.T) {
+	base := os.Getenv("GATEWISE_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("set GATEWISE_TEST_POSTGRES=postgres://... to run the store suite on PostgreSQL")
+	}
+	runSuite(t, func(t *testing.T) string { return freshPostgresSchema(t, base) })
+}
+
+// freshPostgresSchema creates an empty schema, drops it when the test ends,
+// and returns base with its search_path pointing there.
+func freshPostgresSchema(t *testing.T, base string) string {
+	t.Helper()
+	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: newGormLogger(quietLogger())})
+	if err != nil {
+		t.Fatalf("connect to %s: %v", redacted(base), err)
+	}
+	schema := "gatewise_test_" + newID()
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse GATEWISE_TEST_POSTGRES: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func redacted(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable DSN)"
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// openStore opens dsn and closes the store when the test ends.
+func openStore(t testing.TB, dsn string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), dsn, quietLogger())
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// runSuite checks the Store contract against the database that fresh
+// provides; fresh returns the DSN of a new, empty database on every call.
+func runSuite(t *testing.T, fresh func(t *testing.T) string) {
+	t.Run("OpenMigratesToLatest", func(t *testing.T) {
+		s := openStore(t, fresh(t))
+		v, err := s.SchemaVersion(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v != len(migrations()) {
+			t.Fatalf("SchemaVersion = %d, want %d", v, len(migrations()))
+		}
+		if err := s.Ping(t.Context()); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+		if k := s.Kind(); k != KindSQLite && k != KindPostgres {
+			t.Fatalf("Kind = %q", k)
+		}
+	})
+
+	t.Run("CreateAndGet", func(t *testing.T) {
+		ctx := t.Context()
+		s := openStore(t, fresh(t))
+		before := time.Now()
+		a := Architecture{ID: "ignored", Name: "5 providers, 3 regions", Spec: []byte(`{"providers":[{"name":"openai"}]}`)}
+		if err := s.CreateArchitecture(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		idPattern := regexp.MustCompile(`^[a-z2-7]{12}$`)
+		if !idPattern.MatchString(a.ID) {
+			t.Fatalf("ID %q does not match %s", a.ID, idPattern)
+		}
+		if a.CreatedAt.IsZero() || !a.CreatedAt.Equal(a.UpdatedAt) {
+			t.Fatalf("CreatedAt %v, UpdatedAt %v: want equal and set", a.CreatedAt, a.UpdatedAt)
+		}
+		if a.CreatedAt.Before(before.Add(-time.Second)) || a.CreatedAt.After(time.Now().Add(time.Second)) {
+			t.Fatalf("CreatedAt %v is not about now", a.CreatedAt)
+		}
+		got, err := s.Architecture(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSame(t, got, a)
+	})
+
+	t.Run("TimestampsRoundTrip", func(t *testing.T) {
+		ctx := t.Context()
+		s := openStore(t, fresh(t))
+		a := Architecture{Name: "t", Spec: []byte(`{}`)}
+		if err := s.CreateArchitecture(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.CreatedAt.Location() != time.UTC || a.CreatedAt.Nanosecond()%1000 != 0 {
+			t.Fatalf("CreatedAt %v: want UTC, whole microseconds", a.CreatedAt)
+		}
+		got, err := s.Architecture(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// == rather than Equal: the same instant, location and precision.
+		if got.CreatedAt != a.CreatedAt || got.UpdatedAt != a.UpdatedAt {
+			t.Fatalf("read back %v / %v, wrote %v / %v", got.CreatedAt, got.UpdatedAt, a.CreatedAt, a.UpdatedAt)
+		}
+		list, err := s.ListArchitectures(ctx, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].CreatedAt != a.CreatedAt {
+			t.Fatalf("list = %+v, want CreatedAt %v", list, a.CreatedAt)
+		}
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		ctx := t.Context()
+		s := openStore(t, fresh(t))
+		a := Architecture{Name: "before", Spec: []byte(`{"v":1}`)}
+		if err := s.CreateArchitecture(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		created := a.CreatedAt
+		time.Sleep(2 * time.Millisecond) // make the bump visible
+		a.Name, a.Spec = "after", []byte(`{"v":2}`)
+		if err := s.UpdateArchitecture(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		if !a.UpdatedAt.After(created) {
+			t.Fatalf("UpdatedAt %v not after CreatedAt %v", a.UpdatedAt, created)
+		}
+		got, err := s.Architecture(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertSame(t, got, a)
+		if got.CreatedAt != created {
+			t.Fatalf("CreatedAt changed from %v to %v", created, got.CreatedAt)
+		}
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		ctx := t.Context()
+		s := openStore(t, fresh(t))
+		a := Architecture{Name: "doomed", Spec: []byte(`{}`)}
+		keep := Architecture{Name: "kept", Spec: []byte(`{}`)}
+		for _, x := range []*Architecture{&a, &keep} {
+			if err := s.CreateArchitecture(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteArchitecture(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Architecture(ctx, a.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("get after delete: %v, want ErrNotFound", err)
+		}
+		if _, err := s.Architecture(ctx, keep.ID); err != nil {
+			t.Fatalf("other architecture gone: %v", err)
+		}
+		if n, err := s.CountArchitectures(ctx); err != nil || n != 1 {
+			t.Fatalf("count = %d, %v; want 1", n, err)
+		}
+	})
+
+	t.Run("NotFound", func(t *testing.T) {
+		ctx := t.Context()
+		s := openStore(t, fresh(t))
+		missing := newID()
+		if _, err := s.Architecture(ctx, missing); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Architecture: %v, want ErrNotFound", err)
+		}
+		if err := s.UpdateArchitecture(ctx, &Architecture{ID: missing, Name: "x", Spec: []byte(`{}`)}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("UpdateArchitecture: %v, want ErrNotFound", err)
+		}
+		if err := s.DeleteArchitecture(ctx, missing); !errors.Is(err, ErrNotFound) {
+			t.Errorf("DeleteArchitecture: %v, want ErrNotFound", err)
+		}
+		list, err := s.ListArchitectures(ctx, 10, 0)
+		if err != nil || len(list) != 0 {
+			t.Errorf("list of empty store = %v, %v", list, err)
+		}
+	})
+
+	t.Run("ListOrderAndCount", func(t *testing.T) {
+		ctx := t.Context()
+		s := openStore(t, fresh(t))
+		var created []Architecture
+		for i := range 5 {
+			a := Architecture{Name: fmt.Sprintf("a%d", i), Spec: []byte(fmt.Sprintf(`{"i":%d}`, i))}
+			if err := s.CreateArchitecture(ctx, &a); err != nil {
+				t.Fatal(err)
+			}
+			created = append(created, a)
+		}
+		// Two rows created in the same microsecond must still page stably.
+		tie := created[4].CreatedAt.Add(time.Second)
+		for _, id := range []string{"tieaaaaaaaaa", "tiezzzzzzzzz"} {
+			row := architectureRow{ID: id, Name: id, Spec: "{}", CreatedAt: tie, UpdatedAt: tie}
+			if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			created = append(created, row.architecture())
+		}
+		want := slices.Clone(created)
+		slices.SortFunc(want, func(a, b Architecture) int {
+			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(b.ID, a.ID)
+		})
+		if want[0].ID != "tiezzzzzzzzz" || want[1].ID != "tieaaaaaaaaa" {
+			t.Fatalf("test setup: want ties first, got %s, %s", want[0].ID, want[1].ID)
+		}
+
+		all, err := s.ListArchitectures(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertIDs(t, "all", all, want)
+		for _, a := range all {
+			if len(a.Spec) == 0 {
+				t.Fatalf("list left Spec of %s empty", a.ID)
+			}
+		}
+
+		var paged []Architecture
+		for off := 0; off < len(want); off += 3 {
+			page, err := s.ListArchitectures(ctx, 3, off)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paged = append(paged, page...)
+		}
+		assertIDs(t, "paged", paged, want)
+
+		rest, err := s.ListArchitectures(ctx, 0, 5)
+		if err != nil {
+			t.Fatalf("offset without limit: %v", err)
+		}
+		assertIDs(t, "offset only", rest, want[5:])
+
+		n, err := s.CountArchitectures(ctx)
+		if err != nil || n != int64(len(want)) {
+			t.Fatalf("count = %d, %v; want %d", n, err, len(want))
+		}
+	})
+
+	t.Run("CancelledContext", func(t *testing.T) {
+		s := openStore(t, fresh(t))
+		a := Architecture{Name: "x", Spec: []byte(`{}`)}
+		if err := s.CreateArchitecture(t.Context(), &a); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := s.Architecture(ctx, a.ID); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("Architecture with cancelled context: %v, want an error other than ErrNotFound", err)
+		} else if !errors.Is(err, context.Canceled) {
+			t.Errorf("Architecture with cancelled context: %v, want it to wrap context.Canceled", err)
+		}
+		if err := s.CreateArchitecture(ctx, &Architecture{Name: "y", Spec: []byte(`{}`)}); err == nil {
+			t.Error("CreateArchitecture with cancelled context succeeded")
+		}
+		if _, err := s.ListArchitectures(ctx, 10, 0); err == nil {
+			t.Error("ListArchitectures with cancelled context succeeded")
+		}
+		if _, err := s.CountArchitectures(ctx); err == nil {
+			t.Error("CountArchitectures with cancelled context succeeded")
+		}
+		if n, err := s.CountArchitectures(t.Context()); err != nil || n != 1 {
+			t.Errorf("count = %d, %v; want 1 (nothing written under the cancelled context)", n, err)
+		}
+	})
+
+	t.Run("ReopenKeepsDataAndSchema", func(t *testing.T) {
+		ctx := t.Context()
+		dsn := fresh(t)
+		s, err := Open(ctx, dsn, quietLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := Architecture{Name: "durable", Spec: []byte(`{"keep":true}`)}
+		if err := s.CreateArchitecture(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		s2 := openStore(t, dsn)
+		got, err := s2.Architecture(ctx, a.ID)
+		if err != nil {
+			t.Fatalf("after reopen: %v", err)
+		}
+		assertSame(t, got, a)
+		assertMigrationsAppliedOnce(t, s2)
+	})
+
+	t.Run("ConcurrentOpenMigratesOnce", func(t *testing.T) {
+		dsn := fresh(t)
+		const n = 4
+		stores := make([]*Store, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { stores[i], errs[i] = Open(t.Context(), dsn, quietLogger()) })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("Open %d: %v", i, errs[i])
+			}
+			t.Cleanup(func() { stores[i].Close() })
+		}
+		assertMigrationsAppliedOnce(t, stores[0])
+	})
+
+	t.Run("NewerSchemaRefused", func(t *testing.T) {
+		ctx := t.Context()
+		dsn := fresh(t)
+		s, err := Open(ctx, dsn, quietLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		future := len(migrations()) + 1
+		if err := s.db.WithContext(ctx).Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			future, "from the future", now()).Error; err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+
+		s2, err := Open(ctx, dsn, quietLogger())
+		if err == nil {
+			s2.Close()
+			t.Fatal("Open accepted a database with a newer schema")
+		}
+		msg := err.Error()
+		for _, want := range []string{"newer", fmt.Sprint(future), fmt.Sprint(len(migrations()))} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("error %q does not mention %q", msg, want)
+			}
+		}
+	})
+}
+
+func assertSame(t *testing.T, got, want Architecture) {
+	t.Helper()
+	if got.ID != want.ID || got.Name != want.Name || string(got.Spec) != string(want.Spec) ||
+		got.CreatedAt != want.CreatedAt || got.UpdatedAt != want.UpdatedAt {
+		t.Fatalf("got  %+v (spec %s)\nwant %+v (spec %s)", got, got.Spec, want, want.Spec)
+	}
+}
+
+func assertIDs(t *testing.T, what string, got, want []Architecture) {
+	t.Helper()
+	ids := func(as []Architecture) []string {
+		out := make([]string, len(as))
+		for i, a := range as {
+			out[i] = a.ID
+		}
+		return out
+	}
+	if g, w := ids(got), ids(want); !slices.Equal(g, w) {
+		t.Fatalf("%s: ids %v, want %v", what, g, w)
+	}
+}
+
+func assertMigrationsAppliedOnce(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := t.Context()
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != len(migrations()) {
+		t.Fatalf("SchemaVersion = %d, want %d", v, len(migrations()))
+	}
+	var rows int64
+	if err := s.db.WithContext(ctx).Table("schema_migrations").Count(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	if rows != int64(len(migrations())) {
+		t.Fatalf("schema_migrations has %d rows, want %d (a step ran twice?)", rows, len(migrations()))
+	}
+}
+
+// The tests below concern one database or none and run outside the suite.
+
+func TestMigrationsAreSequential(t *testing.T) {
+	for i, m := range migrations() {
+		if m.version != i+1 {
+			t.Errorf("migration %d (%s) has version %d, want %d", i, m.name, m.version, i+1)
+		}
+		if m.name == "" || m.up == nil {
+			t.Errorf("migration %d is missing a name or an up function", m.version)
+		}
+	}
+}
+
+func TestParseSQLiteDSN(t *testing.T) {
+	for _, tc := range []struct {
+		dsn     string
+		want    sqliteTarget
+		wantErr bool
+	}{
+		{dsn: "", want: sqliteTarget{path: "gatewise.db"}},
+		{dsn: "data/g.db", want: sqliteTarget{path: "data/g.db"}},
+		{dsn: "/var/lib/gatewise/g.db", want: sqliteTarget{path: "/var/lib/gatewise/g.db"}},
+		{dsn: "sqlite://data/g.db", want: sqliteTarget{path: "data/g.db"}},
+		{dsn: "sqlite:///abs/g.db", want: sqliteTarget{path: "/abs/g.db"}},
+		{dsn: "file:data/g.db", want: sqliteTarget{path: "data/g.db"}},
+		{dsn: ":memory:", want: sqliteTarget{memory: true}},
+		{dsn: "sqlite://:memory:", want: sqliteTarget{memory: true}},
+		{dsn: "file::memory:", want: sqliteTarget{memory: true}},
+		{dsn: "g.db?_pragma=foo", wantErr: true},
+		{dsn: "sqlite://", wantErr: true},
+	} {
+		got, err := parseSQLiteDSN(tc.dsn)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("parseSQLiteDSN(%q) = %+v, %v; want %+v, error %v", tc.dsn, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	dsn := sqliteTarget{path: "x.db"}.driverDSN()
+	busy, wal := strings.Index(dsn, "busy_timeout"), strings.Index(dsn, "journal_mode(WAL)")
+	if busy < 0 || wal < 0 || busy > wal {
+		t.Fatalf("DSN %q must set busy_timeout before journal_mode(WAL)", dsn)
+	}
+
+	s := openStore(t, filepath.Join(t.TempDir(), "p.db"))
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"busy_timeout": "5000",
+		"foreign_keys": "1",
+		"synchronous":  "1", // NORMAL
+	} {
+		var got string
+		if err := s.db.WithContext(t.Context()).Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %q, want %q", pragma, got, want)
+		}
+	}
+}
+
+func TestOpenMemoryIsPrivate(t *testing.T) {
+	ctx := t.Context()
+	a, b := openStore(t, ":memory:"), openStore(t, ":memory:")
+	if err := a.CreateArchitecture(ctx, &Architecture{Name: "only in a", Spec: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[*Store]int64{a: 1, b: 0} {
+		if n, err := s.CountArchitectures(ctx); err != nil || n != want {
+			t.Errorf("count = %d, %v; want %d", n, err, want)
+		}
+	}
+}
+
+func TestOpenEmptyDSNUsesWorkingDirectory(t *testing.T) {
+	t.Chdir(t.TempDir())
+	s := openStore(t, "")
+	if s.Kind() != KindSQLite {
+		t.Fatalf("Kind = %q", s.Kind())
+	}
+	if _, err := os.Stat(DefaultSQLitePath); err != nil {
+		t.Fatalf("default database file: %v", err)
+	}
+}
+
+func TestOpenSQLiteMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "g.db")
+	s, err := Open(t.Context(), path, quietLogger())
+	if err == nil {
+		s.Close()
+		t.Fatal("Open succeeded")
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Fatalf("error %q does not name %s", err, path)
+	}
+}
+
+func TestOpenPostgresUnreachable(t *testing.T) {
+	// Port 1 on loopback refuses at once; no server is needed.
+	s, err := Open(t.Context(), "postgres://gatewise:hunter2secret@127.0.0.1:1/gatewise?sslmode=disable", quietLogger())
+	if err == nil {
+		s.Close()
+		t.Fatal("Open succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "cannot reach PostgreSQL at 127.0.0.1:1") {
+		t.Errorf("error %q does not say which server is unreachable", msg)
+	}
+	if strings.Contains(msg, "hunter2secret") {
+		t.Errorf("error %q reveals the password", msg)
+	}
+}
+
+func BenchmarkCreateArchitecture(b *testing.B) {
+	s := openStore(b, filepath.Join(b.TempDir(), "bench.db"))
+	ctx := b.Context()
+	spec := []byte(strings.Repeat(`{"provider":"openai","region":"us-east-1"},`, 40))
+	b.ReportAllocs()
+	for b.Loop() {
+		a := Architecture{Name: "bench", Spec: spec}
+		if err := s.CreateArchitecture(ctx, &a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkListArchitectures(b *testing.B) {
+	s := openStore(b, filepath.Join(b.TempDir(), "bench.db"))
+	ctx := b.Context()
+	spec := []byte(strings.Repeat(`{"provider":"openai","region":"us-east-1"},`, 40))
+	for range 200 {
+		if err := s.CreateArchitecture(ctx, &Architecture{Name: "bench", Spec: spec}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		list, err := s.ListArchitectures(ctx, 20, 0)
+		if err != nil || len(list) != 20 {
+			b.Fatal(len(list), err)
+		}
+	}
+}
