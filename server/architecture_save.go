@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -71,7 +72,9 @@ func (s *Server) storeSpec(c *gin.Context, id string, spec simulator.Spec) (stor
 }
 
 // mergeProblems adds validation problems to conversion problems, leaving out
-// a second message for a field already reported as not a number.
+// a second message for a field already reported as not a number, and a
+// section's message (shares add up to 0.7) while one of its values cannot be
+// read at all.
 func mergeProblems(conv simulator.Problems, err error) []simulator.Problem {
 	out := append([]simulator.Problem(nil), conv...)
 	var vp simulator.Problems
@@ -86,7 +89,7 @@ func mergeProblems(conv simulator.Problems, err error) []simulator.Problem {
 		seen[p.Path] = true
 	}
 	for _, p := range vp {
-		if !seen[p.Path] {
+		if !seen[p.Path] && !hasChildProblem(conv, p.Path) {
 			out = append(out, p)
 		}
 	}
@@ -99,4 +102,16 @@ func formReadError(err error) error {
 		return err
 	}
 	return newError(http.StatusBadRequest, "The form could not be read; please submit it again.", err)
+}
+
+func hasChildProblem(ps simulator.Problems, parent string) bool {
+	if parent == "" {
+		return false
+	}
+	for _, p := range ps {
+		if strings.HasPrefix(p.Path, parent+"[") || strings.HasPrefix(p.Path, parent+".") {
+			return true
+		}
+	}
+	return false
 }

@@ -90,7 +90,7 @@ func browserTest(t *testing.T) (ctx context.Context, base string, shot func(name
 	}
 	shot = func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}

@@ -71,10 +71,16 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"join":    strings.Join,
 		"add":     func(a, b int) int { return a + b },
 		"number":  number,
-		"percent": func(v float64) string { return strconv.FormatFloat(v*100, 'f', -1, 64) + " %" },
+		"percent": percent,
 		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"isoDate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	}
+}
+
+// percent writes a share as a percentage with at most two decimals, so
+// 0.55 reads "55 %" and not its binary approximation.
+func percent(v float64) string {
+	return strconv.FormatFloat(math.Round(v*10000)/100, 'f', -1, 64) + " %"
 }
 
 // number formats any numeric template value with thousands separators.

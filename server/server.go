@@ -83,8 +83,13 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
+	return s.serve(ctx, ln, s.Handler(), ready)
+}
+
+// serve runs h on ln until ctx is cancelled, then shuts down gracefully.
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, ready func(url string)) error {
 	srv := &http.Server{
-		Handler:           s.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // uploads of large logs need time
 		WriteTimeout:      2 * time.Minute,

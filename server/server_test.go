@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -540,5 +541,79 @@ func TestUserTextIsEscaped(t *testing.T) {
 		if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
 			t.Errorf("%s: user text rendered as HTML", u)
 		}
+	}
+}
+
+// A request that is still arriving when shutdown starts is answered before
+// the server stops.
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	t.Parallel()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "g.db"), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := New(Config{Addr: "127.0.0.1:0"}, st, pricing.Default(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The handler tells the test when the request has reached it.
+	entered := make(chan struct{}, 1)
+	h := srv.Handler()
+	traced := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		h.ServeHTTP(w, r)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- srv.serve(ctx, ln, traced, func(u string) { ready <- u }) }()
+	base := <-ready
+
+	body := formValues(formFromSpec(loadExample(t, "single-provider"))).Encode()
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", base+"/architectures", pr)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.ContentLength = int64(len(body))
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	respc := make(chan *http.Response, 1)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := client.Do(req)
+		if err != nil {
+			errc <- err
+			return
+		}
+		respc <- resp
+	}()
+	half := len(body) / 2
+	if _, err := pw.Write([]byte(body[:half])); err != nil {
+		t.Fatal(err)
+	}
+	<-entered // the request is in a handler
+	cancel()  // Ctrl-C while the form is still arriving
+	if _, err := pw.Write([]byte(body[half:])); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	select {
+	case resp := <-respc:
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("in-flight request got %d, want 303", resp.StatusCode)
+		}
+	case err := <-errc:
+		t.Fatalf("in-flight request failed: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("ListenAndServe: %v", err)
+	}
+	if n, err := st.CountArchitectures(context.Background()); err != nil || n != 1 {
+		t.Errorf("stored %d architectures (%v), want 1", n, err)
 	}
 }

@@ -33,31 +33,68 @@ type position struct{ line, column int }
 // passes silently; the error is Problems, listing every problem found.
 // It does not check the values against the catalog: Load does that.
 func Parse(data []byte) (Spec, error) {
-	spec, _, err := parse(data)
-	return spec, err
+	spec, w, err := parse(data)
+	if err != nil {
+		return Spec{}, err
+	}
+	if len(w.problems) > 0 {
+		return Spec{}, w.problems
+	}
+	return spec, nil
 }
 
 // Load parses an architecture file and validates it against the catalog.
 // Validation problems carry the line and column of their path when the file
 // has it, so the form, API and CLI can all point at the offending line.
+// A file with unknown keys or values of the wrong kind is still validated
+// without them, so one pass lists every problem, not just the first kind.
 func Load(data []byte, cat *pricing.Catalog) (Spec, error) {
-	spec, positions, err := parse(data)
+	spec, w, err := parse(data)
 	if err != nil {
-		return spec, err
+		return Spec{}, err
 	}
+	var ps Problems
 	if err := spec.Validate(cat); err != nil {
-		var ps Problems
 		if !errors.As(err, &ps) {
 			return spec, err
 		}
 		for i := range ps {
-			if pos, ok := lookupPosition(positions, ps[i].Path); ok {
+			if pos, ok := lookupPosition(w.positions, ps[i].Path); ok {
 				ps[i].Line, ps[i].Column = pos.line, pos.column
 			}
 		}
+	}
+	if len(w.problems) > 0 {
+		return Spec{}, w.merge(ps)
+	}
+	if len(ps) > 0 {
 		return spec, ps
 	}
 	return spec, nil
+}
+
+// merge lists the parse problems first, then the validation
+// problems of what remained, leaving out those the parse problems explain: a
+// second message for the same path, and a section's total (route shares add up
+// to 0.7) while one of its values could not be read.
+func (w walker) merge(validation Problems) Problems {
+	out := append(Problems(nil), w.problems...)
+	for _, v := range validation {
+		explained := false
+		for _, s := range w.problems {
+			if s.Path == v.Path || w.valuePaths[s.Path] && v.Path != "" && (strings.HasPrefix(s.Path, v.Path+"[") || strings.HasPrefix(s.Path, v.Path+".")) {
+				explained = true
+				break
+			}
+		}
+		if !explained {
+			out = append(out, v)
+		}
+	}
+	if len(out) > maxProblems+1 {
+		out = append(out[:maxProblems], Problem{Message: fmt.Sprintf("and %d more problems", len(out)-maxProblems)})
+	}
+	return out
 }
 
 // lookupPosition finds the path's position, or that of its nearest parent
@@ -76,26 +113,29 @@ func lookupPosition(positions map[string]position, path string) (position, bool)
 	return position{}, false
 }
 
-func parse(data []byte) (Spec, map[string]position, error) {
+// parse reads the file into a Spec. Problems of shape (unknown keys, values
+// of the wrong kind) come back as structural, with the Spec decoded from
+// what was left once the offending keys and values were taken out; err is
+// set when nothing could be decoded at all.
+func parse(data []byte) (spec Spec, w walker, err error) {
 	if ps := checkBytes(data); ps != nil {
-		return Spec{}, nil, ps
+		return Spec{}, w, ps
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	root, ps := decodeDocument(data)
 	if ps != nil {
-		return Spec{}, nil, ps
+		return Spec{}, w, ps
 	}
-	w := walker{positions: map[string]position{}}
+	w = walker{positions: map[string]position{}, valuePaths: map[string]bool{}}
 	w.walk(root, reflect.TypeFor[Spec](), "")
-	if len(w.problems) > 0 {
-		return Spec{}, nil, w.problems
-	}
-	var spec Spec
 	if err := root.Decode(&spec); err != nil {
-		return Spec{}, nil, yamlProblems(err, data)
+		if len(w.problems) > 0 {
+			return Spec{}, w, w.problems
+		}
+		return Spec{}, w, yamlProblems(err, data)
 	}
 	spec.ApplyDefaults()
-	return spec, w.positions, nil
+	return spec, w, nil
 }
 
 // checkBytes rejects what is not a text file before any parser sees it.
@@ -241,11 +281,25 @@ func isParserError(msg string) bool {
 // walker checks a node tree against the Go type it will be decoded into,
 // collecting every problem and the position of every path it sees.
 type walker struct {
-	problems  Problems
-	positions map[string]position
+	problems   Problems
+	positions  map[string]position
+	valuePaths map[string]bool // paths whose value was taken out
 }
 
 func (w *walker) add(path string, n *yaml.Node, msg string) {
+	w.addProblem(path, n, msg)
+	w.valuePaths[path] = true
+	// Take the value out, so the rest of the file can still be decoded and
+	// validated: a null leaves the field at its zero value.
+	*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+}
+
+// addKey reports a problem with a key; the caller drops the key and its value.
+func (w *walker) addKey(path string, k *yaml.Node, msg string) {
+	w.addProblem(path, k, msg)
+}
+
+func (w *walker) addProblem(path string, n *yaml.Node, msg string) {
 	if len(w.problems) == maxProblems {
 		w.problems = append(w.problems, Problem{Message: "too many problems; stopped looking"})
 	}
@@ -334,15 +388,16 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 		names = append(names, name)
 	}
 	seen := map[string]int{}
+	kept := n.Content[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			w.add(path, k, "keys must be plain names")
+			w.addKey(path, k, "keys must be plain names")
 			continue
 		}
 		child := keyPath(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			w.add(child, k, fmt.Sprintf("duplicate key (first at line %d)", first))
+			w.addKey(child, k, fmt.Sprintf("duplicate key (first at line %d)", first))
 			continue
 		}
 		seen[k.Value] = k.Line
@@ -352,12 +407,14 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 			if s := new(pricing.Catalog).Suggest(names, k.Value); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
-			w.add(child, k, msg)
+			w.addKey(child, k, msg)
 			continue
 		}
 		w.record(child, k)
 		w.walk(v, ft, child)
+		kept = append(kept, k, v)
 	}
+	n.Content = kept // offending keys are dropped, so the rest still decodes
 }
 
 func (w *walker) dictionary(n *yaml.Node, t reflect.Type, path string) {
@@ -366,21 +423,24 @@ func (w *walker) dictionary(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	seen := map[string]int{}
+	kept := n.Content[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-			w.add(path, k, "keys must be names"+found(k))
+			w.addKey(path, k, "keys must be names"+found(k))
 			continue
 		}
 		child := keyPath(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			w.add(child, k, fmt.Sprintf("duplicate key (first at line %d)", first))
+			w.addKey(child, k, fmt.Sprintf("duplicate key (first at line %d)", first))
 			continue
 		}
 		seen[k.Value] = k.Line
 		w.record(child, k)
 		w.walk(v, t.Elem(), child)
+		kept = append(kept, k, v)
 	}
+	n.Content = kept
 }
 
 // whole checks an integer. A float that is a whole number (1e4, 10000.0) is

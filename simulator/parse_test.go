@@ -167,7 +167,11 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name: "unknown key with suggestion",
 			data: multiRegion(t, "    models: [gpt-4.1-mini,", "    modles: [gpt-4.1-mini,"),
-			want: Problems{{Path: "routes[1].modles", Line: 24, Column: 5, Message: `unknown key (did you mean "models"?)`}},
+			// The route is still validated without the misspelled key.
+			want: Problems{
+				{Path: "routes[1].modles", Line: 24, Column: 5, Message: `unknown key (did you mean "models"?)`},
+				{Path: "routes[1].models", Line: 22, Column: 5, Message: "is required"},
+			},
 		},
 		{
 			name: "unknown top-level key without suggestion",
@@ -192,7 +196,13 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name: "JSON unknown key",
 			data: []byte("{\n  \"name\": \"x\",\n  \"providers\": [{\"id\": \"openai\", \"regoins\": [\"us\"]}]\n}"),
-			want: Problems{{Path: "providers[0].regoins", Line: 3, Column: 34, Message: `unknown key (did you mean "regions"?)`}},
+			want: Problems{
+				{Path: "providers[0].regoins", Line: 3, Column: 34, Message: `unknown key (did you mean "regions"?)`},
+				{Path: "providers[0].regions", Line: 3, Column: 17, Message: "is required"},
+				{Path: "routes", Message: "is required"},
+				{Path: "traffic.requests_per_day", Message: "must be greater than 0"},
+				{Path: "traffic.origin", Message: "is required"},
+			},
 		},
 		{
 			name: "string where a number is expected",
@@ -244,8 +254,8 @@ func TestLoadProblems(t *testing.T) {
 		},
 		{
 			name: "unknown scenario key",
-			data: multiRegion(t, "scenarios: [baseline,", "scenarios: [{name: provider-outage, regoin: us}, baseline,"),
-			want: Problems{{Path: "scenarios[0].regoin", Line: 47, Column: 37, Message: `unknown key (did you mean "region"?)`}},
+			data: multiRegion(t, "scenarios: [baseline,", "scenarios: [{name: latency-degradation, regoin: us}, baseline,"),
+			want: Problems{{Path: "scenarios[0].regoin", Line: 47, Column: 41, Message: `unknown key (did you mean "region"?)`}},
 		},
 		{
 			name: "infinite number",
@@ -255,7 +265,12 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name: "number too large for a float",
 			data: []byte("{\"name\": \"x\", \"traffic\": {\"requests_per_day\": 1e400}}"),
-			want: Problems{{Path: "traffic.requests_per_day", Line: 1, Column: 47, Message: "is too large"}},
+			want: Problems{
+				{Path: "traffic.requests_per_day", Line: 1, Column: 47, Message: "is too large"},
+				{Path: "providers", Message: "is required"},
+				{Path: "routes", Message: "is required"},
+				{Path: "traffic.origin", Line: 1, Column: 15, Message: "is required"},
+			},
 		},
 		{
 			name: "route shares sum to 0.9",

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, env(nil), &out, &errb)
+	code = exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCheckValidExamples(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"multi-region", "single-provider", "eu-regulated"} {
+		path := filepath.Join("..", "..", "testdata", "examples", name+".yaml")
+		out, errOut, code := runCmd(t, "check", "-f", path)
+		if code != 0 {
+			t.Errorf("%s: exit %d, want 0\n%s%s", name, code, out, errOut)
+		}
+		if !strings.Contains(out, ": ok: ") {
+			t.Errorf("%s: output %q", name, out)
+		}
+	}
+}
+
+func TestCheckReportsEveryProblemWithPosition(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, "bad.yaml", `name: bad
+providers:
+  - id: openai
+    regions: [us]
+routes:
+  - name: chat
+    share: 0.5
+    models: [gpt-4.1]
+    input_tokens: 100
+    output_tokens: 10
+  - name: other
+    share: 0.4
+    modles: [gpt-4.1]
+    input_tokens: -1
+    output_tokens: 10
+traffic:
+  requests_per_day: 100
+  origin: {us: 1}
+team: {engineers: 1, ops_hourly_usd: 100}
+`)
+	out, _, code := runCmd(t, "check", "-f", file)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	want := file + ":13:5: routes[1].modles: unknown key"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	if !strings.Contains(out, "problem") {
+		t.Errorf("no summary line:\n%s", out)
+	}
+
+	// Once the key is fixed, the value problems come out, each with its line.
+	fixed := writeFile(t, "bad2.yaml", strings.Replace(mustRead(t, file), "modles", "models", 1))
+	out, _, code = runCmd(t, "check", fixed)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	for _, w := range []string{"routes[1].input_tokens", "routes: "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if !regexp.MustCompile(`bad2\.yaml:14:\d+: routes\[1\]\.input_tokens`).MatchString(out) {
+		t.Errorf("input_tokens problem without its line:\n%s", out)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestCheckJSONSyntaxError(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, "bad.json", "{\n  \"name\": \"x\",\n  \"routes\": [,]\n}\n")
+	out, _, code := runCmd(t, "check", "-f", file)
+	if code != 1 || !strings.Contains(out, file+":3:") {
+		t.Errorf("exit %d, output %q; want exit 1 with line 3", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"check"}, 2, "check needs one file"},
+		{[]string{"check", "-f", filepath.Join(t.TempDir(), "missing.yaml")}, 1, "no such file"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"serve", "--log-level", "loud"}, 2, "-log-level"},
+		{[]string{"serve", "--max-body", "lots"}, 2, "-max-body"},
+		{[]string{"serve", "--nope"}, 2, "flag provided but not defined"},
+		{[]string{"serve", "extra"}, 2, "serve takes no arguments"},
+		{[]string{"serve", "--db", filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"), "--addr", "127.0.0.1:0"}, 1, "does not exist"},
+	}
+	for _, c := range cases {
+		out, errOut, code := runCmd(t, c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.msg) {
+			t.Errorf("%v: exit %d, output %q %q; want exit %d mentioning %q", c.args, code, out, errOut, c.code, c.msg)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	out, _, code := runCmd(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "gatewise ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
+
+// lineWriter lets the test wait for the line serve prints once it listens.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if bytes.Contains(w.buf.Bytes(), []byte("\n")) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return n, err
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// serve starts from the environment, answers, and stops cleanly when its
+// context ends (what Ctrl-C does), closing the database.
+func TestServeStartsAnswersAndShutsDown(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "serve.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lineWriter{seen: make(chan struct{})}
+	var errb bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, env(map[string]string{"GATEWISE_ADDR": "127.0.0.1:0", "GATEWISE_DB": db, "GATEWISE_LOG_LEVEL": "warn"}), out, &errb)
+	}()
+	select {
+	case <-out.seen:
+	case err := <-done:
+		t.Fatalf("serve stopped early: %v\n%s", err, errb.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not print its URL")
+	}
+	m := regexp.MustCompile(`running at (http://\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no URL in %q", out.String())
+	}
+	resp, err := http.Get(m[1] + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]string
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || health["database"] != "sqlite" || health["status"] != "ok" {
+		t.Errorf("healthz: %d %v", resp.StatusCode, health)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
+	if _, err := http.Get(m[1] + "/healthz"); err == nil {
+		t.Error("server still answers after shutdown")
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+}
