@@ -76,7 +76,7 @@ func (s *Server) storeSpec(c *gin.Context, id string, spec simulator.Spec) (stor
 // section's message (shares add up to 0.7) while one of its values cannot be
 // read at all.
 func mergeProblems(conv simulator.Problems, err error) []simulator.Problem {
-	out := append([]simulator.Problem(nil), conv...)
+	out := append(simulator.Problems(nil), conv...)
 	var vp simulator.Problems
 	if !errors.As(err, &vp) {
 		if err != nil {
@@ -93,6 +93,7 @@ func mergeProblems(conv simulator.Problems, err error) []simulator.Problem {
 			out = append(out, p)
 		}
 	}
+	out.Sort()
 	return out
 }
 

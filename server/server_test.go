@@ -617,3 +617,22 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 		t.Errorf("stored %d architectures (%v), want 1", n, err)
 	}
 }
+
+// An empty form lists its problems in the order of the form, top to bottom.
+func TestProblemsFollowFormOrder(t *testing.T) {
+	t.Parallel()
+	_, h := newTestServer(t)
+	rec := postForm(t, h, "/architectures", url.Values{"providers[0].id": {""}, "routes[0].share": {"1"}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	codes := regexp.MustCompile(`<code>([^<]+)</code></a>:`).FindAllStringSubmatch(rec.Body.String(), -1)
+	var got []string
+	for _, c := range codes {
+		got = append(got, c[1])
+	}
+	want := []string{"name", "providers[0].id", "providers[0].regions", "routes[0].name", "routes[0].models",
+		"routes[0].input_tokens", "routes[0].output_tokens", "traffic.requests_per_day", "traffic.origin",
+		"priorities.failover", "priorities.cost", "priorities.observability", "team.engineers", "team.ops_hourly_usd", "gateways"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problem order:\n got %v\nwant %v", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -46,4 +47,14 @@ func (ps Problems) Error() string {
 		parts[i] = p.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Sort orders problems as their fields appear in the architecture file, so a
+// list gathered from several checks still reads top to bottom.
+func (ps Problems) Sort() {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		_, ka := resolvePath(a.Path, false)
+		_, kb := resolvePath(b.Path, false)
+		return comparePaths(ka, kb)
+	})
 }
