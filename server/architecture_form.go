@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
@@ -388,13 +389,13 @@ func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
 			Seed:   c.uint("simulation.seed", f.Seed),
 		},
 	}
-	for _, j := range sortedKeys(f.Origin) {
+	for _, j := range slices.Sorted(maps.Keys(f.Origin)) {
 		if strings.TrimSpace(f.Origin[j]) == "" {
 			continue // an empty origin row means no traffic from there
 		}
 		s.Traffic.Origin[j] = c.float("traffic.origin."+j, f.Origin[j], false)
 	}
-	for _, from := range sortedKeys(f.Residency) {
+	for _, from := range slices.Sorted(maps.Keys(f.Residency)) {
 		if to := strings.TrimSpace(f.Residency[from]); to != "" {
 			if s.Compliance.DataResidency == nil {
 				s.Compliance.DataResidency = map[string]string{}
@@ -552,14 +553,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // originJurisdictions are the rows of the origin and residency tables: every
 // jurisdiction the catalog knows except "global", which is not a place.

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 )
@@ -20,7 +22,7 @@ func (s *Server) showArchitecture(c *gin.Context) {
 		CreatedAt: a.CreatedAt,
 		UpdatedAt: a.UpdatedAt,
 	}
-	for _, origin := range sortedKeys(spec.Traffic.Origin) {
+	for _, origin := range slices.Sorted(maps.Keys(spec.Traffic.Origin)) {
 		served := "anywhere"
 		if to, ok := spec.Compliance.DataResidency[origin]; ok {
 			served = "only in " + to

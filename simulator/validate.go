@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -334,7 +335,7 @@ func originJurisdictions(cat *pricing.Catalog) []string {
 
 func (v *validation) origins(s Spec) {
 	known := originJurisdictions(v.cat)
-	for _, k := range sortedKeys(s.Traffic.Origin) {
+	for _, k := range slices.Sorted(maps.Keys(s.Traffic.Origin)) {
 		if !slices.Contains(known, k) {
 			v.add("traffic.origin."+k, "unknown origin %q%s", k, hint(v.cat, known, k))
 		}
@@ -347,7 +348,7 @@ func (v *validation) origins(s Spec) {
 func (v *validation) residency(s Spec) {
 	known := originJurisdictions(v.cat)
 	rules := s.Compliance.DataResidency
-	for _, origin := range sortedKeys(rules) {
+	for _, origin := range slices.Sorted(maps.Keys(rules)) {
 		path := "compliance.data_residency." + origin
 		if _, ok := s.Traffic.Origin[origin]; !ok {
 			v.add(path, "%q is not an origin in traffic.origin", origin)
@@ -436,14 +437,6 @@ func (v *validation) unique(path string, items []string) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // pathPart is one step of a path: a field's position in its struct, a list
 // index, or a mapping key. Sorting by parts puts problems in field order.
