@@ -553,7 +553,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-
 // originJurisdictions are the rows of the origin and residency tables: every
 // jurisdiction the catalog knows except "global", which is not a place.
 func originJurisdictions(cat *pricing.Catalog) []string {

@@ -437,7 +437,6 @@ func (v *validation) unique(path string, items []string) {
 	}
 }
 
-
 // pathPart is one step of a path: a field's position in its struct, a list
 // index, or a mapping key. Sorting by parts puts problems in field order.
 type pathPart struct {
