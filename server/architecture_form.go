@@ -546,11 +546,13 @@ func formatOptionalFloat(v float64) string {
 	return formatFloat(v)
 }
 
+// truncate shortens s to at most n runes, never cutting a character in two.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return string(r[:n]) + "…"
 }
 
 // originJurisdictions are the rows of the origin and residency tables: every

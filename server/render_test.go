@@ -29,3 +29,13 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestTruncateKeepsCharactersWhole(t *testing.T) {
+	t.Parallel()
+	if got := truncate("héllo wörld", 7); got != "héllo w…" {
+		t.Errorf("truncate = %q", got)
+	}
+	if got := truncate("short", 10); got != "short" {
+		t.Errorf("truncate = %q", got)
+	}
+}
