@@ -1,0 +1,111 @@
+package simulator
+
+import "math"
+
+// The calibrated defaults below come from the incident research gatewise
+// ships with (shared/research/outages.md §11, compiled 2026-11-25); each
+// model's Source names the rows it rests on. ESTIMATE marks a judgement
+// where no archive exists.
+
+// Severity classes by status-page impact (outages.md §11.3): shares from the
+// 2024 API-flagged incidents; peak error rates and latency factors are
+// estimates anchored on named incidents; status weights are Statuspage's
+// (partial outage 0.3, major 1, degraded 0).
+func severityClasses(degraded, minor, major, critical float64) []SeverityClass {
+	return []SeverityClass{
+		{Name: "degraded", Share: degraded, PeakErrorRate: 0.03, StatusWeight: 0, LatencyMultiplier: 3},
+		{Name: "minor", Share: minor, PeakErrorRate: 0.10, StatusWeight: 0, LatencyMultiplier: 1},
+		{Name: "major", Share: major, PeakErrorRate: 0.30, StatusWeight: 0.3, LatencyMultiplier: 1},
+		{Name: "critical", Share: critical, PeakErrorRate: 0.95, StatusWeight: 1, LatencyMultiplier: 1},
+	}
+}
+
+// outageClasses is for sources that are either half down or down: gateways
+// and cloud platforms (outages.md §11.6 gives 0.3–1.0 during their incidents).
+func outageClasses(partialShare, partialRate, fullRate float64) []SeverityClass {
+	return []SeverityClass{
+		{Name: "partial", Share: partialShare, PeakErrorRate: partialRate, StatusWeight: 0.3, LatencyMultiplier: 1},
+		{Name: "major", Share: 1 - partialShare, PeakErrorRate: fullRate, StatusWeight: 1, LatencyMultiplier: 1},
+	}
+}
+
+// Shared shape parameters (outages.md §11.1–§11.5).
+const (
+	weibullShape      = 0.7    // §11.1: Weibull fit k = 0.63–0.78
+	maxIncidentHours  = 72     // §11.2: truncate at 72 h
+	peakFraction      = 0.25   // §11.3: p = 0.25 reproduces status-page minutes
+	tailErrorRate     = 0.02   // §11.3: f_tail = 0.02
+	backgroundErrRate = 0.0015 // §11.5: 0.15 % 5xx outside incidents
+)
+
+// DefaultProviderIncidents is the incident model of each provider the catalog
+// knows. For regional providers the rate is per region.
+func DefaultProviderIncidents() map[string]IncidentModel {
+	provider := func(perMonth, mu, sigma float64, classes []SeverityClass, modelScoped, regional float64, source string) IncidentModel {
+		return IncidentModel{
+			PerMonth: perMonth, Arrival: Weibull, WeibullShape: weibullShape,
+			DurationMu: mu, DurationSigma: sigma, MaxHours: maxIncidentHours,
+			Classes: classes, PeakFraction: peakFraction, TailErrorRate: tailErrorRate,
+			ModelScopedShare: modelScoped, RegionalShare: regional, BackgroundErrorRate: backgroundErrRate,
+			Source: source,
+		}
+	}
+	pooled := severityClasses(0.165, 0.405, 0.365, 0.065) // mean of the OpenAI and Anthropic shares (ESTIMATE)
+	return map[string]IncidentModel{
+		"openai": provider(8, 0.42, 1.38, severityClasses(0.18, 0.42, 0.29, 0.11), 0.8, 0,
+			"outages.md §11.1 (FAILS 2024 API-flagged 8.3/month), §11.2 (lognormal μ 0.42 σ 1.38, n=94), §11.3 classes, §11.4 model-scoped 0.8"),
+		"anthropic": provider(11, 0.27, 1.43, severityClasses(0.15, 0.39, 0.44, 0.02), 0.55, 0,
+			"outages.md §11.1 (FAILS 2024 10.6/month), §11.2 (μ 0.27 σ 1.43, n=124), §11.3 classes, §11.4 model-scoped 0.55"),
+		"google-gemini": provider(4, 0.2, 1.3, pooled, 0.6, 0,
+			"outages.md §11.1 Gemini 4/month (ESTIMATE), §11.2 pooled LLM durations (μ 0.2 σ 1.3)"),
+		"google-vertex": provider(4, 0.9, 1.6, pooled, 0.6, 0.5,
+			"outages.md §11.1 Gemini/Vertex 4/month (ESTIMATE), §11.2 cloud regional durations (μ 0.9 σ 1.6), §11.4 single location 0.5"),
+		"aws-bedrock": provider(1.5, 0.9, 1.6, pooled, 0.6, 0.84,
+			"outages.md §11.1 Bedrock 1.5/month per region (ESTIMATE), §11.2 cloud regional durations, §11.4 single region 0.84"),
+		"azure-openai": provider(2, 0.9, 1.6, pooled, 0.6, 0.5,
+			"outages.md §11.1 Azure OpenAI 2/month per region (ESTIMATE), §11.2 cloud regional durations, §11.4 single region 0.5 (ESTIMATE)"),
+		"mistral": provider(4, 0.2, 1.3, pooled, 0.6, 0,
+			"outages.md §11.1 Mistral 4/month (ESTIMATE), §11.2 pooled LLM durations"),
+	}
+}
+
+// DefaultGatewayIncidents is the incident model of each gateway's own
+// platform (outages.md §11.6). Self-hosted gateways fail through their own
+// deploys and configuration; the engine scales those by replicas.
+func DefaultGatewayIncidents() map[string]IncidentModel {
+	gateway := func(perMonth, medianHours, sigma float64, classes []SeverityClass, source string) IncidentModel {
+		return IncidentModel{
+			PerMonth: perMonth, Arrival: Weibull, WeibullShape: weibullShape,
+			DurationMu: math.Log(medianHours), DurationSigma: sigma, MaxHours: maxIncidentHours,
+			Classes: classes, PeakFraction: 1, TailErrorRate: 0,
+			Source: source,
+		}
+	}
+	return map[string]IncidentModel{
+		"openrouter": gateway(0.4, 0.7, 1.0, outageClasses(0.3, 0.2, 0.9),
+			"outages.md §11.6: 3 full outages in ~8 months, 35–50 min; error share ramps 0.2→0.9"),
+		"portkey": gateway(0.5, 1.5, 1.0, outageClasses(0.5, 0, 0.3),
+			"outages.md §11.6: 12 outages over 24 months, mean 2.7 h; data plane hit in ~50% (ESTIMATE), f≈0.3"),
+		"helicone": gateway(0.3, 1.0, 1.0, outageClasses(0.5, 0.3, 1.0),
+			"outages.md §11.6: own rate 0.3/month (ESTIMATE), median 1 h, f 0.3–1.0"),
+		"cloudflare": gateway(0.25, 1.5, 0.7, outageClasses(0.5, 0.3, 1.0),
+			"outages.md §11.6: ~3 data-plane events in 2025 plus minor ones, median 1.5 h (0.4–6 h), f 0.3–1.0"),
+		"litellm": gateway(0.5, 1.0, 1.2, outageClasses(0, 0, 1.0),
+			"outages.md §11.6: self-hosted deploy/config incidents 0.5/month (ESTIMATE), median 1 h σ 1.2, f 1.0 for one replica"),
+		"kong": gateway(0.5, 1.0, 1.2, outageClasses(0, 0, 1.0),
+			"outages.md §11.6: self-hosted deploy/config incidents 0.5/month (ESTIMATE), median 1 h σ 1.2, f 1.0 for one replica"),
+	}
+}
+
+// DefaultCommonMode is the hyperscaler and CDN layer: about five events a
+// year that hit every provider and gateway depending on the failing platform
+// (outages.md §11.4: 2025 had GCP Jun 12, Cloudflare Jun 12, AWS Oct 20,
+// Azure Oct 29, Cloudflare Nov 18 and Dec 5; durations median 4 h, σ 1.2).
+func DefaultCommonMode() IncidentModel {
+	return IncidentModel{
+		PerMonth: 5.0 / 12, Arrival: Poisson,
+		DurationMu: math.Log(4), DurationSigma: 1.2, MaxHours: maxIncidentHours,
+		Classes: outageClasses(0.4, 0.3, 0.9), PeakFraction: 1,
+		Source: "outages.md §11.4: ≈5 events/year, lognormal median 4 h σ 1.26 from the 2025 events",
+	}
+}
