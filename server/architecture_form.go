@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"gatewise/pricing"
 	"gatewise/simulator"
@@ -48,6 +51,10 @@ type ArchitectureForm struct {
 
 	Trials string
 	Seed   string
+
+	// Advanced holds the optional outage_model and gateway_settings blocks as
+	// YAML: overrides for power users, kept verbatim so nothing is lost.
+	Advanced string
 }
 
 // ProviderRow is one provider line of the form.
@@ -170,6 +177,7 @@ func readArchitectureForm(v url.Values) ArchitectureForm {
 		Gateways:              map[string]bool{},
 		Trials:                v.Get("simulation.trials"),
 		Seed:                  v.Get("simulation.seed"),
+		Advanced:              v.Get("advanced"),
 	}
 	for _, n := range v["observability_needs"] {
 		f.Needs[n] = true
@@ -298,6 +306,7 @@ func formFromSpec(s simulator.Spec) ArchitectureForm {
 		Gateways:              map[string]bool{},
 		Trials:                formatInt(s.Simulation.Trials),
 		Seed:                  strconv.FormatUint(s.Simulation.Seed, 10),
+		Advanced:              advancedYAML(s),
 	}
 	for j, share := range s.Traffic.Origin {
 		f.Origin[j] = formatFloat(share)
@@ -447,8 +456,71 @@ func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
 			Multiplier:    c.float(path+".multiplier", sc.Multiplier, false),
 		})
 	}
+	c.advanced(&s, f.Advanced)
 	s.ApplyDefaults()
 	return s, c.problems
+}
+
+// advancedBlock is the part of the file the Advanced box edits.
+type advancedBlock struct {
+	OutageModel     *simulator.OutageModel               `yaml:"outage_model,omitempty"`
+	GatewaySettings map[string]simulator.GatewaySettings `yaml:"gateway_settings,omitempty"`
+}
+
+// advancedYAML writes a spec's overrides for the Advanced box, "" when it
+// has none.
+func advancedYAML(s simulator.Spec) string {
+	if s.OutageModel == nil && len(s.GatewaySettings) == 0 {
+		return ""
+	}
+	only := simulator.Spec{OutageModel: s.OutageModel, GatewaySettings: s.GatewaySettings}
+	data, err := only.YAML()
+	if err != nil {
+		return ""
+	}
+	// The canonical writer emits every top-level key; keep the two blocks.
+	var out strings.Builder
+	keep := false
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if line != "" && line[0] != ' ' && line[0] != '#' {
+			keep = strings.HasPrefix(line, "outage_model:") || strings.HasPrefix(line, "gateway_settings:")
+		}
+		if keep {
+			out.WriteString(line)
+		}
+	}
+	return out.String()
+}
+
+// advanced reads the Advanced box with the file parser, so its problems name
+// the line and column inside the box, and refuses keys that have their own
+// fields in the form.
+func (c *converter) advanced(s *simulator.Spec, text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	var keys map[string]any
+	if err := yaml.Unmarshal([]byte(text), &keys); err == nil {
+		for k := range keys {
+			if k != "outage_model" && k != "gateway_settings" {
+				c.problem("advanced", fmt.Sprintf("only outage_model and gateway_settings go here; %q has its own field in the form", k))
+				return
+			}
+		}
+	}
+	parsed, err := simulator.Parse([]byte(text))
+	var ps simulator.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			c.problem("advanced", p.String())
+		}
+		return
+	}
+	if err != nil {
+		c.problem("advanced", err.Error())
+		return
+	}
+	s.OutageModel, s.GatewaySettings = parsed.OutageModel, parsed.GatewaySettings
 }
 
 // converter turns typed text into numbers, collecting a problem per field.

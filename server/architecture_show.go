@@ -21,6 +21,7 @@ func (s *Server) showArchitecture(c *gin.Context) {
 		Spec:      spec,
 		CreatedAt: a.CreatedAt,
 		UpdatedAt: a.UpdatedAt,
+		Overrides: advancedYAML(spec),
 	}
 	for _, origin := range slices.Sorted(maps.Keys(spec.Traffic.Origin)) {
 		served := "anywhere"

@@ -123,6 +123,7 @@ func formValues(f ArchitectureForm) url.Values {
 	}
 	set("simulation.trials", f.Trials)
 	set("simulation.seed", f.Seed)
+	set("advanced", f.Advanced)
 	return v
 }
 
@@ -635,4 +636,47 @@ func TestProblemsFollowFormOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problem order:\n got %v\nwant %v", got, want)
 	}
+}
+
+// The Advanced box edits outage_model and gateway_settings as YAML; its
+// problems come back beside it with their line in the box.
+func TestAdvancedOverridesBox(t *testing.T) {
+	t.Parallel()
+	_, h := newTestServer(t)
+	f := formFromSpec(loadExample(t, "multi-region"))
+	cases := []struct{ box, want string }{
+		{"name: sneaky\n", `only outage_model and gateway_settings go here; &#34;name&#34; has its own field`},
+		{"outage_model:\n  providers:\n    openai: {incidents_per_month: [8}\n", "line 3"},
+		{"gateway_settings:\n  litellm: {retries: 2}\n", "line 2, column 13: gateway_settings.litellm.retries: unknown key"},
+		{"outage_model:\n  providers:\n    azure-openai: {incidents_per_month: 1}\n", "outage_model.providers.azure-openai: &#34;azure-openai&#34; is not one of your providers"},
+	}
+	for _, c := range cases {
+		f.Advanced = c.box
+		rec := postForm(t, h, "/architectures", formValues(f))
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%q: status %d, want 422", c.box, rec.Code)
+			continue
+		}
+		body := rec.Body.String()
+		i := strings.Index(body, `id="advanced"`)
+		if i < 0 || !strings.Contains(body[i:], c.want) {
+			t.Errorf("%q: no %q beside the box", c.box, c.want)
+		}
+	}
+
+	f.Advanced = "gateway_settings:\n  litellm: {num_retries: 3, replicas: 2}\n"
+	id := create(t, h, mustSpec(t, f))
+	show := do(t, h, "GET", "/architectures/"+id, nil, nil)
+	wantBody(t, show, `<pre class="yaml">gateway_settings:`, "num_retries: 3")
+	edit := do(t, h, "GET", "/architectures/"+id+"/edit", nil, nil)
+	wantBody(t, edit, "litellm: {num_retries: 3, replicas: 2}")
+}
+
+func mustSpec(t *testing.T, f ArchitectureForm) simulator.Spec {
+	t.Helper()
+	s, ps := f.spec()
+	if len(ps) > 0 {
+		t.Fatalf("form problems: %v", ps)
+	}
+	return s
 }

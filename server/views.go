@@ -2,6 +2,7 @@ package server
 
 import (
 	"regexp"
+	"strings"
 	"time"
 
 	"gatewise/pricing"
@@ -72,6 +73,7 @@ type ArchitectureShowPage struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Origins   []OriginRow
+	Overrides string // outage_model and gateway_settings as YAML, if any
 }
 
 // OriginRow is one line of the origin table on the architecture page.
@@ -109,7 +111,11 @@ func fieldErrors(problems []simulator.Problem) FieldErrors {
 		if m := listElement.FindStringSubmatch(key); m != nil {
 			key = m[1]
 		}
-		fe[key] = append(fe[key], p.Message)
+		msg := p.Message
+		if strings.HasPrefix(key, "outage_model") || strings.HasPrefix(key, "gateway_settings") {
+			key, msg = "advanced", p.Path+": "+p.Message // both blocks are edited in the Advanced box
+		}
+		fe[key] = append(fe[key], msg)
 	}
 	return fe
 }

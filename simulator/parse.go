@@ -607,4 +607,26 @@ func (s *Spec) ApplyDefaults() {
 	if len(s.ObservabilityNeeds) == 0 {
 		s.ObservabilityNeeds = nil
 	}
+	if m := s.OutageModel; m != nil {
+		if len(m.Providers) == 0 {
+			m.Providers = nil
+		}
+		if len(m.Gateways) == 0 {
+			m.Gateways = nil
+		}
+		if m.CommonMode != nil && m.CommonMode.EventsPerYear == nil {
+			m.CommonMode = nil
+		}
+		if m.Providers == nil && m.Gateways == nil && m.CommonMode == nil {
+			s.OutageModel = nil
+		}
+	}
+	for id, g := range s.GatewaySettings {
+		if g == (GatewaySettings{}) {
+			delete(s.GatewaySettings, id)
+		}
+	}
+	if len(s.GatewaySettings) == 0 {
+		s.GatewaySettings = nil
+	}
 }

@@ -16,6 +16,12 @@ type Spec struct {
 	Gateways           []string   `yaml:"gateways" json:"gateways" validate:"dive,oneof=direct openrouter portkey helicone litellm kong cloudflare"`
 	Scenarios          []Scenario `yaml:"scenarios" json:"scenarios" validate:"max=50,dive"`
 	Simulation         Simulation `yaml:"simulation" json:"simulation"`
+
+	// OutageModel overrides the calibrated incident parameters; GatewaySettings
+	// overrides gateways' failover knobs, so a tuned configuration can be
+	// compared with the defaults. Both are optional.
+	OutageModel     *OutageModel               `yaml:"outage_model,omitempty" json:"outage_model,omitempty"`
+	GatewaySettings map[string]GatewaySettings `yaml:"gateway_settings,omitempty" json:"gateway_settings,omitempty" validate:"max=7,dive"`
 }
 
 // Provider is a host the team has an account with, and the regions it may use.
@@ -90,6 +96,43 @@ type Scenario struct {
 	Region        string  `yaml:"region,omitempty" json:"region,omitempty"`
 	DurationHours float64 `yaml:"duration_hours,omitempty" json:"duration_hours,omitempty" validate:"gte=0,lte=720"`
 	Multiplier    float64 `yaml:"multiplier,omitempty" json:"multiplier,omitempty" validate:"gte=0,lte=100"`
+}
+
+// OutageModel overrides incident parameters per provider, per gateway and for
+// the common-mode cloud layer. Every field is optional and defaults to the
+// calibrated value; 0 turns a source of failure off.
+type OutageModel struct {
+	Providers  map[string]IncidentOverride `yaml:"providers,omitempty" json:"providers,omitempty" validate:"max=20,dive"`
+	Gateways   map[string]IncidentOverride `yaml:"gateways,omitempty" json:"gateways,omitempty" validate:"max=7,dive"`
+	CommonMode *CommonModeOverride         `yaml:"common_mode,omitempty" json:"common_mode,omitempty"`
+}
+
+// IncidentOverride replaces some parameters of one source's incident model.
+type IncidentOverride struct {
+	IncidentsPerMonth   *float64 `yaml:"incidents_per_month,omitempty" json:"incidents_per_month,omitempty" validate:"omitempty,gte=0,lte=1000"`
+	DurationMedianHours *float64 `yaml:"duration_median_hours,omitempty" json:"duration_median_hours,omitempty" validate:"omitempty,gt=0,lte=720"`
+	DurationSigma       *float64 `yaml:"duration_sigma,omitempty" json:"duration_sigma,omitempty" validate:"omitempty,gte=0,lte=4"`
+	// IncidentErrorRate, when set, makes every incident fail this share of
+	// requests for its whole duration (replacing the severity classes).
+	IncidentErrorRate   *float64 `yaml:"incident_error_rate,omitempty" json:"incident_error_rate,omitempty" validate:"omitempty,gte=0,lte=1"`
+	ModelScopedShare    *float64 `yaml:"model_scoped_share,omitempty" json:"model_scoped_share,omitempty" validate:"omitempty,gte=0,lte=1"`
+	BackgroundErrorRate *float64 `yaml:"background_error_rate,omitempty" json:"background_error_rate,omitempty" validate:"omitempty,gte=0,lte=1"`
+	Arrival             string   `yaml:"arrival,omitempty" json:"arrival,omitempty" validate:"omitempty,oneof=weibull poisson"`
+}
+
+// CommonModeOverride replaces the rate of cloud and CDN events.
+type CommonModeOverride struct {
+	EventsPerYear *float64 `yaml:"events_per_year,omitempty" json:"events_per_year,omitempty" validate:"omitempty,gte=0,lte=1000"`
+}
+
+// GatewaySettings overrides one gateway's failover knobs.
+type GatewaySettings struct {
+	NumRetries      *int     `yaml:"num_retries,omitempty" json:"num_retries,omitempty" validate:"omitempty,gte=0,lte=10"`
+	TimeoutSeconds  *float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" validate:"omitempty,gte=0,lte=3600"`
+	AllowedFails    *int     `yaml:"allowed_fails,omitempty" json:"allowed_fails,omitempty" validate:"omitempty,gte=0,lte=1000"`
+	CooldownSeconds *float64 `yaml:"cooldown_seconds,omitempty" json:"cooldown_seconds,omitempty" validate:"omitempty,gte=0,lte=3600"`
+	// Replicas is how many instances of a self-hosted gateway run.
+	Replicas *int `yaml:"replicas,omitempty" json:"replicas,omitempty" validate:"omitempty,gte=1,lte=1000"`
 }
 
 // Simple reports whether the scenario has no parameters and can be written as its name.

@@ -42,6 +42,7 @@ func (s Spec) Validate(cat *pricing.Catalog) error {
 		v.origins(s)
 		v.residency(s)
 		v.scenarios(s)
+		v.overrides(s)
 	}
 	v.unique("gateways", s.Gateways)
 	v.unique("observability_needs", s.ObservabilityNeeds)
@@ -484,15 +485,28 @@ func resolvePath(path string, bracketKeys bool) (string, []pathPart) {
 			parts = append(parts, pathPart{index: n})
 			rest, t = rest[end+1:], t.Elem()
 		case reflect.Map:
-			// Every mapping in a Spec holds plain values, so the key is
-			// the rest of the path, dots and brackets included.
-			key := strings.TrimPrefix(rest, ".")
-			if bracketKeys {
-				key = strings.TrimSuffix(strings.TrimPrefix(rest, "["), "]")
+			// A mapping of plain values takes the rest of the path as its
+			// key, dots included; a mapping of objects (outage_model's
+			// providers) ends its key where the object's fields begin.
+			var key string
+			if bracketKeys && strings.HasPrefix(rest, "[") {
+				end := strings.Index(rest, "]")
+				if t.Elem().Kind() != reflect.Struct || end < 0 {
+					end = len(rest) - 1
+				}
+				key, rest = rest[1:end], rest[min(end+1, len(rest)):]
+			} else {
+				key = strings.TrimPrefix(rest, ".")
+				rest = ""
+				if t.Elem().Kind() == reflect.Struct {
+					if end := strings.IndexAny(key, ".["); end >= 0 {
+						key, rest = key[:end], key[end:]
+					}
+				}
 			}
 			out.WriteString("." + key)
 			parts = append(parts, pathPart{key: key})
-			rest = ""
+			t = t.Elem()
 		default:
 			return path, append(parts, pathPart{index: math.MaxInt, key: rest})
 		}

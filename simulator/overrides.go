@@ -1,0 +1,137 @@
+package simulator
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"strings"
+)
+
+// apply returns m with the override's fields in place of the calibrated ones.
+func (o IncidentOverride) apply(m IncidentModel) IncidentModel {
+	if o.IncidentsPerMonth != nil {
+		m.PerMonth = *o.IncidentsPerMonth
+	}
+	if o.DurationMedianHours != nil {
+		m.DurationMu = math.Log(*o.DurationMedianHours)
+	}
+	if o.DurationSigma != nil {
+		m.DurationSigma = *o.DurationSigma
+	}
+	if o.IncidentErrorRate != nil {
+		rate := *o.IncidentErrorRate
+		m.FixedErrorRate = &rate
+	}
+	if o.ModelScopedShare != nil {
+		m.ModelScopedShare = *o.ModelScopedShare
+	}
+	if o.BackgroundErrorRate != nil {
+		m.BackgroundErrorRate = *o.BackgroundErrorRate
+	}
+	switch o.Arrival {
+	case "weibull":
+		m.Arrival = Weibull
+		if m.WeibullShape == 0 {
+			m.WeibullShape = weibullShape
+		}
+	case "poisson":
+		m.Arrival = Poisson
+	}
+	if m.Source != "" && o != (IncidentOverride{}) {
+		m.Source += "; overridden in the architecture file"
+	}
+	return m
+}
+
+// IncidentModels is the spec's outage model: the calibrated defaults with
+// the architecture file's overrides applied.
+type IncidentModels struct {
+	Providers  map[string]IncidentModel
+	Gateways   map[string]IncidentModel
+	CommonMode IncidentModel
+}
+
+// IncidentModels resolves the outage model for this architecture.
+func (s Spec) IncidentModels() IncidentModels {
+	out := IncidentModels{
+		Providers:  DefaultProviderIncidents(),
+		Gateways:   DefaultGatewayIncidents(),
+		CommonMode: DefaultCommonMode(),
+	}
+	m := s.OutageModel
+	if m == nil {
+		return out
+	}
+	for id, o := range m.Providers {
+		if base, ok := out.Providers[id]; ok {
+			out.Providers[id] = o.apply(base)
+		}
+	}
+	for id, o := range m.Gateways {
+		if base, ok := out.Gateways[id]; ok {
+			out.Gateways[id] = o.apply(base)
+		}
+	}
+	if m.CommonMode != nil && m.CommonMode.EventsPerYear != nil {
+		out.CommonMode.PerMonth = *m.CommonMode.EventsPerYear / 12
+		out.CommonMode.Source += "; overridden in the architecture file"
+	}
+	return out
+}
+
+// selfHosted are the options whose replicas the team runs.
+func selfHosted(id string) bool { return id == "litellm" || id == "kong" }
+
+// overrides checks the outage model and gateway settings against what the
+// architecture uses, and the resolved incident models for consistency.
+func (v *validation) overrides(s Spec) {
+	listed := v.listedProviders(s)
+	if m := s.OutageModel; m != nil {
+		resolved := s.IncidentModels()
+		for _, id := range slices.Sorted(maps.Keys(m.Providers)) {
+			path := "outage_model.providers." + id
+			if !listed[id] {
+				v.add(path, "%q is not one of your providers%s", id, hint(v.cat, slices.Sorted(maps.Keys(listed)), id))
+				continue
+			}
+			if err := resolved.Providers[id].Validate(); err != nil && !v.reported(path) {
+				v.add(path, "%v", err)
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(m.Gateways)) {
+			path := "outage_model.gateways." + id
+			if id == "direct" {
+				v.add(path, "direct calls have no gateway of their own to fail; override the providers instead")
+				continue
+			}
+			if !slices.Contains(GatewayIDs(), id) {
+				v.add(path, "unknown gateway %q%s", id, hint(v.cat, GatewayIDs(), id))
+				continue
+			}
+			if err := resolved.Gateways[id].Validate(); err != nil && !v.reported(path) {
+				v.add(path, "%v", err)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.GatewaySettings)) {
+		path := "gateway_settings." + id
+		if !slices.Contains(GatewayIDs(), id) {
+			v.add(path, "unknown gateway %q%s", id, hint(v.cat, GatewayIDs(), id))
+			continue
+		}
+		if s.GatewaySettings[id].Replicas != nil && !selfHosted(id) {
+			v.add(path+".replicas", "only self-hosted gateways (litellm, kong) have replicas you run")
+		}
+	}
+}
+
+// reported says whether a problem was already found at or below path, so a
+// cross-check does not repeat what a field rule said.
+func (v *validation) reported(path string) bool {
+	for _, p := range v.problems {
+		if p.Path == path || strings.HasPrefix(p.Path, path+".") {
+			return true
+		}
+	}
+	return false
+}
