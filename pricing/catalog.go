@@ -1,15 +1,20 @@
 package pricing
 
 import (
+	"embed"
 	"slices"
 	"strings"
+	"sync"
 )
 
-// Catalog answers which providers, regions and models gatewise knows. It is
-// read-only once built, so callers may share one value freely.
+// Catalog answers which providers, regions, models and gateways gatewise
+// knows, and what each request and each gateway plan costs. It is read-only
+// once built: every accessor hands out copies, so callers may share one value.
 type Catalog struct {
 	providers []Provider
 	models    []Model
+	gateways  []Gateway
+	rates     *RateTable
 }
 
 // Provider is a host a team can hold an account with.
@@ -17,96 +22,114 @@ type Provider struct {
 	ID      string
 	Name    string
 	Regions []Region
+	// Residency lists the options that move processing into a region at a
+	// price: OpenAI's regional processing, Anthropic's inference_geo, ...
+	Residency  []Residency
+	Compliance Compliance
 }
 
 // Region is a place a provider serves requests from. Jurisdiction says whose
 // rules apply there ("us", "eu", "uk", "ap", ...); "global" means the provider
 // gives no residency guarantee.
 type Region struct {
-	ID           string
-	Jurisdiction string
+	ID           string `yaml:"id"`
+	Jurisdiction string `yaml:"jurisdiction"`
 }
 
-// Model is a model under its canonical id, with the provider ids that serve it.
+// Provenance says where a fact comes from and when it was true, so every
+// number gatewise shows can be checked and refreshed.
+type Provenance struct {
+	AsOf   string
+	Source string
+	Note   string
+}
+
+// Residency is a provider-wide rule that prices requests processed in some
+// regions higher, for some models (all of the provider's when Models is empty).
+type Residency struct {
+	ID         string
+	Regions    []string
+	Multiplier float64
+	Models     []string
+	Provenance
+}
+
+// Compliance holds what a provider offers for regulated workloads.
+type Compliance struct {
+	SOC2              Fact
+	HIPAABAA          Fact
+	ZeroDataRetention Fact
+}
+
+// Fact is a yes/no-style fact ("yes", "no", "by-approval", "partial",
+// "unknown") with its provenance.
+type Fact struct {
+	Value string
+	Provenance
+}
+
+// Model is a model under its canonical id. Hosts lists the provider ids that
+// serve it, in the catalog's order; Offers says how each of them does.
 type Model struct {
-	ID    string
-	Name  string
-	Hosts []string
+	ID     string
+	Name   string
+	Hosts  []string
+	Offers []Offer
 }
 
-// catalogTable is the one place the catalog's facts live.
-//
-// Regions follow /work/shared/research/gateways.md §7.2 (providers: residency
-// and rate-limit tiers), as of 2026-11.
-func catalogTable() ([]Provider, []Model) {
-	r := func(id, jurisdiction string) Region { return Region{ID: id, Jurisdiction: jurisdiction} }
-	providers := []Provider{
-		{ID: "openai", Name: "OpenAI", Regions: []Region{
-			r("us", "us"), r("eu", "eu"), r("au", "ap"), r("in", "ap"), r("jp", "ap"),
-		}},
-		{ID: "anthropic", Name: "Anthropic", Regions: []Region{
-			r("us", "us"), r("global", "global"),
-		}},
-		{ID: "google-gemini", Name: "Google Gemini API", Regions: []Region{
-			r("global", "global"),
-		}},
-		{ID: "google-vertex", Name: "Google Vertex AI", Regions: []Region{
-			r("us-central1", "us"), r("us-east4", "us"), r("us-east5", "us"),
-			r("europe-west1", "eu"), r("europe-west4", "eu"), r("europe-west9", "eu"),
-			r("asia-northeast1", "ap"), r("asia-southeast1", "ap"),
-			r("us", "us"), r("eu", "eu"),
-		}},
-		{ID: "aws-bedrock", Name: "AWS Bedrock", Regions: []Region{
-			r("us-east-1", "us"), r("us-east-2", "us"), r("us-west-2", "us"),
-			r("eu-central-1", "eu"), r("eu-west-1", "eu"), r("eu-west-3", "eu"), r("eu-north-1", "eu"),
-			r("ap-northeast-1", "ap"), r("ap-southeast-2", "ap"), r("ap-south-1", "ap"),
-		}},
-		{ID: "azure-openai", Name: "Azure OpenAI", Regions: []Region{
-			r("eastus", "us"), r("eastus2", "us"), r("westus", "us"),
-			r("swedencentral", "eu"), r("francecentral", "eu"), r("germanywestcentral", "eu"),
-			r("uksouth", "uk"),
-			r("japaneast", "ap"), r("australiaeast", "ap"),
-			r("us", "us"), r("eu", "eu"),
-		}},
-		{ID: "mistral", Name: "Mistral AI", Regions: []Region{
-			r("eu", "eu"),
-		}},
-	}
-	claude := []string{"anthropic", "aws-bedrock", "google-vertex"}
-	openai := []string{"openai", "azure-openai"}
-	gemini := []string{"google-gemini", "google-vertex"}
-	models := []Model{
-		{ID: "claude-sonnet-4.5", Name: "Claude Sonnet 4.5", Hosts: claude},
-		{ID: "claude-opus-4.1", Name: "Claude Opus 4.1", Hosts: claude},
-		{ID: "claude-haiku-4.5", Name: "Claude Haiku 4.5", Hosts: claude},
-		{ID: "gpt-4.1", Name: "GPT-4.1", Hosts: openai},
-		{ID: "gpt-4.1-mini", Name: "GPT-4.1 mini", Hosts: openai},
-		{ID: "gpt-4.1-nano", Name: "GPT-4.1 nano", Hosts: openai},
-		{ID: "gpt-4o", Name: "GPT-4o", Hosts: openai},
-		{ID: "gpt-4o-mini", Name: "GPT-4o mini", Hosts: openai},
-		{ID: "o3", Name: "o3", Hosts: openai},
-		{ID: "o4-mini", Name: "o4-mini", Hosts: openai},
-		{ID: "gpt-5", Name: "GPT-5", Hosts: openai},
-		{ID: "gpt-5-mini", Name: "GPT-5 mini", Hosts: openai},
-		{ID: "text-embedding-3-small", Name: "text-embedding-3-small", Hosts: openai},
-		{ID: "gemini-2.5-pro", Name: "Gemini 2.5 Pro", Hosts: gemini},
-		{ID: "gemini-2.5-flash", Name: "Gemini 2.5 Flash", Hosts: gemini},
-		{ID: "gemini-2.5-flash-lite", Name: "Gemini 2.5 Flash-Lite", Hosts: gemini},
-		{ID: "mistral-large", Name: "Mistral Large", Hosts: []string{"mistral", "aws-bedrock", "google-vertex"}},
-		{ID: "mistral-medium", Name: "Mistral Medium", Hosts: []string{"mistral", "google-vertex"}},
-		{ID: "mistral-small", Name: "Mistral Small", Hosts: []string{"mistral", "aws-bedrock", "google-vertex"}},
-	}
-	return providers, models
+// Offer is one provider's way of serving a model: its own id for it, where,
+// and at what list price.
+type Offer struct {
+	Provider string
+	ModelID  string
+	// Aliases are other names files use for this model on this provider
+	// (dated snapshots, "-latest"); importers match on them.
+	Aliases []string
+	Regions []string
+	// Prices are USD per million tokens, before any regional uplift.
+	Prices TokenPrices
+	// LongContextAbove is the prompt size beyond which Long applies to the
+	// whole request; 0 when the model has no long-context tier.
+	LongContextAbove int
+	Long             TokenPrices
+	Uplifts          []Uplift
+	Provenance
 }
 
-// Default builds the catalog gatewise ships with. It is rebuilt on every call,
-// which is cheap, so nobody can alter a shared copy.
-func Default() *Catalog {
-	providers, models := catalogTable()
-	models = slices.Clone(models)
-	slices.SortFunc(models, func(a, b Model) int { return strings.Compare(a.ID, b.ID) })
-	return &Catalog{providers: providers, models: models}
+// TokenPrices are USD per million tokens of each kind. Loading fills in the
+// defaults (cache reads and writes at the input price, reasoning at the
+// output price), so every field is the price actually charged.
+type TokenPrices struct {
+	Input      float64 `json:"input"`
+	Output     float64 `json:"output"`
+	CacheRead  float64 `json:"cache_read"`
+	CacheWrite float64 `json:"cache_write"`
+	Reasoning  float64 `json:"reasoning"`
 }
+
+// Uplift multiplies a single offer's prices in some regions (Nova in the EU).
+type Uplift struct {
+	Regions    []string
+	Multiplier float64
+	Provenance
+}
+
+//go:embed data/*.yaml
+var dataFS embed.FS
+
+// defaultCatalog parses the embedded data once; the tests load it too, so a
+// broken data file fails `go test`, never a user.
+var defaultCatalog = sync.OnceValue(func() *Catalog {
+	c, err := Load(dataFS)
+	if err != nil {
+		panic("pricing: embedded catalog: " + err.Error())
+	}
+	return c
+})
+
+// Default is the catalog gatewise ships with, parsed once from the embedded
+// data files. It is shared, and nothing it hands out can change it.
+func Default() *Catalog { return defaultCatalog() }
 
 // Provider looks a provider up by id.
 func (c *Catalog) Provider(id string) (Provider, bool) {
@@ -129,11 +152,15 @@ func (c *Catalog) Providers() []Provider {
 
 // Model looks a model up by its canonical id.
 func (c *Catalog) Model(id string) (Model, bool) {
-	i, ok := slices.BinarySearchFunc(c.models, id, func(m Model, id string) int { return strings.Compare(m.ID, id) })
+	i, ok := c.modelIndex(id)
 	if !ok {
 		return Model{}, false
 	}
 	return cloneModel(c.models[i]), true
+}
+
+func (c *Catalog) modelIndex(id string) (int, bool) {
+	return slices.BinarySearchFunc(c.models, id, func(m Model, id string) int { return strings.Compare(m.ID, id) })
 }
 
 // Models lists every model sorted by id.
@@ -147,13 +174,14 @@ func (c *Catalog) Models() []Model {
 
 // Jurisdiction says whose rules apply in a provider's region.
 func (c *Catalog) Jurisdiction(provider, region string) (string, bool) {
-	p, ok := c.Provider(provider)
-	if !ok {
-		return "", false
-	}
-	for _, r := range p.Regions {
-		if r.ID == region {
-			return r.Jurisdiction, true
+	for _, p := range c.providers {
+		if p.ID != provider {
+			continue
+		}
+		for _, r := range p.Regions {
+			if r.ID == region {
+				return r.Jurisdiction, true
+			}
 		}
 	}
 	return "", false
@@ -190,6 +218,30 @@ func (c *Catalog) Suggest(candidates []string, s string) string {
 	return best
 }
 
+// Closest lists up to n candidates nearest to s, nearest first, however far:
+// the command line names them when an id is unknown, where any lead helps.
+func Closest(candidates []string, s string, n int) []string {
+	type scored struct {
+		id string
+		d  int
+	}
+	low := strings.ToLower(s)
+	all := make([]scored, 0, len(candidates))
+	for _, cand := range candidates {
+		d := editDistance(low, strings.ToLower(cand))
+		if strings.Contains(strings.ToLower(cand), low) && low != "" {
+			d = min(d, 1) // a prefix or substring ("gpt-5") is a strong lead
+		}
+		all = append(all, scored{cand, d})
+	}
+	slices.SortStableFunc(all, func(a, b scored) int { return a.d - b.d })
+	out := make([]string, 0, n)
+	for _, s := range all[:min(n, len(all))] {
+		out = append(out, s.id)
+	}
+	return out
+}
+
 // editDistance counts the insertions, deletions, substitutions and swaps of
 // adjacent letters turning a into b; a swap counts once because that is the
 // commonest typo ("modles").
@@ -220,10 +272,29 @@ func editDistance(a, b string) int {
 
 func cloneProvider(p Provider) Provider {
 	p.Regions = slices.Clone(p.Regions)
+	p.Residency = slices.Clone(p.Residency)
+	for i := range p.Residency {
+		p.Residency[i].Regions = slices.Clone(p.Residency[i].Regions)
+		p.Residency[i].Models = slices.Clone(p.Residency[i].Models)
+	}
 	return p
 }
 
 func cloneModel(m Model) Model {
 	m.Hosts = slices.Clone(m.Hosts)
+	m.Offers = slices.Clone(m.Offers)
+	for i := range m.Offers {
+		m.Offers[i] = cloneOffer(m.Offers[i])
+	}
 	return m
+}
+
+func cloneOffer(o Offer) Offer {
+	o.Aliases = slices.Clone(o.Aliases)
+	o.Regions = slices.Clone(o.Regions)
+	o.Uplifts = slices.Clone(o.Uplifts)
+	for i := range o.Uplifts {
+		o.Uplifts[i].Regions = slices.Clone(o.Uplifts[i].Regions)
+	}
+	return o
 }

@@ -16,9 +16,10 @@ const usage = `gatewise tells a team which AI gateway to put in front of its LLM
 Usage:
   gatewise [serve] [flags]      serve the web app (default)
   gatewise check -f FILE        validate an architecture file (YAML or JSON)
+  gatewise prices SUBCOMMAND    price requests and gateways: list, cost, diff, gateways
   gatewise version              print the version
 
-Run "gatewise serve -h" or "gatewise check -h" for their flags.
+Run "gatewise COMMAND -h" for a command's flags.
 `
 
 // exitError carries a process exit status through run's error.
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "check":
 		return check(args, stdout, stderr)
+	case "prices":
+		return pricesCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "gatewise", version.String())
 		return nil
