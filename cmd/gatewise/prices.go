@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -262,23 +264,36 @@ func pricesCost(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// importFile reads a price file into an overlay, dating it by the file's
-// modification time when its content carries no date, and says on stderr
-// what was used.
-func importFile(name string, stderr io.Writer) (*pricing.Overlay, error) {
+// openPriceFile reads a price file into an overlay. When its content
+// carries no date, the date in its name (openrouter_2025-12-18.json) or else
+// its modification time dates it, so a diff can show both dates.
+func openPriceFile(name string) (*pricing.Overlay, pricing.ImportReport, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, &exitError{code: 1, err: err}
+		return nil, pricing.ImportReport{}, &exitError{code: 1, err: err}
 	}
 	defer f.Close()
 	o, rep, err := pricing.Import(f, name)
 	if err != nil {
-		return nil, &exitError{code: 1, err: err}
+		return nil, rep, &exitError{code: 1, err: err}
 	}
 	if o.AsOf == "" {
-		if st, err := f.Stat(); err == nil {
+		if d := datedName.FindString(filepath.Base(name)); d != "" {
+			o.AsOf = d
+		} else if st, err := f.Stat(); err == nil {
 			o.AsOf = st.ModTime().UTC().Format("2006-01-02")
 		}
+	}
+	return o, rep, nil
+}
+
+var datedName = regexp.MustCompile(`20\d\d-[01]\d-[0-3]\d`)
+
+// importFile reads a price file for --prices and says on stderr what was used.
+func importFile(name string, stderr io.Writer) (*pricing.Overlay, error) {
+	o, rep, err := openPriceFile(name)
+	if err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(stderr, "%s: %s file, %d entries: %d catalog prices imported, %d skipped\n", name, rep.Format, rep.Entries, rep.Imported, rep.SkippedTotal())
 	if rep.Imported == 0 {
@@ -312,19 +327,9 @@ func pricesDiff(args []string, stdout, stderr io.Writer) error {
 	if *threshold < 0 || *threshold != *threshold {
 		return &exitError{code: 2, err: errors.New("--threshold must be a non-negative percentage")}
 	}
-	f, err := os.Open(pos[0])
+	o, rep, err := openPriceFile(pos[0])
 	if err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	defer f.Close()
-	o, rep, err := pricing.Import(f, pos[0])
-	if err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	if o.AsOf == "" {
-		if st, err := f.Stat(); err == nil {
-			o.AsOf = st.ModTime().UTC().Format("2006-01-02")
-		}
+		return err
 	}
 	diffs := pricing.Default().Diff(o, *threshold/100)
 	if *asJSON {
