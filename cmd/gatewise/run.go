@@ -17,6 +17,7 @@ Usage:
   gatewise [serve] [flags]      serve the web app (default)
   gatewise check -f FILE        validate an architecture file (YAML or JSON)
   gatewise prices SUBCOMMAND    price requests and gateways: list, cost, diff, gateways
+  gatewise ingest FILE          read a request log and summarise the traffic it describes
   gatewise version              print the version
 
 Run "gatewise COMMAND -h" for a command's flags.
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return check(args, stdout, stderr)
 	case "prices":
 		return pricesCmd(ctx, args, stdout, stderr)
+	case "ingest":
+		return ingestCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "gatewise", version.String())
 		return nil

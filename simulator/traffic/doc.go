@@ -1,0 +1,17 @@
+// Package traffic turns what a team's stack already records into the demand
+// gatewise simulates: a Profile of requests, input, cached-input and output
+// tokens, errors by class and latencies per time bin × route × origin.
+//
+// Read streams a request log (CSV, JSON array or JSON Lines, optionally
+// gzip-compressed) from any of the known exports (LiteLLM, Helicone,
+// OpenRouter, Portkey, Cloudflare, OpenAI and Anthropic usage, the Azure and
+// BurstGPT traces) or through a column Mapping, and reports what it did in a
+// Summary. Synthesize builds the same Profile from the few numbers of an
+// architecture's traffic block when there is no log.
+//
+// Prompt and completion text is never kept: a row contributes counts, a
+// time, a model name and the metadata value its route rule reads.
+//
+// The package sits below gatewise/simulator and takes plain parameters, so
+// it never imports the Spec (nor net/http, gin or gorm).
+package traffic

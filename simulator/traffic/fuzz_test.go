@@ -1,0 +1,241 @@
+package traffic
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// seedFiles adds every testdata sample to a fuzz corpus.
+func seedFiles(f *testing.F, add func([]byte)) {
+	files, _ := filepath.Glob("testdata/*.*")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			add(b)
+		}
+	}
+}
+
+// FuzzCSVSplit checks the hand-written splitter against encoding/csv: the
+// same records until the first error, an error on the same record, and
+// chunk boundaries (csvBounds, fed in uneven pieces) only at record ends.
+// Carriage returns are left out: both readers fold CRLF but differ on a
+// lone CR, which no export writes.
+func FuzzCSVSplit(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", `a,"b""c",d` + "\n", "\"x\ny\",z\n", `a"b,c`, `"a"b,c`, "\n\n,\n", `""`} {
+		f.Add([]byte(s), uint8(3))
+	}
+	seedFiles(f, func(b []byte) {
+		if bytes.IndexByte(b, '\r') < 0 {
+			f.Add(b, uint8(7))
+		}
+	})
+	f.Fuzz(func(t *testing.T, data []byte, piece uint8) {
+		if bytes.IndexByte(data, '\r') >= 0 {
+			return
+		}
+		ref := csv.NewReader(bytes.NewReader(data))
+		ref.FieldsPerRecord = -1
+		var sp csvSplitter
+		var ends []int
+		rest, off := data, 0
+		for i := 0; ; i++ {
+			want, refErr := ref.Read()
+			for len(rest) > 0 && rest[0] == '\n' {
+				rest, off = rest[1:], off+1
+			}
+			if errors.Is(refErr, io.EOF) {
+				if len(rest) != 0 {
+					t.Fatalf("record %d: encoding/csv ended, %q left", i, rest)
+				}
+				break
+			}
+			if len(rest) == 0 {
+				t.Fatalf("record %d: input ended, encoding/csv read %q, %v", i, want, refErr)
+			}
+			n, _, err, _ := sp.split(rest)
+			if refErr != nil || err != nil {
+				if (refErr == nil) != (err == nil) {
+					t.Fatalf("record %d of %q: encoding/csv %v, splitter %v", i, data, refErr, err)
+				}
+				return
+			}
+			got := make([]string, len(sp.fields))
+			for j, f := range sp.fields {
+				got[j] = string(f)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("record %d of %q: got %q, want %q", i, data, got, want)
+			}
+			rest, off = rest[n:], off+n
+			if off > 0 && data[off-1] == '\n' {
+				ends = append(ends, off)
+			}
+		}
+		// Every boundary csvBounds reports must be a record end.
+		step := int(piece%16) + 1
+		var b csvBounds
+		for i := 0; i < len(data); i += step {
+			j := min(i+step, len(data))
+			if e := b.scan(data[i:j]); e >= 0 {
+				at := i + e
+				if !slices.Contains(ends, at) && !onlyNewlinesBefore(data, at) {
+					t.Fatalf("%q: boundary at %d is not a record end (ends %v)", data, at, ends)
+				}
+			}
+		}
+	})
+}
+
+// onlyNewlinesBefore allows boundaries inside the blank lines that
+// encoding/csv skips.
+func onlyNewlinesBefore(data []byte, at int) bool {
+	i := at - 1
+	for i >= 0 && data[i] == '\n' {
+		i--
+	}
+	return i < 0 || i < at-1
+}
+
+// FuzzJSONScan checks the scanner against encoding/json: valid objects are
+// accepted with the same top-level values; anything accepted is valid JSON
+// but for the string contents the scanner does not check.
+func FuzzJSONScan(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":"x","c":{"d":[1,2,{"e":null}]}}`, `{"a":"\"q\\"}`, `{"a":1e5,"b":-0.5,"c":true}`, `{}`, `{"a":[}`, `{"a":01}`} {
+		f.Add([]byte(s))
+	}
+	seedFiles(f, func(b []byte) {
+		for _, line := range bytes.Split(b, []byte{'\n'}) {
+			f.Add(line)
+		}
+	})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !utf8.Valid(data) {
+			return // rows are checked for UTF-8 before they are scanned
+		}
+		var s jscan
+		got := map[string]jvalue{}
+		err := walkJSON(&s, data, func(path []byte, v jvalue) bool {
+			if bytes.IndexByte(path, '.') < 0 && v.kind != jObject {
+				got[string(path)] = v
+			}
+			return false
+		})
+		var ref map[string]any
+		refErr := json.Unmarshal(data, &ref)
+		if refErr == nil && ref != nil && err != nil {
+			t.Fatalf("%q: encoding/json accepts, scanner says %v", data, err)
+		}
+		if err == nil && refErr != nil && !lenientOnly(data) {
+			t.Fatalf("%q: scanner accepts, encoding/json says %v", data, refErr)
+		}
+		if err != nil || refErr != nil {
+			return
+		}
+		for k, v := range got {
+			r, ok := ref[k]
+			if !ok {
+				continue // a key with escapes; looked up decoded
+			}
+			switch x := r.(type) {
+			case string:
+				if s, _ := jsonString(v); s != x {
+					t.Fatalf("%q: key %q: %q, want %q", data, k, s, x)
+				}
+			case float64:
+				if f, ok := parseFloat(v.raw); !ok || f != x {
+					t.Fatalf("%q: key %q: %v, want %v", data, k, f, x)
+				}
+			}
+		}
+	})
+}
+
+// lenientOnly reports inputs whose only fault may be inside strings: escapes
+// or control characters, or invalid UTF-8.
+func lenientOnly(data []byte) bool {
+	for _, c := range data {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzRead feeds anything to Read in every container and a few presets: it
+// must never panic, and whatever it returns must add up.
+func FuzzRead(f *testing.F) {
+	seedFiles(f, func(b []byte) {
+		f.Add(b, uint8(0))
+		f.Add(b, uint8(1))
+	})
+	formats := []string{"auto", "csv", "jsonl", "json", "helicone", "litellm-spendlogs", "openai-usage", "burstgpt"}
+	mapping := Mapping{FieldTime: {Column: "timestamp"}, FieldInput: {Column: "input_tokens"}, FieldOutput: {Column: "output_tokens"}}
+	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
+		o := ReadOptions{Format: formats[int(sel)%len(formats)], MaxBadFraction: 1, MaxLineBytes: 4096, Workers: 2,
+			Now: testNow, Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if sel&8 != 0 || o.Format == "csv" || o.Format == "jsonl" || o.Format == "json" {
+			o.Mapping = mapping
+		}
+		p, s, err := Read(context.Background(), bytes.NewReader(data), o)
+		var skipped int64
+		for _, n := range s.RowsSkipped {
+			skipped += n
+		}
+		if s.RowsUsed > s.RowsRead || (s.RowsSkipped != nil && skipped != s.RowsRead-s.RowsUsed) {
+			t.Fatalf("read %d used %d skipped %v", s.RowsRead, s.RowsUsed, s.RowsSkipped)
+		}
+		if err != nil {
+			return
+		}
+		var d Demand
+		for _, c := range p.Cells {
+			d.add(&c.Demand)
+		}
+		if d != p.Total || d.Requests != s.Requests || d.Input != s.InputTokens {
+			t.Fatalf("cells %+v, total %+v, summary %d requests", d, p.Total, s.Requests)
+		}
+	})
+}
+
+// FuzzValues checks the fast number and time parsers against strconv and
+// time.Parse: whatever both accept must agree.
+func FuzzValues(f *testing.F) {
+	for _, s := range []string{"12", "-0.5", "1e3", "0.1", "123456789012345678", "2025-01-01T00:00:00Z", "2023-11-16 18:15:46.6805900",
+		"2025-03-03 10:00:01.120+00", "2024-02-29T23:59:59.999999999-07:00", "2023-02-29"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, ok := parseFloat([]byte(s)); ok {
+			want, err := strconv.ParseFloat(s, 64)
+			if err != nil || got != want {
+				t.Fatalf("parseFloat(%q) = %v, strconv says %v, %v", s, got, want, err)
+			}
+		}
+		if n, ok := parseCount([]byte(s)); ok {
+			if want, err := strconv.ParseInt(s, 10, 64); err == nil && n != want {
+				t.Fatalf("parseCount(%q) = %d, want %d", s, n, want)
+			}
+		}
+		// time.Parse also takes one-digit hours; exports write two.
+		// Nor does it check a zone's minutes (+00:60).
+		fixed := len(s) >= 20 && s[13] == ':' && s[16] == ':' && !(s[len(s)-3] == ':' && s[len(s)-2] > '5')
+		if want, err := time.Parse(time.RFC3339Nano, s); err == nil && fixed && want.Year() > 1700 && want.Year() < 2250 {
+			got, ok := parseISO([]byte(s))
+			if !ok || got != want.UnixNano() {
+				t.Fatalf("parseISO(%q) = %d, %v; want %d", s, got, ok, want.UnixNano())
+			}
+		}
+	})
+}

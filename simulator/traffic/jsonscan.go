@@ -1,0 +1,408 @@
+package traffic
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// gatewise reads JSON rows with its own scanner instead of encoding/json: a
+// row of a Helicone or LiteLLM export is mostly prompt and completion text
+// that gatewise must skip, not decode, and a scanner that jumps over strings
+// with bytes.IndexByte and only looks at the few keys a format maps is several
+// times faster than decoding into a map, with no allocation per row. It checks
+// the structure fully (brackets, commas, colons, literals, number grammar);
+// it does not check escape sequences or control characters inside strings it
+// skips. encoding/json decodes any string value that is actually used and
+// contains a backslash.
+
+// jkind is the kind of a JSON value.
+type jkind uint8
+
+const (
+	jAbsent jkind = iota // the key was not in the row
+	jNull
+	jString
+	jNumber
+	jTrue
+	jFalse
+	jObject
+	jArray
+)
+
+// jvalue is a scalar or the raw text of a container. For strings raw is the
+// content between the quotes, still escaped when escaped is true.
+type jvalue struct {
+	raw     []byte
+	kind    jkind
+	escaped bool
+}
+
+// maxJSONDepth bounds nesting so that a hostile row cannot exhaust memory.
+const maxJSONDepth = 512
+
+// jsonError is a syntax error at a byte offset within the scanned row.
+type jsonError struct {
+	off int
+	msg string
+}
+
+func (e *jsonError) Error() string { return fmt.Sprintf("invalid JSON at byte %d: %s", e.off, e.msg) }
+
+// jscan walks one JSON object. visit is called for every member, with the
+// member's dotted path; for object members it decides whether to walk in.
+type jscan struct {
+	data  []byte
+	pos   int
+	path  []byte
+	visit func(path []byte, v jvalue) (descend bool)
+	stack []byte
+}
+
+func (s *jscan) fail(msg string) error { return &jsonError{off: s.pos, msg: msg} }
+
+func (s *jscan) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// str scans a string starting at the opening quote and returns its content.
+func (s *jscan) str() ([]byte, bool, error) {
+	start := s.pos + 1
+	i := start
+	for {
+		j := bytes.IndexByte(s.data[i:], '"')
+		if j < 0 {
+			s.pos = len(s.data)
+			return nil, false, s.fail("unterminated string")
+		}
+		q := i + j
+		bs := 0
+		for k := q - 1; k >= start && s.data[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			s.pos = q + 1
+			content := s.data[start:q]
+			return content, bytes.IndexByte(content, '\\') >= 0, nil
+		}
+		i = q + 1
+	}
+}
+
+// num scans a number and checks it against JSON's grammar.
+func (s *jscan) num() ([]byte, error) {
+	d, start := s.data, s.pos
+	i := start
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(d) && d[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		s.pos = i
+		return nil, s.fail("invalid number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if digits() == 0 {
+			s.pos = i
+			return nil, s.fail("invalid number")
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			s.pos = i
+			return nil, s.fail("invalid number")
+		}
+	}
+	s.pos = i
+	return d[start:i], nil
+}
+
+func (s *jscan) lit(word string, k jkind) (jvalue, error) {
+	rest := s.data[s.pos:]
+	if !bytes.HasPrefix(rest, []byte(word)) {
+		if len(rest) < len(word) && bytes.HasPrefix([]byte(word), rest) {
+			s.pos = len(s.data)
+			return jvalue{}, s.fail("unexpected end of input")
+		}
+		return jvalue{}, s.fail("invalid literal")
+	}
+	v := jvalue{raw: s.data[s.pos : s.pos+len(word)], kind: k}
+	s.pos += len(word)
+	return v, nil
+}
+
+// scalar scans a string, number or literal at s.pos.
+func (s *jscan) scalar() (jvalue, error) {
+	if s.pos >= len(s.data) {
+		return jvalue{}, s.fail("unexpected end of input")
+	}
+	switch c := s.data[s.pos]; {
+	case c == '"':
+		raw, esc, err := s.str()
+		return jvalue{raw: raw, kind: jString, escaped: esc}, err
+	case c == 't':
+		return s.lit("true", jTrue)
+	case c == 'f':
+		return s.lit("false", jFalse)
+	case c == 'n':
+		return s.lit("null", jNull)
+	case c == '-' || (c >= '0' && c <= '9'):
+		raw, err := s.num()
+		return jvalue{raw: raw, kind: jNumber}, err
+	}
+	return jvalue{}, s.fail(fmt.Sprintf("unexpected character %q", s.data[s.pos]))
+}
+
+// skip scans any value without recursion, checking its structure.
+func (s *jscan) skip() error {
+	s.stack = s.stack[:0]
+	for {
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.fail("unexpected end of input")
+		}
+		// A value is expected here.
+		switch s.data[s.pos] {
+		case '{':
+			s.pos++
+			s.ws()
+			if s.pos < len(s.data) && s.data[s.pos] == '}' {
+				s.pos++
+				break
+			}
+			if len(s.stack) >= maxJSONDepth {
+				return s.fail("nested too deep")
+			}
+			s.stack = append(s.stack, '}')
+			if err := s.key(); err != nil {
+				return err
+			}
+			continue
+		case '[':
+			s.pos++
+			s.ws()
+			if s.pos < len(s.data) && s.data[s.pos] == ']' {
+				s.pos++
+				break
+			}
+			if len(s.stack) >= maxJSONDepth {
+				return s.fail("nested too deep")
+			}
+			s.stack = append(s.stack, ']')
+			continue
+		default:
+			if _, err := s.scalar(); err != nil {
+				return err
+			}
+		}
+		// A value ended: close containers or move to the next member.
+		for {
+			if len(s.stack) == 0 {
+				return nil
+			}
+			s.ws()
+			if s.pos >= len(s.data) {
+				return s.fail("unexpected end of input")
+			}
+			top := s.stack[len(s.stack)-1]
+			c := s.data[s.pos]
+			if c == top {
+				s.pos++
+				s.stack = s.stack[:len(s.stack)-1]
+				continue
+			}
+			if c != ',' {
+				return s.fail(fmt.Sprintf("expected ',' or %q", top))
+			}
+			s.pos++
+			if top == '}' {
+				if err := s.key(); err != nil {
+					return err
+				}
+			}
+			break
+		}
+	}
+}
+
+// key scans `"name" :` inside an object being skipped.
+func (s *jscan) key() error {
+	s.ws()
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		return s.fail("expected a key")
+	}
+	if _, _, err := s.str(); err != nil {
+		return err
+	}
+	s.ws()
+	if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+		return s.fail("expected ':'")
+	}
+	s.pos++
+	return nil
+}
+
+// object walks the object at s.pos, whose path prefix is s.path[:plen].
+func (s *jscan) object(plen, depth int) error {
+	if depth > maxJSONDepth {
+		return s.fail("nested too deep")
+	}
+	s.pos++ // '{'
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return s.fail("expected a key")
+		}
+		k, esc, err := s.str()
+		if err != nil {
+			return err
+		}
+		if esc {
+			var ks string
+			if json.Unmarshal(s.data[s.pos-len(k)-2:s.pos], &ks) != nil {
+				return s.fail("invalid escape in key")
+			}
+			k = []byte(ks)
+		}
+		s.path = s.path[:plen]
+		if plen > 0 {
+			s.path = append(s.path, '.')
+		}
+		s.path = append(s.path, k...)
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return s.fail("expected ':'")
+		}
+		s.pos++
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.fail("unexpected end of input")
+		}
+		switch s.data[s.pos] {
+		case '{':
+			if s.visit(s.path, jvalue{kind: jObject}) {
+				if err := s.object(len(s.path), depth+1); err != nil {
+					return err
+				}
+			} else if err := s.skip(); err != nil {
+				return err
+			}
+		case '[':
+			start := s.pos
+			if err := s.skip(); err != nil {
+				return err
+			}
+			s.visit(s.path, jvalue{raw: s.data[start:s.pos], kind: jArray})
+		default:
+			v, err := s.scalar()
+			if err != nil {
+				return err
+			}
+			s.visit(s.path, v)
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.fail("unexpected end of input")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.fail("expected ',' or '}'")
+		}
+	}
+}
+
+// walkJSON walks the single object in data (surrounding whitespace allowed).
+func walkJSON(s *jscan, data []byte, visit func(path []byte, v jvalue) bool) error {
+	s.data, s.pos, s.path, s.visit = data, 0, s.path[:0], visit
+	s.ws()
+	if s.pos >= len(data) || data[s.pos] != '{' {
+		return s.fail("a row must be a JSON object")
+	}
+	if err := s.object(0, 0); err != nil {
+		return err
+	}
+	s.ws()
+	if s.pos != len(data) {
+		return s.fail("unexpected data after the object")
+	}
+	return nil
+}
+
+// jsonString turns a value into its text: strings unescaped, numbers and
+// literals as written, null as nothing.
+func jsonString(v jvalue) (string, bool) {
+	switch v.kind {
+	case jAbsent, jNull, jObject:
+		return "", false
+	case jString:
+		if !v.escaped {
+			return string(v.raw), true
+		}
+		var out string
+		q := make([]byte, 0, len(v.raw)+2)
+		q = append(append(append(q, '"'), v.raw...), '"')
+		if json.Unmarshal(q, &out) != nil {
+			return "", false
+		}
+		return out, true
+	case jArray:
+		return firstString(v.raw)
+	}
+	return string(v.raw), true
+}
+
+// firstString returns the first element of a JSON array of strings (a
+// request's tags), since a route is one value.
+func firstString(raw []byte) (string, bool) {
+	var xs []any
+	if json.Unmarshal(raw, &xs) != nil || len(xs) == 0 {
+		return "", false
+	}
+	switch x := xs[0].(type) {
+	case string:
+		return x, true
+	case float64, bool:
+		return fmt.Sprint(x), true
+	}
+	return "", false
+}
+
+// valueEnd finds where the JSON value starting at data[0] ends, for the
+// reader that splits a JSON array into rows. It is the same scanner in
+// skipping mode.
+func valueEnd(s *jscan, data []byte) (int, error) {
+	s.data, s.pos = data, 0
+	err := s.skip()
+	return s.pos, err
+}

@@ -1,0 +1,983 @@
+package traffic
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/bits"
+	"strings"
+	"unicode/utf8"
+)
+
+// cellKey is a worker-local cell: absolute bin (since the Unix epoch) and a
+// packed route<<16|origin using the worker's own name tables.
+type cellKey struct {
+	bin int64
+	ro  uint32
+}
+
+type cellAgg struct {
+	key    cellKey
+	d      Demand
+	latSum float64
+	latN   int64
+}
+
+type modelAgg struct {
+	name                  string
+	route                 int32
+	requests, input, outp int64
+}
+
+// chunkStat lets the merge count out-of-order rows across chunk edges.
+type chunkStat struct {
+	seq         int
+	first, last int64
+	rows        bool
+}
+
+// worker parses rows and aggregates them into its own partial profile;
+// nothing is shared with other workers until the merge.
+type worker struct {
+	pl *plan
+	o  *ReadOptions
+
+	split        csvSplitter
+	scan, elScan jscan
+	vals, parent []jvalue
+	visit        func(path []byte, v jvalue) bool
+	lineBase     int64 // line of the JSON row being walked, for messages
+
+	cells   []cellAgg
+	cellIdx map[cellKey]int32
+	lastKey cellKey
+	lastIdx int32
+
+	hists   map[uint32]*Histogram
+	routes  table
+	origins table
+	models  []modelAgg
+	modelIx map[string]int32
+	fieldRt map[string]int32 // RouteByField: value → route
+	// originRaw caches origin values: -1 means "not an origin, use the mix".
+	originRaw map[string]int32
+
+	rowsRead, rowsUsed int64
+	skipped            map[string]int64
+	examples           []Problem
+	minTs, maxTs       int64
+	latN               int64
+	latSum, latMax     float64
+	cost               float64
+	costRows           int64
+	outOfOrder         int64
+	chunks             []chunkStat
+	cur                chunkStat
+	prevTs             int64
+	err                error
+}
+
+// table interns names to small indexes.
+type table struct {
+	names []string
+	index map[string]int32
+}
+
+func (t *table) id(b []byte) int32 {
+	if i, ok := t.index[string(b)]; ok {
+		return i
+	}
+	s := string(b)
+	i := int32(len(t.names))
+	t.names = append(t.names, s)
+	t.index[s] = i
+	return i
+}
+
+func newWorker(pl *plan, o *ReadOptions) *worker {
+	w := &worker{pl: pl, o: o, cellIdx: map[cellKey]int32{}, lastIdx: -1,
+		hists: map[uint32]*Histogram{}, modelIx: map[string]int32{}, fieldRt: map[string]int32{}, originRaw: map[string]int32{},
+		skipped: map[string]int64{}, minTs: math.MaxInt64, maxTs: math.MinInt64}
+	w.routes.index, w.origins.index = map[string]int32{}, map[string]int32{}
+	for _, r := range o.Routes {
+		w.routes.id([]byte(r.Name))
+	}
+	if pl.container == containerCSV {
+		w.vals = make([]jvalue, len(pl.header))
+	} else {
+		w.vals = make([]jvalue, pl.nslots)
+		w.parent = make([]jvalue, pl.nslots)
+		w.visit = func(path []byte, v jvalue) bool {
+			s, ok := w.pl.paths[string(path)]
+			if ok {
+				w.vals[s] = v
+			}
+			if v.kind == jObject && v.raw == nil {
+				return w.pl.prefixes[string(path)]
+			}
+			return false
+		}
+	}
+	return w
+}
+
+// process handles one chunk.
+func (w *worker) process(c *chunk) {
+	w.cur = chunkStat{seq: c.seq}
+	w.prevTs = math.MinInt64
+	switch {
+	case w.pl.container == containerCSV:
+		w.csvRows(c.buf[c.start:], c.line)
+	case len(c.spans) > 0 || w.pl.container == containerJSON:
+		for _, s := range c.spans {
+			w.jsonRow(c.buf[s.off:s.end], s.line, uint64(s.off))
+		}
+	default:
+		w.jsonLines(c.buf[c.start:], c.line)
+	}
+	w.chunks = append(w.chunks, w.cur)
+}
+
+func (w *worker) csvRows(data []byte, line int64) {
+	ncols := len(w.pl.header)
+	for len(data) > 0 {
+		if data[0] == '\n' {
+			data, line = data[1:], line+1
+			continue
+		}
+		if data[0] == '\r' && len(data) > 1 && data[1] == '\n' {
+			data, line = data[2:], line+1
+			continue
+		}
+		n, _, err, ef := w.split.split(data)
+		rec := data[:n]
+		data = data[n:]
+		switch {
+		case n > w.o.MaxLineBytes:
+			w.rowsRead++
+			w.bad(ReasonTooLong, line, 0, "", fmt.Sprintf("row longer than %d bytes; skipped", w.o.MaxLineBytes))
+		case !utf8.Valid(rec):
+			w.rowsRead++
+			w.bad(ReasonUTF8, line, 0, "", "not valid UTF-8 text")
+		case err != nil:
+			w.rowsRead++
+			w.bad(ReasonSyntax, line, ef+1, w.colName(ef), err.Error())
+		case len(w.split.fields) != ncols:
+			w.rowsRead++
+			w.bad(ReasonFieldCount, line, 0, "", fmt.Sprintf("%d fields, the header has %d", len(w.split.fields), ncols))
+		default:
+			for _, col := range w.pl.usedCols {
+				f := w.split.fields[col]
+				w.vals[col] = jvalue{raw: f, kind: jString}
+			}
+			w.row(line, uint64(line))
+		}
+		line += int64(bytes.Count(rec, []byte{'\n'}))
+	}
+}
+
+func (w *worker) colName(i int) string {
+	if i >= 0 && i < len(w.pl.header) {
+		return w.pl.header[i]
+	}
+	return ""
+}
+
+func (w *worker) jsonLines(data []byte, line int64) {
+	for len(data) > 0 {
+		e := bytes.IndexByte(data, '\n')
+		rec := data
+		if e >= 0 {
+			rec, data = data[:e], data[e+1:]
+		} else {
+			data = nil
+		}
+		switch {
+		case len(rec) > w.o.MaxLineBytes:
+			w.rowsRead++
+			w.bad(ReasonTooLong, line, 0, "", fmt.Sprintf("row longer than %d bytes; skipped", w.o.MaxLineBytes))
+		case len(bytes.TrimSpace(rec)) > 0:
+			w.jsonRow(rec, line, 0)
+		}
+		line++
+	}
+}
+
+// jsonRow walks one JSON value: a row, a page of rows, or an aggregate whose
+// per-model results become rows.
+func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
+	if !utf8.Valid(rec) {
+		w.rowsRead++
+		w.bad(ReasonUTF8, line, 0, "", "not valid UTF-8 text")
+		return
+	}
+	clear(w.vals)
+	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
+		w.rowsRead++
+		w.badJSON(rec, line, err)
+		return
+	}
+	if w.isPage() {
+		for _, s := range w.pl.wrapSlots {
+			v := w.vals[s]
+			switch v.kind {
+			case jArray:
+				// v.raw lies inside rec, so their capacities tell its offset.
+				first := line + int64(bytes.Count(rec[:cap(rec)-cap(v.raw)], []byte{'\n'}))
+				arr := v.raw
+				w.elements(arr, func(el []byte, off int) {
+					w.leaf(el, first+int64(bytes.Count(arr[:off], []byte{'\n'})), ord+uint64(off)+1)
+				})
+				return
+			case jObject:
+				if v.raw != nil {
+					w.leaf(v.raw, line, ord)
+					return
+				}
+			}
+		}
+	}
+	w.exploded(line, ord)
+}
+
+// leaf walks a row found inside a page; it is not unwrapped again.
+func (w *worker) leaf(rec []byte, line int64, ord uint64) {
+	clear(w.vals)
+	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
+		w.rowsRead++
+		w.badJSON(rec, line, err)
+		return
+	}
+	w.exploded(line, ord)
+}
+
+// exploded turns an aggregate with per-model results into one row per
+// result, each inheriting the aggregate's times.
+func (w *worker) exploded(line int64, ord uint64) {
+	if w.pl.explodeSlot < 0 || w.vals[w.pl.explodeSlot].kind != jArray {
+		w.row(line, ord)
+		return
+	}
+	copy(w.parent, w.vals)
+	raw := w.vals[w.pl.explodeSlot].raw
+	w.elements(raw, func(el []byte, off int) {
+		copy(w.vals, w.parent)
+		if err := walkJSON(&w.elScan, el, w.visit); err != nil {
+			w.rowsRead++
+			w.badJSON(el, line, err)
+			return
+		}
+		w.row(line, ord+uint64(off)+1)
+	})
+}
+
+// elements calls fn for each object in a JSON array already checked by the
+// walk, with its offset in the array.
+func (w *worker) elements(arr []byte, fn func(el []byte, off int)) {
+	i := 1
+	for {
+		for i < len(arr) && (arr[i] == ' ' || arr[i] == '\t' || arr[i] == '\n' || arr[i] == '\r' || arr[i] == ',') {
+			i++
+		}
+		if i >= len(arr) || arr[i] == ']' {
+			return
+		}
+		n, err := valueEnd(&w.elScan, arr[i:])
+		if err != nil {
+			return
+		}
+		if arr[i] == '{' {
+			fn(arr[i:i+n], i)
+		}
+		i += n
+	}
+}
+
+// isPage tells a page that wraps rows from a row.
+func (w *worker) isPage() bool {
+	for _, s := range w.pl.ownSlots {
+		if w.vals[s].kind != jAbsent {
+			return false
+		}
+	}
+	for _, s := range w.pl.wrapSlots {
+		if k := w.vals[s].kind; k == jArray || (k == jObject && w.vals[s].raw != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *worker) badJSON(rec []byte, line int64, err error) {
+	msg := err.Error()
+	if je, ok := err.(*jsonError); ok {
+		off := min(je.off, len(rec))
+		line += int64(bytes.Count(rec[:off], []byte{'\n'}))
+		col := off - bytes.LastIndexByte(rec[:off], '\n')
+		msg = fmt.Sprintf("invalid JSON at character %d: %s", col, je.msg)
+	}
+	w.bad(ReasonSyntax, line, 0, "", msg)
+}
+
+// bad counts a skipped row and keeps the first few examples of each reason.
+func (w *worker) bad(reason string, line int64, col int, field, msg string) {
+	w.skipped[reason]++
+	if w.skipped[reason] <= examplesPerReason {
+		w.examples = append(w.examples, Problem{Reason: reason, Line: line, Column: col, Field: field, Message: msg})
+	}
+}
+
+// get returns the first present value of f.
+func (w *worker) get(f Field) (jvalue, slotRef, bool) {
+	if w.pl.hasConst[f] {
+		return jvalue{raw: w.pl.constRaw[f], kind: jString}, slotRef{name: "'" + w.pl.consts[f] + "'", slot: -1}, true
+	}
+	for _, r := range w.pl.cands[f] {
+		v := w.vals[r.slot]
+		switch v.kind {
+		case jAbsent, jNull:
+			continue
+		case jString:
+			if w.pl.container == containerCSV {
+				v.raw = bytes.TrimSpace(v.raw)
+				if isNullWord(v.raw) {
+					continue
+				}
+			}
+			if len(v.raw) == 0 {
+				continue
+			}
+			if v.escaped {
+				s, ok := jsonString(v)
+				if !ok {
+					continue
+				}
+				v = jvalue{raw: []byte(s), kind: jString}
+			}
+		}
+		return v, r, true
+	}
+	return jvalue{}, slotRef{}, false
+}
+
+// isNullWord recognises how CSV writers spell a missing value.
+func isNullWord(b []byte) bool {
+	switch len(b) {
+	case 2:
+		return b[0] == '\\' && b[1] == 'N'
+	case 3:
+		return string(b) == "NaN" || string(b) == "nan"
+	case 4:
+		s := string(b)
+		return s == "null" || s == "NULL" || s == "None" || s == "none"
+	}
+	return false
+}
+
+// column is the 1-based CSV column of a slot, for messages.
+func (w *worker) column(r slotRef) int {
+	if w.pl.container == containerCSV && r.slot >= 0 {
+		return int(r.slot) + 1
+	}
+	return 0
+}
+
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "…"
+	}
+	return string(b)
+}
+
+// count reads a non-negative whole number field; ok is false after a bad row
+// was recorded.
+func (w *worker) count(f Field, line int64) (n int64, present, ok bool) {
+	v, r, present := w.get(f)
+	if !present {
+		return 0, false, true
+	}
+	n, good := parseCount(v.raw)
+	if !good {
+		w.bad(ReasonBadNumber, line, w.column(r), r.name, fmt.Sprintf("%s %q is not a whole number", f, clip(v.raw)))
+		return 0, true, false
+	}
+	if n < 0 {
+		w.bad(ReasonNegative, line, w.column(r), r.name, fmt.Sprintf("%s is negative (%d)", f, n))
+		return 0, true, false
+	}
+	return n, true, true
+}
+
+// timeOf reads a time field as Unix nanoseconds.
+func (w *worker) timeOf(f Field, line int64) (ts int64, present, ok bool) {
+	v, r, present := w.get(f)
+	if !present {
+		return 0, false, true
+	}
+	ts, good := parseTime(v.raw, r.unit, w.o.Start.UnixNano())
+	if !good {
+		w.bad(ReasonBadTime, line, w.column(r), r.name, fmt.Sprintf("%s %q is not a time in unit %s", f, clip(v.raw), unitOrAuto(r.unit)))
+		return 0, true, false
+	}
+	return ts, true, true
+}
+
+func unitOrAuto(u Unit) string {
+	if u == UnitDefault {
+		return "auto (ISO 8601 or epoch number)"
+	}
+	return u.String()
+}
+
+// parseTime turns a raw time into Unix nanoseconds.
+func parseTime(b []byte, u Unit, start int64) (int64, bool) {
+	if u == UnitDefault {
+		if len(b) >= 10 && b[4] == '-' {
+			return parseISO(b)
+		}
+		f, ok := parseFloat(b)
+		if !ok {
+			return 0, false
+		}
+		switch a := math.Abs(f); {
+		case a < 1e11:
+			u = UnitUnixS
+		case a < 1e14:
+			u = UnitUnixMS
+		case a < 1e17:
+			u = UnitUnixUS
+		default:
+			u = UnitUnixNS
+		}
+	}
+	if u == UnitISO {
+		return parseISO(b)
+	}
+	var scale float64
+	base := int64(0)
+	switch u {
+	case UnitUnixS:
+		scale = 1e9
+	case UnitUnixMS:
+		scale = 1e6
+	case UnitUnixUS:
+		scale = 1e3
+	case UnitUnixNS:
+		scale = 1
+	case UnitOffsetS:
+		scale, base = 1e9, start
+	case UnitOffsetMS:
+		scale, base = 1e6, start
+	default:
+		return 0, false
+	}
+	if n, ok := parseCount(b); ok && bytes.IndexByte(b, '.') < 0 && bytes.IndexAny(b, "eE") < 0 {
+		hi, lo := bits.Mul64(uint64(abs64(n)), uint64(scale))
+		if hi != 0 || lo > math.MaxInt64/2 {
+			return 0, false
+		}
+		ns := int64(lo)
+		if n < 0 {
+			ns = -ns
+		}
+		return base + ns, true
+	}
+	f, ok := parseFloat(b)
+	if !ok || math.Abs(f*scale) > math.MaxInt64/2 {
+		return 0, false
+	}
+	return base + int64(math.Round(f*scale)), true
+}
+
+func abs64(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// Bounds of a plausible timestamp: logs of LLM calls start well after 2000.
+const minTimestamp = 946684800 * 1e9 // 2000-01-01T00:00:00Z
+
+// row turns the current slot values into one request (or aggregate) and adds
+// it to the partial profile. Every check happens before anything is added,
+// so a bad row leaves no trace but its count.
+func (w *worker) row(line int64, ord uint64) {
+	w.rowsRead++
+	ts, present, ok := w.timeOf(FieldTime, line)
+	if !ok {
+		return
+	}
+	if !present {
+		w.bad(ReasonNoTime, line, 0, w.timeName(), "no timestamp")
+		return
+	}
+	if ts < minTimestamp {
+		_, r, _ := w.get(FieldTime)
+		w.bad(ReasonOldTime, line, w.column(r), r.name, "timestamp before 2000: wrong unit? (set one with --map timestamp=COLUMN:ms, for example)")
+		return
+	}
+	if ts > w.o.Now.UnixNano()+86400e9 {
+		_, r, _ := w.get(FieldTime)
+		w.bad(ReasonFutureTime, line, w.column(r), r.name, "timestamp more than a day in the future")
+		return
+	}
+	end, hasEnd, ok := w.timeOf(FieldEnd, line)
+	if !ok {
+		return
+	}
+	in, _, ok1 := w.count(FieldInput, line)
+	cached, _, ok2 := w.count(FieldCached, line)
+	cw, _, ok3 := w.count(FieldCacheWrite, line)
+	out, _, ok4 := w.count(FieldOutput, line)
+	reqs, agg, ok5 := w.count(FieldRequests, line)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return
+	}
+	if w.pl.p.cacheOutsideInput {
+		in += cached + cw
+	}
+	if !agg {
+		reqs = 1
+	}
+	if in > maxTokens*max(reqs, 1) || out > maxTokens*max(reqs, 1) || reqs > 1e12 {
+		w.bad(ReasonAbsurd, line, 0, "", fmt.Sprintf("implausible counts: %d requests, %d input and %d output tokens", reqs, in, out))
+		return
+	}
+	if cached > in {
+		_, r, _ := w.get(FieldCached)
+		w.bad(ReasonCachedOverrun, line, w.column(r), r.name, fmt.Sprintf("%d cached tokens but only %d input tokens", cached, in))
+		return
+	}
+
+	latency, hasLat := 0.0, false
+	if v, r, ok := w.get(FieldLatency); ok {
+		f, good := parseFloat(v.raw)
+		if !good {
+			w.bad(ReasonBadNumber, line, w.column(r), r.name, fmt.Sprintf("latency %q is not a number", clip(v.raw)))
+			return
+		}
+		if r.unit == UnitSeconds {
+			f *= 1000
+		}
+		latency, hasLat = f, true
+	} else if hasEnd && !agg {
+		latency, hasLat = float64(end-ts)/1e6, true
+	}
+	if hasLat && latency < 0 {
+		w.bad(ReasonNegative, line, 0, "latency", fmt.Sprintf("latency is negative (%.0f ms)", latency))
+		return
+	}
+	if hasLat && latency > maxLatencyMs {
+		w.bad(ReasonAbsurd, line, 0, "latency", fmt.Sprintf("latency of %.0f ms is more than a day", latency))
+		return
+	}
+	cost, hasCost := 0.0, false
+	if v, r, ok := w.get(FieldCost); ok {
+		f, good := parseFloat(v.raw)
+		if !good || f < 0 {
+			w.bad(ReasonBadNumber, line, w.column(r), r.name, fmt.Sprintf("cost %q is not a non-negative number", clip(v.raw)))
+			return
+		}
+		if r.unit == UnitCents {
+			f /= 100
+		}
+		cost, hasCost = f, true
+	}
+
+	failed, class := w.outcome(out, agg)
+
+	// The row is good: aggregate it.
+	w.rowsUsed++
+	model := w.modelOf()
+	route := w.routeOf(model)
+	origin := w.originOf(uint64(line)<<20 + ord)
+	ro := uint32(route)<<16 | uint32(origin)
+	m := &w.models[model]
+	m.requests += reqs
+	m.input += in
+	m.outp += out
+	if hasCost {
+		w.cost += cost
+		w.costRows++
+	}
+	if ts < w.prevTs {
+		w.outOfOrder++
+	}
+	w.prevTs = ts
+	if !w.cur.rows {
+		w.cur.first, w.cur.rows = ts, true
+	}
+	w.cur.last = ts
+	w.minTs = min(w.minTs, ts)
+
+	width := int64(w.o.BinWidth)
+	bin := floorDiv(ts, width)
+	if !agg {
+		w.maxTs = max(w.maxTs, ts)
+		c := w.cell(cellKey{bin: bin, ro: ro})
+		if c == nil {
+			return
+		}
+		c.d.Requests++
+		c.d.Input += in
+		c.d.CachedInput += cached
+		c.d.Output += out
+		if failed {
+			c.d.Errors[class]++
+		}
+		if hasLat {
+			c.latSum += latency
+			c.latN++
+			w.latency(ro, latency)
+		}
+		return
+	}
+	// An aggregate covers [ts, end): spread its counts evenly over the bins
+	// it covers, exactly (each bin gets its share of the integer totals).
+	span := int64(0)
+	if hasEnd && end > ts {
+		span = end - ts
+	} else if b := w.pl.bucketWidth(); b > 0 {
+		span = int64(b)
+	}
+	last := bin
+	if span > 0 {
+		last = floorDiv(ts+span-1, width)
+	}
+	if last-bin > 31*86400e9/width {
+		w.rowsUsed--
+		w.bad(ReasonAbsurd, line, 0, "end_time", "an aggregated row spans more than 31 days")
+		return
+	}
+	w.maxTs = max(w.maxTs, ts+max(span-1, 0))
+	k := uint64(last - bin + 1)
+	for i := range k {
+		c := w.cell(cellKey{bin: bin + int64(i), ro: ro})
+		if c == nil {
+			return
+		}
+		c.d.Requests += share(reqs, i, k)
+		c.d.Input += share(in, i, k)
+		c.d.CachedInput += share(cached, i, k)
+		c.d.Output += share(out, i, k)
+	}
+}
+
+// share is bin i's part of n spread over k bins: floor((i+1)n/k) − floor(in/k),
+// computed in 128 bits so large token totals cannot overflow.
+func share(n int64, i, k uint64) int64 {
+	part := func(j uint64) uint64 {
+		hi, lo := bits.Mul64(uint64(n), j)
+		q, _ := bits.Div64(hi, lo, k)
+		return q
+	}
+	return int64(part(i+1) - part(i))
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func (w *worker) timeName() string {
+	if c := w.pl.cands[FieldTime]; len(c) > 0 {
+		return c[0].name
+	}
+	return ""
+}
+
+// outcome decides whether the request failed and why: an HTTP status wins,
+// then a success flag, then error text; a trace whose failures are rows
+// without output says so through its preset.
+func (w *worker) outcome(out int64, agg bool) (bool, ErrorClass) {
+	if agg {
+		return false, 0
+	}
+	var statusText, successText []byte
+	if v, _, ok := w.get(FieldStatus); ok {
+		if n, good := parseCount(v.raw); good {
+			if n >= 400 && n <= 599 {
+				return true, classOfStatus(n)
+			}
+			if n >= 100 && n < 400 {
+				return false, 0
+			}
+		} else if !emptyError(v) {
+			statusText = v.raw
+		}
+	}
+	if v, _, ok := w.get(FieldSuccess); ok {
+		if good, known := parseBool(v.raw); known {
+			if good && statusText == nil {
+				return false, 0
+			}
+			if e, _, ok := w.get(FieldError); ok && !emptyError(e) {
+				return true, classOfText(e.raw)
+			}
+			if statusText != nil {
+				return true, classOfText(statusText)
+			}
+			return !good, ErrOther
+		}
+		successText = v.raw
+	}
+	if e, _, ok := w.get(FieldError); ok && !emptyError(e) {
+		return true, classOfText(e.raw)
+	}
+	if statusText != nil {
+		return true, classOfText(statusText)
+	}
+	if successText != nil {
+		return true, classOfText(successText)
+	}
+	if w.pl.p.zeroOutputFails && out == 0 {
+		return true, ErrOther
+	}
+	return false, 0
+}
+
+// emptyError tells "no error" spellings from real error values.
+func emptyError(v jvalue) bool {
+	if v.kind == jFalse || v.kind == jObject || v.kind == jArray {
+		return true
+	}
+	s := strings.ToLower(string(v.raw))
+	return s == "" || s == "0" || s == "none" || s == "null" || s == "false" || s == "200"
+}
+
+func classOfStatus(n int64) ErrorClass {
+	switch {
+	case n == 429:
+		return ErrRateLimit
+	case n == 408 || n == 504 || n == 524 || n == 598 || n == 599:
+		return ErrTimeout
+	case n >= 500:
+		return ErrServer
+	}
+	return ErrOther
+}
+
+// classOfText reads an error code, type or message.
+func classOfText(b []byte) ErrorClass {
+	if n, ok := parseCount(bytes.TrimSpace(b)); ok {
+		return classOfStatus(n)
+	}
+	s := strings.ToLower(string(b))
+	has := func(words ...string) bool {
+		for _, x := range words {
+			if strings.Contains(s, x) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("429", "rate_limit", "rate limit", "ratelimit", "too many requests", "quota"):
+		return ErrRateLimit
+	case has("timeout", "timed out", "deadline"):
+		return ErrTimeout
+	case has("500", "502", "503", "529", "server", "overload", "internal", "unavailable", "api_error", "bad gateway"):
+		return ErrServer
+	}
+	return ErrOther
+}
+
+// modelOf interns the row's model.
+func (w *worker) modelOf() int32 {
+	var name []byte
+	if v, _, ok := w.get(FieldModel); ok {
+		name = v.raw
+	}
+	if i, ok := w.modelIx[string(name)]; ok {
+		return i
+	}
+	if len(w.models) >= maxModels {
+		name = []byte("(other models)")
+		if i, ok := w.modelIx[string(name)]; ok {
+			return i
+		}
+	}
+	s := string(name)
+	i := int32(len(w.models))
+	w.models = append(w.models, modelAgg{name: s, route: -1})
+	w.modelIx[s] = i
+	return i
+}
+
+// routeOf applies the route rule.
+func (w *worker) routeOf(model int32) int32 {
+	o := w.o
+	rule := o.RouteBy
+	if rule == RouteAuto {
+		rule = RouteSingle
+		if len(o.Routes) > 0 {
+			rule = RouteByModel
+		}
+	}
+	switch rule {
+	case RouteSingle:
+		if len(o.Routes) > 0 {
+			return 0
+		}
+		return w.routes.id([]byte("all"))
+	case RouteByModel:
+		m := &w.models[model]
+		if m.route < 0 {
+			m.route = w.matchModel(m.name)
+		}
+		return m.route
+	}
+	v, _, ok := w.get(FieldRoute)
+	var val []byte
+	if ok {
+		val = v.raw
+		if v.kind == jArray || (len(val) > 0 && val[0] == '[') {
+			s, _ := firstString(val)
+			val = []byte(s)
+		}
+	}
+	if i, ok := w.fieldRt[string(val)]; ok {
+		return i
+	}
+	s := string(val)
+	var r int32
+	switch {
+	case len(o.Routes) > 0:
+		r = w.matchValue(s)
+	case s == "" || len(w.routes.names) >= maxRoutes:
+		r = w.routes.id([]byte(o.OtherRoute))
+	default:
+		r = w.routes.id(val)
+	}
+	if len(w.fieldRt) < 100000 {
+		w.fieldRt[s] = r
+	}
+	return r
+}
+
+func (w *worker) matchModel(name string) int32 {
+	n := normalizeModel(name)
+	for i, r := range w.o.Routes {
+		for _, m := range r.Models {
+			if strings.EqualFold(m, name) || normalizeModel(m) == n {
+				return int32(i)
+			}
+		}
+	}
+	return w.routes.id([]byte(w.o.OtherRoute))
+}
+
+func (w *worker) matchValue(s string) int32 {
+	for i, r := range w.o.Routes {
+		if strings.EqualFold(r.Name, s) {
+			return int32(i)
+		}
+		for _, v := range r.Values {
+			if strings.EqualFold(v, s) {
+				return int32(i)
+			}
+		}
+	}
+	return w.routes.id([]byte(w.o.OtherRoute))
+}
+
+// originOf reads the origin field, else assigns one from the mix by a hash of
+// the row's position, so the assignment does not depend on how the file was
+// cut between workers.
+func (w *worker) originOf(ord uint64) int32 {
+	o := w.o
+	if v, _, ok := w.get(FieldOrigin); ok {
+		i, cached := w.originRaw[string(v.raw)]
+		if !cached {
+			i = w.originField(v.raw)
+		}
+		if i >= 0 {
+			return i
+		}
+	}
+	if len(o.OriginMix) == 0 {
+		return w.origins.id([]byte("any"))
+	}
+	u := float64(splitmix64(ord)>>11) / (1 << 53)
+	for i, c := range w.pl.mixCum {
+		if u < c {
+			return w.origins.id([]byte(w.pl.mixNames[i]))
+		}
+	}
+	return w.origins.id([]byte(w.pl.mixNames[len(w.pl.mixNames)-1]))
+}
+
+// originField maps an origin value to an origin, or -1 when the value says
+// nothing the mix knows (then the mix assigns one). Results are cached per
+// raw value, so a row costs one map lookup.
+func (w *worker) originField(raw []byte) int32 {
+	i := w.resolveOrigin(raw)
+	if len(w.originRaw) < 10000 {
+		w.originRaw[string(raw)] = i
+	}
+	return i
+}
+
+func (w *worker) resolveOrigin(raw []byte) int32 {
+	o := w.o
+	val := strings.ToLower(string(raw))
+	if m, ok := o.OriginMap[val]; ok {
+		return w.origins.id([]byte(m))
+	}
+	if m, ok := o.OriginMap[string(raw)]; ok {
+		return w.origins.id([]byte(m))
+	}
+	if _, ok := o.OriginMix[val]; !ok && len(o.OriginMix) > 0 {
+		return -1
+	}
+	if len(w.origins.names) >= maxOrigins {
+		return w.origins.id([]byte("other"))
+	}
+	return w.origins.id([]byte(val))
+}
+
+// splitmix64 is a good 64-bit mixer (Steele, Lea, Flood 2014).
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// cell finds or creates the worker's cell for k; nil (with w.err set) when
+// the profile would outgrow its bound.
+func (w *worker) cell(k cellKey) *cellAgg {
+	if w.lastIdx >= 0 && w.lastKey == k {
+		return &w.cells[w.lastIdx]
+	}
+	i, ok := w.cellIdx[k]
+	if !ok {
+		if len(w.cells) >= w.o.MaxCells {
+			if w.err == nil {
+				w.err = fmt.Errorf("the profile would need more than %d time × route × origin cells: the log spans too long for %v bins; use a wider bin", w.o.MaxCells, w.o.BinWidth)
+			}
+			return nil
+		}
+		i = int32(len(w.cells))
+		w.cells = append(w.cells, cellAgg{key: k})
+		w.cellIdx[k] = i
+	}
+	w.lastKey, w.lastIdx = k, i
+	return &w.cells[i]
+}
+
+func (w *worker) latency(ro uint32, ms float64) {
+	h := w.hists[ro]
+	if h == nil {
+		h = new(Histogram)
+		w.hists[ro] = h
+	}
+	h[histBucket(ms)]++
+	w.latN++
+	w.latSum += ms
+	w.latMax = max(w.latMax, ms)
+}
