@@ -20,12 +20,12 @@ func loadExampleSpec(t *testing.T, name string) Spec {
 	return spec
 }
 
-type hop struct{ model, provider, region string }
+type place struct{ model, provider, region string }
 
-func hops(ps []Path) []hop {
-	out := make([]hop, len(ps))
+func places(ps []Path) []place {
+	out := make([]place, len(ps))
 	for i, p := range ps {
-		out[i] = hop{p.Model, p.Provider, p.Region}
+		out[i] = place{p.Model, p.Provider, p.Region}
 	}
 	return out
 }
@@ -44,23 +44,23 @@ func TestRoutePathsRespectResidencyAndOrder(t *testing.T) {
 	}
 	for _, p := range eu {
 		if p.Jurisdiction != "eu" {
-			t.Errorf("EU-origin path %v leaves the EU", hop{p.Model, p.Provider, p.Region})
+			t.Errorf("EU-origin path %v leaves the EU", place{p.Model, p.Provider, p.Region})
 		}
 	}
-	if got := hops(eu)[0]; got != (hop{"claude-sonnet-4.5", "aws-bedrock", "eu-central-1"}) {
+	if got := places(eu)[0]; got != (place{"claude-sonnet-4.5", "aws-bedrock", "eu-central-1"}) {
 		t.Errorf("first EU path = %v", got)
 	}
 	for i := 1; i < len(eu); i++ {
 		if eu[i].ModelRank < eu[i-1].ModelRank {
-			t.Errorf("paths out of preference order: %v", hops(eu))
+			t.Errorf("paths out of preference order: %v", places(eu))
 		}
 	}
 
 	// US-origin traffic has no residency rule: the US regions come first,
 	// Anthropic's global endpoint is usable, and EU regions follow as
 	// further options for the same model.
-	us := hops(spec.RoutePaths(cat, 0, "us"))
-	want := []hop{
+	us := places(spec.RoutePaths(cat, 0, "us"))
+	want := []place{
 		{"claude-sonnet-4.5", "anthropic", "global"},
 		{"claude-sonnet-4.5", "aws-bedrock", "us-east-1"},
 		{"claude-sonnet-4.5", "aws-bedrock", "eu-central-1"},
@@ -75,7 +75,7 @@ func TestRoutePathsRespectResidencyAndOrder(t *testing.T) {
 	rates := cat.RateTable()
 	for _, p := range spec.RoutePaths(cat, 1, "ap") {
 		if pr := rates.Price(p.Rate); pr.Model != p.Model || pr.Provider != p.Provider || pr.Region != p.Region {
-			t.Errorf("path %v has the rate of %s/%s/%s", hop{p.Model, p.Provider, p.Region}, pr.Model, pr.Provider, pr.Region)
+			t.Errorf("path %v has the rate of %s/%s/%s", place{p.Model, p.Provider, p.Region}, pr.Model, pr.Provider, pr.Region)
 		}
 	}
 }
@@ -91,7 +91,7 @@ func TestReachableFollowsGatewayBehaviour(t *testing.T) {
 	paths := spec.RoutePaths(cat, 0, "us")
 
 	if got := bs.ByID["direct"].Reachable(paths); len(got) != 1 || got[0] != paths[0] {
-		t.Errorf("direct reaches %v, want only the first path", hops(got))
+		t.Errorf("direct reaches %v, want only the first path", places(got))
 	}
 	// LiteLLM may take every path: other hosts, other regions, fallback models.
 	if got := bs.ByID["litellm"].Reachable(paths); len(got) != len(paths) {
@@ -100,7 +100,7 @@ func TestReachableFollowsGatewayBehaviour(t *testing.T) {
 	// Helicone does not route to other regions of the same provider.
 	for _, p := range bs.ByID["helicone"].Reachable(paths) {
 		if p.Provider == paths[0].Provider && p.Region != paths[0].Region {
-			t.Errorf("helicone reaches %v", hop{p.Model, p.Provider, p.Region})
+			t.Errorf("helicone reaches %v", place{p.Model, p.Provider, p.Region})
 		}
 	}
 	if bs.ByID["kong"].Reachable(nil) != nil {
@@ -119,7 +119,7 @@ func TestRoutePathsEURegulated(t *testing.T) {
 		}
 		for _, p := range ps {
 			if p.Jurisdiction != "eu" {
-				t.Errorf("route %s: %v is outside the EU", spec.Routes[r].Name, hop{p.Model, p.Provider, p.Region})
+				t.Errorf("route %s: %v is outside the EU", spec.Routes[r].Name, place{p.Model, p.Provider, p.Region})
 			}
 		}
 	}

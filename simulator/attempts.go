@@ -1,0 +1,157 @@
+package simulator
+
+// How a failed request failed, and what it costs the caller. These shares
+// are not published anywhere; they are judgements, stated with the run's
+// assumptions.
+const (
+	// hangShare of incident failures hang until a timeout instead of
+	// erroring fast (ESTIMATE: FOB's "no response" and "slow TTFT" cases are
+	// 2 of its 16 fault scenarios; incidents mostly return 5xx/529).
+	hangShare = 0.1
+	// midStreamShare of incident failures break after the first token; no
+	// gateway in the evidence rescues those (gateways.md §8.2, §10).
+	midStreamShare = 0.05
+	// fastErrorSeconds is how long a fast 5xx takes to come back (ESTIMATE).
+	fastErrorSeconds = 0.5
+	// clientTimeoutSeconds applies when a gateway has no timeout of its own:
+	// the official SDKs wait 600 s (gateways.md §7.1).
+	clientTimeoutSeconds = 600
+	// midStreamBilled is the share of a request's cost billed when it breaks
+	// mid-stream: the prompt and part of the output (ESTIMATE: half).
+	midStreamBilled = 0.5
+	// breakerOpenAbove is the failure share above which a path with a
+	// cooldown rule is out of rotation most of the time (ESTIMATE: a breaker
+	// that trips after a few failures stays open while most requests fail).
+	breakerOpenAbove = 0.5
+)
+
+// hop is one reachable path as the attempt model sees it.
+type hop struct {
+	fail float64 // share of attempts on this path that fail
+	// background is the part of fail that is transient and fast (no hangs,
+	// no mid-stream breaks); the rest comes from incidents.
+	background float64
+	cost       float64 // USD of a request served here
+	// skippable marks a path a cooldown rule can take out of rotation.
+	skippable bool
+}
+
+// outcome is what happens to requests of one route and origin through one
+// gateway while failure rates are constant.
+type outcome struct {
+	success float64 // share of requests that succeed
+	cost    float64 // expected USD per request (served, or partly billed)
+	// waits lists extra waiting (over a first-try success) by share of
+	// requests, failed or not; shares add up to 1.
+	waits []cohort
+}
+
+// cohort is a share of requests that have waited the same time.
+type cohort struct {
+	ms    int64
+	share float64
+}
+
+// addCohort merges into a short list; the lists stay at a few dozen
+// entries, where a linear scan beats a map and keeps a fixed order.
+func addCohort(cs []cohort, ms int64, share float64) []cohort {
+	if share <= 0 {
+		return cs
+	}
+	for i := range cs {
+		if cs[i].ms == ms {
+			cs[i].share += share
+			return cs
+		}
+	}
+	return append(cs, cohort{ms, share})
+}
+
+// attemptScratch holds the buffers attempts reuses, one per worker.
+type attemptScratch struct {
+	here, retry, moving, waits []cohort
+}
+
+// attempts evaluates the retry and failover rules of b over hops in closed
+// form. Each attempt on a path fails independently with the path's failure
+// share. A failure is fast (a 5xx after fastErrorSeconds), a hang (the
+// timeout), or a mid-stream break (final, partly billed). A fast failure or
+// a hang is retried on the same path while retries last and the gateway
+// retries that class, then moves to the next path if the gateway fails over
+// on it; otherwise the request fails. Requests with the same waiting time
+// are merged, so the work is about paths × attempts², whatever the traffic.
+// The returned waits live in sc and are valid until its next use.
+func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
+	var out outcome
+	timeout := b.TimeoutSeconds
+	if timeout <= 0 {
+		timeout = clientTimeoutSeconds
+	}
+	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(timeout*1000)
+	sc.waits = sc.waits[:0]
+	sc.moving = append(sc.moving[:0], cohort{0, 1})
+	for i, h := range hops {
+		last := i == len(hops)-1
+		sc.here, sc.moving = sc.moving, sc.here[:0]
+		if h.skippable && h.fail >= breakerOpenAbove && !last {
+			// The breaker is open for about the share of time the path
+			// fails; those requests go straight to the next path.
+			for k := range sc.here {
+				sc.moving = addCohort(sc.moving, sc.here[k].ms, sc.here[k].share*h.fail)
+				sc.here[k].share *= 1 - h.fail
+			}
+		}
+		incident := max(h.fail-h.background, 0)
+		fast := h.background + incident*(1-hangShare-midStreamShare)
+		hang := incident * hangShare
+		mid := incident * midStreamShare
+		retryFast := b.RetryOn.Has(ServerError)
+		retryHang := b.RetryOn.Has(Timeout)
+		moveFast := !last && b.FailoverOn.Has(ServerError)
+		moveHang := !last && b.FailoverOn.Has(Timeout)
+		for n := 0; n <= b.Retries && len(sc.here) > 0; n++ {
+			sc.retry = sc.retry[:0]
+			canRetry := n < b.Retries
+			backoff := int64(b.Backoff(n) * 1000)
+			for _, c := range sc.here {
+				ok := c.share * (1 - h.fail)
+				out.success += ok
+				out.cost += ok*h.cost + c.share*mid*h.cost*midStreamBilled
+				sc.waits = addCohort(sc.waits, c.ms, ok+c.share*mid)
+				if f := c.share * fast; f > 0 {
+					w := c.ms + fastMS
+					switch {
+					case canRetry && retryFast:
+						sc.retry = addCohort(sc.retry, w+backoff, f)
+					case moveFast:
+						sc.moving = addCohort(sc.moving, w, f)
+					default:
+						sc.waits = addCohort(sc.waits, w, f)
+					}
+				}
+				if f := c.share * hang; f > 0 {
+					w := c.ms + hangMS
+					switch {
+					case canRetry && retryHang:
+						sc.retry = addCohort(sc.retry, w+backoff, f)
+					case moveHang:
+						sc.moving = addCohort(sc.moving, w, f)
+					default:
+						sc.waits = addCohort(sc.waits, w, f)
+					}
+				}
+			}
+			sc.here, sc.retry = sc.retry, sc.here
+		}
+		if len(sc.moving) == 0 {
+			break
+		}
+	}
+	// Requests still moving when the paths ran out have failed.
+	for _, c := range sc.moving {
+		sc.waits = addCohort(sc.waits, c.ms, c.share)
+	}
+	sc.moving = sc.moving[:0]
+	out.waits = sc.waits
+	return out
+}
