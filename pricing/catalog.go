@@ -298,3 +298,20 @@ func cloneOffer(o Offer) Offer {
 	}
 	return o
 }
+
+// AsOf is the catalog's date: the newest as_of among its prices and plans,
+// which a result records so its numbers can be traced to the facts used.
+func (c *Catalog) AsOf() string {
+	newest := ""
+	for _, m := range c.models {
+		for _, o := range m.Offers {
+			newest = max(newest, o.AsOf)
+		}
+	}
+	for _, g := range c.gateways {
+		for _, p := range g.Plans {
+			newest = max(newest, p.AsOf)
+		}
+	}
+	return newest
+}

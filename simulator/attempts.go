@@ -48,8 +48,9 @@ type outcome struct {
 
 // cohort is a share of requests that have waited the same time.
 type cohort struct {
-	ms    int64
-	share float64
+	ms     int64
+	share  float64
+	bucket int32 // latency bucket of ms, filled in where needed
 }
 
 // addCohort merges into a short list; the lists stay at a few dozen
@@ -64,7 +65,7 @@ func addCohort(cs []cohort, ms int64, share float64) []cohort {
 			return cs
 		}
 	}
-	return append(cs, cohort{ms, share})
+	return append(cs, cohort{ms: ms, share: share})
 }
 
 // attemptScratch holds the buffers attempts reuses, one per worker.
@@ -89,7 +90,7 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	}
 	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(timeout*1000)
 	sc.waits = sc.waits[:0]
-	sc.moving = append(sc.moving[:0], cohort{0, 1})
+	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: 1})
 	for i, h := range hops {
 		last := i == len(hops)-1
 		sc.here, sc.moving = sc.moving, sc.here[:0]

@@ -36,7 +36,7 @@ func TestAttemptsRetriesOnOnePath(t *testing.T) {
 	// Waits: first try 0.9 at 0; second 0.09 after 0.5 s error + 0.5 s
 	// backoff = 1000 ms; third 0.009 after 1000 + 500 + 1000 = 2500 ms;
 	// failures 0.001 after 2500 + 500 = 3000 ms.
-	want := []cohort{{0, 0.9}, {1000, 0.09}, {2500, 0.009}, {3000, 0.001}}
+	want := []cohort{{ms: 0, share: 0.9}, {ms: 1000, share: 0.09}, {ms: 2500, share: 0.009}, {ms: 3000, share: 0.001}}
 	if len(o.waits) != len(want) {
 		t.Fatalf("waits = %v", o.waits)
 	}

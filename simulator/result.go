@@ -1,0 +1,89 @@
+package simulator
+
+import (
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/stat"
+)
+
+// Result is a simulation's answer: every option under every scenario, with
+// what is needed to reproduce it bit for bit.
+type Result struct {
+	Seed        uint64         `json:"seed"`
+	Trials      int            `json:"trials"`
+	CatalogAsOf string         `json:"catalog_as_of"`
+	Results     []OptionResult `json:"results"`
+	// Assumptions lists the judgements behind the numbers, for the memo.
+	Assumptions []string `json:"assumptions"`
+}
+
+// OptionResult is one gateway under one scenario. Distributions are over
+// trials; request counts are per month.
+type OptionResult struct {
+	Gateway        string        `json:"gateway"`
+	Scenario       string        `json:"scenario"`
+	SuccessRate    Distribution  `json:"success_rate"`
+	FailedRequests Distribution  `json:"failed_requests"`
+	Uptime         Distribution  `json:"uptime"`
+	LatencyAddedMS Percentiles   `json:"latency_added_ms"`
+	CostUSD        CostBreakdown `json:"cost_usd"`
+	Observability  Observability `json:"observability"`
+	// Excluded says why the option cannot be used at all (a hard
+	// constraint), or is nil.
+	Excluded *string `json:"excluded"`
+	// Plan is the gateway plan priced.
+	Plan string `json:"plan,omitempty"`
+}
+
+// Distribution summarises one quantity over trials: the mean with a 95 %
+// confidence interval of the mean, and percentiles of the trials.
+type Distribution struct {
+	Mean float64    `json:"mean"`
+	CI95 [2]float64 `json:"ci95"`
+	P5   float64    `json:"p5"`
+	P50  float64    `json:"p50"`
+	P95  float64    `json:"p95"`
+}
+
+// Percentiles of added latency in milliseconds.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+// CostBreakdown is the monthly cost in USD: the total's distribution and the
+// mean of each part.
+type CostBreakdown struct {
+	Total          Distribution `json:"total"`
+	Tokens         float64      `json:"tokens"`
+	GatewayFees    float64      `json:"gateway_fees"`
+	Infrastructure float64      `json:"infrastructure"`
+	Operations     float64      `json:"operations"`
+}
+
+// Observability is the share of requests logged under the plan's limits and
+// the architecture's needs the option meets.
+type Observability struct {
+	Coverage     float64  `json:"coverage"`
+	NeedsMet     []string `json:"needs_met"`
+	NeedsMissing []string `json:"needs_missing"`
+}
+
+// summarize computes a Distribution. The interval is mean ± 1.96 standard
+// errors; percentiles use the empirical distribution of the trials.
+func summarize(xs []float64) Distribution {
+	if len(xs) == 0 {
+		return Distribution{}
+	}
+	mean, sd := stat.MeanStdDev(xs, nil)
+	if len(xs) < 2 || math.IsNaN(sd) {
+		sd = 0
+	}
+	half := 1.96 * sd / math.Sqrt(float64(len(xs)))
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	q := func(p float64) float64 { return stat.Quantile(p, stat.Empirical, sorted, nil) }
+	return Distribution{Mean: mean, CI95: [2]float64{mean - half, mean + half}, P5: q(0.05), P50: q(0.5), P95: q(0.95)}
+}

@@ -1,0 +1,883 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"gatewise/pricing"
+	"gatewise/simulator/traffic"
+)
+
+// Options tune a run; zero values take the architecture's settings.
+type Options struct {
+	Trials    int
+	Seed      uint64
+	Scenarios []Scenario
+	// Workers defaults to GOMAXPROCS. Results do not depend on it.
+	Workers int
+	// Progress is called with trials done and the total, at most about a
+	// hundred times a run, from one goroutine at a time.
+	Progress func(done, total int)
+}
+
+// maxAttemptedPaths caps how many paths one request tries: the primary and
+// five fallbacks, LiteLLM's ROUTER_MAX_FALLBACKS (gateways.md §4); no
+// gateway documents a deeper chain.
+const maxAttemptedPaths = 6
+
+// scenarioStart is when a named scenario's incident begins: a Wednesday at
+// 14:00 UTC, when US and EU traffic overlap, so the scenario meets real load.
+const scenarioStart = 2*24 + 14
+
+// SyntheticParams is the traffic shape of the architecture's traffic block,
+// for traffic.Synthesize when no log is given.
+func (s Spec) SyntheticParams() traffic.SyntheticParams {
+	p := traffic.SyntheticParams{
+		RequestsPerDay:   s.Traffic.RequestsPerDay,
+		DiurnalAmplitude: s.Traffic.DiurnalAmplitude,
+		Origins:          s.Traffic.Origin,
+		HorizonDays:      s.HorizonDays,
+		Start:            time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), // a Monday, as the outage model assumes
+	}
+	for _, r := range s.Routes {
+		p.Routes = append(p.Routes, traffic.SyntheticRoute{
+			Name: r.Name, Share: r.Share, InputTokens: int64(r.InputTokens), OutputTokens: int64(r.OutputTokens),
+			CachedInputShare: r.CachedInputShare,
+		})
+	}
+	return p
+}
+
+// flow is the demand of one route from one origin and how it is served.
+type flow struct {
+	route, origin int
+	prefix        []float64 // cumulative requests by bin
+	total         float64
+	weight        float64 // share of all requests
+	paths         []Path
+	cost          []float64 // USD per request on each path
+	bg            []float64 // background error share on each path
+}
+
+// option is one gateway as the run evaluates it.
+type option struct {
+	b        Behaviour
+	reach    [][]int // per flow: indices into flow.paths, in order
+	skip     [][]bool
+	calm     []outcome
+	excluded *string
+	quote    pricing.GatewayQuote
+}
+
+// model is everything a trial needs, built once per run.
+type model struct {
+	spec     Spec
+	horizon  float64 // hours of traffic in the profile
+	binHours float64
+	flows    []flow
+	options  []option
+	sources  []source
+	bg       map[string]float64 // background error share per provider
+	scen     []scenarioPlan
+	total    float64
+}
+
+type scenarioPlan struct {
+	sc     Scenario
+	events []event
+}
+
+// window is the time a scenario's incidents cover; outside it the scenario
+// is the sampled month unchanged.
+func (p scenarioPlan) window() (lo, hi float64, ok bool) {
+	if len(p.events) == 0 {
+		return 0, 0, false
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, ev := range p.events {
+		lo, hi = math.Min(lo, ev.inc.Start), math.Max(hi, ev.inc.End)
+	}
+	return lo, hi, hi > lo
+}
+
+// Run replays the traffic profile through every gateway option under the
+// sampled environment and each scenario, trial by trial. Trial i draws from
+// its own PCG stream (seed, i), so the result is identical whatever the
+// number of workers. It stops when ctx is cancelled.
+func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.Catalog, opts Options) (Result, error) {
+	if cat == nil {
+		cat = pricing.Default()
+	}
+	if err := spec.Validate(cat); err != nil {
+		return Result{}, err
+	}
+	if profile == nil || profile.Bins <= 0 || profile.Total.Requests <= 0 {
+		return Result{}, errors.New("simulate: the traffic profile is empty")
+	}
+	trials, seed := opts.Trials, opts.Seed
+	if trials == 0 {
+		trials = spec.Simulation.Trials
+	}
+	if seed == 0 {
+		seed = spec.Simulation.Seed
+	}
+	if trials < 1 || trials > 1_000_000 {
+		return Result{}, fmt.Errorf("simulate: trials must be between 1 and 1,000,000, not %d", trials)
+	}
+	scenarios := opts.Scenarios
+	if scenarios == nil {
+		scenarios = spec.Scenarios
+	}
+	m, notes, err := buildModel(spec, profile, cat, scenarios)
+	if err != nil {
+		return Result{}, err
+	}
+
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	nS, nG := len(m.scen), len(m.options)
+	per := make([]trialResult, trials*nS*nG)
+	waits := make([][][]int64, workers)
+	baseWaits := make([][][]int64, workers)
+	var next, done atomic.Int64
+	var progressMu sync.Mutex
+	step := max(trials/100, 1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		waits[w] = make([][]int64, nS*nG)
+		for k := range waits[w] {
+			waits[w][k] = make([]int64, latencyBuckets)
+		}
+		baseWaits[w] = make([][]int64, nG)
+		for g := range baseWaits[w] {
+			baseWaits[w][g] = make([]int64, latencyBuckets)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := newEvaluator(m)
+			base := make([]trialResult, nG)
+			scratch := make([]trialResult, 0, nG)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= trials || ctx.Err() != nil {
+					return
+				}
+				r := rand.New(rand.NewPCG(seed, uint64(i)))
+				env := sampleEnvironment(r, m.sources, m.horizon)
+				// The sampled month once; each scenario then only redoes
+				// the window its incident covers.
+				clear(base)
+				ev.evaluate(env, 0, m.horizon, 1, base, baseWaits[w])
+				for s := range m.scen {
+					row := scratch[:0]
+					for g := range nG {
+						row = append(row, base[g])
+					}
+					if lo, hi, ok := m.scen[s].window(); ok {
+						with := append(slices.Clip(env), m.scen[s].events...)
+						ev.evaluate(with, lo, hi, 1, row, waits[w][s*nG:(s+1)*nG])
+						ev.evaluate(env, lo, hi, -1, row, waits[w][s*nG:(s+1)*nG])
+					}
+					for g := range nG {
+						per[(s*nG+g)*trials+i] = row[g]
+					}
+				}
+				if d := done.Add(1); opts.Progress != nil && (d%int64(step) == 0 || d == int64(trials)) {
+					progressMu.Lock()
+					opts.Progress(int(d), trials)
+					progressMu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	obs, err := DefaultObservability()
+	if err != nil {
+		return Result{}, err
+	}
+	return m.collect(per, waits, baseWaits, trials, seed, cat, obs, notes), nil
+}
+
+// buildModel resolves paths, prices, behaviours, calm outcomes and the
+// incident streams once, so trials only read them.
+func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scenarios []Scenario) (*model, []string, error) {
+	bs, err := DefaultBehaviours()
+	if err != nil {
+		return nil, nil, err
+	}
+	incidents := spec.IncidentModels()
+	m := &model{
+		spec:     spec,
+		binHours: profile.BinWidth.Hours(),
+		sources:  environmentSources(spec, incidents, cat),
+		bg:       map[string]float64{},
+	}
+	m.horizon = float64(profile.Bins) * m.binHours
+	for id, im := range incidents.Providers {
+		m.bg[id] = im.BackgroundErrorRate
+	}
+	var notes []string
+
+	// Flows: demand per route and origin, with prefix sums of requests.
+	routeOf := make([]int, len(profile.Routes))
+	for i, name := range profile.Routes {
+		routeOf[i] = slices.IndexFunc(spec.Routes, func(r Route) bool { return r.Name == name })
+		if routeOf[i] < 0 {
+			routeOf[i] = 0
+			notes = append(notes, fmt.Sprintf("requests the log could not assign to a route (%q) are served as route %q", name, spec.Routes[0].Name))
+		}
+	}
+	type key struct{ route, origin int }
+	index := map[key]int{}
+	type tokens struct{ in, cached, out, n float64 }
+	var toks []tokens
+	for _, c := range profile.Cells {
+		k := key{routeOf[c.Route], int(c.Origin)}
+		i, ok := index[k]
+		if !ok {
+			i = len(m.flows)
+			index[k] = i
+			m.flows = append(m.flows, flow{route: k.route, origin: k.origin, prefix: make([]float64, profile.Bins+1)})
+			toks = append(toks, tokens{})
+		}
+		m.flows[i].prefix[int(c.Bin)+1] += float64(c.Demand.Requests)
+		toks[i].in += float64(c.Demand.Input)
+		toks[i].cached += float64(c.Demand.CachedInput)
+		toks[i].out += float64(c.Demand.Output)
+		toks[i].n += float64(c.Demand.Requests)
+	}
+	slices.SortFunc(m.flows, func(a, b flow) int { return (a.route*1000 + a.origin) - (b.route*1000 + b.origin) })
+	rates := cat.RateTable()
+	for i := range m.flows {
+		f := &m.flows[i]
+		for b := 1; b < len(f.prefix); b++ {
+			f.prefix[b] += f.prefix[b-1]
+		}
+		f.total = f.prefix[len(f.prefix)-1]
+		m.total += f.total
+		t := toks[index[key{f.route, f.origin}]]
+		u := pricing.Usage{}
+		if t.n > 0 {
+			u = pricing.Usage{Input: t.in / t.n, CachedInput: t.cached / t.n, Output: t.out / t.n}
+		}
+		origin := profile.Origins[f.origin]
+		f.paths = spec.RoutePaths(cat, f.route, origin)
+		for _, p := range f.paths {
+			f.cost = append(f.cost, rates.Rates(p.Rate).Cost(u))
+			f.bg = append(f.bg, m.bg[p.Provider])
+		}
+		if len(f.paths) == 0 {
+			notes = append(notes, fmt.Sprintf("route %q has no allowed path for traffic from %q: those requests fail under every option", spec.Routes[f.route].Name, origin))
+		}
+	}
+	for i := range m.flows {
+		m.flows[i].weight = m.flows[i].total / m.total
+	}
+
+	// Options: each compared gateway with the architecture's tuning.
+	monthly := HoursPerMonth / m.horizon
+	for _, id := range spec.Gateways {
+		b := bs.ByID[id]
+		applySettings(&b, spec.GatewaySettings[id])
+		o := option{b: b}
+		sc := new(attemptScratch)
+		calmSpend := 0.0
+		for _, f := range m.flows {
+			var reach []int
+			reachable := b.Reachable(f.paths)
+			for k, p := range f.paths {
+				if len(reach) < maxAttemptedPaths && slices.Contains(reachable, p) {
+					reach = append(reach, k)
+				}
+			}
+			skip := make([]bool, len(reach))
+			for j, k := range reach {
+				skip[j] = b.Cooldown.AfterFails > 0 && !(b.Cooldown.SingleDeploymentNever && deployments(f.paths, reach, f.paths[k].Model) == 1)
+			}
+			o.reach, o.skip = append(o.reach, reach), append(o.skip, skip)
+			out := attempts(b, sc, m.hops(f, reach, skip, nil))
+			out.waits = withBuckets(slices.Clone(out.waits))
+			o.calm = append(o.calm, out)
+			calmSpend += out.cost * f.total * monthly
+		}
+		o.excluded = hardConstraint(spec, b)
+		if o.excluded == nil {
+			q, err := cat.GatewayCost(id, gatewayNeed(spec, m.total*monthly, calmSpend))
+			var none *pricing.NoPlanError
+			switch {
+			case errors.As(err, &none):
+				reason := none.Error()
+				o.excluded = &reason
+			case err != nil:
+				return nil, nil, err
+			default:
+				o.quote = q
+			}
+		}
+		m.options = append(m.options, o)
+	}
+
+	for _, sc := range scenarios {
+		plan, ok, note := m.scenarioEvents(sc)
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if ok {
+			m.scen = append(m.scen, scenarioPlan{sc: sc, events: plan})
+		}
+	}
+	if len(m.scen) == 0 {
+		return nil, nil, errors.New("simulate: none of the scenarios can be simulated yet")
+	}
+	return m, notes, nil
+}
+
+// deployments counts the reachable paths serving a model: LiteLLM's model
+// group for it.
+func deployments(paths []Path, reach []int, model string) int {
+	n := 0
+	for _, k := range reach {
+		if paths[k].Model == model {
+			n++
+		}
+	}
+	return n
+}
+
+// applySettings puts the architecture's tuned knobs over the documented
+// defaults.
+func applySettings(b *Behaviour, s GatewaySettings) {
+	if s.NumRetries != nil {
+		b.Retries = *s.NumRetries
+	}
+	if s.TimeoutSeconds != nil {
+		b.TimeoutSeconds = *s.TimeoutSeconds
+	}
+	if s.AllowedFails != nil {
+		b.Cooldown.AfterFails = *s.AllowedFails
+	}
+	if s.CooldownSeconds != nil {
+		b.Cooldown.Seconds = *s.CooldownSeconds
+	}
+}
+
+// hardConstraint says why an option cannot be used at all, or nil.
+func hardConstraint(s Spec, b Behaviour) *string {
+	if s.Compliance.NoThirdPartyInPath && b.InPath && !selfHosted(b.ID) {
+		reason := fmt.Sprintf("no third party may be in the request path, and %s is a hosted service in it", b.ID)
+		return &reason
+	}
+	return nil
+}
+
+func gatewayNeed(s Spec, requests, spend float64) pricing.GatewayNeed {
+	need := pricing.GatewayNeed{
+		RequestsPerMonth: requests,
+		SpendUSDPerMonth: spend,
+		HIPAA:            s.Compliance.HIPAA,
+		AuditLog:         slices.Contains(s.ObservabilityNeeds, "audit_log"),
+		Seats:            s.Team.Engineers,
+		Models:           len(distinctModels(s)),
+		OpsHourlyUSD:     s.Team.OpsHourlyUSD,
+		BYOK:             true, // teams keep their provider accounts; OpenRouter's BYOK fee then applies
+	}
+	for _, j := range s.Compliance.DataResidency {
+		if !slices.Contains(need.Residency, j) {
+			need.Residency = append(need.Residency, j)
+		}
+	}
+	slices.Sort(need.Residency)
+	return need
+}
+
+func distinctModels(s Spec) []string {
+	var out []string
+	for _, r := range s.Routes {
+		for _, m := range r.Models {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// scenarioEvents builds a named scenario's injected incident.
+func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
+	hours := func(def float64) float64 {
+		if sc.DurationHours > 0 {
+			return sc.DurationHours
+		}
+		return def
+	}
+	full := func(d float64) Incident {
+		start := math.Min(scenarioStart, math.Max(m.horizon-d, 0))
+		return Incident{Start: start, PeakEnd: start + d, End: start + d, Class: -1, PeakErrorRate: 1, TailErrorRate: 1, StatusWeight: 1, LatencyMultiplier: 1}
+	}
+	switch sc.Name {
+	case "baseline":
+		return nil, true, ""
+	case "provider-outage":
+		p := sc.Provider
+		if p == "" {
+			p = m.primaryProvider()
+		}
+		return []event{{src: -1, inc: full(hours(4)), provider: p}}, true, ""
+	case "region-outage":
+		r := sc.Region
+		if r == "" {
+			r = "us-east-1"
+		}
+		return []event{{src: -1, inc: full(hours(6)), provider: sc.Provider, region: r}}, true, ""
+	case "gateway-outage":
+		return []event{{src: -1, inc: full(hours(3)), allGateways: true}}, true, ""
+	}
+	return nil, false, fmt.Sprintf("scenario %s is not simulated yet (it needs rate limits or latency in the model); it is left out of the results", sc.Name)
+}
+
+// primaryProvider is where the busiest flow goes first.
+func (m *model) primaryProvider() string {
+	best := -1
+	for i, f := range m.flows {
+		if len(f.paths) > 0 && (best < 0 || f.total > m.flows[best].total) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return m.spec.Providers[0].ID
+	}
+	return m.flows[best].paths[0].Provider
+}
+
+// hops builds the attempt model's input for a flow: each reachable path's
+// failure share now (fails by path index; nil for calm) and price.
+func (m *model) hops(f flow, reach []int, skip []bool, fails []float64) []hop {
+	out := make([]hop, len(reach))
+	for j, k := range reach {
+		p := f.paths[k]
+		bg := m.bg[p.Provider]
+		fail := bg
+		if fails != nil {
+			fail = fails[k]
+		}
+		out[j] = hop{fail: fail, background: bg, cost: f.cost[k], skippable: skip[j]}
+	}
+	return out
+}
+
+// trialResult is one option's month in one trial (unscaled totals).
+type trialResult struct {
+	failed   float64 // requests
+	cost     float64 // USD of tokens
+	downtime float64 // status-page-weighted hours
+}
+
+// evaluator holds one worker's scratch space and a memo of outcomes: the
+// failure shares of a flow's paths take few distinct values (the severity
+// classes, the tail rate, the background), so most stretches repeat a
+// combination an earlier trial already evaluated.
+type evaluator struct {
+	m      *model
+	bounds []float64
+	active []int
+	sc     attemptScratch
+	hops   []hop
+	fails  [][]float64 // per flow, per path
+	memo   map[memoKey]*memoEntry
+}
+
+type memoKey struct {
+	option, flow int32
+	hash         uint64
+	gate         float64
+}
+
+type memoEntry struct {
+	fails []float64
+	out   outcome
+}
+
+// maxMemo bounds a worker's memo; past it the memo starts over.
+const maxMemo = 1 << 16
+
+func newEvaluator(m *model) *evaluator {
+	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), memo: map[memoKey]*memoEntry{}}
+	for i, f := range m.flows {
+		e.fails[i] = make([]float64, len(f.paths))
+	}
+	return e
+}
+
+// requests is a flow's demand over [a, b) hours, interpolating within bins.
+func (f *flow) requests(a, b, binHours float64) float64 {
+	at := func(t float64) float64 {
+		x := t / binHours
+		i := int(x)
+		if i >= len(f.prefix)-1 {
+			return f.prefix[len(f.prefix)-1]
+		}
+		return f.prefix[i] + (x-float64(i))*(f.prefix[i+1]-f.prefix[i])
+	}
+	return at(b) - at(a)
+}
+
+// statusWeight counts a period as a status page would: most requests failing
+// is a major outage (1), a fifth or more a partial one (0.3), less is
+// degraded (0); outages.md §5.
+func statusWeight(failedShare float64) float64 {
+	switch {
+	case failedShare >= 0.5:
+		return 1
+	case failedShare >= 0.2:
+		return 0.3
+	}
+	return 0
+}
+
+// outcomeFor evaluates option g on flow i with the current failure shares,
+// from the memo when this combination was seen before.
+func (e *evaluator) outcomeFor(g, i int, fg float64) outcome {
+	o := &e.m.options[g]
+	f := e.m.flows[i]
+	var h uint64 = 14695981039346656037
+	for _, k := range o.reach[i] {
+		h ^= math.Float64bits(e.fails[i][k])
+		h *= 1099511628211
+	}
+	key := memoKey{int32(g), int32(i), h, fg}
+	if me, ok := e.memo[key]; ok && e.sameFails(me.fails, o.reach[i], e.fails[i]) {
+		return me.out
+	}
+	out := attempts(o.b, &e.sc, e.m.hopsInto(&e.hops, f, o.reach[i], o.skip[i], e.fails[i]))
+	if len(e.memo) >= maxMemo {
+		clear(e.memo)
+	}
+	me := &memoEntry{out: out}
+	me.out.waits = withBuckets(slices.Clone(out.waits))
+	for _, k := range o.reach[i] {
+		me.fails = append(me.fails, e.fails[i][k])
+	}
+	e.memo[key] = me
+	return me.out
+}
+
+func (e *evaluator) sameFails(stored []float64, reach []int, fails []float64) bool {
+	for j, k := range reach {
+		if stored[j] != fails[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// evaluate plays one trial's events against every option. Between
+// consecutive event boundaries failure shares are constant, so each stretch
+// is priced in closed form from prefix sums of demand; stretches no event
+// touches keep the calm outcome computed once per run. The results are
+// differences from a calm month, which collect adds back; waits receive the
+// difference in waiting per option.
+func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []trialResult, waits [][]int64) {
+	m := e.m
+	if len(events) == 0 {
+		return
+	}
+	bounds := e.bounds[:0]
+	bounds = append(bounds, lo, hi)
+	for _, ev := range events {
+		bounds = append(bounds, clampTo(ev.inc.Start, lo, hi), clampTo(ev.inc.PeakEnd, lo, hi), clampTo(ev.inc.End, lo, hi))
+	}
+	defer func() { e.bounds = bounds }()
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	active := e.active[:0]
+	defer func() { e.active = active }()
+	for s := 0; s+1 < len(bounds); s++ {
+		a, b := bounds[s], bounds[s+1]
+		mid := (a + b) / 2
+		active = active[:0]
+		for k, ev := range events {
+			if ev.inc.Start <= mid && mid < ev.inc.End {
+				active = append(active, k)
+			}
+		}
+		if len(active) == 0 {
+			continue
+		}
+		// Failure shares of every path, once for all options.
+		for i, f := range m.flows {
+			for k, p := range f.paths {
+				survive := 1 - f.bg[k]
+				for _, x := range active {
+					if events[x].hitsPath(m.sources, p) {
+						survive *= 1 - events[x].rate(mid)
+					}
+				}
+				e.fails[i][k] = 1 - survive
+			}
+		}
+		for g := range m.options {
+			o := &m.options[g]
+			gateDown := 1.0
+			for _, x := range active {
+				if events[x].hitsGateway(m.sources, o.b) {
+					gateDown *= 1 - events[x].rate(mid)
+				}
+			}
+			fg := 1 - gateDown
+			res := &result[g]
+			failedShare := 0.0
+			for i, f := range m.flows {
+				hit := fg > 0
+				for _, k := range o.reach[i] {
+					if e.fails[i][k] != f.bg[k] {
+						hit = true
+						break
+					}
+				}
+				calm := o.calm[i]
+				if !hit {
+					failedShare += f.weight * (1 - calm.success)
+					continue
+				}
+				out := e.outcomeFor(g, i, fg)
+				success := (1 - fg) * out.success
+				failedShare += f.weight * (1 - success)
+				d := f.requests(a, b, m.binHours)
+				if d == 0 {
+					continue
+				}
+				d *= sign
+				res.failed += d * (calm.success - success)
+				res.cost += d * ((1-fg)*out.cost - calm.cost)
+				addWaits(waits[g], calm.waits, -d)
+				addWaits(waits[g], out.waits, d*(1-fg))
+				if fg > 0 {
+					waits[g][latencyBucket(int64(fastErrorSeconds*1000))] += int64(math.Round(d * fg * waitUnit))
+				}
+			}
+			res.downtime += sign * (b - a) * statusWeight(failedShare)
+		}
+	}
+}
+
+// hopsInto is hops with a reused buffer.
+func (m *model) hopsInto(buf *[]hop, f flow, reach []int, skip []bool, fails []float64) []hop {
+	*buf = (*buf)[:0]
+	for j, k := range reach {
+		*buf = append(*buf, hop{fail: fails[k], background: f.bg[k], cost: f.cost[k], skippable: skip[j]})
+	}
+	return *buf
+}
+
+// waitUnit makes waiting weights integers (thousandths of a request), so
+// sums over workers do not depend on their order.
+const waitUnit = 1000
+
+func addWaits(into []int64, ws []cohort, requests float64) {
+	for _, c := range ws {
+		into[c.bucket] += int64(math.Round(c.share * requests * waitUnit))
+	}
+}
+
+// Waiting is counted in log-spaced buckets, 100 a decade from 1 ms to about
+// 3 hours (±1.2 %), so adding a stretch's waiting is an array update.
+const (
+	latencyBuckets   = 1 + 700
+	bucketsPerDecade = 100
+)
+
+func latencyBucket(ms int64) int32 {
+	if ms < 1 {
+		return 0
+	}
+	b := 1 + int32(math.Log10(float64(ms))*bucketsPerDecade)
+	return min(b, latencyBuckets-1)
+}
+
+// bucketMS is a bucket's representative waiting: its geometric middle.
+func bucketMS(b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Pow(10, (float64(b-1)+0.5)/bucketsPerDecade)
+}
+
+// withBuckets fills in the bucket of every cohort.
+func withBuckets(ws []cohort) []cohort {
+	for i := range ws {
+		ws[i].bucket = latencyBucket(ws[i].ms)
+	}
+	return ws
+}
+
+func clampTo(t, lo, hi float64) float64 { return math.Min(math.Max(t, lo), hi) }
+
+// collect turns per-trial results into distributions per option and
+// scenario.
+func (m *model) collect(per []trialResult, waits, baseWaits [][][]int64, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string) Result {
+	monthly := HoursPerMonth / m.horizon
+	nG := len(m.options)
+	res := Result{Seed: seed, Trials: trials, CatalogAsOf: cat.AsOf(), Assumptions: append(notes, modelAssumptions()...)}
+	for s, sp := range m.scen {
+		for g, o := range m.options {
+			k := s*nG + g
+			rows := per[k*trials : (k+1)*trials]
+			success, failed, uptime, total, tokens := make([]float64, trials), make([]float64, trials), make([]float64, trials), make([]float64, trials), 0.0
+			calmTokens := 0.0
+			for i, f := range m.flows {
+				calmTokens += f.total * o.calm[i].cost * monthly
+			}
+			fees := 0.0
+			calmFailed, calmCost := 0.0, 0.0
+			for i, f := range m.flows {
+				calmFailed += f.total * (1 - o.calm[i].success)
+				calmCost += f.total * o.calm[i].cost
+			}
+			for t, r := range rows {
+				r.failed += calmFailed
+				r.cost += calmCost
+				success[t] = 1 - r.failed/m.total
+				failed[t] = r.failed * monthly
+				uptime[t] = 1 - r.downtime/m.horizon
+				tok := r.cost * monthly
+				fee := 0.0
+				if calmTokens > 0 {
+					fee = o.quote.Fees * tok / calmTokens
+				}
+				tokens += tok
+				fees += fee
+				total[t] = tok + fee + o.quote.Base + o.quote.Overage + o.quote.Infrastructure + o.quote.Operations
+			}
+			merged := make([]int64, latencyBuckets)
+			for i, f := range m.flows {
+				addWaits(merged, o.calm[i].waits, f.total*float64(trials))
+			}
+			for w := range waits {
+				for b, n := range waits[w][k] {
+					merged[b] += n + baseWaits[w][g][b]
+				}
+			}
+			row := OptionResult{
+				Gateway: o.b.ID, Scenario: sp.sc.Name,
+				SuccessRate: summarize(success), FailedRequests: summarize(failed), Uptime: summarize(uptime),
+				LatencyAddedMS: latencyPercentiles(o.b, merged),
+				CostUSD: CostBreakdown{
+					Total: summarize(total), Tokens: tokens / float64(trials), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,
+					Infrastructure: o.quote.Infrastructure, Operations: o.quote.Operations,
+				},
+				Observability: m.observability(cat, obs, o, monthly),
+				Excluded:      o.excluded,
+				Plan:          o.quote.Plan,
+			}
+			res.Results = append(res.Results, row)
+		}
+	}
+	return res
+}
+
+// observability is the share of requests the option's plan logs and the
+// needs it meets on that plan.
+func (m *model) observability(cat *pricing.Catalog, obs ObservabilityFacts, o option, monthly float64) Observability {
+	out := Observability{NeedsMet: []string{}, NeedsMissing: []string{}}
+	g, ok := cat.Gateway(o.b.ID)
+	if !ok {
+		return out
+	}
+	var order []string
+	var plan pricing.Plan
+	for _, p := range g.Plans {
+		order = append(order, p.ID)
+		if p.ID == o.quote.Plan {
+			plan = p
+		}
+	}
+	out.Coverage = Coverage(o.b.ID, MonthlyLogCap(plan, 0), m.total*monthly)
+	met, _, missing := obs.NeedsMet(o.b.ID, o.quote.Plan, order, m.spec.ObservabilityNeeds)
+	out.NeedsMet = append(out.NeedsMet, met...)
+	out.NeedsMissing = append(out.NeedsMissing, missing...)
+	return out
+}
+
+// latencyPercentiles combines the gateway's own overhead (lognormal through
+// its documented p50 and p95) with the waiting from retries, failovers and
+// timeouts, and reads off percentiles of the mixture.
+func latencyPercentiles(b Behaviour, waits []int64) Percentiles {
+	var total float64
+	for _, n := range waits {
+		total += math.Max(float64(n), 0)
+	}
+	var over distuv.LogNormal
+	hasOver := b.AddedLatencyMS.P50 > 0
+	if hasOver {
+		mu := math.Log(b.AddedLatencyMS.P50)
+		sigma := 0.0
+		if b.AddedLatencyMS.P95 > b.AddedLatencyMS.P50 {
+			sigma = (math.Log(b.AddedLatencyMS.P95) - mu) / 1.6448536269514722
+		}
+		over = distuv.LogNormal{Mu: mu, Sigma: math.Max(sigma, 1e-6)}
+	}
+	cdf := func(x float64) float64 {
+		if total == 0 {
+			return 1
+		}
+		p := 0.0
+		for k, n := range waits {
+			if n <= 0 {
+				continue
+			}
+			w := float64(n) / total
+			y := x - bucketMS(k)
+			switch {
+			case y < 0:
+			case !hasOver:
+				p += w
+			default:
+				p += w * over.CDF(y)
+			}
+		}
+		return p
+	}
+	q := func(p float64) float64 {
+		lo, hi := 0.0, 1.0
+		for cdf(hi) < p && hi < 1e9 {
+			hi *= 2
+		}
+		for range 60 {
+			mid := (lo + hi) / 2
+			if cdf(mid) < p {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		return math.Round(hi*10) / 10
+	}
+	return Percentiles{P50: q(0.5), P95: q(0.95), P99: q(0.99)}
+}
+
+// modelAssumptions are the judgements every run rests on.
+func modelAssumptions() []string {
+	return []string{
+		fmt.Sprintf("%.0f %% of incident failures hang until a timeout and %.0f %% break mid-stream (no gateway rescues those); the rest are fast 5xx errors after %.1f s", hangShare*100, midStreamShare*100, fastErrorSeconds),
+		"a path whose gateway has a cooldown rule is skipped about as often as it fails once most requests fail (LiteLLM never cools a model group with one deployment)",
+		"self-hosted gateways run 2 replicas unless gateway_settings says otherwise; with more than one, half of their own incidents take every replica down",
+		"providers, gateways and cloud platforms fail independently apart from the common-mode layer; teams bring their own provider keys (BYOK)",
+		"named scenarios start on a Wednesday at 14:00 UTC and fail every request in their scope",
+	}
+}

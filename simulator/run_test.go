@@ -1,0 +1,261 @@
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"gatewise/pricing"
+	"gatewise/simulator/traffic"
+)
+
+// runFile loads an architecture, synthesises its traffic and runs it.
+func runFile(t testing.TB, yaml string, opts Options) (Result, Spec, *traffic.Profile) {
+	t.Helper()
+	cat := pricing.Default()
+	spec, err := Load([]byte(yaml), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), spec, prof, cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, spec, prof
+}
+
+func find(t testing.TB, res Result, gateway, scenario string) OptionResult {
+	t.Helper()
+	for _, r := range res.Results {
+		if r.Gateway == gateway && r.Scenario == scenario {
+			return r
+		}
+	}
+	t.Fatalf("no result for %s under %s", gateway, scenario)
+	return OptionResult{}
+}
+
+// One provider, direct calls, every incident failing every request for its
+// whole duration, no background errors: the failed share is the share of
+// time in incidents, λ·E[D]/H to first order (E[D] of the truncated
+// lognormal). The exact reference integrates the occupancy of the
+// modulated Poisson process numerically (see occupancy).
+const oneProvider = `
+name: one provider
+horizon_days: 28
+providers: [{id: openai, regions: [us]}]
+routes: [{name: chat, share: 1, models: [gpt-4.1-mini], input_tokens: 1000, output_tokens: 200}]
+traffic: {requests_per_day: 14400, origin: {us: 1}, diurnal_amplitude: 0}
+team: {engineers: 2, ops_hourly_usd: 100}
+gateways: [direct]
+scenarios: [baseline]
+simulation: {trials: 4000, seed: 7}
+outage_model:
+  providers:
+    openai: {incidents_per_month: 3, incident_error_rate: 1, background_error_rate: 0, arrival: poisson}
+  common_mode: {events_per_year: 0}
+`
+
+func TestFailedShareMatchesIncidentTime(t *testing.T) {
+	t.Parallel()
+	res, spec, _ := runFile(t, oneProvider, Options{})
+	got := find(t, res, "direct", "baseline")
+	m := spec.IncidentModels().Providers["openai"]
+	rho := m.PerMonth / HoursPerMonth * m.MeanDuration()
+	occ := occupancy(m, 28*24)
+	want := 0.0
+	for _, p := range occ {
+		want += p
+	}
+	want /= float64(len(occ))
+	mean := 1 - got.SuccessRate.Mean
+	half := (got.SuccessRate.CI95[1] - got.SuccessRate.CI95[0]) / 2
+	t.Logf("one provider: failed share %.6f ± %.6f, reference %.6f, λE[D]/H %.6f", mean, half, want, rho)
+	if math.Abs(mean-want) > half+0.005*want {
+		t.Errorf("failed share %.5f ± %.5f, want %.5f", mean, half, want)
+	}
+	// The closed form λ·E[D]/H agrees within the overlap and start-up
+	// effects (a few per cent at this rate).
+	if math.Abs(mean-rho) > 0.05*rho {
+		t.Errorf("failed share %.5f, λE[D]/H = %.5f", mean, rho)
+	}
+	if got.Uptime.Mean > got.SuccessRate.Mean+1e-9 {
+		t.Errorf("every incident is a full outage, so uptime %.5f cannot exceed success %.5f", got.Uptime.Mean, got.SuccessRate.Mean)
+	}
+}
+
+// Two providers failing independently, and a gateway that skips a dead
+// path and fails over: a request fails only while both are down. Both
+// incident rates follow the same time-of-week shape, so the reference is
+// the time average of the product of the two occupancies, not the product
+// of their averages (which is 18 % lower: E[m²] = 1.225 for m = 1.3 on
+// weekdays, 0.25 at weekends).
+const twoProviders = `
+name: two providers
+horizon_days: 28
+providers: [{id: openai, regions: [us]}, {id: mistral, regions: [eu]}]
+routes: [{name: chat, share: 1, models: [gpt-4.1-mini, mistral-small], input_tokens: 1000, output_tokens: 200}]
+traffic: {requests_per_day: 14400, origin: {us: 1}, diurnal_amplitude: 0}
+team: {engineers: 2, ops_hourly_usd: 100}
+gateways: [portkey]
+scenarios: [baseline]
+simulation: {trials: 6000, seed: 11}
+outage_model:
+  providers:
+    openai: {incidents_per_month: 10, incident_error_rate: 1, background_error_rate: 0, arrival: poisson}
+    mistral: {incidents_per_month: 10, incident_error_rate: 1, background_error_rate: 0, arrival: poisson}
+  gateways:
+    portkey: {incidents_per_month: 0}
+  common_mode: {events_per_year: 0}
+`
+
+func TestPerfectFailoverMultipliesDowntime(t *testing.T) {
+	t.Parallel()
+	res, spec, _ := runFile(t, twoProviders, Options{})
+	got := find(t, res, "portkey", "baseline")
+	ms := spec.IncidentModels().Providers
+	a, b := occupancy(ms["openai"], 28*24), occupancy(ms["mistral"], 28*24)
+	want := 0.0
+	for i := range a {
+		want += a[i] * b[i]
+	}
+	want /= float64(len(a))
+	mean := 1 - got.SuccessRate.Mean
+	half := (got.SuccessRate.CI95[1] - got.SuccessRate.CI95[0]) / 2
+	t.Logf("two providers: failed share %.6f ± %.6f, reference %.6f", mean, half, want)
+	if math.Abs(mean-want) > half+0.01*want {
+		t.Errorf("failed share %.6f ± %.6f, want %.6f", mean, half, want)
+	}
+}
+
+// occupancy is the probability that a source with Poisson incidents is in
+// an incident, every 0.05 h of a horizon that starts with none under way:
+// 1 − exp(−∫₀ᵗ λ(s)·P(D > t−s) ds), with λ(s) the time-of-week-modulated
+// rate and D the truncated lognormal duration (the M(t)/G/∞ occupancy).
+func occupancy(m IncidentModel, horizon float64) []float64 {
+	const dt = 0.05
+	n := int(horizon / dt)
+	ln := distuv.LogNormal{Mu: m.DurationMu, Sigma: m.DurationSigma}
+	top := ln.CDF(m.MaxHours)
+	survive := make([]float64, n)
+	for k := range survive {
+		u := (float64(k) + 0.5) * dt
+		if u < m.MaxHours {
+			survive[k] = (top - ln.CDF(u)) / top
+		}
+	}
+	lambda := make([]float64, n)
+	for i := range lambda {
+		lambda[i] = m.PerMonth / HoursPerMonth * weekModulation((float64(i)+0.5)*dt) * dt
+	}
+	out := make([]float64, n)
+	for i := range out {
+		mass := 0.0
+		for j := 0; j <= i; j++ {
+			mass += lambda[j] * survive[i-j]
+		}
+		out[i] = 1 - math.Exp(-mass)
+	}
+	return out
+}
+
+// With no incident and no background error, every request succeeds and the
+// token cost is the priced traffic exactly.
+func TestNoIncidentsCostIsTokensTimesPrice(t *testing.T) {
+	t.Parallel()
+	yaml := oneProvider[:len(oneProvider)-len("    openai: {incidents_per_month: 3, incident_error_rate: 1, background_error_rate: 0, arrival: poisson}\n  common_mode: {events_per_year: 0}\n")] +
+		"    openai: {incidents_per_month: 0, background_error_rate: 0}\n  common_mode: {events_per_year: 0}\n"
+	res, _, prof := runFile(t, yaml, Options{Trials: 10})
+	got := find(t, res, "direct", "baseline")
+	if got.SuccessRate.Mean != 1 || got.FailedRequests.P95 != 0 {
+		t.Errorf("success %v, failed p95 %v", got.SuccessRate.Mean, got.FailedRequests.P95)
+	}
+	p, err := pricing.Default().Price("gpt-4.1-mini", "openai", "us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := prof.Total
+	hours := float64(prof.Bins) * prof.BinWidth.Hours()
+	want := p.Rates.Cost(pricing.Usage{Input: float64(tot.Input), CachedInput: float64(tot.CachedInput), Output: float64(tot.Output)}) * HoursPerMonth / hours
+	if math.Abs(got.CostUSD.Tokens-want) > 1e-9*want {
+		t.Errorf("token cost %.6f, want %.6f", got.CostUSD.Tokens, want)
+	}
+	if math.Abs(got.CostUSD.Total.Mean-got.CostUSD.Tokens) > 1e-9*want {
+		t.Errorf("direct calls cost only tokens: total %v, tokens %v", got.CostUSD.Total.Mean, got.CostUSD.Tokens)
+	}
+}
+
+// Failing over to a pricier model costs the price difference on the moved
+// requests: here the primary provider is down for the scenario's 4 hours.
+func TestFailoverCostsThePriceDifference(t *testing.T) {
+	t.Parallel()
+	yaml := `
+name: failover cost
+horizon_days: 28
+providers: [{id: openai, regions: [us]}, {id: anthropic, regions: [us]}]
+routes: [{name: chat, share: 1, models: [gpt-4.1-mini, claude-sonnet-4.5], input_tokens: 1000, output_tokens: 200}]
+traffic: {requests_per_day: 14400, origin: {us: 1}, diurnal_amplitude: 0}
+team: {engineers: 2, ops_hourly_usd: 100}
+gateways: [portkey]
+scenarios: [baseline, {name: provider-outage, provider: openai}]
+simulation: {trials: 5, seed: 3}
+outage_model:
+  providers:
+    openai: {incidents_per_month: 0, background_error_rate: 0}
+    anthropic: {incidents_per_month: 0, background_error_rate: 0}
+  gateways:
+    portkey: {incidents_per_month: 0}
+  common_mode: {events_per_year: 0}
+`
+	res, spec, prof := runFile(t, yaml, Options{})
+	base := find(t, res, "portkey", "baseline")
+	out := find(t, res, "portkey", "provider-outage")
+	cat := pricing.Default()
+	paths := spec.RoutePaths(cat, 0, "us")
+	tot := prof.Total
+	n := float64(tot.Requests)
+	u := pricing.Usage{Input: float64(tot.Input) / n, CachedInput: float64(tot.CachedInput) / n, Output: float64(tot.Output) / n}
+	rates := cat.RateTable()
+	diff := rates.Rates(paths[1].Rate).Cost(u) - rates.Rates(paths[0].Rate).Cost(u)
+	// Requests in the 4 h window from Wednesday 14:00 (hours 62 to 66).
+	var moved float64
+	for _, c := range prof.Cells {
+		if h := float64(c.Bin) * prof.BinWidth.Hours(); h >= 62 && h < 66 {
+			moved += float64(c.Demand.Requests)
+		}
+	}
+	hours := float64(prof.Bins) * prof.BinWidth.Hours()
+	want := moved * diff * HoursPerMonth / hours
+	if got := out.CostUSD.Tokens - base.CostUSD.Tokens; math.Abs(got-want) > 1e-6*want {
+		t.Errorf("failover raised token cost by %.4f, want %.4f (%v requests × %.6f)", got, want, moved, diff)
+	}
+	if out.SuccessRate.Mean != 1 {
+		t.Errorf("an open breaker moves every request to the healthy fallback: success %v", out.SuccessRate.Mean)
+	}
+}
+
+// The same seed gives the same bytes whatever the number of workers.
+func TestRunIsDeterministic(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../testdata/examples/multi-region.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [3][]byte
+	for i, workers := range []int{1, 2, 2} {
+		res, _, _ := runFile(t, string(data), Options{Trials: 40, Workers: workers})
+		out[i], _ = json.Marshal(res)
+	}
+	if !bytes.Equal(out[0], out[1]) || !bytes.Equal(out[1], out[2]) {
+		t.Error("results differ between runs with the same seed")
+	}
+}
