@@ -386,16 +386,19 @@ func hardConstraint(s Spec, b Behaviour) *string {
 	return nil
 }
 
+// gatewayNeed is what a plan must offer: the volume and spend to price, and
+// the compliance rules (HIPAA, residency) that rule plans out.
 func gatewayNeed(s Spec, requests, spend float64) pricing.GatewayNeed {
 	need := pricing.GatewayNeed{
 		RequestsPerMonth: requests,
 		SpendUSDPerMonth: spend,
 		HIPAA:            s.Compliance.HIPAA,
-		AuditLog:         slices.Contains(s.ObservabilityNeeds, "audit_log"),
-		Seats:            s.Team.Engineers,
-		Models:           len(distinctModels(s)),
-		OpsHourlyUSD:     s.Team.OpsHourlyUSD,
-		BYOK:             true, // teams keep their provider accounts; OpenRouter's BYOK fee then applies
+		// Observability needs (audit logs among them) are scored, not
+		// required: only compliance rules rule a plan out.
+		Seats:        s.Team.Engineers,
+		Models:       len(distinctModels(s)),
+		OpsHourlyUSD: s.Team.OpsHourlyUSD,
+		BYOK:         true, // teams keep their provider accounts; OpenRouter's BYOK fee then applies
 	}
 	for _, j := range s.Compliance.DataResidency {
 		if !slices.Contains(need.Residency, j) {
@@ -750,7 +753,9 @@ func (m *model) collect(per []trialResult, waits, baseWaits [][][]int64, trials 
 				calmCost += f.total * o.calm[i].cost
 			}
 			for t, r := range rows {
-				r.failed += calmFailed
+				// Incident stretches add their difference to the calm month;
+				// rounding must not make a count negative.
+				r.failed = max(r.failed+calmFailed, 0)
 				r.cost += calmCost
 				success[t] = 1 - r.failed/m.total
 				failed[t] = r.failed * monthly

@@ -18,6 +18,7 @@ Usage:
   gatewise check -f FILE        validate an architecture file (YAML or JSON)
   gatewise prices SUBCOMMAND    price requests and gateways: list, cost, diff, gateways
   gatewise ingest FILE          read a request log and summarise the traffic it describes
+  gatewise simulate -f FILE     replay the traffic through every option under outages
   gatewise version              print the version
 
 Run "gatewise COMMAND -h" for a command's flags.
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return pricesCmd(ctx, args, stdout, stderr)
 	case "ingest":
 		return ingestCmd(ctx, args, stdout, stderr)
+	case "simulate":
+		return simulateCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "gatewise", version.String())
 		return nil

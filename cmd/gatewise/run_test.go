@@ -224,3 +224,75 @@ func TestServeStartsAnswersAndShutsDown(t *testing.T) {
 		t.Errorf("database file: %v", err)
 	}
 }
+
+func TestSimulateExampleTableAndJSON(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "result.json")
+	stdout, stderr, code := runCmd(t, "simulate", "-f", filepath.Join("..", "..", "testdata", "examples", "multi-region.yaml"),
+		"--trials", "50", "--scenario", "baseline", "--scenario", "provider-outage", "--json", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, w := range []string{"baseline\n", "provider-outage\n", "direct", "litellm", "kong", "Assumptions:"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("table lacks %q:\n%s", w, stdout)
+		}
+	}
+	var res struct {
+		Seed        uint64 `json:"seed"`
+		Trials      int    `json:"trials"`
+		CatalogAsOf string `json:"catalog_as_of"`
+		Results     []struct {
+			Gateway     string `json:"gateway"`
+			Scenario    string `json:"scenario"`
+			SuccessRate struct {
+				Mean float64    `json:"mean"`
+				CI95 [2]float64 `json:"ci95"`
+			} `json:"success_rate"`
+			CostUSD struct {
+				Total struct {
+					P50 float64 `json:"p50"`
+				} `json:"total"`
+				Tokens float64 `json:"tokens"`
+			} `json:"cost_usd"`
+			Excluded *string `json:"excluded"`
+		} `json:"results"`
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	// 7 gateways × 2 scenarios, the file's seed, the trials asked for.
+	if res.Seed != 42 || res.Trials != 50 || len(res.Results) != 14 || res.CatalogAsOf == "" {
+		t.Errorf("seed %d, trials %d, %d results, catalog %q", res.Seed, res.Trials, len(res.Results), res.CatalogAsOf)
+	}
+	for _, r := range res.Results {
+		if r.Excluded != nil {
+			continue
+		}
+		if r.SuccessRate.Mean <= 0.9 || r.SuccessRate.Mean > 1 || r.SuccessRate.CI95[0] > r.SuccessRate.Mean || r.CostUSD.Tokens <= 0 {
+			t.Errorf("%s/%s: %+v", r.Gateway, r.Scenario, r)
+		}
+	}
+}
+
+func TestSimulateBadInput(t *testing.T) {
+	t.Parallel()
+	bad := writeFile(t, "bad.yaml", "name: x\nroutes: [}\n")
+	if _, _, code := runCmd(t, "simulate", "-f", bad); code != 1 {
+		t.Errorf("a broken file: exit %d, want 1", code)
+	}
+	if _, _, code := runCmd(t, "simulate"); code != 2 {
+		t.Errorf("no file: exit %d, want 2", code)
+	}
+	ex := filepath.Join("..", "..", "testdata", "examples", "single-provider.yaml")
+	if _, stderr, code := runCmd(t, "simulate", "-f", ex, "--trials", "-3"); code != 1 || !strings.Contains(stderr, "trials must be between") {
+		t.Errorf("negative trials: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := runCmd(t, "simulate", "-f", ex, "--logs", filepath.Join(t.TempDir(), "none.csv")); code != 1 || !strings.Contains(stderr, "no such file") {
+		t.Errorf("missing log: exit %d, %s", code, stderr)
+	}
+}

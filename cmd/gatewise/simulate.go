@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gatewise/pricing"
+	"gatewise/simulator"
+	"gatewise/simulator/traffic"
+)
+
+// scenarioFlags collects repeated --scenario names.
+type scenarioFlags []string
+
+func (s *scenarioFlags) String() string     { return strings.Join(*s, ",") }
+func (s *scenarioFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// simulateCmd runs the Monte Carlo simulation for an architecture file and
+// prints a table per scenario, or the whole result as JSON.
+func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("f", "", "architecture `file` (YAML or JSON)")
+	logs := fs.String("logs", "", "request log `file` to replay instead of the synthetic traffic")
+	format := fs.String("format", "auto", "log format (see gatewise ingest)")
+	mapping := fs.String("map", "", "log column mapping (see gatewise ingest)")
+	start := fs.String("start", "", "start `time` of a log with relative timestamps")
+	trials := fs.Int("trials", 0, "trials (default: the file's)")
+	seed := fs.Uint64("seed", 0, "seed (default: the file's)")
+	var scenarios scenarioFlags
+	fs.Var(&scenarios, "scenario", "scenario `name` to run (repeatable; default: the file's)")
+	jsonOut := fs.String("json", "", "write the full result as JSON to `FILE`, or - for standard output")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if *file == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return &exitError{code: 2, err: errors.New("simulate needs an architecture file: gatewise simulate -f ARCH.yaml")}
+	}
+	cat := pricing.Default()
+	data, err := readInput(*file)
+	if err != nil {
+		return err
+	}
+	spec, err := simulator.Load(data, cat)
+	var problems simulator.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, formatProblem(*file, p))
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%s has %d problems; gatewise check -f %s lists them", *file, len(problems), *file)}
+	}
+	if err != nil {
+		return err
+	}
+	var opts simulator.Options
+	opts.Trials, opts.Seed = *trials, *seed
+	for _, name := range scenarios {
+		opts.Scenarios = append(opts.Scenarios, simulator.Scenario{Name: name})
+	}
+	if opts.Seed == 0 {
+		opts.Seed = spec.Simulation.Seed
+	}
+
+	logFile := *logs
+	if logFile == "" && spec.Traffic.Logs != "" {
+		logFile = spec.Traffic.Logs
+		if !filepath.IsAbs(logFile) && *file != "-" {
+			logFile = filepath.Join(filepath.Dir(*file), logFile)
+		}
+	}
+	var profile *traffic.Profile
+	if logFile != "" {
+		profile, err = readLogProfile(ctx, spec, cat, logFile, *format, *mapping, *start, stderr)
+	} else {
+		profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), opts.Seed)
+	}
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+
+	began := time.Now()
+	lastPct := -1
+	opts.Progress = func(done, total int) {
+		if pct := done * 100 / total; pct/25 != lastPct/25 {
+			lastPct = pct
+			fmt.Fprintf(stderr, "simulating: %d %% of %d trials\n", pct, total)
+		}
+	}
+	res, err := simulator.Run(ctx, spec, profile, cat, opts)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	fmt.Fprintf(stderr, "%d trials in %s\n", res.Trials, time.Since(began).Round(time.Millisecond))
+
+	if *jsonOut != "" {
+		out, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		out = append(out, '\n')
+		if *jsonOut == "-" {
+			_, err = stdout.Write(out)
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, out, 0o644); err != nil {
+			return err
+		}
+	}
+	return printSimulation(stdout, spec, res)
+}
+
+// readLogProfile reads a request log with the architecture's routes (by
+// model) and origin mix.
+func readLogProfile(ctx context.Context, spec simulator.Spec, cat *pricing.Catalog, name, format, mapping, start string, stderr io.Writer) (*traffic.Profile, error) {
+	opts := traffic.ReadOptions{Format: format, OriginMix: spec.Traffic.Origin, RouteBy: traffic.RouteByModel}
+	for _, r := range spec.Routes {
+		opts.Routes = append(opts.Routes, traffic.Route{Name: r.Name, Models: r.Models})
+	}
+	opts.Known = knownModel(cat)
+	if mapping != "" {
+		mp, err := traffic.ParseMapping(mapping)
+		if err != nil {
+			return nil, err
+		}
+		opts.Mapping = mp
+	}
+	if start != "" {
+		t, err := parseStart(start)
+		if err != nil {
+			return nil, err
+		}
+		opts.Start = t
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	profile, sum, err := traffic.Read(ctx, f, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Fprintf(stderr, "%s: %d requests over %s (%s)\n", name, profile.Total.Requests, profile.End().Sub(profile.Start).Round(time.Minute), sum.Format)
+	return profile, nil
+}
+
+// printSimulation writes a table per scenario.
+func printSimulation(w io.Writer, spec simulator.Spec, res simulator.Result) error {
+	fmt.Fprintf(w, "%s: %d trials, seed %d, prices as of %s\n", spec.Name, res.Trials, res.Seed, res.CatalogAsOf)
+	var excluded []string
+	scenario := ""
+	var tw *tabwriter.Writer
+	flush := func() error {
+		if tw != nil {
+			return tw.Flush()
+		}
+		return nil
+	}
+	for _, r := range res.Results {
+		if r.Excluded != nil {
+			if r.Scenario == res.Results[0].Scenario {
+				excluded = append(excluded, r.Gateway+": "+*r.Excluded)
+			}
+			continue
+		}
+		if r.Scenario != scenario {
+			if err := flush(); err != nil {
+				return err
+			}
+			scenario = r.Scenario
+			fmt.Fprintf(w, "\n%s\n", scenario)
+			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "OPTION\tSUCCESS\tFAILED/MONTH (p95)\tUPTIME\tADDED p95 ms\tCOST/MONTH p50 (p5–p95)\tLOGGED\tNEEDS MISSING\t")
+		}
+		missing := strings.Join(r.Observability.NeedsMissing, ",")
+		if missing == "" {
+			missing = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%.4f %%\t%s (%s)\t%.3f %%\t%.0f\t$%s ($%s–$%s)\t%.0f %%\t%s\t\n",
+			r.Gateway, r.SuccessRate.Mean*100, count(r.FailedRequests.Mean), count(r.FailedRequests.P95), r.Uptime.Mean*100,
+			r.LatencyAddedMS.P95, count(r.CostUSD.Total.P50), count(r.CostUSD.Total.P5), count(r.CostUSD.Total.P95),
+			r.Observability.Coverage*100, missing)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if len(excluded) > 0 {
+		fmt.Fprintln(w, "\nExcluded by hard constraints:")
+		for _, e := range excluded {
+			fmt.Fprintln(w, "  -", e)
+		}
+	}
+	if len(res.Assumptions) > 0 {
+		fmt.Fprintln(w, "\nAssumptions:")
+		for _, a := range res.Assumptions {
+			fmt.Fprintln(w, "  -", a)
+		}
+	}
+	return nil
+}
+
+// count writes a number with thousands separators and no decimals.
+func count(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
