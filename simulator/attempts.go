@@ -44,6 +44,9 @@ type outcome struct {
 	// waits lists extra waiting (over a first-try success) by share of
 	// requests, failed or not; shares add up to 1.
 	waits []cohort
+	// costs splits cost by hop, so spend can be reported by provider and
+	// model, fallbacks at their own prices.
+	costs []float64
 }
 
 // cohort is a share of requests that have waited the same time.
@@ -71,6 +74,7 @@ func addCohort(cs []cohort, ms int64, share float64) []cohort {
 // attemptScratch holds the buffers attempts reuses, one per worker.
 type attemptScratch struct {
 	here, retry, moving, waits []cohort
+	costs                      []float64
 }
 
 // attempts evaluates the retry and failover rules of b over hops in closed
@@ -90,6 +94,7 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	}
 	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(timeout*1000)
 	sc.waits = sc.waits[:0]
+	sc.costs = append(sc.costs[:0], make([]float64, len(hops))...)
 	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: 1})
 	for i, h := range hops {
 		last := i == len(hops)-1
@@ -117,7 +122,9 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 			for _, c := range sc.here {
 				ok := c.share * (1 - h.fail)
 				out.success += ok
-				out.cost += ok*h.cost + c.share*mid*h.cost*midStreamBilled
+				spent := ok*h.cost + c.share*mid*h.cost*midStreamBilled
+				out.cost += spent
+				sc.costs[i] += spent
 				sc.waits = addCohort(sc.waits, c.ms, ok+c.share*mid)
 				if f := c.share * fast; f > 0 {
 					w := c.ms + fastMS
@@ -154,5 +161,6 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	}
 	sc.moving = sc.moving[:0]
 	out.waits = sc.waits
+	out.costs = sc.costs
 	return out
 }

@@ -34,6 +34,16 @@ type OptionResult struct {
 	Excluded *string `json:"excluded"`
 	// Plan is the gateway plan priced.
 	Plan string `json:"plan,omitempty"`
+	// VersusBest is this option minus the most reliable one, trial by trial.
+	VersusBest *Paired `json:"versus_best,omitempty"`
+}
+
+// Paired is a difference taken trial by trial against another option under
+// the same sampled incidents (common random numbers).
+type Paired struct {
+	Best           string       `json:"best"`
+	FailedRequests Distribution `json:"failed_requests"`
+	CostUSD        Distribution `json:"cost_usd"`
 }
 
 // Distribution summarises one quantity over trials: the mean with a 95 %
@@ -56,11 +66,21 @@ type Percentiles struct {
 // CostBreakdown is the monthly cost in USD: the total's distribution and the
 // mean of each part.
 type CostBreakdown struct {
-	Total          Distribution `json:"total"`
-	Tokens         float64      `json:"tokens"`
+	Total  Distribution `json:"total"`
+	Tokens float64      `json:"tokens"`
+	// TokensBy splits Tokens by provider and model, fallbacks at their own
+	// prices.
+	TokensBy       []TokenSpend `json:"tokens_by"`
 	GatewayFees    float64      `json:"gateway_fees"`
 	Infrastructure float64      `json:"infrastructure"`
 	Operations     float64      `json:"operations"`
+}
+
+// TokenSpend is the mean monthly spend on one model at one provider.
+type TokenSpend struct {
+	Provider string  `json:"provider"`
+	Model    string  `json:"model"`
+	USD      float64 `json:"usd"`
 }
 
 // Observability is the share of requests logged under the plan's limits and

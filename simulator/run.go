@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -90,6 +91,26 @@ type model struct {
 	bg       map[string]float64 // background error share per provider
 	scen     []scenarioPlan
 	total    float64
+	// pathAt is where each flow's paths start in a run-wide list, for
+	// spend by provider and model.
+	pathAt []int
+	nPaths int
+}
+
+// accum gathers what must add up exactly whatever the number of workers:
+// waiting by latency bucket (thousandths of a request) and token spend by
+// path (micro-dollars), as integers.
+type accum struct {
+	waits []int64
+	cost  []int64
+}
+
+func (m *model) newAccums(n int) []accum {
+	out := make([]accum, n)
+	for i := range out {
+		out[i] = accum{waits: make([]int64, latencyBuckets), cost: make([]int64, m.nPaths)}
+	}
+	return out
 }
 
 type scenarioPlan struct {
@@ -149,21 +170,15 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	}
 	nS, nG := len(m.scen), len(m.options)
 	per := make([]trialResult, trials*nS*nG)
-	waits := make([][][]int64, workers)
-	baseWaits := make([][][]int64, workers)
+	acc := make([][]accum, workers)
+	baseAcc := make([][]accum, workers)
 	var next, done atomic.Int64
 	var progressMu sync.Mutex
 	step := max(trials/100, 1)
 	var wg sync.WaitGroup
 	for w := range workers {
-		waits[w] = make([][]int64, nS*nG)
-		for k := range waits[w] {
-			waits[w][k] = make([]int64, latencyBuckets)
-		}
-		baseWaits[w] = make([][]int64, nG)
-		for g := range baseWaits[w] {
-			baseWaits[w][g] = make([]int64, latencyBuckets)
-		}
+		acc[w] = m.newAccums(nS * nG)
+		baseAcc[w] = m.newAccums(nG)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -180,7 +195,7 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 				// The sampled month once; each scenario then only redoes
 				// the window its incident covers.
 				clear(base)
-				ev.evaluate(env, 0, m.horizon, 1, base, baseWaits[w])
+				ev.evaluate(env, 0, m.horizon, 1, base, baseAcc[w])
 				for s := range m.scen {
 					row := scratch[:0]
 					for g := range nG {
@@ -188,8 +203,8 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 					}
 					if lo, hi, ok := m.scen[s].window(); ok {
 						with := append(slices.Clip(env), m.scen[s].events...)
-						ev.evaluate(with, lo, hi, 1, row, waits[w][s*nG:(s+1)*nG])
-						ev.evaluate(env, lo, hi, -1, row, waits[w][s*nG:(s+1)*nG])
+						ev.evaluate(with, lo, hi, 1, row, acc[w][s*nG:(s+1)*nG])
+						ev.evaluate(env, lo, hi, -1, row, acc[w][s*nG:(s+1)*nG])
 					}
 					for g := range nG {
 						per[(s*nG+g)*trials+i] = row[g]
@@ -211,7 +226,7 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	if err != nil {
 		return Result{}, err
 	}
-	return m.collect(per, waits, baseWaits, trials, seed, cat, obs, notes), nil
+	return m.collect(per, acc, baseAcc, trials, seed, cat, obs, notes), nil
 }
 
 // buildModel resolves paths, prices, behaviours, calm outcomes and the
@@ -280,7 +295,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		f.paths = spec.RoutePaths(cat, f.route, origin)
 		for _, p := range f.paths {
 			f.cost = append(f.cost, rates.Rates(p.Rate).Cost(u))
-			f.bg = append(f.bg, m.bg[p.Provider])
+			f.bg = append(f.bg, canon(m.bg[p.Provider]))
 		}
 		if len(f.paths) == 0 {
 			notes = append(notes, fmt.Sprintf("route %q has no allowed path for traffic from %q: those requests fail under every option", spec.Routes[f.route].Name, origin))
@@ -288,6 +303,8 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 	}
 	for i := range m.flows {
 		m.flows[i].weight = m.flows[i].total / m.total
+		m.pathAt = append(m.pathAt, m.nPaths)
+		m.nPaths += len(m.flows[i].paths)
 	}
 
 	// Options: each compared gateway with the architecture's tuning.
@@ -313,6 +330,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			o.reach, o.skip = append(o.reach, reach), append(o.skip, skip)
 			out := attempts(b, sc, m.hops(f, reach, skip, nil))
 			out.waits = withBuckets(slices.Clone(out.waits))
+			out.costs = slices.Clone(out.costs)
 			o.calm = append(o.calm, out)
 			calmSpend += out.cost * f.total * monthly
 		}
@@ -573,6 +591,7 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) outcome {
 	}
 	me := &memoEntry{out: out}
 	me.out.waits = withBuckets(slices.Clone(out.waits))
+	me.out.costs = slices.Clone(out.costs)
 	for _, k := range o.reach[i] {
 		me.fails = append(me.fails, e.fails[i][k])
 	}
@@ -595,7 +614,7 @@ func (e *evaluator) sameFails(stored []float64, reach []int, fails []float64) bo
 // touches keep the calm outcome computed once per run. The results are
 // differences from a calm month, which collect adds back; waits receive the
 // difference in waiting per option.
-func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []trialResult, waits [][]int64) {
+func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []trialResult, acc []accum) {
 	m := e.m
 	if len(events) == 0 {
 		return
@@ -631,7 +650,7 @@ func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []tria
 						survive *= 1 - events[x].rate(mid)
 					}
 				}
-				e.fails[i][k] = 1 - survive
+				e.fails[i][k] = canon(1 - survive)
 			}
 		}
 		for g := range m.options {
@@ -642,7 +661,7 @@ func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []tria
 					gateDown *= 1 - events[x].rate(mid)
 				}
 			}
-			fg := 1 - gateDown
+			fg := canon(1 - gateDown)
 			res := &result[g]
 			failedShare := 0.0
 			for i, f := range m.flows {
@@ -668,16 +687,25 @@ func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []tria
 				d *= sign
 				res.failed += d * (calm.success - success)
 				res.cost += d * ((1-fg)*out.cost - calm.cost)
-				addWaits(waits[g], calm.waits, -d)
-				addWaits(waits[g], out.waits, d*(1-fg))
+				addWaits(acc[g].waits, calm.waits, -d)
+				addWaits(acc[g].waits, out.waits, d*(1-fg))
 				if fg > 0 {
-					waits[g][latencyBucket(int64(fastErrorSeconds*1000))] += int64(math.Round(d * fg * waitUnit))
+					acc[g].waits[latencyBucket(int64(fastErrorSeconds*1000))] += int64(math.Round(d * fg * waitUnit))
+				}
+				at := m.pathAt[i]
+				for j, k := range o.reach[i] {
+					acc[g].cost[at+k] += int64(math.Round(d * ((1-fg)*out.costs[j] - calm.costs[j]) * microUSD))
 				}
 			}
 			res.downtime += sign * (b - a) * statusWeight(failedShare)
 		}
 	}
 }
+
+// canon rounds a failure share to 12 decimals: products of the same
+// factors taken in another order then give the same number, so the memo
+// recognises a combination it has seen.
+func canon(x float64) float64 { return math.Round(x*1e12) / 1e12 }
 
 // hopsInto is hops with a reused buffer.
 func (m *model) hopsInto(buf *[]hop, f flow, reach []int, skip []bool, fails []float64) []hop {
@@ -687,6 +715,9 @@ func (m *model) hopsInto(buf *[]hop, f flow, reach []int, skip []bool, fails []f
 	}
 	return *buf
 }
+
+// microUSD makes spend by path an integer count of micro-dollars.
+const microUSD = 1e6
 
 // waitUnit makes waiting weights integers (thousandths of a request), so
 // sums over workers do not depend on their order.
@@ -733,11 +764,13 @@ func clampTo(t, lo, hi float64) float64 { return math.Min(math.Max(t, lo), hi) }
 
 // collect turns per-trial results into distributions per option and
 // scenario.
-func (m *model) collect(per []trialResult, waits, baseWaits [][][]int64, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string) Result {
+func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string) Result {
 	monthly := HoursPerMonth / m.horizon
 	nG := len(m.options)
 	res := Result{Seed: seed, Trials: trials, CatalogAsOf: cat.AsOf(), Assumptions: append(notes, modelAssumptions()...)}
 	for s, sp := range m.scen {
+		failedBy, totalBy := make([][]float64, nG), make([][]float64, nG)
+		first := len(res.Results)
 		for g, o := range m.options {
 			k := s*nG + g
 			rows := per[k*trials : (k+1)*trials]
@@ -770,12 +803,19 @@ func (m *model) collect(per []trialResult, waits, baseWaits [][][]int64, trials 
 				total[t] = tok + fee + o.quote.Base + o.quote.Overage + o.quote.Infrastructure + o.quote.Operations
 			}
 			merged := make([]int64, latencyBuckets)
+			spent := make([]int64, m.nPaths)
 			for i, f := range m.flows {
 				addWaits(merged, o.calm[i].waits, f.total*float64(trials))
+				for j, k := range o.reach[i] {
+					spent[m.pathAt[i]+k] += int64(math.Round(f.total * float64(trials) * o.calm[i].costs[j] * microUSD))
+				}
 			}
-			for w := range waits {
-				for b, n := range waits[w][k] {
-					merged[b] += n + baseWaits[w][g][b]
+			for w := range acc {
+				for b, n := range acc[w][k].waits {
+					merged[b] += n + baseAcc[w][g].waits[b]
+				}
+				for p, n := range acc[w][k].cost {
+					spent[p] += n + baseAcc[w][g].cost[p]
 				}
 			}
 			row := OptionResult{
@@ -783,7 +823,7 @@ func (m *model) collect(per []trialResult, waits, baseWaits [][][]int64, trials 
 				SuccessRate: summarize(success), FailedRequests: summarize(failed), Uptime: summarize(uptime),
 				LatencyAddedMS: latencyPercentiles(o.b, merged),
 				CostUSD: CostBreakdown{
-					Total: summarize(total), Tokens: tokens / float64(trials), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,
+					Total: summarize(total), Tokens: tokens / float64(trials), TokensBy: m.spendBy(spent, float64(trials), monthly), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,
 					Infrastructure: o.quote.Infrastructure, Operations: o.quote.Operations,
 				},
 				Observability: m.observability(cat, obs, o, monthly),
@@ -791,9 +831,63 @@ func (m *model) collect(per []trialResult, waits, baseWaits [][][]int64, trials 
 				Plan:          o.quote.Plan,
 			}
 			res.Results = append(res.Results, row)
+			failedBy[g], totalBy[g] = failed, total
 		}
+		pairWithBest(res.Results[first:], failedBy, totalBy)
 	}
 	return res
+}
+
+// pairWithBest compares every option with the most reliable one (fewest
+// failed requests on average, among those not excluded) trial by trial:
+// both saw the same incidents, so the differences carry far less noise than
+// the two intervals suggest.
+func pairWithBest(rows []OptionResult, failed, total [][]float64) {
+	best := -1
+	for g, r := range rows {
+		if r.Excluded == nil && (best < 0 || r.FailedRequests.Mean < rows[best].FailedRequests.Mean) {
+			best = g
+		}
+	}
+	if best < 0 {
+		return
+	}
+	for g := range rows {
+		if rows[g].Excluded != nil {
+			continue
+		}
+		df, dc := make([]float64, len(failed[g])), make([]float64, len(total[g]))
+		for t := range df {
+			df[t] = failed[g][t] - failed[best][t]
+			dc[t] = total[g][t] - total[best][t]
+		}
+		rows[g].VersusBest = &Paired{Best: rows[best].Gateway, FailedRequests: summarize(df), CostUSD: summarize(dc)}
+	}
+}
+
+// spendBy turns spend by path into mean monthly spend by provider and
+// model, largest first.
+func (m *model) spendBy(spent []int64, trials, monthly float64) []TokenSpend {
+	type key struct{ provider, model string }
+	sum := map[key]int64{}
+	for i, f := range m.flows {
+		for k, p := range f.paths {
+			sum[key{p.Provider, p.Model}] += spent[m.pathAt[i]+k]
+		}
+	}
+	out := []TokenSpend{}
+	for k, v := range sum {
+		if usd := float64(v) / microUSD / trials * monthly; usd >= 0.005 {
+			out = append(out, TokenSpend{Provider: k.provider, Model: k.model, USD: math.Round(usd*100) / 100})
+		}
+	}
+	slices.SortFunc(out, func(a, b TokenSpend) int {
+		if a.USD != b.USD {
+			return cmp.Compare(b.USD, a.USD)
+		}
+		return cmp.Compare(a.Provider+"/"+a.Model, b.Provider+"/"+b.Model)
+	})
+	return out
 }
 
 // observability is the share of requests the option's plan logs and the

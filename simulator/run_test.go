@@ -241,6 +241,21 @@ outage_model:
 	if out.SuccessRate.Mean != 1 {
 		t.Errorf("an open breaker moves every request to the healthy fallback: success %v", out.SuccessRate.Mean)
 	}
+	// The spend split shows the fallback's share at its own price, and adds
+	// up to the token cost (to the cent rounding of each line).
+	var sum, fallback float64
+	for _, ts := range out.CostUSD.TokensBy {
+		sum += ts.USD
+		if ts.Model == "claude-sonnet-4.5" {
+			fallback = ts.USD
+		}
+	}
+	if math.Abs(sum-out.CostUSD.Tokens) > 0.01*float64(len(out.CostUSD.TokensBy)) {
+		t.Errorf("spend by model adds up to %.2f, tokens %.2f", sum, out.CostUSD.Tokens)
+	}
+	if wantFB := moved * rates.Rates(paths[1].Rate).Cost(u) * HoursPerMonth / hours; math.Abs(fallback-wantFB) > 0.01 {
+		t.Errorf("fallback spend %.2f, want %.2f", fallback, wantFB)
+	}
 }
 
 // The same seed gives the same bytes whatever the number of workers.
