@@ -34,6 +34,9 @@ type hop struct {
 	cost       float64 // USD of a request served here
 	// skippable marks a path a cooldown rule can take out of rotation.
 	skippable bool
+	// throttle is the share of attempts refused with 429 because the
+	// account's rate limit is reached, on top of fail.
+	throttle float64
 }
 
 // outcome is what happens to requests of one route and origin through one
@@ -47,6 +50,9 @@ type outcome struct {
 	// costs splits cost by hop, so spend can be reported by provider and
 	// model, fallbacks at their own prices.
 	costs []float64
+	// loads is the expected attempts per request on each hop, which is what
+	// counts against the hop's rate limit.
+	loads []float64
 }
 
 // cohort is a share of requests that have waited the same time.
@@ -74,7 +80,7 @@ func addCohort(cs []cohort, ms int64, share float64) []cohort {
 // attemptScratch holds the buffers attempts reuses, one per worker.
 type attemptScratch struct {
 	here, retry, moving, waits []cohort
-	costs                      []float64
+	costs, loads               []float64
 }
 
 // attempts evaluates the retry and failover rules of b over hops in closed
@@ -95,6 +101,7 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(timeout*1000)
 	sc.waits = sc.waits[:0]
 	sc.costs = append(sc.costs[:0], make([]float64, len(hops))...)
+	sc.loads = append(sc.loads[:0], make([]float64, len(hops))...)
 	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: 1})
 	for i, h := range hops {
 		last := i == len(hops)-1
@@ -107,20 +114,27 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 				sc.here[k].share *= 1 - h.fail
 			}
 		}
+		// An attempt is throttled (429) first; one that gets through fails
+		// as the path's health says.
+		open := 1 - h.throttle
 		incident := max(h.fail-h.background, 0)
-		fast := h.background + incident*(1-hangShare-midStreamShare)
-		hang := incident * hangShare
-		mid := incident * midStreamShare
+		fast := open * (h.background + incident*(1-hangShare-midStreamShare))
+		hang := open * incident * hangShare
+		mid := open * incident * midStreamShare
+		served := open * (1 - h.fail)
 		retryFast := b.RetryOn.Has(ServerError)
 		retryHang := b.RetryOn.Has(Timeout)
+		retry429 := b.RetryOn.Has(RateLimited)
 		moveFast := !last && b.FailoverOn.Has(ServerError)
 		moveHang := !last && b.FailoverOn.Has(Timeout)
+		move429 := !last && b.FailoverOn.Has(RateLimited)
 		for n := 0; n <= b.Retries && len(sc.here) > 0; n++ {
 			sc.retry = sc.retry[:0]
 			canRetry := n < b.Retries
 			backoff := int64(b.Backoff(n) * 1000)
 			for _, c := range sc.here {
-				ok := c.share * (1 - h.fail)
+				sc.loads[i] += c.share
+				ok := c.share * served
 				out.success += ok
 				spent := ok*h.cost + c.share*mid*h.cost*midStreamBilled
 				out.cost += spent
@@ -148,6 +162,17 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 						sc.waits = addCohort(sc.waits, w, f)
 					}
 				}
+				if f := c.share * h.throttle; f > 0 {
+					w := c.ms + fastMS
+					switch {
+					case canRetry && retry429:
+						sc.retry = addCohort(sc.retry, w+backoff, f)
+					case move429:
+						sc.moving = addCohort(sc.moving, w, f)
+					default:
+						sc.waits = addCohort(sc.waits, w, f)
+					}
+				}
 			}
 			sc.here, sc.retry = sc.retry, sc.here
 		}
@@ -162,5 +187,6 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	sc.moving = sc.moving[:0]
 	out.waits = sc.waits
 	out.costs = sc.costs
+	out.loads = sc.loads
 	return out
 }

@@ -116,6 +116,10 @@ func (m *model) newAccums(n int) []accum {
 type scenarioPlan struct {
 	sc     Scenario
 	events []event
+	// A demand surge multiplies requests by surge over [surgeFrom, surgeTo).
+	surge              float64
+	surgeFrom, surgeTo float64
+	extra              []scenarioExtra // per option
 }
 
 // window is the time a scenario's incidents cover; outside it the scenario
@@ -279,6 +283,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 	}
 	slices.SortFunc(m.flows, func(a, b flow) int { return (a.route*1000 + a.origin) - (b.route*1000 + b.origin) })
 	rates := cat.RateTable()
+	var meanTokens []float64
 	for i := range m.flows {
 		f := &m.flows[i]
 		for b := 1; b < len(f.prefix); b++ {
@@ -291,6 +296,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		if t.n > 0 {
 			u = pricing.Usage{Input: t.in / t.n, CachedInput: t.cached / t.n, Output: t.out / t.n}
 		}
+		meanTokens = append(meanTokens, u.Input+u.Output)
 		origin := profile.Origins[f.origin]
 		f.paths = spec.RoutePaths(cat, f.route, origin)
 		for _, p := range f.paths {
@@ -331,6 +337,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			out := attempts(b, sc, m.hops(f, reach, skip, nil))
 			out.waits = withBuckets(slices.Clone(out.waits))
 			out.costs = slices.Clone(out.costs)
+			out.loads = slices.Clone(out.loads)
 			o.calm = append(o.calm, out)
 			calmSpend += out.cost * f.total * monthly
 		}
@@ -357,11 +364,48 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			notes = append(notes, note)
 		}
 		if ok {
-			m.scen = append(m.scen, scenarioPlan{sc: sc, events: plan})
+			sp := scenarioPlan{sc: sc, events: plan, surge: 1}
+			if sc.Name == "rate-limit-storm" {
+				// Demand at 3× for 2 h (or the scenario's parameters),
+				// from the same Wednesday afternoon as the other scenarios.
+				sp.surge = 3
+				if sc.Multiplier > 0 {
+					sp.surge = sc.Multiplier
+				}
+				d := 2.0
+				if sc.DurationHours > 0 {
+					d = sc.DurationHours
+				}
+				sp.surgeFrom = math.Min(scenarioStart, math.Max(m.horizon-d, 0))
+				sp.surgeTo = sp.surgeFrom + d
+			}
+			m.scen = append(m.scen, sp)
 		}
 	}
 	if len(m.scen) == 0 {
 		return nil, nil, errors.New("simulate: none of the scenarios can be simulated yet")
+	}
+	groups := m.buildLimits(meanTokens)
+	sc := new(attemptScratch)
+	for s := range m.scen {
+		sp := &m.scen[s]
+		sp.extra = make([]scenarioExtra, len(m.options))
+		if len(groups) == 0 && sp.surge == 1 {
+			continue
+		}
+		scale := func(bin int) float64 {
+			if t := (float64(bin) + 0.5) * m.binHours; t >= sp.surgeFrom && t < sp.surgeTo {
+				return sp.surge
+			}
+			return 1
+		}
+		for g := range m.options {
+			if s > 0 && sp.surge == 1 && m.scen[0].surge == 1 {
+				sp.extra[g] = m.scen[0].extra[g] // throttling at normal demand is the same for every scenario
+				continue
+			}
+			sp.extra[g] = m.throttling(g, groups, scale, sc)
+		}
 	}
 	return m, notes, nil
 }
@@ -468,8 +512,10 @@ func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
 		return []event{{src: -1, inc: full(hours(6)), provider: sc.Provider, region: r}}, true, ""
 	case "gateway-outage":
 		return []event{{src: -1, inc: full(hours(3)), allGateways: true}}, true, ""
+	case "rate-limit-storm":
+		return nil, true, ""
 	}
-	return nil, false, fmt.Sprintf("scenario %s is not simulated yet (it needs rate limits or latency in the model); it is left out of the results", sc.Name)
+	return nil, false, fmt.Sprintf("scenario %s is not simulated yet (it needs latency in the model); it is left out of the results", sc.Name)
 }
 
 // primaryProvider is where the busiest flow goes first.
@@ -780,17 +826,19 @@ func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, s
 				calmTokens += f.total * o.calm[i].cost * monthly
 			}
 			fees := 0.0
-			calmFailed, calmCost := 0.0, 0.0
+			extra := sp.extra[g]
+			calmFailed, calmCost := extra.res.failed, extra.res.cost
 			for i, f := range m.flows {
 				calmFailed += f.total * (1 - o.calm[i].success)
 				calmCost += f.total * o.calm[i].cost
 			}
+			requests := m.total + extra.requests
 			for t, r := range rows {
 				// Incident stretches add their difference to the calm month;
 				// rounding must not make a count negative.
 				r.failed = max(r.failed+calmFailed, 0)
 				r.cost += calmCost
-				success[t] = 1 - r.failed/m.total
+				success[t] = 1 - r.failed/requests
 				failed[t] = r.failed * monthly
 				uptime[t] = 1 - r.downtime/m.horizon
 				tok := r.cost * monthly
@@ -809,6 +857,12 @@ func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, s
 				for j, k := range o.reach[i] {
 					spent[m.pathAt[i]+k] += int64(math.Round(f.total * float64(trials) * o.calm[i].costs[j] * microUSD))
 				}
+			}
+			for b, n := range extra.acc.waits {
+				merged[b] += n * int64(trials)
+			}
+			for p, n := range extra.acc.cost {
+				spent[p] += n * int64(trials)
 			}
 			for w := range acc {
 				for b, n := range acc[w][k].waits {
@@ -977,6 +1031,7 @@ func modelAssumptions() []string {
 		"a path whose gateway has a cooldown rule is skipped about as often as it fails once most requests fail (LiteLLM never cools a model group with one deployment)",
 		"self-hosted gateways run 2 replicas unless gateway_settings says otherwise; with more than one, half of their own incidents take every replica down",
 		"providers, gateways and cloud platforms fail independently apart from the common-mode layer; teams bring their own provider keys (BYOK)",
-		"named scenarios start on a Wednesday at 14:00 UTC and fail every request in their scope",
+		"named scenarios start on a Wednesday at 14:00 UTC and fail every request in their scope; rate-limit-storm multiplies demand (3x for 2 h by default)",
+		"rate limits (RPM, and TPM at the traffic's mean tokens) refuse the excess of each minute's attempts with 429, retries and failovers included; where an incident and a binding limit meet, the incident's stretch is evaluated without the limit",
 	}
 }

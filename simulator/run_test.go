@@ -274,3 +274,62 @@ func TestRunIsDeterministic(t *testing.T) {
 		t.Error("results differ between runs with the same seed")
 	}
 }
+
+// A rate limit at half the demand, flat traffic, no incidents: the account
+// accepts 5 requests a minute out of 10, so half the requests fail however
+// the SDK retries (its retries only spread the refusals: with refusal share
+// θ and two retries, 10·(1 − θ³) = 5 accepted a minute).
+const limited = `
+name: rate limited
+horizon_days: 7
+providers: [{id: openai, regions: [us], rate_limits: {rpm: 5}}, {id: mistral, regions: [eu], rate_limits: {rpm: 5}}]
+routes: [{name: chat, share: 1, models: [gpt-4.1-mini, mistral-small], input_tokens: 1000, output_tokens: 200}]
+traffic: {requests_per_day: 14400, origin: {us: 1}, diurnal_amplitude: 0}
+team: {engineers: 2, ops_hourly_usd: 100}
+gateways: [direct, litellm]
+scenarios: [baseline, rate-limit-storm]
+simulation: {trials: 3, seed: 5}
+outage_model:
+  providers:
+    openai: {incidents_per_month: 0, background_error_rate: 0}
+    mistral: {incidents_per_month: 0, background_error_rate: 0}
+  gateways:
+    litellm: {incidents_per_month: 0}
+  common_mode: {events_per_year: 0}
+`
+
+func TestRateLimitsThrottle(t *testing.T) {
+	t.Parallel()
+	res, _, prof := runFile(t, limited, Options{})
+	direct := find(t, res, "direct", "baseline")
+	// Synthetic traffic is Poisson per minute around 10, so a minute with
+	// fewer than 5 requests loses none: the success share is
+	// Σ min(n, 5) / Σ n over the profile's minutes.
+	var accepted, offered float64
+	for _, c := range prof.Cells {
+		n := float64(c.Demand.Requests)
+		offered += n
+		accepted += math.Min(n, 5)
+	}
+	want := accepted / offered
+	if math.Abs(direct.SuccessRate.Mean-want) > 1e-6 {
+		t.Errorf("direct success %.6f, want the capacity share %.6f", direct.SuccessRate.Mean, want)
+	}
+	if direct.Uptime.Mean != 1 {
+		t.Errorf("rate limits are not outages on a status page: uptime %v", direct.Uptime.Mean)
+	}
+	// LiteLLM fails over on 429 to the second account, doubling capacity
+	// to 10 a minute: what is lost is the Poisson excess over 10.
+	var within10 float64
+	for _, c := range prof.Cells {
+		within10 += math.Min(float64(c.Demand.Requests), 10)
+	}
+	if lit := find(t, res, "litellm", "baseline"); math.Abs(lit.SuccessRate.Mean-within10/offered) > 0.005 {
+		t.Errorf("litellm success %.4f, want about the two accounts' capacity share %.4f", lit.SuccessRate.Mean, within10/offered)
+	}
+	// A storm triples demand for two hours: more requests, more refused.
+	storm := find(t, res, "direct", "rate-limit-storm")
+	if storm.FailedRequests.Mean <= direct.FailedRequests.Mean {
+		t.Errorf("storm failed %.0f, baseline %.0f", storm.FailedRequests.Mean, direct.FailedRequests.Mean)
+	}
+}

@@ -1,0 +1,184 @@
+package simulator
+
+import (
+	"math"
+	"slices"
+)
+
+// limitGroup is one region of a provider whose account has a rate limit:
+// every path there draws on the same requests per minute.
+type limitGroup struct {
+	provider, region string
+	perBin           float64 // requests the account accepts in one bin
+	// paths lists, per flow, the indices of the flow's paths in the group.
+	paths [][]int
+}
+
+// scenarioExtra is what a scenario adds to every trial whatever its
+// incidents: throttling where demand exceeds rate limits, and the extra
+// requests of a demand surge.
+type scenarioExtra struct {
+	res      trialResult
+	acc      accum
+	requests float64
+}
+
+// buildLimits reads the architecture's rate limits into groups. A limit in
+// tokens per minute becomes requests at the mean tokens of the traffic that
+// may reach the group; where both are given the tighter one holds. Global
+// endpoints are not limited here, since their quota is separate from the
+// regions'.
+func (m *model) buildLimits(meanTokens []float64) []limitGroup {
+	binMinutes := m.binHours * 60
+	var out []limitGroup
+	for _, p := range m.spec.Providers {
+		if p.RateLimits == nil || (p.RateLimits.RPM == 0 && p.RateLimits.TPM == 0) {
+			continue
+		}
+		for _, region := range p.Regions {
+			g := limitGroup{provider: p.ID, region: region, paths: make([][]int, len(m.flows))}
+			var tokens, weight float64
+			for i, f := range m.flows {
+				for k, path := range f.paths {
+					if path.Provider == p.ID && path.Region == region {
+						g.paths[i] = append(g.paths[i], k)
+					}
+				}
+				if len(g.paths[i]) > 0 {
+					tokens += meanTokens[i] * f.total
+					weight += f.total
+				}
+			}
+			if weight == 0 {
+				continue
+			}
+			rpm := math.Inf(1)
+			if p.RateLimits.RPM > 0 {
+				rpm = float64(p.RateLimits.RPM)
+			}
+			if p.RateLimits.TPM > 0 && tokens > 0 {
+				rpm = math.Min(rpm, float64(p.RateLimits.TPM)/(tokens/weight))
+			}
+			g.perBin = rpm * binMinutes
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// throttling evaluates option g bin by bin where a rate limit may bind,
+// with demand scaled by scale(bin), and returns the difference from the
+// calm month at normal demand: failed requests, cost, waiting and spend,
+// and the requests the scaling adds. A bin binds when the load offered to a
+// group, counting every attempt (retries and failovers from other paths
+// included), exceeds its limit; the share refused with 429 then follows
+// from a fixed point, since refused requests retry or move on and load
+// other groups, which is how cascades show. Incidents are not combined with
+// throttling: where both meet, the incident's stretch is evaluated without
+// the limit.
+func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float64, sc *attemptScratch) scenarioExtra {
+	o := &m.options[g]
+	extra := scenarioExtra{acc: m.newAccums(1)[0]}
+	bins := len(m.flows[0].prefix) - 1
+	theta := make([]float64, len(groups))
+	groupOf := make([][]int, len(m.flows)) // per flow, per path: group index or -1
+	for i, f := range m.flows {
+		groupOf[i] = make([]int, len(f.paths))
+		for k := range groupOf[i] {
+			groupOf[i][k] = -1
+		}
+		for gi, grp := range groups {
+			for _, k := range grp.paths[i] {
+				groupOf[i][k] = gi
+			}
+		}
+	}
+	demand := make([]float64, len(m.flows))
+	outs := make([]outcome, len(m.flows))
+	load := make([]float64, len(groups))
+	for b := range bins {
+		x := scale(b)
+		for i, f := range m.flows {
+			demand[i] = (f.prefix[b+1] - f.prefix[b]) * x
+			if x != 1 {
+				extra.requests += demand[i] - (f.prefix[b+1] - f.prefix[b])
+			}
+		}
+		// With nothing refused, each group carries the calm attempts of
+		// its flows; if that fits every limit, refusing nothing is the
+		// answer and the bin needs no more work.
+		binds := false
+		clear(load)
+		for i := range m.flows {
+			for j, k := range o.reach[i] {
+				if gi := groupOf[i][k]; gi >= 0 {
+					load[gi] += demand[i] * o.calm[i].loads[j]
+				}
+			}
+		}
+		for gi, grp := range groups {
+			binds = binds || load[gi] > grp.perBin
+		}
+		if binds {
+			clear(theta)
+			for iter := 0; iter < 50; iter++ {
+				clear(load)
+				for i, f := range m.flows {
+					if demand[i] == 0 {
+						continue
+					}
+					hops := m.hops(f, o.reach[i], o.skip[i], nil)
+					for j, k := range o.reach[i] {
+						if gi := groupOf[i][k]; gi >= 0 {
+							hops[j].throttle = theta[gi]
+						}
+					}
+					out := attempts(o.b, sc, hops)
+					out.waits = withBuckets(slices.Clone(out.waits))
+					out.costs = slices.Clone(out.costs)
+					out.loads = slices.Clone(out.loads)
+					outs[i] = out
+					for j, k := range o.reach[i] {
+						if gi := groupOf[i][k]; gi >= 0 {
+							load[gi] += demand[i] * out.loads[j]
+						}
+					}
+				}
+				change := 0.0
+				for gi, grp := range groups {
+					next := 0.0
+					if load[gi] > grp.perBin {
+						next = 1 - grp.perBin/load[gi]
+					}
+					next = 0.5*theta[gi] + 0.5*next // damped, so the fixed point settles
+					change = math.Max(change, math.Abs(next-theta[gi]))
+					theta[gi] = next
+				}
+				if change < 1e-7 {
+					break
+				}
+			}
+		}
+		for i, f := range m.flows {
+			calm := o.calm[i]
+			base := f.prefix[b+1] - f.prefix[b]
+			out := calm
+			if binds && demand[i] > 0 {
+				out = outs[i]
+			}
+			if !binds && demand[i] == base {
+				continue // a calm bin at its usual demand changes nothing
+			}
+			// This bin at its demand and throttling, less the calm bin.
+			extra.res.failed += demand[i]*(1-out.success) - base*(1-calm.success)
+			extra.res.cost += demand[i]*out.cost - base*calm.cost
+			addWaits(extra.acc.waits, out.waits, demand[i])
+			addWaits(extra.acc.waits, calm.waits, -base)
+			at := m.pathAt[i]
+			for j, k := range o.reach[i] {
+				extra.acc.cost[at+k] += int64(math.Round((demand[i]*out.costs[j] - base*calm.costs[j]) * microUSD))
+			}
+		}
+	}
+	return extra
+}
