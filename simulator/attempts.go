@@ -1,5 +1,11 @@
 package simulator
 
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
 // How a failed request failed, and what it costs the caller. These shares
 // are not published anywhere; they are judgements, stated with the run's
 // assumptions.
@@ -37,6 +43,27 @@ type hop struct {
 	// throttle is the share of attempts refused with 429 because the
 	// account's rate limit is reached, on top of fail.
 	throttle float64
+	// slow multiplies the path's response time (latency degradation); 0 or
+	// 1 for normal. Slow answers that exceed the timeout count as hangs.
+	slow float64
+}
+
+// Response times of a healthy path, for latency degradation: lognormal
+// with a 2 s median and σ 0.7 (p95 ≈ 6 s), a typical chat completion
+// (ESTIMATE; logs with latencies would refine it).
+const (
+	responseMedianSeconds = 2.0
+	responseSigma         = 0.7
+)
+
+// slowTimeouts is the share of answers slowed by factor slow that exceed
+// timeout seconds, and the extra wait of the others.
+func slowTimeouts(slow, timeout float64) (share float64, extraMS int64) {
+	if slow <= 1 {
+		return 0, 0
+	}
+	z := (math.Log(timeout/slow) - math.Log(responseMedianSeconds)) / responseSigma
+	return 1 - distuv.UnitNormal.CDF(z), int64((slow - 1) * responseMedianSeconds * 1000)
 }
 
 // outcome is what happens to requests of one route and origin through one
@@ -118,10 +145,11 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 		// as the path's health says.
 		open := 1 - h.throttle
 		incident := max(h.fail-h.background, 0)
+		tooSlow, slowMS := slowTimeouts(h.slow, timeout)
 		fast := open * (h.background + incident*(1-hangShare-midStreamShare))
-		hang := open * incident * hangShare
+		hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
 		mid := open * incident * midStreamShare
-		served := open * (1 - h.fail)
+		served := open * (1 - h.fail) * (1 - tooSlow)
 		retryFast := b.RetryOn.Has(ServerError)
 		retryHang := b.RetryOn.Has(Timeout)
 		retry429 := b.RetryOn.Has(RateLimited)
@@ -139,7 +167,8 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 				spent := ok*h.cost + c.share*mid*h.cost*midStreamBilled
 				out.cost += spent
 				sc.costs[i] += spent
-				sc.waits = addCohort(sc.waits, c.ms, ok+c.share*mid)
+				sc.waits = addCohort(sc.waits, c.ms+slowMS, ok)
+				sc.waits = addCohort(sc.waits, c.ms, c.share*mid)
 				if f := c.share * fast; f > 0 {
 					w := c.ms + fastMS
 					switch {

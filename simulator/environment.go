@@ -38,6 +38,9 @@ type event struct {
 	// Scenario incidents name their target directly.
 	provider, region string
 	allGateways      bool
+	// slow is a latency multiplier on the paths hit (latency degradation);
+	// such an event fails nothing by itself.
+	slow float64
 }
 
 // commonPlatforms is how 2025's six hyperscaler and CDN events split

@@ -514,8 +514,20 @@ func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
 		return []event{{src: -1, inc: full(hours(3)), allGateways: true}}, true, ""
 	case "rate-limit-storm":
 		return nil, true, ""
+	case "latency-degradation":
+		p := sc.Provider
+		if p == "" {
+			p = m.primaryProvider()
+		}
+		slow := 4.0
+		if sc.Multiplier > 0 {
+			slow = sc.Multiplier
+		}
+		inc := full(hours(3))
+		inc.PeakErrorRate, inc.TailErrorRate, inc.StatusWeight = 0, 0, 0
+		return []event{{src: -1, inc: inc, provider: p, region: sc.Region, slow: slow}}, true, ""
 	}
-	return nil, false, fmt.Sprintf("scenario %s is not simulated yet (it needs latency in the model); it is left out of the results", sc.Name)
+	return nil, false, fmt.Sprintf("scenario %s is not known to the engine; it is left out of the results", sc.Name)
 }
 
 // primaryProvider is where the busiest flow goes first.
@@ -563,6 +575,7 @@ type evaluator struct {
 	m      *model
 	bounds []float64
 	active []int
+	slows  [][]float64 // per flow, per path: latency multiplier now
 	sc     attemptScratch
 	hops   []hop
 	fails  [][]float64 // per flow, per path
@@ -576,17 +589,18 @@ type memoKey struct {
 }
 
 type memoEntry struct {
-	fails []float64
-	out   outcome
+	fails, slows []float64
+	out          outcome
 }
 
 // maxMemo bounds a worker's memo; past it the memo starts over.
 const maxMemo = 1 << 16
 
 func newEvaluator(m *model) *evaluator {
-	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), memo: map[memoKey]*memoEntry{}}
+	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), memo: map[memoKey]*memoEntry{}}
 	for i, f := range m.flows {
 		e.fails[i] = make([]float64, len(f.paths))
+		e.slows[i] = make([]float64, len(f.paths))
 	}
 	return e
 }
@@ -626,12 +640,18 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) outcome {
 	for _, k := range o.reach[i] {
 		h ^= math.Float64bits(e.fails[i][k])
 		h *= 1099511628211
+		h ^= math.Float64bits(e.slows[i][k])
+		h *= 1099511628211
 	}
 	key := memoKey{int32(g), int32(i), h, fg}
-	if me, ok := e.memo[key]; ok && e.sameFails(me.fails, o.reach[i], e.fails[i]) {
+	if me, ok := e.memo[key]; ok && e.sameFails(me.fails, o.reach[i], e.fails[i]) && e.sameFails(me.slows, o.reach[i], e.slows[i]) {
 		return me.out
 	}
-	out := attempts(o.b, &e.sc, e.m.hopsInto(&e.hops, f, o.reach[i], o.skip[i], e.fails[i]))
+	hops := e.m.hopsInto(&e.hops, f, o.reach[i], o.skip[i], e.fails[i])
+	for j, k := range o.reach[i] {
+		hops[j].slow = e.slows[i][k]
+	}
+	out := attempts(o.b, &e.sc, hops)
 	if len(e.memo) >= maxMemo {
 		clear(e.memo)
 	}
@@ -640,6 +660,7 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) outcome {
 	me.out.costs = slices.Clone(out.costs)
 	for _, k := range o.reach[i] {
 		me.fails = append(me.fails, e.fails[i][k])
+		me.slows = append(me.slows, e.slows[i][k])
 	}
 	e.memo[key] = me
 	return me.out
@@ -690,13 +711,15 @@ func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []tria
 		// Failure shares of every path, once for all options.
 		for i, f := range m.flows {
 			for k, p := range f.paths {
-				survive := 1 - f.bg[k]
+				survive, slow := 1-f.bg[k], 1.0
 				for _, x := range active {
 					if events[x].hitsPath(m.sources, p) {
 						survive *= 1 - events[x].rate(mid)
+						slow = math.Max(slow, events[x].slow)
 					}
 				}
 				e.fails[i][k] = canon(1 - survive)
+				e.slows[i][k] = slow
 			}
 		}
 		for g := range m.options {
@@ -713,7 +736,7 @@ func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []tria
 			for i, f := range m.flows {
 				hit := fg > 0
 				for _, k := range o.reach[i] {
-					if e.fails[i][k] != f.bg[k] {
+					if e.fails[i][k] != f.bg[k] || e.slows[i][k] != 1 {
 						hit = true
 						break
 					}
@@ -1032,6 +1055,7 @@ func modelAssumptions() []string {
 		"self-hosted gateways run 2 replicas unless gateway_settings says otherwise; with more than one, half of their own incidents take every replica down",
 		"providers, gateways and cloud platforms fail independently apart from the common-mode layer; teams bring their own provider keys (BYOK)",
 		"named scenarios start on a Wednesday at 14:00 UTC and fail every request in their scope; rate-limit-storm multiplies demand (3x for 2 h by default)",
+		"a healthy answer takes a lognormal time with a 2 s median and σ 0.7; latency-degradation multiplies it (4x by default) and answers past a gateway's timeout count as timeouts",
 		"rate limits (RPM, and TPM at the traffic's mean tokens) refuse the excess of each minute's attempts with 429, retries and failovers included; where an incident and a binding limit meet, the incident's stretch is evaluated without the limit",
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -331,5 +332,38 @@ func TestRateLimitsThrottle(t *testing.T) {
 	storm := find(t, res, "direct", "rate-limit-storm")
 	if storm.FailedRequests.Mean <= direct.FailedRequests.Mean {
 		t.Errorf("storm failed %.0f, baseline %.0f", storm.FailedRequests.Mean, direct.FailedRequests.Mean)
+	}
+}
+
+// The primary four times slower for three hours of a week: direct calls
+// (600 s timeout) all wait, about 2 s × 3 = 6 s more; Portkey's 30 s
+// timeout cuts the slowest answers, P(4·D > 30 s) = 1 − Φ((ln 7.5 − ln 2)/0.7)
+// ≈ 2.95 % of those three hours, which fail over to the healthy fallback.
+func TestLatencyDegradation(t *testing.T) {
+	t.Parallel()
+	yaml := strings.Replace(limited, "[{id: openai, regions: [us], rate_limits: {rpm: 5}}, {id: mistral, regions: [eu], rate_limits: {rpm: 5}}]",
+		"[{id: openai, regions: [us]}, {id: mistral, regions: [eu]}]", 1)
+	yaml = strings.Replace(yaml, "gateways: [direct, litellm]", "gateways: [direct, portkey]", 1)
+	yaml = strings.Replace(yaml, "scenarios: [baseline, rate-limit-storm]", "scenarios: [baseline, {name: latency-degradation, provider: openai}]", 1)
+	yaml = strings.Replace(yaml, "    litellm: {incidents_per_month: 0}", "    portkey: {incidents_per_month: 0}", 1)
+	res, _, _ := runFile(t, yaml, Options{})
+	direct := find(t, res, "direct", "latency-degradation")
+	if direct.SuccessRate.Mean != 1 {
+		t.Errorf("slow is not failed with a 600 s timeout: success %v", direct.SuccessRate.Mean)
+	}
+	// 3 h of 168 h is 1.8 % of requests, so p99 is a slowed request.
+	if p := direct.LatencyAddedMS; p.P50 != 0 || math.Abs(p.P99-6000) > 0.012*6000 {
+		t.Errorf("direct added latency %+v, want p50 0 and p99 ≈ 6000 ms", p)
+	}
+	if base := find(t, res, "direct", "baseline"); base.LatencyAddedMS.P99 != 0 {
+		t.Errorf("baseline added latency %+v", base.LatencyAddedMS)
+	}
+	pk := find(t, res, "portkey", "latency-degradation")
+	if pk.SuccessRate.Mean < 1-1e-9 {
+		t.Errorf("timed-out answers fail over to the healthy fallback: success %v", pk.SuccessRate.Mean)
+	}
+	tooSlow, _ := slowTimeouts(4, 30)
+	if math.Abs(tooSlow-0.0295) > 0.0005 {
+		t.Errorf("share over the timeout %v, want ≈ 0.0295", tooSlow)
 	}
 }
