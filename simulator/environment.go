@@ -167,6 +167,9 @@ func (e event) rate(t float64) float64 {
 // hitsPath reports whether the event fails requests on path p.
 func (e event) hitsPath(sources []source, p Path) bool {
 	if e.src < 0 {
+		if e.allGateways {
+			return false // a gateway outage leaves the providers alone
+		}
 		if e.provider != "" && e.provider != p.Provider {
 			return false
 		}
@@ -195,6 +198,9 @@ func (e event) hitsPath(sources []source, p Path) bool {
 
 // hitsGateway reports whether the event takes down gateway g's platform.
 func (e event) hitsGateway(sources []source, b Behaviour) bool {
+	if !b.InPath {
+		return false // nothing of the gateway's own can fail a request
+	}
 	if e.src < 0 {
 		return e.allGateways && b.InPath
 	}

@@ -122,6 +122,12 @@ func (v *validation) overrides(s Spec) {
 		if s.GatewaySettings[id].Replicas != nil && !selfHosted(id) {
 			v.add(path+".replicas", "only self-hosted gateways (litellm, kong) have replicas you run")
 		}
+		if s.GatewaySettings[id].AsyncLogging != nil && id != "helicone" {
+			v.add(path+".async_logging", "only helicone logs asynchronously outside the request path")
+		}
+		if s.GatewaySettings[id].CacheHitRate != nil && (id == "direct" || id == "kong") {
+			v.add(path+".cache_hit_rate", "%s has no exact-match cache by default", id)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"math"
-	"slices"
 )
 
 // limitGroup is one region of a provider whose account has a rate limit:
@@ -133,10 +132,7 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 							hops[j].throttle = theta[gi]
 						}
 					}
-					out := attempts(o.b, sc, hops)
-					out.waits = withBuckets(slices.Clone(out.waits))
-					out.costs = slices.Clone(out.costs)
-					out.loads = slices.Clone(out.loads)
+					out := cached(attempts(o.b, sc, hops), o.cacheHit)
 					outs[i] = out
 					for j, k := range o.reach[i] {
 						if gi := groupOf[i][k]; gi >= 0 {

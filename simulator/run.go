@@ -73,6 +73,7 @@ type flow struct {
 // option is one gateway as the run evaluates it.
 type option struct {
 	b        Behaviour
+	cacheHit float64 // share of requests its cache answers
 	reach    [][]int // per flow: indices into flow.paths, in order
 	skip     [][]bool
 	calm     []outcome
@@ -317,8 +318,18 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 	monthly := HoursPerMonth / m.horizon
 	for _, id := range spec.Gateways {
 		b := bs.ByID[id]
-		applySettings(&b, spec.GatewaySettings[id])
+		st := spec.GatewaySettings[id]
+		if st.AsyncLogging != nil && *st.AsyncLogging {
+			// Out of the path, Helicone leaves requests to the app's SDK.
+			d := bs.ByID["direct"]
+			d.ID, d.Sources = id, b.Sources
+			b = d
+		}
+		applySettings(&b, st)
 		o := option{b: b}
+		if st.CacheHitRate != nil {
+			o.cacheHit = *st.CacheHitRate
+		}
 		sc := new(attemptScratch)
 		calmSpend := 0.0
 		for _, f := range m.flows {
@@ -334,10 +345,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 				skip[j] = b.Cooldown.AfterFails > 0 && !(b.Cooldown.SingleDeploymentNever && deployments(f.paths, reach, f.paths[k].Model) == 1)
 			}
 			o.reach, o.skip = append(o.reach, reach), append(o.skip, skip)
-			out := attempts(b, sc, m.hops(f, reach, skip, nil))
-			out.waits = withBuckets(slices.Clone(out.waits))
-			out.costs = slices.Clone(out.costs)
-			out.loads = slices.Clone(out.loads)
+			out := cached(attempts(b, sc, m.hops(f, reach, skip, nil)), o.cacheHit)
 			o.calm = append(o.calm, out)
 			calmSpend += out.cost * f.total * monthly
 		}
@@ -408,6 +416,32 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		}
 	}
 	return m, notes, nil
+}
+
+// cached copies an outcome out of the scratch space and mixes in the
+// requests a gateway's exact-match cache answers: they succeed at once and
+// cost no tokens, while the gateway itself is up (gateway failures are
+// applied on top). hit is the cache's hit share.
+func cached(out outcome, hit float64) outcome {
+	c := outcome{
+		success: hit + (1-hit)*out.success,
+		cost:    (1 - hit) * out.cost,
+		waits:   withBuckets(slices.Clone(out.waits)),
+		costs:   slices.Clone(out.costs),
+		loads:   slices.Clone(out.loads),
+	}
+	if hit == 0 {
+		return c
+	}
+	for i := range c.waits {
+		c.waits[i].share *= 1 - hit
+	}
+	c.waits = append(c.waits, cohort{ms: 0, share: hit, bucket: latencyBucket(0)})
+	for i := range c.costs {
+		c.costs[i] *= 1 - hit
+		c.loads[i] *= 1 - hit
+	}
+	return c
 }
 
 // deployments counts the reachable paths serving a model: LiteLLM's model
@@ -651,13 +685,11 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) outcome {
 	for j, k := range o.reach[i] {
 		hops[j].slow = e.slows[i][k]
 	}
-	out := attempts(o.b, &e.sc, hops)
+	out := cached(attempts(o.b, &e.sc, hops), o.cacheHit)
 	if len(e.memo) >= maxMemo {
 		clear(e.memo)
 	}
 	me := &memoEntry{out: out}
-	me.out.waits = withBuckets(slices.Clone(out.waits))
-	me.out.costs = slices.Clone(out.costs)
 	for _, k := range o.reach[i] {
 		me.fails = append(me.fails, e.fails[i][k])
 		me.slows = append(me.slows, e.slows[i][k])

@@ -367,3 +367,32 @@ func TestLatencyDegradation(t *testing.T) {
 		t.Errorf("share over the timeout %v, want ≈ 0.0295", tooSlow)
 	}
 }
+
+// Half the requests answered by Portkey's cache cost no tokens; Helicone
+// logging asynchronously is out of the path, so its own outage fails
+// nothing and it adds no latency.
+func TestCacheAndAsyncLogging(t *testing.T) {
+	t.Parallel()
+	yaml := strings.Replace(limited, "[{id: openai, regions: [us], rate_limits: {rpm: 5}}, {id: mistral, regions: [eu], rate_limits: {rpm: 5}}]",
+		"[{id: openai, regions: [us]}, {id: mistral, regions: [eu]}]", 1)
+	yaml = strings.Replace(yaml, "gateways: [direct, litellm]", "gateways: [direct, portkey, helicone]", 1)
+	yaml = strings.Replace(yaml, "scenarios: [baseline, rate-limit-storm]", "scenarios: [baseline, gateway-outage]", 1)
+	yaml = strings.Replace(yaml, "    litellm: {incidents_per_month: 0}", "    portkey: {incidents_per_month: 0}\n    helicone: {incidents_per_month: 0}", 1)
+	yaml += "gateway_settings:\n  portkey: {cache_hit_rate: 0.5}\n  helicone: {async_logging: true}\n"
+	res, _, _ := runFile(t, yaml, Options{})
+	direct := find(t, res, "direct", "baseline")
+	pk := find(t, res, "portkey", "baseline")
+	if math.Abs(pk.CostUSD.Tokens-direct.CostUSD.Tokens/2) > 1e-6*direct.CostUSD.Tokens {
+		t.Errorf("portkey tokens %.4f, want half of direct's %.4f", pk.CostUSD.Tokens, direct.CostUSD.Tokens)
+	}
+	hel := find(t, res, "helicone", "gateway-outage")
+	if hel.SuccessRate.Mean != 1 || hel.LatencyAddedMS.P99 != 0 {
+		t.Errorf("async helicone under its own outage: success %v, latency %+v", hel.SuccessRate.Mean, hel.LatencyAddedMS)
+	}
+	if d := find(t, res, "direct", "gateway-outage"); d.SuccessRate.Mean != 1 {
+		t.Errorf("a gateway outage leaves direct calls alone: success %v", d.SuccessRate.Mean)
+	}
+	if out := find(t, res, "portkey", "gateway-outage"); out.SuccessRate.Mean >= 1 {
+		t.Errorf("portkey in the path fails during its own outage: success %v", out.SuccessRate.Mean)
+	}
+}

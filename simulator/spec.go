@@ -133,6 +133,13 @@ type GatewaySettings struct {
 	CooldownSeconds *float64 `yaml:"cooldown_seconds,omitempty" json:"cooldown_seconds,omitempty" validate:"omitempty,gte=0,lte=3600"`
 	// Replicas is how many instances of a self-hosted gateway run.
 	Replicas *int `yaml:"replicas,omitempty" json:"replicas,omitempty" validate:"omitempty,gte=1,lte=1000"`
+	// CacheHitRate is the share of requests the gateway's exact-match cache
+	// answers (repeated identical prompts); 0 by default, since it depends
+	// on the app.
+	CacheHitRate *float64 `yaml:"cache_hit_rate,omitempty" json:"cache_hit_rate,omitempty" validate:"omitempty,gte=0,lte=1"`
+	// AsyncLogging takes Helicone out of the request path: the app calls
+	// providers itself and logs asynchronously.
+	AsyncLogging *bool `yaml:"async_logging,omitempty" json:"async_logging,omitempty"`
 }
 
 // Simple reports whether the scenario has no parameters and can be written as its name.
