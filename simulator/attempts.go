@@ -150,12 +150,17 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 		hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
 		mid := open * incident * midStreamShare
 		served := open * (1 - h.fail) * (1 - tooSlow)
-		retryFast := b.RetryOn.Has(ServerError)
-		retryHang := b.RetryOn.Has(Timeout)
-		retry429 := b.RetryOn.Has(RateLimited)
-		moveFast := !last && b.FailoverOn.Has(ServerError)
-		moveHang := !last && b.FailoverOn.Has(Timeout)
-		move429 := !last && b.FailoverOn.Has(RateLimited)
+		// Each way an attempt can fail: its share, how long it takes, and
+		// whether the gateway retries it or fails over on it.
+		failures := [3]struct {
+			share       float64
+			wait        int64
+			retry, move bool
+		}{
+			{fast, fastMS, b.RetryOn.Has(ServerError), !last && b.FailoverOn.Has(ServerError)},
+			{hang, hangMS, b.RetryOn.Has(Timeout), !last && b.FailoverOn.Has(Timeout)},
+			{h.throttle, fastMS, b.RetryOn.Has(RateLimited), !last && b.FailoverOn.Has(RateLimited)},
+		}
 		for n := 0; n <= b.Retries && len(sc.here) > 0; n++ {
 			sc.retry = sc.retry[:0]
 			canRetry := n < b.Retries
@@ -169,34 +174,16 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 				sc.costs[i] += spent
 				sc.waits = addCohort(sc.waits, c.ms+slowMS, ok)
 				sc.waits = addCohort(sc.waits, c.ms, c.share*mid)
-				if f := c.share * fast; f > 0 {
-					w := c.ms + fastMS
-					switch {
-					case canRetry && retryFast:
-						sc.retry = addCohort(sc.retry, w+backoff, f)
-					case moveFast:
-						sc.moving = addCohort(sc.moving, w, f)
-					default:
-						sc.waits = addCohort(sc.waits, w, f)
+				for _, fl := range failures {
+					f := c.share * fl.share
+					if f <= 0 {
+						continue
 					}
-				}
-				if f := c.share * hang; f > 0 {
-					w := c.ms + hangMS
+					w := c.ms + fl.wait
 					switch {
-					case canRetry && retryHang:
+					case canRetry && fl.retry:
 						sc.retry = addCohort(sc.retry, w+backoff, f)
-					case moveHang:
-						sc.moving = addCohort(sc.moving, w, f)
-					default:
-						sc.waits = addCohort(sc.waits, w, f)
-					}
-				}
-				if f := c.share * h.throttle; f > 0 {
-					w := c.ms + fastMS
-					switch {
-					case canRetry && retry429:
-						sc.retry = addCohort(sc.retry, w+backoff, f)
-					case move429:
+					case fl.move:
 						sc.moving = addCohort(sc.moving, w, f)
 					default:
 						sc.waits = addCohort(sc.waits, w, f)

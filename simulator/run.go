@@ -325,7 +325,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			d.ID, d.Sources = id, b.Sources
 			b = d
 		}
-		applySettings(&b, st)
+		b.Apply(st)
 		o := option{b: b}
 		if st.CacheHitRate != nil {
 			o.cacheHit = *st.CacheHitRate
@@ -456,9 +456,8 @@ func deployments(paths []Path, reach []int, model string) int {
 	return n
 }
 
-// applySettings puts the architecture's tuned knobs over the documented
-// defaults.
-func applySettings(b *Behaviour, s GatewaySettings) {
+// Apply puts an architecture's tuned knobs over the documented defaults.
+func (b *Behaviour) Apply(s GatewaySettings) {
 	if s.NumRetries != nil {
 		b.Retries = *s.NumRetries
 	}
@@ -1082,12 +1081,12 @@ func latencyPercentiles(b Behaviour, waits []int64) Percentiles {
 // modelAssumptions are the judgements every run rests on.
 func modelAssumptions() []string {
 	return []string{
-		fmt.Sprintf("%.0f %% of incident failures hang until a timeout and %.0f %% break mid-stream (no gateway rescues those); the rest are fast 5xx errors after %.1f s", hangShare*100, midStreamShare*100, fastErrorSeconds),
-		"a path whose gateway has a cooldown rule is skipped about as often as it fails once most requests fail (LiteLLM never cools a model group with one deployment)",
-		"self-hosted gateways run 2 replicas unless gateway_settings says otherwise; with more than one, half of their own incidents take every replica down",
-		"providers, gateways and cloud platforms fail independently apart from the common-mode layer; teams bring their own provider keys (BYOK)",
-		"named scenarios start on a Wednesday at 14:00 UTC and fail every request in their scope; rate-limit-storm multiplies demand (3x for 2 h by default)",
-		"a healthy answer takes a lognormal time with a 2 s median and σ 0.7; latency-degradation multiplies it (4x by default) and answers past a gateway's timeout count as timeouts",
-		"rate limits (RPM, and TPM at the traffic's mean tokens) refuse the excess of each minute's attempts with 429, retries and failovers included; where an incident and a binding limit meet, the incident's stretch is evaluated without the limit",
+		fmt.Sprintf("incident failures: %.0f %% hang until the timeout, %.0f %% break mid-stream (never rescued), the rest fail fast (%.1f s)", hangShare*100, midStreamShare*100, fastErrorSeconds),
+		"cooldown rules skip a path about as often as it fails once most requests fail (never a LiteLLM group of one deployment)",
+		"self-hosted gateways run 2 replicas unless set; half their own incidents take every replica down",
+		"failures are independent apart from the common-mode cloud layer; teams bring their own provider keys",
+		"named scenarios start Wednesday 14:00 UTC; rate-limit-storm is 3x demand for 2 h",
+		"healthy answers take a lognormal time (median 2 s, sigma 0.7); latency-degradation multiplies it by 4",
+		"rate limits refuse each minute's excess attempts with 429; a stretch with both an incident and a binding limit ignores the limit",
 	}
 }

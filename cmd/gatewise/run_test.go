@@ -296,3 +296,24 @@ func TestSimulateBadInput(t *testing.T) {
 		t.Errorf("missing log: exit %d, %s", code, stderr)
 	}
 }
+
+func TestSimulateWritesMemo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	md, page := filepath.Join(dir, "memo.md"), filepath.Join(dir, "memo.html")
+	_, stderr, code := runCmd(t, "simulate", "-f", filepath.Join("..", "..", "testdata", "examples", "single-provider.yaml"),
+		"--trials", "100", "--memo", md, "--memo-html", page)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	text := mustRead(t, md)
+	for _, w := range []string{"status: proposed", "**Chosen option: direct**", "You don't need a gateway yet", "## Revisit if", "## Rollout"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("memo lacks %q", w)
+		}
+	}
+	html := mustRead(t, page)
+	if !strings.Contains(html, "<h1") || strings.Contains(html, "status: proposed") {
+		t.Errorf("the HTML page should render the memo without its front matter")
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,9 +14,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"gatewise/memo"
 	"gatewise/pricing"
 	"gatewise/simulator"
 	"gatewise/simulator/traffic"
+	"gatewise/version"
 )
 
 // scenarioFlags collects repeated --scenario names.
@@ -39,8 +42,10 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var scenarios scenarioFlags
 	fs.Var(&scenarios, "scenario", "scenario `name` to run (repeatable; default: the file's)")
 	jsonOut := fs.String("json", "", "write the full result as JSON to `FILE`, or - for standard output")
+	memoOut := fs.String("memo", "", "write the decision memo as Markdown to `FILE`")
+	memoHTML := fs.String("memo-html", "", "write the memo as a standalone HTML page to `FILE`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-]")
+		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-] [--memo OUT.md] [--memo-html OUT.html]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +110,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{code: 1, err: err}
 	}
 	fmt.Fprintf(stderr, "%d trials in %s\n", res.Trials, time.Since(began).Round(time.Millisecond))
+	if err := writeMemo(ctx, spec, profile, cat, res, *memoOut, *memoHTML); err != nil {
+		return err
+	}
 
 	if *jsonOut != "" {
 		out, err := json.MarshalIndent(res, "", "  ")
@@ -121,6 +129,39 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return printSimulation(stdout, spec, res)
+}
+
+// writeMemo writes the decision memo (Markdown, HTML or both) when asked.
+// The outage sensitivity re-runs the simulation on 300 trials with the same
+// seed.
+func writeMemo(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, res simulator.Result, mdPath, htmlPath string) error {
+	if mdPath == "" && htmlPath == "" {
+		return nil
+	}
+	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, 300)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	var md bytes.Buffer
+	in := memo.Input{Spec: spec, Result: res, Catalog: cat, Now: time.Now().UTC(), Version: version.String(), Outages: outages}
+	if err := memo.Write(&md, in); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if mdPath != "" {
+		if err := os.WriteFile(mdPath, md.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	if htmlPath != "" {
+		page, err := memo.Page(spec.Name, md.Bytes())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(htmlPath, page, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readLogProfile reads a request log with the architecture's routes (by
