@@ -353,8 +353,15 @@ func complianceChecks(spec simulator.Spec, cat *pricing.Catalog, opts []OptionSc
 			hosted = append(hosted, o.Gateway)
 		}
 	}
-	if c.SOC2 && len(hosted) > 0 {
-		out = append(out, fmt.Sprintf("SOC 2: the catalog records no attestation for %s; ask for the report before signing", joinAnd(hosted)))
+	var zdrPartial []string
+	for _, id := range hosted {
+		g, ok := cat.Gateway(id)
+		if ok && c.ZeroDataRetention && g.ZeroDataRetention.Value != "yes" {
+			zdrPartial = append(zdrPartial, fmt.Sprintf("%s (%s: %s)", id, g.ZeroDataRetention.Value, g.ZeroDataRetention.Note))
+		}
+	}
+	if len(zdrPartial) > 0 {
+		out = append(out, "zero data retention is only partly offered by "+strings.Join(zdrPartial, "; "))
 	}
 	for _, p := range spec.Providers {
 		pr, ok := cat.Provider(p.ID)

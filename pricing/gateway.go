@@ -21,6 +21,9 @@ type Gateway struct {
 	Plans   []Plan
 	// SelfHost is what running it yourself takes; nil for SaaS.
 	SelfHost *SelfHost
+	// SOC2 and ZeroDataRetention are the hosted service's own facts; empty
+	// for options where no third party holds request data.
+	SOC2, ZeroDataRetention Fact
 }
 
 // Plan is one way to buy a gateway. See data/gateways.yaml for each field's

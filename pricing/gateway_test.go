@@ -108,3 +108,24 @@ func TestGatewayCostErrors(t *testing.T) {
 		t.Error("negative requests accepted")
 	}
 }
+
+// Hosted gateways carry their own compliance facts (gateways.md §9
+// certifications row; OpenRouter's SOC 2 is not verified by the curated
+// dataset of 2026-07-28).
+func TestGatewayComplianceFacts(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	want := map[string]string{"openrouter": "unknown", "portkey": "yes", "helicone": "yes", "cloudflare": "yes"}
+	for id, soc2 := range want {
+		g, ok := c.Gateway(id)
+		if !ok || g.SOC2.Value != soc2 || g.SOC2.Source == "" || g.ZeroDataRetention.Value == "" {
+			t.Errorf("%s: SOC 2 %+v, ZDR %+v", id, g.SOC2, g.ZeroDataRetention)
+		}
+	}
+	if g, _ := c.Gateway("cloudflare"); g.ZeroDataRetention.Value != "partial" {
+		t.Errorf("cloudflare ZDR = %q, want partial (Unified Billing only)", g.ZeroDataRetention.Value)
+	}
+	if g, _ := c.Gateway("litellm"); g.SOC2.Value != "" {
+		t.Errorf("a self-hosted gateway holds no data of its own: %+v", g.SOC2)
+	}
+}

@@ -107,6 +107,11 @@ type gatewayDoc struct {
 	Note     string       `yaml:"note"`
 	Plans    []planDoc    `yaml:"plans"`
 	SelfHost *selfHostDoc `yaml:"self_host"`
+	// Compliance is required of hosted gateways, which hold request data.
+	Compliance *struct {
+		SOC2              *factDoc `yaml:"soc2"`
+		ZeroDataRetention *factDoc `yaml:"zero_data_retention"`
+	} `yaml:"compliance"`
 }
 
 type planDoc struct {
@@ -354,17 +359,7 @@ func (l *loader) providers(c *Catalog, d providersDoc) {
 				Provenance: l.provenance(file, rp, rd.provenanceDoc),
 			})
 		}
-		fact := func(key string, f *factDoc) Fact {
-			fp := append(slices.Clone(path), "compliance", key)
-			if f == nil {
-				l.errorf(file, fp, "compliance.%s is required", key)
-				return Fact{}
-			}
-			if !slices.Contains(factValues, f.Value) {
-				l.errorf(file, fp, "value %q is not one of %s", f.Value, strings.Join(factValues, ", "))
-			}
-			return Fact{Value: f.Value, Provenance: l.provenance(file, fp, f.provenanceDoc)}
-		}
+		fact := func(key string, f *factDoc) Fact { return l.fact(file, path, key, f) }
 		p.Compliance = Compliance{
 			SOC2:              fact("soc2", pd.Compliance.SOC2),
 			HIPAABAA:          fact("hipaa_baa", pd.Compliance.HIPAABAA),
@@ -372,6 +367,20 @@ func (l *loader) providers(c *Catalog, d providersDoc) {
 		}
 		c.providers = append(c.providers, p)
 	}
+}
+
+// fact reads one compliance fact at path's compliance.key, which must be
+// present and have a known value.
+func (l *loader) fact(file string, path []any, key string, f *factDoc) Fact {
+	fp := append(slices.Clone(path), "compliance", key)
+	if f == nil {
+		l.errorf(file, fp, "compliance.%s is required", key)
+		return Fact{}
+	}
+	if !slices.Contains(factValues, f.Value) {
+		l.errorf(file, fp, "value %q is not one of %s", f.Value, strings.Join(factValues, ", "))
+	}
+	return Fact{Value: f.Value, Provenance: l.provenance(file, fp, f.provenanceDoc)}
 }
 
 func (l *loader) models(c *Catalog, d modelsDoc) {
@@ -508,6 +517,14 @@ func (l *loader) gateways(c *Catalog, d gatewaysDoc) {
 			l.errorf(file, append(path, "hosting"), "hosting %q is not one of %s", gd.Hosting, strings.Join(hostingKinds, ", "))
 		}
 		g := Gateway{ID: gd.ID, Name: gd.Name, Hosting: gd.Hosting, Note: gd.Note}
+		if gd.Hosting == "saas" || gd.Compliance != nil {
+			if gd.Compliance == nil {
+				l.errorf(file, path, "a hosted gateway needs compliance facts (soc2, zero_data_retention)")
+			} else {
+				g.SOC2 = l.fact(file, path, "soc2", gd.Compliance.SOC2)
+				g.ZeroDataRetention = l.fact(file, path, "zero_data_retention", gd.Compliance.ZeroDataRetention)
+			}
+		}
 		if len(gd.Plans) == 0 {
 			l.errorf(file, path, "a gateway needs at least one plan")
 		}

@@ -109,6 +109,8 @@ func TestLoadRejects(t *testing.T) {
 		{"bad date", "gateways.yaml", "        as_of: 2026-09-20\n", "        as_of: last week\n", `as_of "last week" is not a date`},
 		{"negative price", "models.yaml", "prices: {input: 2, output: 8, cache_read: 0.5}", "prices: {input: -2, output: 8, cache_read: 0.5}", "prices.input: -2 is outside"},
 		{"missing gateway", "gateways.yaml", "  - id: kong\n", "  - id: kongg\n", `gateway "kong" is missing`},
+		{"hosted gateway without compliance", "gateways.yaml", "    compliance:\n      soc2: {value: \"yes\", as_of: 2026-07-28, source: \"gateways.md §9 certifications (claimed): SOC 2, ISO 27001, GDPR, HIPAA; cuihuan/awesome-ai-gateway data/gateways_eval.json\"}\n", "    compliance:\n", "compliance.soc2 is required"},
+		{"unknown fact value", "gateways.yaml", "soc2: {value: unknown,", "soc2: {value: maybe,", `value "maybe" is not one of`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -349,7 +349,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			o.calm = append(o.calm, out)
 			calmSpend += out.cost * f.total * monthly
 		}
-		o.excluded = hardConstraint(spec, b)
+		o.excluded = hardConstraint(spec, b, cat)
 		if o.excluded == nil {
 			q, err := cat.GatewayCost(id, gatewayNeed(spec, m.total*monthly, calmSpend))
 			var none *pricing.NoPlanError
@@ -472,13 +472,32 @@ func (b *Behaviour) Apply(s GatewaySettings) {
 	}
 }
 
-// hardConstraint says why an option cannot be used at all, or nil.
-func hardConstraint(s Spec, b Behaviour) *string {
-	if s.Compliance.NoThirdPartyInPath && b.InPath && !selfHosted(b.ID) {
-		reason := fmt.Sprintf("no third party may be in the request path, and %s is a hosted service in it", b.ID)
-		return &reason
+// hardConstraint says why an option cannot be used at all, or nil: a
+// hosted service in a path that must have none, or a hosted gateway whose
+// SOC 2 or zero-data-retention fact in the catalog does not meet a rule
+// the architecture sets.
+func hardConstraint(s Spec, b Behaviour, cat *pricing.Catalog) *string {
+	reason := ""
+	g, _ := cat.Gateway(b.ID)
+	hosted := b.InPath && !selfHosted(b.ID)
+	switch {
+	case s.Compliance.NoThirdPartyInPath && hosted:
+		reason = fmt.Sprintf("no third party may be in the request path, and %s is a hosted service in it", b.ID)
+	case s.Compliance.SOC2 && hosted && (g.SOC2.Value == "no" || g.SOC2.Value == "unknown"):
+		reason = fmt.Sprintf("SOC 2 is required and %s's SOC 2 report is %s (%s, as of %s)", b.ID, factWord(g.SOC2.Value), g.SOC2.Source, g.SOC2.AsOf)
+	case s.Compliance.ZeroDataRetention && hosted && g.ZeroDataRetention.Value == "no":
+		reason = fmt.Sprintf("zero data retention is required and %s offers none (%s, as of %s)", b.ID, g.ZeroDataRetention.Source, g.ZeroDataRetention.AsOf)
+	default:
+		return nil
 	}
-	return nil
+	return &reason
+}
+
+func factWord(v string) string {
+	if v == "unknown" {
+		return "not verified"
+	}
+	return v
 }
 
 // gatewayNeed is what a plan must offer: the volume and spend to price, and
