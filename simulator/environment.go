@@ -41,6 +41,10 @@ type event struct {
 	// slow is a latency multiplier on the paths hit (latency degradation);
 	// such an event fails nothing by itself.
 	slow float64
+	// paths (run-wide path indices) and gates (a bit per option) are what
+	// the event hits, resolved once so the evaluation only reads them.
+	paths []int32
+	gates uint64
 }
 
 // commonPlatforms is how 2025's six hyperscaler and CDN events split

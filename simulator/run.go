@@ -96,6 +96,67 @@ type model struct {
 	// spend by provider and model.
 	pathAt []int
 	nPaths int
+	// flowOf gives the flow of each run-wide path index.
+	flowOf []int32
+	// What each source's incidents hit, by the model a model-scoped
+	// incident picks ("" for every model), and each common-mode platform.
+	srcPaths      []map[string][]int32
+	srcGates      []uint64
+	platformPaths [][]int32
+	platformGates []uint64
+}
+
+// resolve fills in what an event hits from the tables built once per run
+// (scenario events, built once too, are resolved directly).
+func (m *model) resolve(e *event) {
+	if e.src < 0 {
+		e.paths, e.gates = m.hits(*e)
+		return
+	}
+	if m.sources[e.src].kind == srcCommon {
+		pi := platformFor(e.inc.Pick)
+		e.paths, e.gates = m.platformPaths[pi], m.platformGates[pi]
+		return
+	}
+	e.paths, e.gates = m.srcPaths[e.src][e.model], m.srcGates[e.src]
+}
+
+// hits lists the run-wide paths and the options an event hits.
+func (m *model) hits(e event) ([]int32, uint64) {
+	var paths []int32
+	for i, f := range m.flows {
+		for k, p := range f.paths {
+			if e.hitsPath(m.sources, p) {
+				paths = append(paths, int32(m.pathAt[i]+k))
+			}
+		}
+	}
+	var gates uint64
+	for g, o := range m.options {
+		if e.hitsGateway(m.sources, o.b) {
+			gates |= 1 << g
+		}
+	}
+	return paths, gates
+}
+
+// buildHits tabulates what each source's incidents can hit.
+func (m *model) buildHits() {
+	for s, src := range m.sources {
+		byModel := map[string][]int32{}
+		var gates uint64
+		for _, model := range append([]string{""}, src.models...) {
+			byModel[model], gates = m.hits(event{src: s, model: model})
+		}
+		m.srcPaths = append(m.srcPaths, byModel)
+		m.srcGates = append(m.srcGates, gates)
+	}
+	common := slices.IndexFunc(m.sources, func(s source) bool { return s.kind == srcCommon })
+	for _, pl := range commonPlatforms {
+		paths, gates := m.hits(event{src: common, platform: pl.name})
+		m.platformPaths = append(m.platformPaths, paths)
+		m.platformGates = append(m.platformGates, gates)
+	}
 }
 
 // accum gathers what must add up exactly whatever the number of workers:
@@ -197,19 +258,21 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 				}
 				r := rand.New(rand.NewPCG(seed, uint64(i)))
 				env := sampleEnvironment(r, m.sources, m.horizon)
+				for k := range env {
+					m.resolve(&env[k])
+				}
 				// The sampled month once; each scenario then only redoes
 				// the window its incident covers.
 				clear(base)
-				ev.evaluate(env, 0, m.horizon, 1, base, baseAcc[w])
+				ev.evaluate(env, nil, 0, m.horizon, 1, base, baseAcc[w])
 				for s := range m.scen {
 					row := scratch[:0]
 					for g := range nG {
 						row = append(row, base[g])
 					}
 					if lo, hi, ok := m.scen[s].window(); ok {
-						with := append(slices.Clip(env), m.scen[s].events...)
-						ev.evaluate(with, lo, hi, 1, row, acc[w][s*nG:(s+1)*nG])
-						ev.evaluate(env, lo, hi, -1, row, acc[w][s*nG:(s+1)*nG])
+						ev.evaluate(env, m.scen[s].events, lo, hi, 1, row, acc[w][s*nG:(s+1)*nG])
+						ev.evaluate(env, nil, lo, hi, -1, row, acc[w][s*nG:(s+1)*nG])
 					}
 					for g := range nG {
 						per[(s*nG+g)*trials+i] = row[g]
@@ -312,6 +375,9 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		m.flows[i].weight = m.flows[i].total / m.total
 		m.pathAt = append(m.pathAt, m.nPaths)
 		m.nPaths += len(m.flows[i].paths)
+		for range m.flows[i].paths {
+			m.flowOf = append(m.flowOf, int32(i))
+		}
 	}
 
 	// Options: each compared gateway with the architecture's tuning.
@@ -392,6 +458,12 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 	}
 	if len(m.scen) == 0 {
 		return nil, nil, errors.New("simulate: none of the scenarios can be simulated yet")
+	}
+	m.buildHits()
+	for s := range m.scen {
+		for k := range m.scen[s].events {
+			m.resolve(&m.scen[s].events[k])
+		}
 	}
 	groups := m.buildLimits(meanTokens)
 	sc := new(attemptScratch)
@@ -628,31 +700,43 @@ type evaluator struct {
 	bounds []float64
 	active []int
 	slows  [][]float64 // per flow, per path: latency multiplier now
-	sc     attemptScratch
-	hops   []hop
-	fails  [][]float64 // per flow, per path
-	memo   map[memoKey]*memoEntry
-}
-
-type memoKey struct {
-	option, flow int32
-	hash         uint64
-	gate         float64
+	// Per segment: survival and slowdown by run-wide path, the paths and
+	// flows an active event touched, and each option's gateway survival.
+	survive, slowAt []float64
+	touched         []int32
+	flowHit         []bool
+	gateUp          []float64
+	sc              attemptScratch
+	hops            []hop
+	fails           [][]float64           // per flow, per path
+	memo            map[uint64]*memoEntry // by a hash of option, flow and failure shares
 }
 
 type memoEntry struct {
+	option, flow int
+	gate         float64
 	fails, slows []float64
-	out          outcome
+	// The stretch's difference from the calm outcome per request, with
+	// the gateway's own failure share folded in: what evaluate adds.
+	success, cost float64   // success share; USD
+	waits         []cohort  // by latency bucket, merged
+	costs         []float64 // per reachable hop
 }
 
 // maxMemo bounds a worker's memo; past it the memo starts over.
 const maxMemo = 1 << 16
 
 func newEvaluator(m *model) *evaluator {
-	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), memo: map[memoKey]*memoEntry{}}
+	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), memo: map[uint64]*memoEntry{},
+		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options))}
 	for i, f := range m.flows {
-		e.fails[i] = make([]float64, len(f.paths))
+		e.fails[i] = slices.Clone(f.bg)
 		e.slows[i] = make([]float64, len(f.paths))
+		for k := range f.paths {
+			e.slows[i][k] = 1
+			e.survive[m.pathAt[i]+k] = 1
+			e.slowAt[m.pathAt[i]+k] = 1
+		}
 	}
 	return e
 }
@@ -685,7 +769,7 @@ func statusWeight(failedShare float64) float64 {
 
 // outcomeFor evaluates option g on flow i with the current failure shares,
 // from the memo when this combination was seen before.
-func (e *evaluator) outcomeFor(g, i int, fg float64) outcome {
+func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
 	o := &e.m.options[g]
 	f := e.m.flows[i]
 	var h uint64 = 14695981039346656037
@@ -695,25 +779,65 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) outcome {
 		h ^= math.Float64bits(e.slows[i][k])
 		h *= 1099511628211
 	}
-	key := memoKey{int32(g), int32(i), h, fg}
-	if me, ok := e.memo[key]; ok && e.sameFails(me.fails, o.reach[i], e.fails[i]) && e.sameFails(me.slows, o.reach[i], e.slows[i]) {
-		return me.out
+	h ^= math.Float64bits(fg)
+	h *= 1099511628211
+	h ^= uint64(g)<<32 | uint64(i)
+	h *= 1099511628211
+	if me, ok := e.memo[h]; ok && me.option == g && me.flow == i && me.gate == fg &&
+		e.sameFails(me.fails, o.reach[i], e.fails[i]) && e.sameFails(me.slows, o.reach[i], e.slows[i]) {
+		return me
 	}
 	hops := e.m.hopsInto(&e.hops, f, o.reach[i], o.skip[i], e.fails[i])
 	for j, k := range o.reach[i] {
 		hops[j].slow = e.slows[i][k]
 	}
-	out := cached(attempts(o.b, &e.sc, hops), o.cacheHit)
+	out := attempts(o.b, &e.sc, hops)
 	if len(e.memo) >= maxMemo {
 		clear(e.memo)
 	}
-	me := &memoEntry{out: out}
+	me := deltaFromCalm(cached(out, o.cacheHit), o.calm[i], fg)
+	me.option, me.flow, me.gate = g, i, fg
 	for _, k := range o.reach[i] {
 		me.fails = append(me.fails, e.fails[i][k])
 		me.slows = append(me.slows, e.slows[i][k])
 	}
-	e.memo[key] = me
-	return me.out
+	e.memo[h] = me
+	return me
+}
+
+// deltaFromCalm is a stretch's outcome less the calm one, per request,
+// with the gateway's own failure share fg (those requests fail fast).
+func deltaFromCalm(out, calm outcome, fg float64) *memoEntry {
+	me := &memoEntry{success: (1 - fg) * out.success, cost: (1-fg)*out.cost - calm.cost}
+	merged := make([]cohort, 0, len(out.waits)+len(calm.waits)+1)
+	add := func(b int32, share float64) {
+		for k := range merged {
+			if merged[k].bucket == b {
+				merged[k].share += share
+				return
+			}
+		}
+		merged = append(merged, cohort{bucket: b, share: share})
+	}
+	for _, c := range out.waits {
+		add(c.bucket, (1-fg)*c.share)
+	}
+	for _, c := range calm.waits {
+		add(c.bucket, -c.share)
+	}
+	if fg > 0 {
+		add(latencyBucket(int64(fastErrorSeconds*1000)), fg)
+	}
+	for _, c := range merged {
+		if c.share != 0 {
+			me.waits = append(me.waits, c)
+		}
+	}
+	me.costs = make([]float64, len(out.costs))
+	for j := range out.costs {
+		me.costs[j] = (1-fg)*out.costs[j] - calm.costs[j]
+	}
+	return me
 }
 
 func (e *evaluator) sameFails(stored []float64, reach []int, fails []float64) bool {
@@ -731,14 +855,23 @@ func (e *evaluator) sameFails(stored []float64, reach []int, fails []float64) bo
 // touches keep the calm outcome computed once per run. The results are
 // differences from a calm month, which collect adds back; waits receive the
 // difference in waiting per option.
-func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []trialResult, acc []accum) {
+func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []trialResult, acc []accum) {
 	m := e.m
-	if len(events) == 0 {
+	if len(env)+len(extra) == 0 {
 		return
 	}
+	// The scenario's events follow the sampled ones without copying them.
+	at := func(x int) *event {
+		if x < len(env) {
+			return &env[x]
+		}
+		return &extra[x-len(env)]
+	}
+	n := len(env) + len(extra)
 	bounds := e.bounds[:0]
 	bounds = append(bounds, lo, hi)
-	for _, ev := range events {
+	for x := range n {
+		ev := at(x)
 		bounds = append(bounds, clampTo(ev.inc.Start, lo, hi), clampTo(ev.inc.PeakEnd, lo, hi), clampTo(ev.inc.End, lo, hi))
 	}
 	defer func() { e.bounds = bounds }()
@@ -750,42 +883,54 @@ func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []tria
 		a, b := bounds[s], bounds[s+1]
 		mid := (a + b) / 2
 		active = active[:0]
-		for k, ev := range events {
-			if ev.inc.Start <= mid && mid < ev.inc.End {
-				active = append(active, k)
+		for x := range n {
+			if ev := at(x); ev.inc.Start <= mid && mid < ev.inc.End {
+				active = append(active, x)
 			}
 		}
 		if len(active) == 0 {
 			continue
 		}
-		// Failure shares of every path, once for all options.
-		for i, f := range m.flows {
-			for k, p := range f.paths {
-				survive, slow := 1-f.bg[k], 1.0
-				for _, x := range active {
-					if events[x].hitsPath(m.sources, p) {
-						survive *= 1 - events[x].rate(mid)
-						slow = math.Max(slow, events[x].slow)
-					}
+		// Failure shares of the paths the active events touch, once for
+		// all options; every other path keeps its background share.
+		for g := range e.gateUp {
+			e.gateUp[g] = 1
+		}
+		for _, x := range active {
+			ev := at(x)
+			rate := ev.rate(mid)
+			for _, p := range ev.paths {
+				if e.survive[p] == 1 && e.slowAt[p] == 1 {
+					e.touched = append(e.touched, p)
 				}
-				e.fails[i][k] = canon(1 - survive)
-				e.slows[i][k] = slow
+				e.survive[p] *= 1 - rate
+				e.slowAt[p] = math.Max(e.slowAt[p], ev.slow)
 			}
+			for g := range e.gateUp {
+				if ev.gates&(1<<g) != 0 {
+					e.gateUp[g] *= 1 - rate
+				}
+			}
+		}
+		for _, p := range e.touched {
+			i := m.flowOf[p]
+			k := int(p) - m.pathAt[i]
+			e.flowHit[i] = true
+			e.fails[i][k] = canon(1 - (1-m.flows[i].bg[k])*e.survive[p])
+			e.slows[i][k] = e.slowAt[p]
 		}
 		for g := range m.options {
 			o := &m.options[g]
-			gateDown := 1.0
-			for _, x := range active {
-				if events[x].hitsGateway(m.sources, o.b) {
-					gateDown *= 1 - events[x].rate(mid)
-				}
-			}
+			gateDown := e.gateUp[g]
 			fg := canon(1 - gateDown)
 			res := &result[g]
 			failedShare := 0.0
 			for i, f := range m.flows {
 				hit := fg > 0
 				for _, k := range o.reach[i] {
+					if !e.flowHit[i] {
+						break
+					}
 					if e.fails[i][k] != f.bg[k] || e.slows[i][k] != 1 {
 						hit = true
 						break
@@ -796,28 +941,31 @@ func (e *evaluator) evaluate(events []event, lo, hi, sign float64, result []tria
 					failedShare += f.weight * (1 - calm.success)
 					continue
 				}
-				out := e.outcomeFor(g, i, fg)
-				success := (1 - fg) * out.success
-				failedShare += f.weight * (1 - success)
+				me := e.outcomeFor(g, i, fg)
+				failedShare += f.weight * (1 - me.success)
 				d := f.requests(a, b, m.binHours)
 				if d == 0 {
 					continue
 				}
 				d *= sign
-				res.failed += d * (calm.success - success)
-				res.cost += d * ((1-fg)*out.cost - calm.cost)
-				addWaits(acc[g].waits, calm.waits, -d)
-				addWaits(acc[g].waits, out.waits, d*(1-fg))
-				if fg > 0 {
-					acc[g].waits[latencyBucket(int64(fastErrorSeconds*1000))] += int64(math.Round(d * fg * waitUnit))
-				}
+				res.failed += d * (calm.success - me.success)
+				res.cost += d * me.cost
+				addWaits(acc[g].waits, me.waits, d)
 				at := m.pathAt[i]
 				for j, k := range o.reach[i] {
-					acc[g].cost[at+k] += int64(math.Round(d * ((1-fg)*out.costs[j] - calm.costs[j]) * microUSD))
+					acc[g].cost[at+k] += int64(math.Round(d * me.costs[j] * microUSD))
 				}
 			}
 			res.downtime += sign * (b - a) * statusWeight(failedShare)
 		}
+		for _, p := range e.touched {
+			i := m.flowOf[p]
+			k := int(p) - m.pathAt[i]
+			e.survive[p], e.slowAt[p] = 1, 1
+			e.fails[i][k], e.slows[i][k] = m.flows[i].bg[k], 1
+			e.flowHit[i] = false
+		}
+		e.touched = e.touched[:0]
 	}
 }
 
