@@ -95,13 +95,14 @@ func addCohort(cs []cohort, ms int64, share float64) []cohort {
 	if share <= 0 {
 		return cs
 	}
+	b := latencyBucket(ms)
 	for i := range cs {
-		if cs[i].ms == ms {
+		if cs[i].bucket == b {
 			cs[i].share += share
 			return cs
 		}
 	}
-	return append(cs, cohort{ms: ms, share: share})
+	return append(cs, cohort{ms: ms, share: share, bucket: b})
 }
 
 // attemptScratch holds the buffers attempts reuses, one per worker.

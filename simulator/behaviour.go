@@ -94,6 +94,10 @@ type Behaviour struct {
 
 	RetryOn    ErrorClasses `yaml:"-"`
 	FailoverOn ErrorClasses `yaml:"-"`
+
+	// Where a self-hosted gateway runs, from the architecture's
+	// gateway_settings: that region's and platform's events take it down.
+	HostingRegion, HostingPlatform string `yaml:"-"`
 }
 
 // behaviourKnobs are the knobs every gateway must give a source for.

@@ -206,14 +206,20 @@ func (e event) hitsGateway(sources []source, b Behaviour) bool {
 		return false // nothing of the gateway's own can fail a request
 	}
 	if e.src < 0 {
-		return e.allGateways && b.InPath
+		// A region outage takes down a gateway hosted in that region.
+		hosted := e.region != "" && e.region == b.HostingRegion && e.provider == ""
+		return e.allGateways && b.InPath || hosted
 	}
 	src := sources[e.src]
 	switch src.kind {
 	case srcGateway:
 		return src.gateway == b.ID
 	case srcCommon:
-		return slices.Contains(b.DependsOn, e.platform)
+		if slices.Contains(b.DependsOn, e.platform) {
+			return true
+		}
+		// AWS events are us-east-1 events, as for Bedrock's paths.
+		return b.HostingPlatform == e.platform && (e.platform != "aws" || b.HostingRegion == "us-east-1")
 	}
 	return false
 }

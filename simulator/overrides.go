@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"gatewise/pricing"
 	"maps"
 	"math"
 	"slices"
@@ -128,6 +129,13 @@ func (v *validation) overrides(s Spec) {
 		if s.GatewaySettings[id].CacheHitRate != nil && (id == "direct" || id == "kong") {
 			v.add(path+".cache_hit_rate", "%s has no exact-match cache by default", id)
 		}
+		if r := s.GatewaySettings[id].HostingRegion; r != "" {
+			if !selfHosted(id) {
+				v.add(path+".hosting_region", "only self-hosted gateways (litellm, kong) run in a region of yours")
+			} else if _, ok := cloudOfRegion(v.cat, r); !ok {
+				v.add(path+".hosting_region", "%q is not an AWS, GCP or Azure region the catalog knows (for example us-east-1, europe-west4, swedencentral)", r)
+			}
+		}
 	}
 }
 
@@ -140,4 +148,19 @@ func (v *validation) reported(path string) bool {
 		}
 	}
 	return false
+}
+
+// cloudOfRegion names the cloud platform a region id belongs to, from the
+// catalog's regions of the cloud providers.
+func cloudOfRegion(cat *pricing.Catalog, region string) (string, bool) {
+	for provider, platform := range map[string]string{"aws-bedrock": "aws", "google-vertex": "gcp", "azure-openai": "azure"} {
+		if p, ok := cat.Provider(provider); ok {
+			for _, r := range p.Regions {
+				if r.ID == region && r.ID != globalRegion && r.Jurisdiction != globalRegion {
+					return platform, true
+				}
+			}
+		}
+	}
+	return "", false
 }

@@ -392,6 +392,10 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			b = d
 		}
 		b.Apply(st)
+		if st.HostingRegion != "" {
+			b.HostingRegion = st.HostingRegion
+			b.HostingPlatform, _ = cloudOfRegion(cat, st.HostingRegion)
+		}
 		o := option{b: b}
 		if st.CacheHitRate != nil {
 			o.cacheHit = *st.CacheHitRate

@@ -396,3 +396,41 @@ func TestCacheAndAsyncLogging(t *testing.T) {
 		t.Errorf("portkey in the path fails during its own outage: success %v", out.SuccessRate.Mean)
 	}
 }
+
+// A self-hosted gateway in us-east-1 goes down with the region (the
+// region-outage scenario: us-east-1 for 6 h of a 168 h week, 3.57 % of
+// flat traffic); the same gateway hosted elsewhere rides it out.
+func TestHostingRegionOutage(t *testing.T) {
+	t.Parallel()
+	base := strings.Replace(limited, "[{id: openai, regions: [us], rate_limits: {rpm: 5}}, {id: mistral, regions: [eu], rate_limits: {rpm: 5}}]",
+		"[{id: openai, regions: [us]}, {id: mistral, regions: [eu]}]", 1)
+	base = strings.Replace(base, "scenarios: [baseline, rate-limit-storm]", "scenarios: [baseline, region-outage]", 1)
+	for _, tc := range []struct {
+		region string
+		want   float64
+	}{{"us-east-1", 6.0 / 168}, {"europe-west4", 0}} {
+		res, _, prof := runFile(t, base+"gateway_settings:\n  litellm: {hosting_region: "+tc.region+"}\n", Options{})
+		var window, all float64
+		for _, c := range prof.Cells {
+			n := float64(c.Demand.Requests)
+			all += n
+			if h := float64(c.Bin) * prof.BinWidth.Hours(); h >= 62 && h < 68 {
+				window += n
+			}
+		}
+		want := tc.want
+		if want > 0 {
+			want = window / all // the same 6 h, counted on the synthetic traffic
+		}
+		got := 1 - find(t, res, "litellm", "region-outage").SuccessRate.Mean
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("litellm hosted in %s: failed share %.6f, want %.6f", tc.region, got, want)
+		}
+		if d := find(t, res, "direct", "region-outage"); d.SuccessRate.Mean != 1 {
+			t.Errorf("direct calls do not depend on the gateway's region: %v", d.SuccessRate.Mean)
+		}
+	}
+	if _, err := Load([]byte(base+"gateway_settings:\n  litellm: {hosting_region: mars-1}\n"), nil); err == nil || !strings.Contains(err.Error(), "hosting_region") {
+		t.Errorf("unknown hosting region: %v", err)
+	}
+}

@@ -140,6 +140,9 @@ type GatewaySettings struct {
 	// AsyncLogging takes Helicone out of the request path: the app calls
 	// providers itself and logs asynchronously.
 	AsyncLogging *bool `yaml:"async_logging,omitempty" json:"async_logging,omitempty"`
+	// HostingRegion is the cloud region a self-hosted gateway runs in (an
+	// AWS, GCP or Azure region id), so that region's events take it down.
+	HostingRegion string `yaml:"hosting_region,omitempty" json:"hosting_region,omitempty" validate:"max=64"`
 }
 
 // Simple reports whether the scenario has no parameters and can be written as its name.
