@@ -238,6 +238,7 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	per := make([]trialResult, trials*nS*nG)
 	acc := make([][]accum, workers)
 	baseAcc := make([][]accum, workers)
+	memo := &memoTable{m: map[uint64]*memoEntry{}}
 	var next, done atomic.Int64
 	var progressMu sync.Mutex
 	step := max(trials/100, 1)
@@ -248,7 +249,7 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev := newEvaluator(m)
+			ev := newEvaluator(m, memo)
 			base := make([]trialResult, nG)
 			scratch := make([]trialResult, 0, nG)
 			for {
@@ -712,8 +713,9 @@ type evaluator struct {
 	gateUp          []float64
 	sc              attemptScratch
 	hops            []hop
-	fails           [][]float64           // per flow, per path
-	memo            map[uint64]*memoEntry // by a hash of option, flow and failure shares
+	fails           [][]float64 // per flow, per path
+	memo            *memoTable
+	local           map[uint64]*memoEntry // this worker's copy of what it has used
 }
 
 type memoEntry struct {
@@ -727,11 +729,36 @@ type memoEntry struct {
 	costs         []float64 // per reachable hop
 }
 
-// maxMemo bounds a worker's memo; past it the memo starts over.
-const maxMemo = 1 << 16
+// memoTable is shared by a run's workers: an outcome is a pure function of
+// its key, so whichever worker computes it first, every trial reads the
+// same numbers, and no combination is worked out twice.
+type memoTable struct {
+	mu sync.RWMutex
+	m  map[uint64]*memoEntry // by a hash of option, flow and failure shares
+}
 
-func newEvaluator(m *model) *evaluator {
-	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), memo: map[uint64]*memoEntry{},
+func (t *memoTable) get(h uint64) (*memoEntry, bool) {
+	t.mu.RLock()
+	me, ok := t.m[h]
+	t.mu.RUnlock()
+	return me, ok
+}
+
+// put keeps an entry unless the table is full; a full table only means
+// later combinations are worked out again.
+func (t *memoTable) put(h uint64, me *memoEntry) {
+	t.mu.Lock()
+	if len(t.m) < maxMemo {
+		t.m[h] = me
+	}
+	t.mu.Unlock()
+}
+
+// maxMemo bounds the memo (an entry is under a kilobyte).
+const maxMemo = 1 << 18
+
+func newEvaluator(m *model, memo *memoTable) *evaluator {
+	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), memo: memo, local: map[uint64]*memoEntry{},
 		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options))}
 	for i, f := range m.flows {
 		e.fails[i] = slices.Clone(f.bg)
@@ -787,8 +814,17 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
 	h *= 1099511628211
 	h ^= uint64(g)<<32 | uint64(i)
 	h *= 1099511628211
-	if me, ok := e.memo[h]; ok && me.option == g && me.flow == i && me.gate == fg &&
-		e.sameFails(me.fails, o.reach[i], e.fails[i]) && e.sameFails(me.slows, o.reach[i], e.slows[i]) {
+	same := func(me *memoEntry) bool {
+		return me.option == g && me.flow == i && me.gate == fg &&
+			e.sameFails(me.fails, o.reach[i], e.fails[i]) && e.sameFails(me.slows, o.reach[i], e.slows[i])
+	}
+	if me, ok := e.local[h]; ok && same(me) {
+		return me
+	}
+	if me, ok := e.memo.get(h); ok && same(me) {
+		if len(e.local) < maxMemo {
+			e.local[h] = me
+		}
 		return me
 	}
 	hops := e.m.hopsInto(&e.hops, f, o.reach[i], o.skip[i], e.fails[i])
@@ -796,16 +832,16 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
 		hops[j].slow = e.slows[i][k]
 	}
 	out := attempts(o.b, &e.sc, hops)
-	if len(e.memo) >= maxMemo {
-		clear(e.memo)
-	}
 	me := deltaFromCalm(cached(out, o.cacheHit), o.calm[i], fg)
 	me.option, me.flow, me.gate = g, i, fg
 	for _, k := range o.reach[i] {
 		me.fails = append(me.fails, e.fails[i][k])
 		me.slows = append(me.slows, e.slows[i][k])
 	}
-	e.memo[h] = me
+	e.memo.put(h, me)
+	if len(e.local) < maxMemo {
+		e.local[h] = me
+	}
 	return me
 }
 
