@@ -95,14 +95,13 @@ func addCohort(cs []cohort, ms int64, share float64) []cohort {
 	if share <= 0 {
 		return cs
 	}
-	b := latencyBucket(ms)
 	for i := range cs {
-		if cs[i].bucket == b {
+		if cs[i].ms == ms {
 			cs[i].share += share
 			return cs
 		}
 	}
-	return append(cs, cohort{ms: ms, share: share, bucket: b})
+	return append(cs, cohort{ms: ms, share: share})
 }
 
 // attemptScratch holds the buffers attempts reuses, one per worker.
@@ -206,4 +205,52 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	out.costs = sc.costs
 	out.loads = sc.loads
 	return out
+}
+
+// attemptLoads is attempts reduced to what a rate limit sees: the expected
+// attempts per request on each hop. Waiting does not matter here, so each
+// hop's requests are one share instead of cohorts; the rules are the same.
+func attemptLoads(b Behaviour, hops []hop, loads []float64) {
+	timeout := b.TimeoutSeconds
+	if timeout <= 0 {
+		timeout = clientTimeoutSeconds
+	}
+	moving := 1.0
+	for i, h := range hops {
+		loads[i] = 0
+		last := i == len(hops)-1
+		here := moving
+		moving = 0
+		if h.skippable && h.fail >= breakerOpenAbove && !last {
+			moving += here * h.fail
+			here *= 1 - h.fail
+		}
+		open := 1 - h.throttle
+		incident := max(h.fail-h.background, 0)
+		tooSlow, _ := slowTimeouts(h.slow, timeout)
+		fast := open * (h.background + incident*(1-hangShare-midStreamShare))
+		hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
+		failures := [3]struct {
+			share       float64
+			retry, move bool
+		}{
+			{fast, b.RetryOn.Has(ServerError), !last && b.FailoverOn.Has(ServerError)},
+			{hang, b.RetryOn.Has(Timeout), !last && b.FailoverOn.Has(Timeout)},
+			{h.throttle, b.RetryOn.Has(RateLimited), !last && b.FailoverOn.Has(RateLimited)},
+		}
+		for n := 0; n <= b.Retries && here > 0; n++ {
+			loads[i] += here
+			retry := 0.0
+			for _, fl := range failures {
+				f := here * fl.share
+				switch {
+				case n < b.Retries && fl.retry:
+					retry += f
+				case fl.move:
+					moving += f
+				}
+			}
+			here = retry
+		}
+	}
 }

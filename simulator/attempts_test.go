@@ -138,3 +138,24 @@ func BenchmarkAttempts(b *testing.B) {
 		attempts(lit, sc, hops)
 	}
 }
+
+// The load-only version agrees with the full attempt model on every
+// gateway's rules.
+func TestAttemptLoadsMatchAttempts(t *testing.T) {
+	t.Parallel()
+	bs, err := DefaultBehaviours()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hops := []hop{{fail: 0.7, background: 0.01, skippable: true, throttle: 0.3}, {fail: 0.3, background: 0.002, slow: 4}, {fail: 0.05, background: 0.05, throttle: 0.6}}
+	for id, b := range bs.ByID {
+		full := attempts(b, new(attemptScratch), hops)
+		loads := make([]float64, len(hops))
+		attemptLoads(b, hops, loads)
+		for j := range hops {
+			if math.Abs(loads[j]-full.loads[j]) > 1e-12 {
+				t.Errorf("%s hop %d: load %v, attempts says %v", id, j, loads[j], full.loads[j])
+			}
+		}
+	}
+}

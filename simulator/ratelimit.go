@@ -94,6 +94,14 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 	}
 	demand := make([]float64, len(m.flows))
 	outs := make([]outcome, len(m.flows))
+	// A binding bin whose demand is within 2 % per flow of the last one
+	// solved keeps that solution (demand moves slowly from minute to
+	// minute), and the outcomes at a refusal share are kept by that share
+	// to 0.0001, so a limit that binds all month costs a few thousand
+	// solutions, not one a minute.
+	solvedFor := make([]float64, len(m.flows))
+	finals := map[uint64]outcome{}
+	var buf []hop
 	load := make([]float64, len(groups))
 	for b := range bins {
 		x := scale(b)
@@ -118,42 +126,9 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 		for gi, grp := range groups {
 			binds = binds || load[gi] > grp.perBin
 		}
-		if binds {
-			clear(theta)
-			for iter := 0; iter < 50; iter++ {
-				clear(load)
-				for i, f := range m.flows {
-					if demand[i] == 0 {
-						continue
-					}
-					hops := m.hops(f, o.reach[i], o.skip[i], nil)
-					for j, k := range o.reach[i] {
-						if gi := groupOf[i][k]; gi >= 0 {
-							hops[j].throttle = theta[gi]
-						}
-					}
-					out := cached(attempts(o.b, sc, hops), o.cacheHit)
-					outs[i] = out
-					for j, k := range o.reach[i] {
-						if gi := groupOf[i][k]; gi >= 0 {
-							load[gi] += demand[i] * out.loads[j]
-						}
-					}
-				}
-				change := 0.0
-				for gi, grp := range groups {
-					next := 0.0
-					if load[gi] > grp.perBin {
-						next = 1 - grp.perBin/load[gi]
-					}
-					next = 0.5*theta[gi] + 0.5*next // damped, so the fixed point settles
-					change = math.Max(change, math.Abs(next-theta[gi]))
-					theta[gi] = next
-				}
-				if change < 1e-7 {
-					break
-				}
-			}
+		if binds && !near(demand, solvedFor, 0.02) {
+			m.solveThrottle(o, groups, groupOf, demand, theta, load, outs, sc, &buf, finals)
+			copy(solvedFor, demand)
 		}
 		for i, f := range m.flows {
 			calm := o.calm[i]
@@ -177,4 +152,84 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 		}
 	}
 	return extra
+}
+
+// near reports whether every demand is within rel of ref's (both zero
+// counts as near).
+func near(demand, ref []float64, rel float64) bool {
+	for i, d := range demand {
+		if math.Abs(d-ref[i]) > rel*math.Max(ref[i], 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// solveThrottle finds, for one bin's demand, the share of attempts each
+// limited group refuses: refused requests retry or fail over and load
+// other groups, so the shares are a fixed point, reached by damped
+// iteration from the previous bin's shares. outs receives each flow's
+// outcome at the fixed point, worked out once per refusal share rounded to
+// 0.0001 (finals).
+func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, demand, theta, load []float64, outs []outcome, sc *attemptScratch, buf *[]hop, finals map[uint64]outcome) {
+	hopsFor := func(i int, round bool) []hop {
+		f := m.flows[i]
+		hops := m.hopsInto(buf, f, o.reach[i], o.skip[i], f.bg)
+		for j, k := range o.reach[i] {
+			if gi := groupOf[i][k]; gi >= 0 {
+				hops[j].throttle = theta[gi]
+				if round {
+					hops[j].throttle = math.Round(theta[gi]*1e4) / 1e4
+				}
+			}
+		}
+		return hops
+	}
+	for range 200 {
+		clear(load)
+		for i := range m.flows {
+			if demand[i] == 0 {
+				continue
+			}
+			hops := hopsFor(i, false)
+			loads := append(sc.loads[:0], make([]float64, len(hops))...)
+			attemptLoads(o.b, hops, loads)
+			sc.loads = loads
+			for j, k := range o.reach[i] {
+				if gi := groupOf[i][k]; gi >= 0 {
+					load[gi] += demand[i] * (1 - o.cacheHit) * loads[j]
+				}
+			}
+		}
+		change := 0.0
+		for gi, grp := range groups {
+			next := 0.0
+			if load[gi] > grp.perBin {
+				next = 1 - grp.perBin/load[gi]
+			}
+			next = 0.5*theta[gi] + 0.5*next // damped, so the fixed point settles
+			change = math.Max(change, math.Abs(next-theta[gi]))
+			theta[gi] = next
+		}
+		if change < 1e-4 {
+			break
+		}
+	}
+	for i := range m.flows {
+		if demand[i] == 0 {
+			continue
+		}
+		hops := hopsFor(i, true)
+		var h uint64 = 14695981039346656037 ^ uint64(i)
+		for _, hp := range hops {
+			h ^= math.Float64bits(hp.throttle)
+			h *= 1099511628211
+		}
+		out, ok := finals[h]
+		if !ok {
+			out = cached(attempts(o.b, sc, hops), o.cacheHit)
+			finals[h] = out
+		}
+		outs[i] = out
+	}
 }

@@ -313,7 +313,9 @@ func TestRateLimitsThrottle(t *testing.T) {
 		accepted += math.Min(n, 5)
 	}
 	want := accepted / offered
-	if math.Abs(direct.SuccessRate.Mean-want) > 1e-6 {
+	// The refusal share is solved to 1e-4 and its outcome kept to 1e-4:
+	// the success share 1 − θ³ is then within 3·θ²·1.5e-4 < 5e-4.
+	if math.Abs(direct.SuccessRate.Mean-want) > 5e-4 {
 		t.Errorf("direct success %.6f, want the capacity share %.6f", direct.SuccessRate.Mean, want)
 	}
 	if direct.Uptime.Mean != 1 {
