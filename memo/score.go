@@ -234,13 +234,44 @@ func (d Decision) reason() string {
 		return fmt.Sprintf("it is the only option that meets the hard constraints (overall %.1f)", c.Overall)
 	}
 	r := d.Options[1]
-	return fmt.Sprintf("best overall at %.1f against %.1f for %s, and %.1f on %s, the corner that weighs most", c.Overall, r.Overall, r.Gateway, corner.of(c), corner.name)
+	reason := fmt.Sprintf("best overall at %.1f against %.1f for %s", c.Overall, r.Overall, r.Gateway)
+	// Say where the lead comes from: the heaviest corner if the choice
+	// leads there, else the corner that carries it, and who leads the
+	// heaviest one instead.
+	lead := corner
+	for _, k := range corners() {
+		if k.weight(d.Weights)*(k.of(c)-k.of(r)) > lead.weight(d.Weights)*(lead.of(c)-lead.of(r)) {
+			lead = k
+		}
+	}
+	best := c
+	for _, o := range d.Options {
+		if corner.of(o) > corner.of(best) {
+			best = o
+		}
+	}
+	if best.Gateway == c.Gateway {
+		return reason + fmt.Sprintf(", and the best on %s (%.1f), the corner that weighs most", corner.name, corner.of(c))
+	}
+	return reason + fmt.Sprintf(", carried by %s (%.1f against %.1f); %s scores higher on %s, the corner that weighs most (%.1f against %.1f)",
+		lead.name, lead.of(c), lead.of(r), best.Gateway, corner.name, corner.of(best), corner.of(c))
 }
 
 // corner is one side of the triangle.
 type corner struct {
 	name string
 	of   func(OptionScore) float64
+}
+
+// weight is the corner's share of the priorities.
+func (k corner) weight(w simulator.Priorities) float64 {
+	switch k.name {
+	case "failover":
+		return w.Failover
+	case "cost":
+		return w.Cost
+	}
+	return w.Observability
 }
 
 func corners() []corner {
