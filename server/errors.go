@@ -18,6 +18,9 @@ type Error struct {
 	Status  int
 	Message string
 	Err     error
+	// Fields names what is wrong where, by architecture-file path, for API
+	// clients; pages show problems beside their fields instead.
+	Fields map[string]string
 }
 
 func (e *Error) Error() string {
@@ -41,11 +44,12 @@ const statusClientClosed = 499
 // JSON depending on where the request went.
 func (s *Server) fail(c *gin.Context, err error) {
 	status, msg := http.StatusInternalServerError, "Something went wrong on our side; it has been logged."
+	var fields map[string]string
 	var e *Error
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &e):
-		status, msg = e.Status, e.Message
+		status, msg, fields = e.Status, e.Message, e.Fields
 	case errors.Is(err, store.ErrNotFound):
 		status, msg = http.StatusNotFound, "There is nothing here: it may have been deleted."
 	case errors.As(err, &tooBig):
@@ -73,7 +77,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 
 	c.Header("Cache-Control", "no-store")
 	if wantsJSON(c.Request) {
-		c.AbortWithStatusJSON(status, gin.H{"error": msg, "status": status})
+		body := gin.H{"message": msg}
+		if len(fields) > 0 {
+			body["fields"] = fields
+		}
+		c.AbortWithStatusJSON(status, gin.H{"error": body})
 		return
 	}
 	page := ErrorPage{Layout: Layout{Title: http.StatusText(status)}, Status: status, Message: msg}

@@ -45,7 +45,13 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 }
 
 // Handler is the route table.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.engine() }
+
+// routes lists the registered routes, for the test that keeps the API
+// description complete.
+func (s *Server) routes() gin.RoutesInfo { return s.engine().Routes() }
+
+func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -71,6 +77,10 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/architectures/:id/delete", s.showDeleteArchitecture)
 	r.POST("/architectures/:id/delete", s.deleteArchitecture)
 	r.GET("/architectures/:id/download", s.downloadArchitecture)
+
+	r.GET("/api/openapi.yaml", s.serveOpenAPI)
+	r.POST("/api/v1/architectures", s.apiCreateArchitecture)
+	r.GET("/api/v1/architectures/:id", s.apiShowArchitecture)
 
 	return r
 }
