@@ -19,12 +19,9 @@ import (
 // together with the row recording it in schema_migrations, so a failed step
 // leaves the database at the previous version.
 //
-// Planned next steps, in this order:
-//   - uploads: traffic profiles built from uploaded request logs
-//     (aggregates only, never prompt bodies);
-//   - runs: simulation jobs with status, progress and result, loaded and
-//     written back by a worker that needs only the run id;
-//   - memos: the decision memo rendered from a finished run.
+// Planned next steps: uploads (traffic profiles built from uploaded request
+// logs: aggregates only, never prompt bodies). Runs (step 2) keep their
+// result and memo with them.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -52,6 +49,30 @@ func migrations() []migration {
 						updated_at `+ts+` NOT NULL
 					)`,
 					`CREATE INDEX architectures_created_at_idx ON architectures (created_at DESC, id DESC)`,
+				)
+			},
+		},
+		{
+			version: 2,
+			name:    "create runs",
+			up: func(tx *gorm.DB, kind string) error {
+				ts := timestampType(kind)
+				return execAll(tx,
+					`CREATE TABLE runs (
+						id              TEXT PRIMARY KEY,
+						architecture_id TEXT NOT NULL REFERENCES architectures (id) ON DELETE CASCADE,
+						status          TEXT NOT NULL,
+						options         TEXT NOT NULL,
+						done            INTEGER NOT NULL DEFAULT 0,
+						total           INTEGER NOT NULL DEFAULT 0,
+						result          TEXT NOT NULL DEFAULT '',
+						memo            TEXT NOT NULL DEFAULT '',
+						error           TEXT NOT NULL DEFAULT '',
+						created_at      `+ts+` NOT NULL,
+						updated_at      `+ts+` NOT NULL
+					)`,
+					`CREATE INDEX runs_created_at_idx ON runs (created_at DESC, id DESC)`,
+					`CREATE INDEX runs_status_idx ON runs (status, created_at)`,
 				)
 			},
 		},

@@ -90,6 +90,7 @@ func openStore(t testing.TB, dsn string) *Store {
 // runSuite checks the Store contract against the database that fresh
 // provides; fresh returns the DSN of a new, empty database on every call.
 func runSuite(t *testing.T, fresh func(t *testing.T) string) {
+	t.Run("RunLifecycle", func(t *testing.T) { testRunLifecycle(t, openStore(t, fresh(t))) })
 	t.Run("OpenMigratesToLatest", func(t *testing.T) {
 		s := openStore(t, fresh(t))
 		v, err := s.SchemaVersion(t.Context())
@@ -573,5 +574,80 @@ func BenchmarkListArchitectures(b *testing.B) {
 		if err != nil || len(list) != 20 {
 			b.Fatal(len(list), err)
 		}
+	}
+}
+
+// A run goes queued → running → done, or ends failed, cancelled or
+// interrupted and can be queued again; workers never claim a run twice,
+// and deleting the architecture deletes its runs.
+func testRunLifecycle(t *testing.T, s *Store) {
+	ctx := t.Context()
+	if err := s.CreateRun(ctx, &Run{ArchitectureID: "nope", Options: []byte("{}")}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("run of a missing architecture: %v", err)
+	}
+	a := Architecture{Name: "a", Spec: []byte("{}")}
+	if err := s.CreateArchitecture(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	r1 := Run{ArchitectureID: a.ID, Options: []byte(`{"trials":100}`), Total: 100}
+	r2 := Run{ArchitectureID: a.ID, Options: []byte(`{}`)}
+	for _, r := range []*Run{&r1, &r2} {
+		if err := s.CreateRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != RunQueued || r.ID == "" {
+			t.Fatalf("new run %+v", r)
+		}
+	}
+	got, err := s.ClaimRun(ctx)
+	if err != nil || got.ID != r1.ID || got.Status != RunRunning {
+		t.Fatalf("first claim = %+v, %v; want the oldest run running", got, err)
+	}
+	if next, err := s.ClaimRun(ctx); err != nil || next.ID != r2.ID {
+		t.Fatalf("second claim = %+v, %v", next, err)
+	}
+	if _, err := s.ClaimRun(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("claim with nothing queued: %v", err)
+	}
+	if err := s.RunProgress(ctx, r1.ID, 40, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, r1.ID, []byte(`{"seed":1}`), "# memo"); err != nil {
+		t.Fatal(err)
+	}
+	done, err := s.Run(ctx, r1.ID)
+	if err != nil || done.Status != RunDone || done.Done != 100 || string(done.Result) != `{"seed":1}` || done.Memo != "# memo" {
+		t.Fatalf("done run = %+v, %v", done, err)
+	}
+	if err := s.EndRun(ctx, r1.ID, RunCancelled, "too late"); err == nil {
+		t.Error("a finished run cannot be cancelled")
+	}
+	if n, err := s.InterruptRunning(ctx); err != nil || n != 1 {
+		t.Fatalf("InterruptRunning = %d, %v; want the one running run", n, err)
+	}
+	if r, _ := s.Run(ctx, r2.ID); r.Status != RunInterrupted || r.Error == "" {
+		t.Fatalf("interrupted run = %+v", r)
+	}
+	if err := s.RequeueRun(ctx, r2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RequeueRun(ctx, r1.ID); err == nil {
+		t.Error("a done run cannot be queued again")
+	}
+	if err := s.EndRun(ctx, r2.ID, RunDone, ""); err == nil {
+		t.Error("EndRun takes only failed, cancelled or interrupted")
+	}
+	if err := s.EndRun(ctx, r2.ID, RunCancelled, "by the user"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListRuns(ctx, 10, 0)
+	if err != nil || len(list) != 2 || list[0].ID != r2.ID || len(list[1].Result) != 0 {
+		t.Fatalf("ListRuns = %+v, %v (newest first, without results)", list, err)
+	}
+	if err := s.DeleteArchitecture(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, r1.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("runs outlive their architecture: %v", err)
 	}
 }

@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Run statuses. A run is queued when created, running while a worker has
+// it, and ends done, failed or cancelled; one that was running when the
+// server stopped is marked interrupted at the next start and can be queued
+// again.
+const (
+	RunQueued      = "queued"
+	RunRunning     = "running"
+	RunDone        = "done"
+	RunFailed      = "failed"
+	RunCancelled   = "cancelled"
+	RunInterrupted = "interrupted"
+)
+
+// Run is a simulation job: what to simulate (an architecture and the run's
+// options, as JSON), how far it is, and what it produced. A worker needs
+// only the id to take it.
+type Run struct {
+	ID             string
+	ArchitectureID string
+	Status         string
+	Options        []byte // JSON
+	Done, Total    int    // trials
+	Result         []byte // the simulation result as JSON, when done
+	Memo           string // the decision memo (Markdown), when done
+	Error          string // why it failed
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type runRow struct {
+	ID             string `gorm:"column:id;primaryKey"`
+	ArchitectureID string `gorm:"column:architecture_id"`
+	Status         string `gorm:"column:status"`
+	Options        string `gorm:"column:options"`
+	Done           int    `gorm:"column:done"`
+	Total          int    `gorm:"column:total"`
+	Result         string `gorm:"column:result"`
+	Memo           string `gorm:"column:memo"`
+	Error          string `gorm:"column:error"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+func (runRow) TableName() string { return "runs" }
+
+func (r runRow) run() Run {
+	return Run{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Options: []byte(r.Options),
+		Done: r.Done, Total: r.Total, Result: []byte(r.Result), Memo: r.Memo, Error: r.Error,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+// CreateRun queues a run of an existing architecture and fills in its ID,
+// status and times. ErrNotFound if the architecture does not exist.
+func (s *Store) CreateRun(ctx context.Context, r *Run) error {
+	if _, err := s.Architecture(ctx, r.ArchitectureID); err != nil {
+		return err
+	}
+	t := now()
+	row := runRow{ID: newID(), ArchitectureID: r.ArchitectureID, Status: RunQueued, Options: string(r.Options),
+		Total: r.Total, CreatedAt: t, UpdatedAt: t}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("store: create run: %w", err)
+	}
+	*r = row.run()
+	return nil
+}
+
+// Run returns the run with the given id, or ErrNotFound.
+func (s *Store) Run(ctx context.Context, id string) (Run, error) {
+	var row runRow
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Run{}, ErrNotFound
+	}
+	if err != nil {
+		return Run{}, fmt.Errorf("store: get run %q: %w", id, err)
+	}
+	return row.run(), nil
+}
+
+// ListRuns returns runs newest first without their result and memo, which
+// lists do not show.
+func (s *Store) ListRuns(ctx context.Context, limit, offset int) ([]Run, error) {
+	q := s.db.WithContext(ctx).Select("id, architecture_id, status, options, done, total, error, created_at, updated_at").
+		Order("created_at DESC, id DESC")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	if offset > 0 {
+		q = q.Offset(offset)
+	}
+	var rows []runRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list runs: %w", err)
+	}
+	out := make([]Run, len(rows))
+	for i, r := range rows {
+		out[i] = r.run()
+	}
+	return out, nil
+}
+
+// ClaimRun moves the oldest queued run to running and returns it, or
+// ErrNotFound when none is queued. Two workers never claim the same run:
+// the update only succeeds while the run is still queued.
+func (s *Store) ClaimRun(ctx context.Context) (Run, error) {
+	for {
+		var row runRow
+		err := s.db.WithContext(ctx).Where("status = ?", RunQueued).Order("created_at, id").Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return Run{}, ErrNotFound
+		}
+		if err != nil {
+			return Run{}, fmt.Errorf("store: claim run: %w", err)
+		}
+		t := now()
+		res := s.db.WithContext(ctx).Exec("UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+			RunRunning, t, row.ID, RunQueued)
+		if res.Error != nil {
+			return Run{}, fmt.Errorf("store: claim run: %w", res.Error)
+		}
+		if res.RowsAffected == 1 {
+			row.Status, row.UpdatedAt = RunRunning, t
+			return row.run(), nil
+		}
+	}
+}
+
+// RunProgress records trials done while the run is running.
+func (s *Store) RunProgress(ctx context.Context, id string, done, total int) error {
+	res := s.db.WithContext(ctx).Exec("UPDATE runs SET done = ?, total = ?, updated_at = ? WHERE id = ? AND status = ?",
+		done, total, now(), id, RunRunning)
+	if res.Error != nil {
+		return fmt.Errorf("store: run progress: %w", res.Error)
+	}
+	return nil
+}
+
+// FinishRun stores a running run's result and memo and marks it done.
+func (s *Store) FinishRun(ctx context.Context, id string, result []byte, memo string) error {
+	return s.endRun(ctx, id, "status = ?, result = ?, memo = ?, done = total", []any{RunDone, string(result), memo})
+}
+
+// EndRun marks a run failed, cancelled or interrupted, with the reason.
+func (s *Store) EndRun(ctx context.Context, id, status, reason string) error {
+	switch status {
+	case RunFailed, RunCancelled, RunInterrupted:
+	default:
+		return fmt.Errorf("store: a run cannot end as %q", status)
+	}
+	return s.endRun(ctx, id, "status = ?, error = ?", []any{status, reason})
+}
+
+func (s *Store) endRun(ctx context.Context, id, set string, args []any) error {
+	args = append(args, now(), id, RunQueued, RunRunning)
+	res := s.db.WithContext(ctx).Exec("UPDATE runs SET "+set+", updated_at = ? WHERE id = ? AND status IN (?, ?)", args...)
+	if res.Error != nil {
+		return fmt.Errorf("store: end run %q: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if _, err := s.Run(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("store: run %q has already ended", id)
+	}
+	return nil
+}
+
+// RequeueRun queues an interrupted, failed or cancelled run again from the
+// start.
+func (s *Store) RequeueRun(ctx context.Context, id string) error {
+	res := s.db.WithContext(ctx).Exec("UPDATE runs SET status = ?, done = 0, error = '', updated_at = ? WHERE id = ? AND status IN (?, ?, ?)",
+		RunQueued, now(), id, RunInterrupted, RunFailed, RunCancelled)
+	if res.Error != nil {
+		return fmt.Errorf("store: requeue run %q: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if _, err := s.Run(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("store: run %q is not interrupted, failed or cancelled", id)
+	}
+	return nil
+}
+
+// InterruptRunning marks every running run interrupted: called at start-up,
+// when no worker of this process can still hold one. It returns how many.
+func (s *Store) InterruptRunning(ctx context.Context) (int64, error) {
+	res := s.db.WithContext(ctx).Exec("UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE status = ?",
+		RunInterrupted, "the server stopped while the run was going; restart it", now(), RunRunning)
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: interrupt runs: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
