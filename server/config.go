@@ -13,6 +13,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// Workers is how many simulations run at once; each uses every core.
+	Workers int
 }
 
 // Defaults for Config fields left at zero.
@@ -31,6 +33,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Workers <= 0 {
+		c.Workers = 1
 	}
 	if c.Version == "" {
 		c.Version = "dev"

@@ -25,6 +25,7 @@ type Server struct {
 	log     *slog.Logger
 	views   *views
 	assets  *assets
+	runner  *Runner
 }
 
 // New builds the server. It parses every template and hashes every static
@@ -34,6 +35,7 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger}
+	s.runner = NewRunner(st, cat, logger, s.cfg.Workers, s.cfg.Version)
 	var err error
 	if s.assets, err = loadAssets(static.FS); err != nil {
 		return nil, fmt.Errorf("server: static files: %w", err)
@@ -77,10 +79,22 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/architectures/:id/delete", s.showDeleteArchitecture)
 	r.POST("/architectures/:id/delete", s.deleteArchitecture)
 	r.GET("/architectures/:id/download", s.downloadArchitecture)
+	r.POST("/architectures/:id/runs", s.createRun)
+
+	r.GET("/runs/:id", s.showRun)
+	r.POST("/runs/:id/cancel", s.cancelRun)
+	r.POST("/runs/:id/restart", s.restartRun)
+	r.GET("/runs/:id/memo.md", s.downloadMemo)
+	r.GET("/runs/:id/result.json", s.downloadResult)
 
 	r.GET("/api/openapi.yaml", s.serveOpenAPI)
 	r.POST("/api/v1/architectures", s.apiCreateArchitecture)
 	r.GET("/api/v1/architectures/:id", s.apiShowArchitecture)
+	r.POST("/api/v1/runs", s.apiCreateRun)
+	r.GET("/api/v1/runs/:id", s.apiShowRun)
+	r.DELETE("/api/v1/runs/:id", s.apiCancelRun)
+	r.GET("/api/v1/runs/:id/memo.md", s.downloadMemo)
+	r.GET("/api/v1/runs/:id/memo.html", s.downloadMemo)
 
 	return r
 }
@@ -93,6 +107,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
+	if err := s.runner.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.runner.Wait() // runs still going are marked interrupted as ctx ends
 	return s.serve(ctx, ln, s.Handler(), ready)
 }
 

@@ -28,6 +28,7 @@ var serveOptions = []option{
 	{"max-body", "GATEWISE_MAX_BODY", "2MiB", "largest request body accepted (bytes, or with KiB, MiB, GiB)"},
 	{"log-level", "GATEWISE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "GATEWISE_LOG_FORMAT", "text", "text or json"},
+	{"workers", "GATEWISE_WORKERS", "1", "simulations run at once (each uses every core)"},
 }
 
 // serve runs the web app until ctx is cancelled (Ctrl-C), then shuts down:
@@ -58,6 +59,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("-max-body: %w", err)}
 	}
+	workers, err := strconv.Atoi(*vals["workers"])
+	if err != nil || workers < 1 || workers > 64 {
+		return &exitError{code: 2, err: fmt.Errorf("-workers: %q is not a number from 1 to 64", *vals["workers"])}
+	}
 
 	st, err := store.Open(ctx, *vals["db"], logger)
 	if err != nil {
@@ -73,6 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Addr:         *vals["addr"],
 		Version:      version.String(),
 		MaxBodyBytes: maxBody,
+		Workers:      workers,
 	}, st, pricing.Default(), logger)
 	if err != nil {
 		return err

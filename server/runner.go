@@ -1,0 +1,226 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"gatewise/memo"
+	"gatewise/pricing"
+	"gatewise/server/store"
+	"gatewise/simulator"
+	"gatewise/simulator/traffic"
+)
+
+// RunOptions is what a run was asked for; zero values take the
+// architecture's settings. It is stored with the run as JSON.
+type RunOptions struct {
+	Trials    int      `json:"trials,omitempty"`
+	Seed      uint64   `json:"seed,omitempty"`
+	Scenarios []string `json:"scenarios,omitempty"`
+}
+
+// validate checks the options before a run is queued.
+func (o RunOptions) validate() map[string]string {
+	fields := map[string]string{}
+	if o.Trials < 0 || o.Trials > 1_000_000 {
+		fields["trials"] = "must be between 1 and 1,000,000"
+	}
+	for _, sc := range o.Scenarios {
+		if !slices.Contains(simulator.ScenarioNames(), sc) {
+			fields["scenarios"] = fmt.Sprintf("%q is not a scenario; use %v", sc, simulator.ScenarioNames())
+		}
+	}
+	return fields
+}
+
+// Runner works through queued runs in the background. A run carries all it
+// needs (its architecture and options), so a worker takes it by id alone;
+// on one machine a worker or two suffice, since a run already uses every
+// core.
+type Runner struct {
+	store   *store.Store
+	catalog *pricing.Catalog
+	log     *slog.Logger
+	workers int
+	version string
+
+	wake    chan struct{}
+	mu      sync.Mutex
+	cancels map[string]context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// NewRunner builds a runner; Start sets it going.
+func NewRunner(st *store.Store, cat *pricing.Catalog, logger *slog.Logger, workers int, version string) *Runner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Runner{store: st, catalog: cat, log: logger, workers: max(workers, 1), version: version,
+		wake: make(chan struct{}, 1), cancels: map[string]context.CancelFunc{}}
+}
+
+// Start marks runs a previous process left running as interrupted, then
+// starts the workers. They stop when ctx ends, marking their runs
+// interrupted so they can be restarted; Wait waits for that.
+func (r *Runner) Start(ctx context.Context) error {
+	n, err := r.store.InterruptRunning(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		r.log.Warn("runs interrupted by the last stop", "runs", n)
+	}
+	for range r.workers {
+		r.wg.Add(1)
+		go r.work(ctx)
+	}
+	return nil
+}
+
+// Wait blocks until every worker has stopped.
+func (r *Runner) Wait() { r.wg.Wait() }
+
+// Notify tells an idle worker that a run was queued.
+func (r *Runner) Notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Cancel stops a running run of this process; it reports whether there
+// was one.
+func (r *Runner) Cancel(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cancel, ok := r.cancels[id]
+	if ok {
+		cancel()
+	}
+	return ok
+}
+
+func (r *Runner) work(ctx context.Context) {
+	defer r.wg.Done()
+	idle := time.NewTicker(2 * time.Second)
+	defer idle.Stop()
+	for ctx.Err() == nil {
+		run, err := r.store.ClaimRun(ctx)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			select {
+			case <-ctx.Done():
+			case <-r.wake:
+			case <-idle.C:
+			}
+			continue
+		case err != nil:
+			r.log.Error("claiming a run", "error", err)
+			select {
+			case <-ctx.Done():
+			case <-idle.C:
+			}
+			continue
+		}
+		r.execute(ctx, run)
+	}
+}
+
+// execute runs one claimed run to its end and records how it ended. Final
+// writes use a context of their own, so a stopping server still records
+// that the run was interrupted.
+func (r *Runner) execute(ctx context.Context, run store.Run) {
+	runCtx, cancel := context.WithCancel(ctx)
+	r.mu.Lock()
+	r.cancels[run.ID] = cancel
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.cancels, run.ID)
+		r.mu.Unlock()
+		cancel()
+	}()
+	record, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer stop()
+
+	began := time.Now()
+	result, md, err := r.simulate(runCtx, run)
+	switch {
+	case err == nil:
+		err = r.store.FinishRun(record, run.ID, result, md)
+		r.log.Info("run done", "run", run.ID, "took", time.Since(began).Round(time.Millisecond))
+	case ctx.Err() != nil:
+		err = r.store.EndRun(record, run.ID, store.RunInterrupted, "the server stopped while the run was going; restart it")
+	case runCtx.Err() != nil:
+		err = r.store.EndRun(record, run.ID, store.RunCancelled, "cancelled")
+	default:
+		r.log.Warn("run failed", "run", run.ID, "error", err)
+		err = r.store.EndRun(record, run.ID, store.RunFailed, err.Error())
+	}
+	if err != nil {
+		r.log.Error("recording the end of a run", "run", run.ID, "error", err)
+	}
+}
+
+// simulate is the pipeline for one run: the architecture's synthetic
+// traffic, the Monte Carlo run with progress recorded as it goes, and the
+// memo.
+func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, error) {
+	var opts RunOptions
+	if err := json.Unmarshal(run.Options, &opts); err != nil {
+		return nil, "", fmt.Errorf("the run's options do not decode: %w", err)
+	}
+	a, err := r.store.Architecture(ctx, run.ArchitectureID)
+	if err != nil {
+		return nil, "", fmt.Errorf("the architecture is gone: %w", err)
+	}
+	var spec simulator.Spec
+	if err := json.Unmarshal(a.Spec, &spec); err != nil {
+		return nil, "", fmt.Errorf("the architecture does not decode: %w", err)
+	}
+	sim := simulator.Options{Trials: opts.Trials, Seed: opts.Seed}
+	if sim.Seed == 0 {
+		sim.Seed = spec.Simulation.Seed
+	}
+	for _, name := range opts.Scenarios {
+		sim.Scenarios = append(sim.Scenarios, simulator.Scenario{Name: name})
+	}
+	profile, err := traffic.Synthesize(ctx, spec.SyntheticParams(), sim.Seed)
+	if err != nil {
+		return nil, "", err
+	}
+	var last time.Time
+	sim.Progress = func(done, total int) {
+		if time.Since(last) < 500*time.Millisecond && done < total {
+			return
+		}
+		last = time.Now()
+		if err := r.store.RunProgress(ctx, run.ID, done, total); err != nil && ctx.Err() == nil {
+			r.log.Warn("recording progress", "run", run.ID, "error", err)
+		}
+	}
+	res, err := simulator.Run(ctx, spec, profile, r.catalog, sim)
+	if err != nil {
+		return nil, "", err
+	}
+	outages, err := memo.Outages(ctx, spec, profile, r.catalog, res.Seed, min(300, res.Trials))
+	if err != nil {
+		return nil, "", err
+	}
+	var md bytes.Buffer
+	if err := memo.Write(&md, memo.Input{Spec: spec, Result: res, Catalog: r.catalog, Now: time.Now().UTC(), Version: r.version, Outages: outages}); err != nil {
+		return nil, "", err
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		return nil, "", err
+	}
+	return data, md.String(), nil
+}

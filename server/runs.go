@@ -1,0 +1,283 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"gatewise/memo"
+	"gatewise/server/store"
+	"gatewise/simulator"
+)
+
+// queueRun stores a run of architecture id and wakes a worker.
+func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (store.Run, error) {
+	if fields := opts.validate(); len(fields) > 0 {
+		return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "The run's options have problems.", Fields: fields}
+	}
+	data, err := json.Marshal(opts)
+	if err != nil {
+		return store.Run{}, err
+	}
+	run := store.Run{ArchitectureID: id, Options: data, Total: opts.Trials}
+	if err := s.store.CreateRun(ctx, &run); err != nil {
+		return store.Run{}, err
+	}
+	s.runner.Notify()
+	return run, nil
+}
+
+// createRun starts a run from an architecture's page.
+func (s *Server) createRun(c *gin.Context) {
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formReadError(err))
+		return
+	}
+	var opts RunOptions
+	if v := strings.TrimSpace(c.Request.PostForm.Get("trials")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.fail(c, newError(http.StatusUnprocessableEntity, "Trials must be a whole number from 1 to 1,000,000.", err))
+			return
+		}
+		opts.Trials = n
+	}
+	run, err := s.queueRun(c.Request.Context(), c.Param("id"), opts)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/runs/"+run.ID)
+}
+
+// RunPage shows one run: its progress while it goes, the memo when done.
+type RunPage struct {
+	Layout
+	Run          store.Run
+	Architecture string
+	Percent      int
+	Live         bool          // queued or running: the page refreshes itself
+	Restartable  bool          // interrupted, failed or cancelled
+	Memo         template.HTML // rendered without raw HTML, so safe to embed
+}
+
+func (s *Server) showRun(c *gin.Context) {
+	run, err := s.store.Run(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := RunPage{Layout: Layout{Title: "Run " + run.ID, Nav: "runs", Version: s.cfg.Version}, Run: run,
+		Live:        run.Status == store.RunQueued || run.Status == store.RunRunning,
+		Restartable: run.Status == store.RunInterrupted || run.Status == store.RunFailed || run.Status == store.RunCancelled}
+	if a, err := s.store.Architecture(c.Request.Context(), run.ArchitectureID); err == nil {
+		page.Architecture = a.Name
+		page.Title = "Run of " + a.Name
+	}
+	if run.Total > 0 {
+		page.Percent = run.Done * 100 / run.Total
+	}
+	if run.Status == store.RunDone {
+		html, err := memo.HTML([]byte(run.Memo))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		page.Memo = template.HTML(html) // goldmark with raw HTML off; user text escaped by memo
+	}
+	if page.Live {
+		c.Header("Refresh", "2") // progress without JavaScript
+	}
+	s.render(c, http.StatusOK, "run_show", page)
+}
+
+// cancelRun stops a queued or running run.
+func (s *Server) cancelRun(c *gin.Context) {
+	if err := s.cancel(c.Request.Context(), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/runs/"+c.Param("id"))
+}
+
+func (s *Server) cancel(ctx context.Context, id string) error {
+	run, err := s.store.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch run.Status {
+	case store.RunQueued:
+		return s.store.EndRun(ctx, id, store.RunCancelled, "cancelled before it started")
+	case store.RunRunning:
+		if s.runner.Cancel(id) {
+			return nil // the worker records the end
+		}
+		return s.store.EndRun(ctx, id, store.RunCancelled, "cancelled")
+	}
+	return newError(http.StatusConflict, "The run has already ended.", nil)
+}
+
+// restartRun queues an interrupted, failed or cancelled run again.
+func (s *Server) restartRun(c *gin.Context) {
+	if err := s.store.RequeueRun(c.Request.Context(), c.Param("id")); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(c, err)
+			return
+		}
+		s.fail(c, newError(http.StatusConflict, "Only an interrupted, failed or cancelled run can be restarted.", err))
+		return
+	}
+	s.runner.Notify()
+	c.Redirect(http.StatusSeeOther, "/runs/"+c.Param("id"))
+}
+
+// downloadMemo sends a finished run's memo as Markdown (or, for the API,
+// HTML).
+func (s *Server) downloadMemo(c *gin.Context) {
+	run, ok := s.finishedRun(c)
+	if !ok {
+		return
+	}
+	if strings.HasSuffix(c.Request.URL.Path, ".html") {
+		page, err := memo.Page("Gateway decision", []byte(run.Memo))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="gatewise-memo-`+run.ID+`.md"`)
+	c.Data(http.StatusOK, "text/markdown; charset=utf-8", []byte(run.Memo))
+}
+
+// downloadResult sends a finished run's result as JSON.
+func (s *Server) downloadResult(c *gin.Context) {
+	run, ok := s.finishedRun(c)
+	if !ok {
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="gatewise-result-`+run.ID+`.json"`)
+	c.Data(http.StatusOK, "application/json", run.Result)
+}
+
+func (s *Server) finishedRun(c *gin.Context) (store.Run, bool) {
+	run, err := s.store.Run(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return run, false
+	}
+	if run.Status != store.RunDone {
+		s.fail(c, newError(http.StatusConflict, "The run has not finished: it is "+run.Status+".", nil))
+		return run, false
+	}
+	return run, true
+}
+
+// apiRunRequest is the body of POST /api/v1/runs.
+type apiRunRequest struct {
+	ArchitectureID string          `json:"architecture_id"`
+	Architecture   json.RawMessage `json:"architecture"`
+	RunOptions
+}
+
+// apiRun is a run as the API shows it.
+type apiRun struct {
+	ID             string          `json:"id"`
+	ArchitectureID string          `json:"architecture_id"`
+	Status         string          `json:"status"`
+	Progress       apiProgress     `json:"progress"`
+	URL            string          `json:"url"`
+	Error          string          `json:"error,omitempty"`
+	Result         json.RawMessage `json:"result,omitempty"`
+}
+
+type apiProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+func toAPIRun(r store.Run) apiRun {
+	out := apiRun{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Progress: apiProgress{r.Done, r.Total}, URL: "/runs/" + r.ID, Error: r.Error}
+	if r.Status == store.RunDone {
+		out.Result = r.Result
+	}
+	return out
+}
+
+// apiCreateRun queues a run of a saved architecture, or of one sent inline
+// (which is saved first), and answers 202.
+func (s *Server) apiCreateRun(c *gin.Context) {
+	var req apiRunRequest
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.fail(c, &Error{Status: http.StatusBadRequest, Message: "The body must be a JSON object: " + err.Error(), Err: err})
+		return
+	}
+	id := req.ArchitectureID
+	switch {
+	case id != "" && len(req.Architecture) > 0:
+		s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "Give architecture_id or architecture, not both.", Fields: map[string]string{"architecture": "leave out with architecture_id"}})
+		return
+	case id == "" && len(req.Architecture) == 0:
+		s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "Give architecture_id or architecture.", Fields: map[string]string{"architecture_id": "is required"}})
+		return
+	case id == "":
+		spec, err := simulator.Load(req.Architecture, s.catalog)
+		var problems simulator.Problems
+		if errors.As(err, &problems) {
+			fields := map[string]string{}
+			for _, p := range problems {
+				fields["architecture."+p.Path] = p.Message
+			}
+			s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "The architecture has problems.", Fields: fields})
+			return
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		a, err := s.storeSpec(c, "", spec)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		id = a.ID
+	}
+	run, err := s.queueRun(c.Request.Context(), id, req.RunOptions)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/runs/"+run.ID)
+	c.JSON(http.StatusAccepted, toAPIRun(run))
+}
+
+func (s *Server) apiShowRun(c *gin.Context) {
+	run, err := s.store.Run(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toAPIRun(run))
+}
+
+func (s *Server) apiCancelRun(c *gin.Context) {
+	if err := s.cancel(c.Request.Context(), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	run, err := s.store.Run(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toAPIRun(run))
+}

@@ -1,0 +1,182 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"gatewise/server/store"
+)
+
+// startRunner starts the server's workers for the test's lifetime.
+func startRunner(t *testing.T, s *Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); s.runner.Wait() })
+}
+
+// waitFor polls a run until it reaches one of the statuses; the bound is a
+// deadline for a background job, not a measurement.
+func waitFor(t *testing.T, s *Server, id string, statuses ...string) store.Run {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		run, err := s.store.Run(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range statuses {
+			if run.Status == st {
+				return run
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s is %s, want %v", id, run.Status, statuses)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var runLocation = regexp.MustCompile(`^/runs/([a-z2-7]{12})$`)
+
+// From an architecture's page: run, watch, read the memo, download.
+func TestRunFromTheBrowser(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	startRunner(t, s)
+	id := create(t, h, loadExample(t, "single-provider"))
+	wantBody(t, do(t, h, "GET", "/architectures/"+id, nil, nil), `action="/architectures/`+id+`/runs"`, "Run the simulation")
+
+	rec := postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"60"}})
+	wantStatus(t, rec, http.StatusSeeOther)
+	m := runLocation.FindStringSubmatch(rec.Header().Get("Location"))
+	if m == nil {
+		t.Fatalf("Location %q", rec.Header().Get("Location"))
+	}
+	run := waitFor(t, s, m[1], store.RunDone, store.RunFailed)
+	if run.Status != store.RunDone || run.Done != 60 || run.Total != 60 {
+		t.Fatalf("run = %+v", run)
+	}
+	page := do(t, h, "GET", "/runs/"+run.ID, nil, nil)
+	wantStatus(t, page, http.StatusOK)
+	wantBody(t, page, "Chosen option: direct", "Download memo (.md)", "<table>")
+	if page.Header().Get("Refresh") != "" {
+		t.Error("a finished run's page should not refresh itself")
+	}
+	md := do(t, h, "GET", "/runs/"+run.ID+"/memo.md", nil, nil)
+	wantStatus(t, md, http.StatusOK)
+	wantBody(t, md, "status: proposed", "## Rollout")
+	res := do(t, h, "GET", "/runs/"+run.ID+"/result.json", nil, nil)
+	var result struct {
+		Trials  int `json:"trials"`
+		Results []struct {
+			Gateway string `json:"gateway"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(res.Body.Bytes(), &result); err != nil || result.Trials != 60 || len(result.Results) == 0 {
+		t.Errorf("result.json: %v, %+v", err, result)
+	}
+	// Bad trials never queue anything.
+	wantStatus(t, postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"lots"}}), http.StatusUnprocessableEntity)
+	wantStatus(t, postForm(t, h, "/architectures/nope/runs", nil), http.StatusNotFound)
+}
+
+func TestRunAPI(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	startRunner(t, s)
+	spec := loadExample(t, "single-provider")
+	inline, _ := json.Marshal(map[string]any{"architecture": spec, "trials": 40, "scenarios": []string{"baseline"}})
+	rec := do(t, h, "POST", "/api/v1/runs", strings.NewReader(string(inline)), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusAccepted)
+	var queued apiRun
+	if err := json.Unmarshal(rec.Body.Bytes(), &queued); err != nil || queued.Status != store.RunQueued || queued.URL != "/runs/"+queued.ID {
+		t.Fatalf("queued = %+v, %v", queued, err)
+	}
+	waitFor(t, s, queued.ID, store.RunDone)
+	rec = do(t, h, "GET", "/api/v1/runs/"+queued.ID, nil, nil)
+	var done apiRun
+	if err := json.Unmarshal(rec.Body.Bytes(), &done); err != nil || done.Status != store.RunDone || done.Progress.Done != 40 || len(done.Result) == 0 {
+		t.Fatalf("done = %+v, %v", done, err)
+	}
+	wantBody(t, do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.md", nil, nil), "## Decision")
+	html := do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.html", nil, nil)
+	wantStatus(t, html, http.StatusOK)
+	wantBody(t, html, "<h1")
+	wantStatus(t, do(t, h, "DELETE", "/api/v1/runs/"+queued.ID, nil, nil), http.StatusConflict)
+
+	bad := []struct {
+		body   string
+		status int
+		field  string
+	}{
+		{`{"architecture_id": "nope"}`, http.StatusNotFound, ""},
+		{`{}`, http.StatusUnprocessableEntity, "architecture_id"},
+		{`{"architecture_id": "` + done.ArchitectureID + `", "trials": -1}`, http.StatusUnprocessableEntity, "trials"},
+		{`{"architecture_id": "` + done.ArchitectureID + `", "scenarios": ["meteor"]}`, http.StatusUnprocessableEntity, "scenarios"},
+		{`{"architecture": {"name": "x"}}`, http.StatusUnprocessableEntity, "architecture.providers"},
+		{`{"architecture_id": "x", "trails": 5}`, http.StatusBadRequest, ""},
+		{`not json`, http.StatusBadRequest, ""},
+	}
+	for _, b := range bad {
+		rec := do(t, h, "POST", "/api/v1/runs", strings.NewReader(b.body), http.Header{"Content-Type": {"application/json"}})
+		if rec.Code != b.status {
+			t.Errorf("%s: status %d, want %d: %s", b.body, rec.Code, b.status, rec.Body)
+			continue
+		}
+		var e apiError
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || (b.field != "" && e.Error.Fields[b.field] == "") {
+			t.Errorf("%s: error %s", b.body, rec.Body)
+		}
+	}
+}
+
+// Without a worker a run waits in the queue; it can be cancelled there and
+// restarted, and a server that stops mid-run leaves it interrupted, ready
+// to be restarted.
+func TestRunCancelRestartInterrupt(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	id := create(t, h, loadExample(t, "multi-region"))
+	rec := postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"100000"}})
+	runID := runLocation.FindStringSubmatch(rec.Header().Get("Location"))[1]
+	page := do(t, h, "GET", "/runs/"+runID, nil, nil)
+	wantBody(t, page, "queued", "Cancel")
+	if page.Header().Get("Refresh") == "" {
+		t.Error("a queued run's page should refresh itself")
+	}
+	wantStatus(t, postForm(t, h, "/runs/"+runID+"/cancel", nil), http.StatusSeeOther)
+	if run, _ := s.store.Run(context.Background(), runID); run.Status != store.RunCancelled {
+		t.Fatalf("cancelled run = %+v", run)
+	}
+	wantBody(t, do(t, h, "GET", "/runs/"+runID, nil, nil), "Restart")
+	wantStatus(t, do(t, h, "GET", "/runs/"+runID+"/memo.md", nil, nil), http.StatusConflict)
+	wantStatus(t, postForm(t, h, "/runs/"+runID+"/restart", nil), http.StatusSeeOther)
+
+	// A hundred thousand trials of the example take half a minute: stop
+	// the workers while it runs.
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s, runID, store.RunRunning)
+	cancel()
+	s.runner.Wait()
+	run := waitFor(t, s, runID, store.RunInterrupted)
+	if !strings.Contains(run.Error, "restart") {
+		t.Errorf("interrupted run = %+v", run)
+	}
+	wantStatus(t, postForm(t, h, "/runs/"+runID+"/restart", nil), http.StatusSeeOther)
+	if run, _ := s.store.Run(context.Background(), runID); run.Status != store.RunQueued {
+		t.Errorf("restarted run = %+v", run)
+	}
+	wantStatus(t, postForm(t, h, "/runs/nope/restart", nil), http.StatusNotFound)
+}
