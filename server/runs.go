@@ -65,6 +65,7 @@ type RunPage struct {
 	Live         bool          // queued or running: the page refreshes itself
 	Restartable  bool          // interrupted, failed or cancelled
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
+	Tables       []ScenarioTable
 }
 
 func (s *Server) showRun(c *gin.Context) {
@@ -90,6 +91,10 @@ func (s *Server) showRun(c *gin.Context) {
 			return
 		}
 		page.Memo = template.HTML(html) // goldmark with raw HTML off; user text escaped by memo
+		if page.Tables, err = resultTables(run.Result); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	if page.Live {
 		c.Header("Refresh", "2") // progress without JavaScript

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -84,6 +85,17 @@ func TestRunFromTheBrowser(t *testing.T) {
 	if err := json.Unmarshal(res.Body.Bytes(), &result); err != nil || result.Trials != 60 || len(result.Results) == 0 {
 		t.Errorf("result.json: %v, %+v", err, result)
 	}
+	// Every option under every scenario, and the CSV for spreadsheets.
+	wantBody(t, page, "<caption>baseline</caption>", "<caption>provider-outage</caption>", "Download results (CSV)")
+	csvRec := do(t, h, "GET", "/runs/"+run.ID+"/result.csv", nil, nil)
+	wantStatus(t, csvRec, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(csvRec.Body.String())).ReadAll()
+	if err != nil || len(rows) != 1+len(result.Results) || rows[0][0] != "gateway" || rows[1][0] != result.Results[0].Gateway {
+		t.Errorf("result.csv: %v, %d rows for %d results", err, len(rows), len(result.Results))
+	}
+	list := do(t, h, "GET", "/runs", nil, nil)
+	wantStatus(t, list, http.StatusOK)
+	wantBody(t, list, `href="/runs/`+run.ID+`"`, "Internal helpdesk bot, one provider", "done")
 	// Bad trials never queue anything.
 	wantStatus(t, postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"lots"}}), http.StatusUnprocessableEntity)
 	wantStatus(t, postForm(t, h, "/architectures/nope/runs", nil), http.StatusNotFound)

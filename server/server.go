@@ -81,11 +81,13 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/architectures/:id/download", s.downloadArchitecture)
 	r.POST("/architectures/:id/runs", s.createRun)
 
+	r.GET("/runs", s.listRuns)
 	r.GET("/runs/:id", s.showRun)
 	r.POST("/runs/:id/cancel", s.cancelRun)
 	r.POST("/runs/:id/restart", s.restartRun)
 	r.GET("/runs/:id/memo.md", s.downloadMemo)
 	r.GET("/runs/:id/result.json", s.downloadResult)
+	r.GET("/runs/:id/result.csv", s.downloadResultCSV)
 
 	r.GET("/api/openapi.yaml", s.serveOpenAPI)
 	r.POST("/api/v1/architectures", s.apiCreateArchitecture)

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"gatewise/server/store"
+	"gatewise/simulator"
+)
+
+// ScenarioTable is one scenario's options on a run's page.
+type ScenarioTable struct {
+	Scenario string
+	Rows     []ResultRow
+}
+
+// ResultRow is one option in one scenario, formatted for people.
+type ResultRow struct {
+	Gateway  string
+	Excluded string
+	Success  string // mean with its 95 % interval
+	Failed   string // per month: mean (p95)
+	Uptime   string
+	Latency  string // added p50 / p95 / p99 ms
+	Cost     string // p50 (p5–p95)
+	Logged   string
+	Missing  string
+}
+
+// resultTables turns a stored result into a table per scenario.
+func resultTables(data []byte) ([]ScenarioTable, error) {
+	var res simulator.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, err
+	}
+	var out []ScenarioTable
+	for _, r := range res.Results {
+		if len(out) == 0 || out[len(out)-1].Scenario != r.Scenario {
+			out = append(out, ScenarioTable{Scenario: r.Scenario})
+		}
+		row := ResultRow{Gateway: r.Gateway}
+		if r.Excluded != nil {
+			row.Excluded = *r.Excluded
+		} else {
+			row.Success = fmt.Sprintf("%.3f %% (%.3f–%.3f)", r.SuccessRate.Mean*100, r.SuccessRate.CI95[0]*100, r.SuccessRate.CI95[1]*100)
+			row.Failed = fmt.Sprintf("%s (%s)", formatNumber(roundTo(r.FailedRequests.Mean)), formatNumber(roundTo(r.FailedRequests.P95)))
+			row.Uptime = fmt.Sprintf("%.3f %%", r.Uptime.Mean*100)
+			row.Latency = fmt.Sprintf("%s / %s / %s", formatNumber(roundTo(r.LatencyAddedMS.P50)), formatNumber(roundTo(r.LatencyAddedMS.P95)), formatNumber(roundTo(r.LatencyAddedMS.P99)))
+			row.Cost = fmt.Sprintf("$%s ($%s–$%s)", formatNumber(roundTo(r.CostUSD.Total.P50)), formatNumber(roundTo(r.CostUSD.Total.P5)), formatNumber(roundTo(r.CostUSD.Total.P95)))
+			row.Logged = fmt.Sprintf("%.0f %%", r.Observability.Coverage*100)
+			row.Missing = joinOr(r.Observability.NeedsMissing, "none")
+		}
+		out[len(out)-1].Rows = append(out[len(out)-1].Rows, row)
+	}
+	return out, nil
+}
+
+func roundTo(v float64) float64 { return float64(int64(v + 0.5)) }
+
+func joinOr(xs []string, empty string) string {
+	if len(xs) == 0 {
+		return empty
+	}
+	out := xs[0]
+	for _, x := range xs[1:] {
+		out += ", " + x
+	}
+	return out
+}
+
+// downloadResultCSV sends a finished run's result as CSV, one row per
+// option and scenario, for spreadsheets.
+func (s *Server) downloadResultCSV(c *gin.Context) {
+	run, ok := s.finishedRun(c)
+	if !ok {
+		return
+	}
+	var res simulator.Result
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="gatewise-result-`+run.ID+`.csv"`)
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Status(http.StatusOK)
+	w := csv.NewWriter(c.Writer)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+	w.Write([]string{"gateway", "scenario", "excluded", "success_mean", "success_ci95_lo", "success_ci95_hi",
+		"failed_requests_mean", "failed_requests_p95", "uptime_mean", "latency_added_ms_p50", "latency_added_ms_p95",
+		"latency_added_ms_p99", "cost_usd_p50", "cost_usd_p5", "cost_usd_p95", "tokens_usd", "gateway_fees_usd",
+		"infrastructure_usd", "operations_usd", "log_coverage"})
+	for _, r := range res.Results {
+		excluded := ""
+		if r.Excluded != nil {
+			excluded = *r.Excluded
+		}
+		w.Write([]string{r.Gateway, r.Scenario, excluded, f(r.SuccessRate.Mean), f(r.SuccessRate.CI95[0]), f(r.SuccessRate.CI95[1]),
+			f(r.FailedRequests.Mean), f(r.FailedRequests.P95), f(r.Uptime.Mean), f(r.LatencyAddedMS.P50), f(r.LatencyAddedMS.P95),
+			f(r.LatencyAddedMS.P99), f(r.CostUSD.Total.P50), f(r.CostUSD.Total.P5), f(r.CostUSD.Total.P95), f(r.CostUSD.Tokens),
+			f(r.CostUSD.GatewayFees), f(r.CostUSD.Infrastructure), f(r.CostUSD.Operations), f(r.Observability.Coverage)})
+	}
+	w.Flush()
+}
+
+// RunListPage lists runs newest first.
+type RunListPage struct {
+	Layout
+	Runs []RunItem
+}
+
+// RunItem is one line of the runs list.
+type RunItem struct {
+	Run          store.Run
+	Architecture string
+	Percent      int
+}
+
+func (s *Server) listRuns(c *gin.Context) {
+	runs, err := s.store.ListRuns(c.Request.Context(), 100, 0)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := RunListPage{Layout: Layout{Title: "Runs", Nav: "runs", Version: s.cfg.Version}}
+	names := map[string]string{}
+	for _, r := range runs {
+		name, ok := names[r.ArchitectureID]
+		if !ok {
+			if a, err := s.store.Architecture(c.Request.Context(), r.ArchitectureID); err == nil {
+				name = a.Name
+			}
+			names[r.ArchitectureID] = name
+		}
+		item := RunItem{Run: r, Architecture: name}
+		if r.Total > 0 {
+			item.Percent = r.Done * 100 / r.Total
+		}
+		page.Runs = append(page.Runs, item)
+	}
+	s.render(c, http.StatusOK, "run_list", page)
+}
