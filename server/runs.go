@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatewise/memo"
+	"gatewise/server/charts"
 	"gatewise/server/store"
 	"gatewise/simulator"
 )
@@ -66,6 +67,16 @@ type RunPage struct {
 	Restartable  bool          // interrupted, failed or cancelled
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
 	Tables       []ScenarioTable
+	Charts       []ChartView
+}
+
+// ChartView is a server-rendered chart with its text alternative and its
+// numbers as a table, so nothing is conveyed by the picture alone.
+type ChartView struct {
+	Title string
+	Alt   string
+	SVG   template.HTML // escaped and checked by package charts: no scripts, no links
+	Table charts.Table
 }
 
 func (s *Server) showRun(c *gin.Context) {
@@ -92,6 +103,10 @@ func (s *Server) showRun(c *gin.Context) {
 		}
 		page.Memo = template.HTML(html) // goldmark with raw HTML off; user text escaped by memo
 		if page.Tables, err = resultTables(run.Result); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if page.Charts, err = s.runCharts(c.Request.Context(), run); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -285,4 +300,29 @@ func (s *Server) apiCancelRun(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, toAPIRun(run))
+}
+
+// runCharts draws a finished run's charts, with the memo's scores.
+func (s *Server) runCharts(ctx context.Context, run store.Run) ([]ChartView, error) {
+	var res simulator.Result
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		return nil, err
+	}
+	var scores []charts.Scores
+	if _, spec, err := s.loadArchitecture(ctx, run.ArchitectureID); err == nil {
+		if d, err := memo.Score(spec, res, s.catalog); err == nil {
+			for _, o := range d.Options {
+				scores = append(scores, charts.Scores{Gateway: o.Gateway, Failover: o.Failover, Cost: o.Cost, Observability: o.Observability})
+			}
+		}
+	}
+	drawn, err := charts.ForRun(res, scores)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChartView, len(drawn))
+	for i, ch := range drawn {
+		out[i] = ChartView{Title: ch.Title, Alt: ch.Alt, SVG: template.HTML(ch.SVG), Table: ch.Table}
+	}
+	return out, nil
 }

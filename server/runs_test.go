@@ -86,7 +86,11 @@ func TestRunFromTheBrowser(t *testing.T) {
 		t.Errorf("result.json: %v, %+v", err, result)
 	}
 	// Every option under every scenario, and the CSV for spreadsheets.
-	wantBody(t, page, "<caption>baseline</caption>", "<caption>provider-outage</caption>", "Download results (CSV)")
+	wantBody(t, page, "<caption>baseline</caption>", "<caption>provider-outage</caption>", "Download results (CSV)",
+		`<figure class="chart">`, "<svg", "The numbers")
+	if strings.Contains(page.Body.String(), "<script") {
+		t.Error("the run page carries a script")
+	}
 	csvRec := do(t, h, "GET", "/runs/"+run.ID+"/result.csv", nil, nil)
 	wantStatus(t, csvRec, http.StatusOK)
 	rows, err := csv.NewReader(strings.NewReader(csvRec.Body.String())).ReadAll()

@@ -68,6 +68,7 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/", s.showHome)
 	r.GET("/healthz", s.health)
 	r.GET("/static/:hash/*file", s.serveStatic)
+	r.GET("/catalog", s.showCatalog)
 
 	r.GET("/architectures", s.listArchitectures)
 	r.POST("/architectures", s.createArchitecture)
