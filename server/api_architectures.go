@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatewise/server/store"
 	"gatewise/simulator"
 )
 
@@ -30,29 +31,7 @@ func (s *Server) apiCreateArchitecture(c *gin.Context) {
 		s.fail(c, formReadError(err))
 		return
 	}
-	spec, err := simulator.Load(data, s.catalog)
-	var problems simulator.Problems
-	if errors.As(err, &problems) {
-		fields := map[string]string{}
-		for _, p := range problems {
-			key := p.Path
-			if key == "" {
-				key = "file"
-			}
-			if prev, ok := fields[key]; ok {
-				fields[key] = prev + "; " + p.String()
-			} else {
-				fields[key] = p.String()
-			}
-		}
-		s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "The architecture has problems; each is listed under fields by its path.", Fields: fields})
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	a, err := s.storeSpec(c, "", spec)
+	a, spec, err := s.saveArchitectureFile(c, data, "")
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -69,4 +48,32 @@ func (s *Server) apiShowArchitecture(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, apiArchitecture{ID: a.ID, Name: a.Name, URL: "/architectures/" + a.ID, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, Architecture: spec})
+}
+
+// saveArchitectureFile validates an architecture file and stores it; its
+// problems come back as one 422 error with each under its path (prefixed,
+// for a file nested in a larger request).
+func (s *Server) saveArchitectureFile(c *gin.Context, data []byte, prefix string) (store.Architecture, simulator.Spec, error) {
+	spec, err := simulator.Load(data, s.catalog)
+	var problems simulator.Problems
+	if errors.As(err, &problems) {
+		fields := map[string]string{}
+		for _, p := range problems {
+			key := prefix + p.Path
+			if p.Path == "" {
+				key = prefix + "file"
+			}
+			if prev, ok := fields[key]; ok {
+				fields[key] = prev + "; " + p.String()
+			} else {
+				fields[key] = p.String()
+			}
+		}
+		return store.Architecture{}, spec, &Error{Status: http.StatusUnprocessableEntity, Message: "The architecture has problems; each is listed under fields by its path.", Fields: fields}
+	}
+	if err != nil {
+		return store.Architecture{}, spec, err
+	}
+	a, err := s.storeSpec(c, "", spec)
+	return a, spec, err
 }

@@ -250,21 +250,7 @@ func (s *Server) apiCreateRun(c *gin.Context) {
 		s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "Give architecture_id or architecture.", Fields: map[string]string{"architecture_id": "is required"}})
 		return
 	case id == "":
-		spec, err := simulator.Load(req.Architecture, s.catalog)
-		var problems simulator.Problems
-		if errors.As(err, &problems) {
-			fields := map[string]string{}
-			for _, p := range problems {
-				fields["architecture."+p.Path] = p.Message
-			}
-			s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "The architecture has problems.", Fields: fields})
-			return
-		}
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		a, err := s.storeSpec(c, "", spec)
+		a, _, err := s.saveArchitectureFile(c, req.Architecture, "architecture.")
 		if err != nil {
 			s.fail(c, err)
 			return
