@@ -1,11 +1,14 @@
 package server
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
+
+	"gatewise/simulator/traffic"
 )
 
 // showArchitecture lists a saved architecture's settings.
@@ -22,6 +25,17 @@ func (s *Server) showArchitecture(c *gin.Context) {
 		CreatedAt: a.CreatedAt,
 		UpdatedAt: a.UpdatedAt,
 		Overrides: advancedYAML(spec),
+		Formats:   traffic.FormatNames(),
+	}
+	uploads, err := s.store.ListUploads(c.Request.Context(), a.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, u := range uploads {
+		var sum traffic.Summary
+		_ = json.Unmarshal(u.Summary, &sum) // a summary that does not decode lists without its count
+		page.Uploads = append(page.Uploads, UploadItem{ID: u.ID, Name: u.Name, Requests: sum.Requests, CreatedAt: u.CreatedAt})
 	}
 	for _, origin := range slices.Sorted(maps.Keys(spec.Traffic.Origin)) {
 		served := "anywhere"

@@ -15,6 +15,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Workers is how many simulations run at once; each uses every core.
 	Workers int
+	// MaxUploadBytes caps an uploaded request log; UploadDir is where it
+	// waits while it is read (then it is deleted).
+	MaxUploadBytes int64
+	UploadDir      string
 }
 
 // Defaults for Config fields left at zero.
@@ -22,6 +26,7 @@ const (
 	DefaultAddr            = "localhost:8080"
 	DefaultMaxBodyBytes    = 2 << 20
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultMaxUploadBytes  = 2 << 30
 )
 
 func (c Config) withDefaults() Config {
@@ -33,6 +38,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	if c.Workers <= 0 {
 		c.Workers = 1

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -71,6 +72,9 @@ func securityHeaders(c *gin.Context) {
 // while they are read; handlers see *http.MaxBytesError, which fail maps to 413.
 func (s *Server) limitBodies(c *gin.Context) {
 	limit := s.cfg.MaxBodyBytes
+	if strings.HasSuffix(c.Request.URL.Path, "/uploads") {
+		limit = s.cfg.MaxUploadBytes // request logs are large; they stream to disk
+	}
 	if c.Request.ContentLength > limit {
 		s.fail(c, &http.MaxBytesError{Limit: limit})
 		return

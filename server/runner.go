@@ -21,6 +21,9 @@ import (
 // RunOptions is what a run was asked for; zero values take the
 // architecture's settings. It is stored with the run as JSON.
 type RunOptions struct {
+	// UploadID replays an uploaded log's traffic instead of the
+	// architecture's synthetic traffic.
+	UploadID  string   `json:"upload_id,omitempty"`
 	Trials    int      `json:"trials,omitempty"`
 	Seed      uint64   `json:"seed,omitempty"`
 	Scenarios []string `json:"scenarios,omitempty"`
@@ -192,8 +195,16 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	for _, name := range opts.Scenarios {
 		sim.Scenarios = append(sim.Scenarios, simulator.Scenario{Name: name})
 	}
-	profile, err := traffic.Synthesize(ctx, spec.SyntheticParams(), sim.Seed)
-	if err != nil {
+	var profile *traffic.Profile
+	if opts.UploadID != "" {
+		up, err := r.store.Upload(ctx, opts.UploadID)
+		if err != nil {
+			return nil, "", fmt.Errorf("the uploaded traffic is gone: %w", err)
+		}
+		if profile, err = decodeProfile(up.Profile); err != nil {
+			return nil, "", fmt.Errorf("the uploaded traffic does not decode: %w", err)
+		}
+	} else if profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), sim.Seed); err != nil {
 		return nil, "", err
 	}
 	var last time.Time

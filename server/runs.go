@@ -22,6 +22,12 @@ func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (stor
 	if fields := opts.validate(); len(fields) > 0 {
 		return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "The run's options have problems.", Fields: fields}
 	}
+	if opts.UploadID != "" {
+		up, err := s.store.Upload(ctx, opts.UploadID)
+		if err != nil || up.ArchitectureID != id {
+			return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "That upload is not one of this architecture's.", Err: err, Fields: map[string]string{"upload_id": "is not an upload of this architecture"}}
+		}
+	}
 	data, err := json.Marshal(opts)
 	if err != nil {
 		return store.Run{}, err
@@ -40,7 +46,7 @@ func (s *Server) createRun(c *gin.Context) {
 		s.fail(c, formReadError(err))
 		return
 	}
-	var opts RunOptions
+	opts := RunOptions{UploadID: strings.TrimSpace(c.Request.PostForm.Get("upload_id"))}
 	if v := strings.TrimSpace(c.Request.PostForm.Get("trials")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

@@ -81,6 +81,8 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/architectures/:id/delete", s.deleteArchitecture)
 	r.GET("/architectures/:id/download", s.downloadArchitecture)
 	r.POST("/architectures/:id/runs", s.createRun)
+	r.POST("/architectures/:id/uploads", s.createUpload)
+	r.GET("/uploads/:id", s.showUpload)
 
 	r.GET("/runs", s.listRuns)
 	r.GET("/runs/:id", s.showRun)
@@ -93,6 +95,7 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/api/openapi.yaml", s.serveOpenAPI)
 	r.POST("/api/v1/architectures", s.apiCreateArchitecture)
 	r.GET("/api/v1/architectures/:id", s.apiShowArchitecture)
+	r.POST("/api/v1/uploads", s.apiCreateUpload)
 	r.POST("/api/v1/runs", s.apiCreateRun)
 	r.GET("/api/v1/runs/:id", s.apiShowRun)
 	r.DELETE("/api/v1/runs/:id", s.apiCancelRun)

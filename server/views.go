@@ -74,6 +74,15 @@ type ArchitectureShowPage struct {
 	UpdatedAt time.Time
 	Origins   []OriginRow
 	Overrides string // outage_model and gateway_settings as YAML, if any
+	Uploads   []UploadItem
+	Formats   []string
+}
+
+// UploadItem is one uploaded log on an architecture's page.
+type UploadItem struct {
+	ID, Name  string
+	Requests  int64
+	CreatedAt time.Time
 }
 
 // OriginRow is one line of the origin table on the architecture page.

@@ -40,6 +40,19 @@ const maxAttemptedPaths = 6
 // 14:00 UTC, when US and EU traffic overlap, so the scenario meets real load.
 const scenarioStart = 2*24 + 14
 
+// KnownModel tells whether a model name from a log is one the catalog
+// prices, trying the name as written and then without provider prefixes
+// and dates (traffic.NormalizeModel).
+func KnownModel(cat *pricing.Catalog) func(string) bool {
+	return func(m string) bool {
+		if _, ok := cat.Model(m); ok {
+			return true
+		}
+		_, ok := cat.Model(traffic.NormalizeModel(m))
+		return ok
+	}
+}
+
 // SyntheticParams is the traffic shape of the architecture's traffic block,
 // for traffic.Synthesize when no log is given.
 func (s Spec) SyntheticParams() traffic.SyntheticParams {

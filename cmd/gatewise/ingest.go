@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gatewise/pricing"
+	"gatewise/simulator"
 	"gatewise/simulator/traffic"
 )
 
@@ -59,7 +60,7 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return &exitError{code: 2, err: errors.New("ingest needs one file: gatewise ingest FILE")}
 	}
-	opts := traffic.ReadOptions{Format: *format, BinWidth: *bin, MaxBadFraction: *maxBad, Known: knownModel(pricing.Default())}
+	opts := traffic.ReadOptions{Format: *format, BinWidth: *bin, MaxBadFraction: *maxBad, Known: simulator.KnownModel(pricing.Default())}
 	var err error
 	if opts.Mapping, err = traffic.ParseMapping(*mapSpec); err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--map: %w", err)}
@@ -118,18 +119,6 @@ func parseStart(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("--start %q: want a time such as 2024-01-01T00:00:00Z or 2024-01-01", s)
-}
-
-// knownModel matches log spellings to catalog ids (provider prefixes and
-// release dates dropped, "4-5" read as "4.5"; see traffic.NormalizeModel).
-func knownModel(c *pricing.Catalog) func(string) bool {
-	return func(m string) bool {
-		if _, ok := c.Model(m); ok {
-			return true
-		}
-		_, ok := c.Model(traffic.NormalizeModel(m))
-		return ok
-	}
 }
 
 // writeSummary prints the summary the way the upload page shows it.

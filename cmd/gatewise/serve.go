@@ -29,6 +29,8 @@ var serveOptions = []option{
 	{"log-level", "GATEWISE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "GATEWISE_LOG_FORMAT", "text", "text or json"},
 	{"workers", "GATEWISE_WORKERS", "1", "simulations run at once (each uses every core)"},
+	{"max-upload", "GATEWISE_MAX_UPLOAD", "2GiB", "largest request log accepted (bytes, or with KiB, MiB, GiB)"},
+	{"upload-dir", "GATEWISE_UPLOAD_DIR", "", "where an uploaded log waits while it is read (default: the system's temporary folder)"},
 }
 
 // serve runs the web app until ctx is cancelled (Ctrl-C), then shuts down:
@@ -59,6 +61,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("-max-body: %w", err)}
 	}
+	maxUpload, err := parseSize(*vals["max-upload"])
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("-max-upload: %w", err)}
+	}
 	workers, err := strconv.Atoi(*vals["workers"])
 	if err != nil || workers < 1 || workers > 64 {
 		return &exitError{code: 2, err: fmt.Errorf("-workers: %q is not a number from 1 to 64", *vals["workers"])}
@@ -75,10 +81,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}()
 
 	srv, err := server.New(server.Config{
-		Addr:         *vals["addr"],
-		Version:      version.String(),
-		MaxBodyBytes: maxBody,
-		Workers:      workers,
+		Addr:           *vals["addr"],
+		Version:        version.String(),
+		MaxBodyBytes:   maxBody,
+		Workers:        workers,
+		MaxUploadBytes: maxUpload,
+		UploadDir:      *vals["upload-dir"],
 	}, st, pricing.Default(), logger)
 	if err != nil {
 		return err

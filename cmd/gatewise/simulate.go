@@ -171,7 +171,7 @@ func readLogProfile(ctx context.Context, spec simulator.Spec, cat *pricing.Catal
 	for _, r := range spec.Routes {
 		opts.Routes = append(opts.Routes, traffic.Route{Name: r.Name, Models: r.Models})
 	}
-	opts.Known = knownModel(cat)
+	opts.Known = simulator.KnownModel(cat)
 	if mapping != "" {
 		mp, err := traffic.ParseMapping(mapping)
 		if err != nil {

@@ -19,9 +19,9 @@ import (
 // together with the row recording it in schema_migrations, so a failed step
 // leaves the database at the previous version.
 //
-// Planned next steps: uploads (traffic profiles built from uploaded request
-// logs: aggregates only, never prompt bodies). Runs (step 2) keep their
-// result and memo with them.
+// Runs (step 2) keep their result and memo with them; uploads (step 3) keep
+// the traffic profile built from a request log (aggregates only, never
+// prompt or completion text), not the log.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -73,6 +73,28 @@ func migrations() []migration {
 					)`,
 					`CREATE INDEX runs_created_at_idx ON runs (created_at DESC, id DESC)`,
 					`CREATE INDEX runs_status_idx ON runs (status, created_at)`,
+				)
+			},
+		},
+		{
+			version: 3,
+			name:    "create uploads",
+			up: func(tx *gorm.DB, kind string) error {
+				ts := timestampType(kind)
+				blob := "BLOB"
+				if kind == KindPostgres {
+					blob = "BYTEA"
+				}
+				return execAll(tx,
+					`CREATE TABLE uploads (
+						id              TEXT PRIMARY KEY,
+						architecture_id TEXT NOT NULL REFERENCES architectures (id) ON DELETE CASCADE,
+						name            TEXT NOT NULL,
+						summary         TEXT NOT NULL,
+						profile         `+blob+` NOT NULL,
+						created_at      `+ts+` NOT NULL
+					)`,
+					`CREATE INDEX uploads_architecture_idx ON uploads (architecture_id, created_at DESC)`,
 				)
 			},
 		},

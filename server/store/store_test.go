@@ -91,6 +91,7 @@ func openStore(t testing.TB, dsn string) *Store {
 // provides; fresh returns the DSN of a new, empty database on every call.
 func runSuite(t *testing.T, fresh func(t *testing.T) string) {
 	t.Run("RunLifecycle", func(t *testing.T) { testRunLifecycle(t, openStore(t, fresh(t))) })
+	t.Run("Uploads", func(t *testing.T) { testUploads(t, openStore(t, fresh(t))) })
 	t.Run("OpenMigratesToLatest", func(t *testing.T) {
 		s := openStore(t, fresh(t))
 		v, err := s.SchemaVersion(t.Context())
@@ -649,5 +650,37 @@ func testRunLifecycle(t *testing.T, s *Store) {
 	}
 	if _, err := s.Run(ctx, r1.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("runs outlive their architecture: %v", err)
+	}
+}
+
+// Uploads keep their summary and profile bytes exactly, list without the
+// profile, and go with their architecture.
+func testUploads(t *testing.T, s *Store) {
+	ctx := t.Context()
+	if err := s.CreateUpload(ctx, &Upload{ArchitectureID: "nope", Summary: []byte("{}"), Profile: []byte{1}}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("upload of a missing architecture: %v", err)
+	}
+	a := Architecture{Name: "a", Spec: []byte("{}")}
+	if err := s.CreateArchitecture(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	profile := []byte{0x1f, 0x8b, 0, 1, 2, 255, 254}
+	u := Upload{ArchitectureID: a.ID, Name: "spend.csv", Summary: []byte(`{"rows_read":5}`), Profile: profile}
+	if err := s.CreateUpload(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Upload(ctx, u.ID)
+	if err != nil || string(got.Profile) != string(profile) || string(got.Summary) != `{"rows_read":5}` || got.Name != "spend.csv" {
+		t.Fatalf("Upload = %+v, %v", got, err)
+	}
+	list, err := s.ListUploads(ctx, a.ID)
+	if err != nil || len(list) != 1 || list[0].Profile != nil {
+		t.Fatalf("ListUploads = %+v, %v", list, err)
+	}
+	if err := s.DeleteArchitecture(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Upload(ctx, u.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("uploads outlive their architecture: %v", err)
 	}
 }

@@ -1,0 +1,249 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"gatewise/server/store"
+	"gatewise/simulator"
+	"gatewise/simulator/traffic"
+)
+
+// maxUploadField bounds the small fields sent beside an uploaded file.
+const maxUploadField = 64 << 10
+
+// uploadForm is what a log upload sends besides the file.
+type uploadForm struct {
+	ArchitectureID string
+	Format         string
+	Map            string
+	Start          string
+}
+
+// ingestUpload streams a multipart upload's file to a temporary file (the
+// body limit for uploads applies), reads it into a traffic profile with the
+// architecture's routes and origin mix, stores the profile and summary, and
+// deletes the file: the log's text is never kept. archID may come from the
+// URL or, for the API, from the form.
+func (s *Server) ingestUpload(c *gin.Context, archID string) (store.Upload, traffic.Summary, error) {
+	var sum traffic.Summary
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return store.Upload{}, sum, newError(http.StatusBadRequest, "Send the log as a multipart form with a file field.", err)
+	}
+	tmp, err := os.CreateTemp(s.cfg.UploadDir, "gatewise-upload-*")
+	if err != nil {
+		return store.Upload{}, sum, err
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	var form uploadForm
+	name := ""
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return store.Upload{}, sum, formReadError(err)
+		}
+		if part.FormName() == "file" {
+			name = path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
+			if _, err := io.Copy(tmp, part); err != nil {
+				return store.Upload{}, sum, formReadError(err)
+			}
+			continue
+		}
+		if err := readField(part, &form); err != nil {
+			return store.Upload{}, sum, err
+		}
+	}
+	if name == "" || name == "." || name == "/" {
+		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: "Choose a request log to upload.", Fields: map[string]string{"file": "is required"}}
+	}
+	if archID == "" {
+		archID = form.ArchitectureID
+	}
+	if archID == "" {
+		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: "Name the architecture the log belongs to.", Fields: map[string]string{"architecture_id": "is required"}}
+	}
+	_, spec, err := s.loadArchitecture(c.Request.Context(), archID)
+	if err != nil {
+		return store.Upload{}, sum, err
+	}
+	opts, err := readOptionsFor(spec, form, s)
+	if err != nil {
+		return store.Upload{}, sum, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return store.Upload{}, sum, err
+	}
+	profile, sum, err := traffic.Read(c.Request.Context(), tmp, opts)
+	if err != nil {
+		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: name + ": " + err.Error(), Err: err, Fields: map[string]string{"file": err.Error()}}
+	}
+	encoded, err := encodeProfile(profile)
+	if err != nil {
+		return store.Upload{}, sum, err
+	}
+	summary, err := json.Marshal(sum)
+	if err != nil {
+		return store.Upload{}, sum, err
+	}
+	up := store.Upload{ArchitectureID: archID, Name: name, Summary: summary, Profile: encoded}
+	if err := s.store.CreateUpload(c.Request.Context(), &up); err != nil {
+		return store.Upload{}, sum, err
+	}
+	return up, sum, nil
+}
+
+// readField reads one small form field of an upload.
+func readField(part *multipart.Part, form *uploadForm) error {
+	data, err := io.ReadAll(io.LimitReader(part, maxUploadField+1))
+	if err != nil {
+		return formReadError(err)
+	}
+	if len(data) > maxUploadField {
+		return &Error{Status: http.StatusUnprocessableEntity, Message: "A form field is too long.", Fields: map[string]string{part.FormName(): "is longer than 64 KiB"}}
+	}
+	v := strings.TrimSpace(string(data))
+	switch part.FormName() {
+	case "architecture_id":
+		form.ArchitectureID = v
+	case "format":
+		form.Format = v
+	case "map":
+		form.Map = v
+	case "start":
+		form.Start = v
+	}
+	return nil
+}
+
+// readOptionsFor turns the architecture and the form into reading options:
+// requests go to the architecture's routes by model, and origins follow its
+// mix unless the log names them.
+func readOptionsFor(spec simulator.Spec, form uploadForm, s *Server) (traffic.ReadOptions, error) {
+	opts := traffic.ReadOptions{Format: form.Format, RouteBy: traffic.RouteByModel, OriginMix: spec.Traffic.Origin, Known: simulator.KnownModel(s.catalog)}
+	if opts.Format == "" {
+		opts.Format = "auto"
+	}
+	for _, r := range spec.Routes {
+		opts.Routes = append(opts.Routes, traffic.Route{Name: r.Name, Models: r.Models})
+	}
+	if form.Map != "" {
+		m, err := traffic.ParseMapping(form.Map)
+		if err != nil {
+			return opts, &Error{Status: http.StatusUnprocessableEntity, Message: "The column mapping has a problem: " + err.Error(), Err: err, Fields: map[string]string{"map": err.Error()}}
+		}
+		opts.Mapping = m
+	}
+	if form.Start != "" {
+		t, err := parseStartTime(form.Start)
+		if err != nil {
+			return opts, &Error{Status: http.StatusUnprocessableEntity, Message: err.Error(), Fields: map[string]string{"start": err.Error()}}
+		}
+		opts.Start = t
+	}
+	if err := opts.Validate(); err != nil {
+		return opts, &Error{Status: http.StatusUnprocessableEntity, Message: err.Error(), Err: err, Fields: map[string]string{"format": err.Error()}}
+	}
+	return opts, nil
+}
+
+func parseStartTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("start %q is not a time such as 2024-01-01 or 2024-01-01T00:00:00Z", s)
+}
+
+// encodeProfile packs a profile for the database: gob, gzip-compressed.
+func encodeProfile(p *traffic.Profile) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := gob.NewEncoder(zw).Encode(p); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeProfile(data []byte) (*traffic.Profile, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var p traffic.Profile
+	if err := gob.NewDecoder(zr).Decode(&p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// createUpload takes a log from an architecture's page and shows its
+// summary.
+func (s *Server) createUpload(c *gin.Context) {
+	up, _, err := s.ingestUpload(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/uploads/"+up.ID)
+}
+
+// UploadPage shows what gatewise read from a log before anything runs.
+type UploadPage struct {
+	Layout
+	Upload  store.Upload
+	Summary traffic.Summary
+	Trials  int
+}
+
+func (s *Server) showUpload(c *gin.Context) {
+	up, err := s.store.Upload(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := UploadPage{Layout: Layout{Title: "Traffic from " + up.Name, Nav: "architectures", Version: s.cfg.Version}, Upload: up}
+	if err := json.Unmarshal(up.Summary, &page.Summary); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if _, spec, err := s.loadArchitecture(c.Request.Context(), up.ArchitectureID); err == nil {
+		page.Trials = spec.Simulation.Trials
+	}
+	s.render(c, http.StatusOK, "upload_show", page)
+}
+
+// apiCreateUpload is the API's log upload: multipart with file,
+// architecture_id and optionally format, map and start.
+func (s *Server) apiCreateUpload(c *gin.Context) {
+	up, sum, err := s.ingestUpload(c, "")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/uploads/"+up.ID)
+	c.JSON(http.StatusCreated, gin.H{"id": up.ID, "architecture_id": up.ArchitectureID, "url": "/uploads/" + up.ID, "summary": sum})
+}

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gatewise/pricing"
+	"gatewise/server/store"
+)
+
+// marker stands for prompt text: it must never reach the database.
+const marker = "ZEBRA-MARKER-7731"
+
+// logCSV is a small export with prompt text in it: 60 requests, one a
+// minute from 2026-11-02 09:00 UTC, alternating two models.
+func logCSV() string {
+	var b strings.Builder
+	b.WriteString("ts,engine,prompt_tokens,completion_tokens,prompt\n")
+	for i := range 60 {
+		model := "gpt-4.1-mini"
+		if i%2 == 1 {
+			model = "gpt-4.1-nano"
+		}
+		fmt.Fprintf(&b, "2026-11-02T09:%02d:00Z,%s,%d,%d,\"%s asks question %d\"\n", i, model, 1000+i, 100, marker, i)
+	}
+	return b.String()
+}
+
+const logMap = "timestamp=ts,model=engine,input_tokens=prompt_tokens,output_tokens=completion_tokens"
+
+// newUploadServer is a test server whose database path and upload folder
+// the test can inspect, with a small upload limit.
+func newUploadServer(t *testing.T) (*Server, http.Handler, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gatewise.db")
+	uploads := filepath.Join(dir, "uploads")
+	if err := os.Mkdir(uploads, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), db, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := New(Config{Version: "test", MaxUploadBytes: 64 << 10, UploadDir: uploads}, st, pricing.Default(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, s.Handler(), db, uploads
+}
+
+func multipartBody(t *testing.T, fields map[string]string, file string) (*bytes.Buffer, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if file != "" {
+		fw, err := mw.CreateFormFile("file", "../../exports/spend.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte(file))
+	}
+	mw.Close()
+	return &body, mw.FormDataContentType()
+}
+
+func upload(t *testing.T, h http.Handler, target string, fields map[string]string, file string) *httptest.ResponseRecorder {
+	t.Helper()
+	body, ctype := multipartBody(t, fields, file)
+	return do(t, h, "POST", target, body, http.Header{"Content-Type": {ctype}})
+}
+
+func TestUploadReadRunAndForget(t *testing.T) {
+	t.Parallel()
+	s, h, db, uploads := newUploadServer(t)
+	startRunner(t, s)
+	id := create(t, h, loadExample(t, "single-provider"))
+	wantBody(t, do(t, h, "GET", "/architectures/"+id, nil, nil), `action="/architectures/`+id+`/uploads"`, "Upload and read")
+
+	rec := upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"format": "csv", "map": logMap}, logCSV())
+	wantStatus(t, rec, http.StatusSeeOther)
+	page := do(t, h, "GET", rec.Header().Get("Location"), nil, nil)
+	wantStatus(t, page, http.StatusOK)
+	// The summary before anything runs: 60 rows used, both models, the
+	// file's base name only.
+	wantBody(t, page, "Traffic from spend.csv", "60 read, 60 used", "gpt-4.1-mini", "gpt-4.1-nano", "Run with this traffic")
+	upID := strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/")
+
+	rec = postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"30"}, "upload_id": {upID}})
+	wantStatus(t, rec, http.StatusSeeOther)
+	run := waitFor(t, s, strings.TrimPrefix(rec.Header().Get("Location"), "/runs/"), store.RunDone, store.RunFailed)
+	if run.Status != store.RunDone {
+		t.Fatalf("run with the upload: %+v", run)
+	}
+	var res struct {
+		Results []struct {
+			CostUSD struct {
+				Tokens float64 `json:"tokens"`
+			} `json:"cost_usd"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(run.Result, &res); err != nil || len(res.Results) == 0 || res.Results[0].CostUSD.Tokens <= 0 {
+		t.Errorf("result: %v %+v", err, res)
+	}
+
+	// Nothing of the prompts is kept: not in the database, not in the
+	// upload folder (the file is deleted once read).
+	s.store.Close()
+	for _, f := range []string{db, db + "-wal"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(data, []byte(marker)) {
+			t.Errorf("%s holds prompt text", filepath.Base(f))
+		}
+	}
+	left, _ := os.ReadDir(uploads)
+	if len(left) != 0 {
+		t.Errorf("the upload folder keeps %d files", len(left))
+	}
+}
+
+func TestUploadBadInput(t *testing.T) {
+	t.Parallel()
+	s, h, _, _ := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	cases := []struct {
+		name   string
+		fields map[string]string
+		file   string
+		status int
+		want   string
+	}{
+		{"no file", map[string]string{"format": "auto"}, "", 422, "Choose a request log"},
+		{"bad mapping", map[string]string{"map": "timestamp"}, logCSV(), 422, "column mapping"},
+		{"unknown columns", nil, "a,b\n1,2\n", 422, "match no known format"},
+		{"binary", nil, "\x00\x01\x02binary", 422, "binary"},
+		{"bad start", map[string]string{"start": "yesterday"}, logCSV(), 422, "start"},
+		{"too large", nil, strings.Repeat("x", 70<<10), 413, "too large"},
+	}
+	for _, c := range cases {
+		rec := upload(t, h, "/architectures/"+id+"/uploads", c.fields, c.file)
+		if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.want) {
+			t.Errorf("%s: status %d, want %d with %q\n%.600s", c.name, rec.Code, c.status, c.want, rec.Body)
+		}
+	}
+	wantStatus(t, upload(t, h, "/architectures/nope/uploads", nil, logCSV()), http.StatusNotFound)
+	if ups, _ := s.store.ListUploads(context.Background(), id); len(ups) != 0 {
+		t.Errorf("bad uploads stored %d profiles", len(ups))
+	}
+}
+
+func TestUploadAPI(t *testing.T) {
+	t.Parallel()
+	s, h, _, _ := newUploadServer(t)
+	startRunner(t, s)
+	id := create(t, h, loadExample(t, "single-provider"))
+	other := create(t, h, loadExample(t, "eu-regulated"))
+	rec := upload(t, h, "/api/v1/uploads", map[string]string{"architecture_id": id, "map": logMap}, logCSV())
+	wantStatus(t, rec, http.StatusCreated)
+	var up struct {
+		ID      string `json:"id"`
+		Summary struct {
+			RowsUsed int64 `json:"rows_used"`
+			Requests int64 `json:"requests"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &up); err != nil || up.Summary.RowsUsed != 60 || up.Summary.Requests != 60 {
+		t.Fatalf("upload: %v %+v", err, up)
+	}
+	body := `{"architecture_id": "` + id + `", "upload_id": "` + up.ID + `", "trials": 20}`
+	rec = do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusAccepted)
+	var run apiRun
+	json.Unmarshal(rec.Body.Bytes(), &run)
+	waitFor(t, s, run.ID, store.RunDone)
+	// An upload belongs to its architecture.
+	body = `{"architecture_id": "` + other + `", "upload_id": "` + up.ID + `"}`
+	rec = do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "upload_id")
+	wantStatus(t, upload(t, h, "/api/v1/uploads", map[string]string{"map": logMap}, logCSV()), http.StatusUnprocessableEntity)
+	wantStatus(t, upload(t, h, "/api/v1/uploads", map[string]string{"architecture_id": "nope"}, logCSV()), http.StatusNotFound)
+}
