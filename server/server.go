@@ -85,6 +85,7 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/uploads/:id", s.showUpload)
 
 	r.GET("/runs", s.listRuns)
+	r.GET("/runs/compare", s.compareRuns)
 	r.GET("/runs/:id", s.showRun)
 	r.POST("/runs/:id/cancel", s.cancelRun)
 	r.POST("/runs/:id/restart", s.restartRun)
