@@ -15,7 +15,7 @@ import (
 )
 
 // startRunner starts the server's workers for the test's lifetime.
-func startRunner(t *testing.T, s *Server) {
+func startRunner(t testing.TB, s *Server) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := s.runner.Start(ctx); err != nil {
@@ -26,7 +26,7 @@ func startRunner(t *testing.T, s *Server) {
 
 // waitFor polls a run until it reaches one of the statuses; the bound is a
 // deadline for a background job, not a measurement.
-func waitFor(t *testing.T, s *Server, id string, statuses ...string) store.Run {
+func waitFor(t testing.TB, s *Server, id string, statuses ...string) store.Run {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -25,7 +25,7 @@ import (
 )
 
 // newTestServer starts the real handler on a fresh SQLite file.
-func newTestServer(t *testing.T) (*Server, http.Handler) {
+func newTestServer(t testing.TB) (*Server, http.Handler) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "gatewise.db"), logger)
@@ -40,7 +40,7 @@ func newTestServer(t *testing.T) (*Server, http.Handler) {
 	return s, s.Handler()
 }
 
-func do(t *testing.T, h http.Handler, method, target string, body io.Reader, header http.Header) *httptest.ResponseRecorder {
+func do(t testing.TB, h http.Handler, method, target string, body io.Reader, header http.Header) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, target, body)
 	for k, v := range header {
@@ -51,7 +51,7 @@ func do(t *testing.T, h http.Handler, method, target string, body io.Reader, hea
 	return rec
 }
 
-func postForm(t *testing.T, h http.Handler, target string, v url.Values) *httptest.ResponseRecorder {
+func postForm(t testing.TB, h http.Handler, target string, v url.Values) *httptest.ResponseRecorder {
 	t.Helper()
 	return do(t, h, http.MethodPost, target, strings.NewReader(v.Encode()),
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
@@ -127,7 +127,7 @@ func formValues(f ArchitectureForm) url.Values {
 	return v
 }
 
-func loadExample(t *testing.T, name string) simulator.Spec {
+func loadExample(t testing.TB, name string) simulator.Spec {
 	t.Helper()
 	data, err := gatewise.Example(name)
 	if err != nil {
@@ -143,7 +143,7 @@ func loadExample(t *testing.T, name string) simulator.Spec {
 var locationID = regexp.MustCompile(`^/architectures/([a-z0-9]+)$`)
 
 // create saves a spec through the form and returns its id.
-func create(t *testing.T, h http.Handler, spec simulator.Spec) string {
+func create(t testing.TB, h http.Handler, spec simulator.Spec) string {
 	t.Helper()
 	rec := postForm(t, h, "/architectures", formValues(formFromSpec(spec)))
 	if rec.Code != http.StatusSeeOther {
@@ -156,14 +156,14 @@ func create(t *testing.T, h http.Handler, spec simulator.Spec) string {
 	return m[1]
 }
 
-func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, status int) {
+func wantStatus(t testing.TB, rec *httptest.ResponseRecorder, status int) {
 	t.Helper()
 	if rec.Code != status {
 		t.Fatalf("status %d, want %d\n%.2000s", rec.Code, status, rec.Body)
 	}
 }
 
-func wantBody(t *testing.T, rec *httptest.ResponseRecorder, parts ...string) {
+func wantBody(t testing.TB, rec *httptest.ResponseRecorder, parts ...string) {
 	t.Helper()
 	for _, p := range parts {
 		if !strings.Contains(rec.Body.String(), p) {
