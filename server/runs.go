@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -70,6 +73,9 @@ type RunPage struct {
 	Architecture string
 	Percent      int
 	Live         bool          // queued or running: the page refreshes itself
+	Queue        int           // place in the queue when queued: 1 is next
+	Ahead        int           // runs queued before it
+	Left         string        // estimated time left while running, once a trial is done
 	Restartable  bool          // interrupted, failed or cancelled
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
 	Tables       []ScenarioTable
@@ -101,6 +107,14 @@ func (s *Server) showRun(c *gin.Context) {
 	if run.Total > 0 {
 		page.Percent = run.Done * 100 / run.Total
 	}
+	if page.Queue, err = s.store.QueuePosition(c.Request.Context(), run); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page.Ahead = max(page.Queue-1, 0)
+	if d, ok := timeLeft(run, time.Now()); ok {
+		page.Left = humanDuration(d)
+	}
 	if run.Status == store.RunDone {
 		html, err := memo.HTML([]byte(run.Memo))
 		if err != nil {
@@ -121,6 +135,33 @@ func (s *Server) showRun(c *gin.Context) {
 		c.Header("Refresh", "2") // progress without JavaScript
 	}
 	s.render(c, http.StatusOK, "run_show", page)
+}
+
+// timeLeft extrapolates a running run's pace so far to the trials it still
+// has; trials take about the same time each, so the rate is steady.
+func timeLeft(r store.Run, now time.Time) (time.Duration, bool) {
+	if r.Status != store.RunRunning || r.Done <= 0 || r.Total <= r.Done || r.StartedAt.IsZero() {
+		return 0, false
+	}
+	elapsed := now.Sub(r.StartedAt)
+	if elapsed <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(elapsed) * float64(r.Total-r.Done) / float64(r.Done)), true
+}
+
+// humanDuration rounds an estimate to what a reader can use.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return "a few seconds"
+	case d < 90*time.Second:
+		return fmt.Sprintf("about %d seconds", int(d.Round(5*time.Second).Seconds()))
+	case d < 90*time.Minute:
+		return fmt.Sprintf("about %d minutes", int(d.Round(time.Minute).Minutes()))
+	default:
+		return fmt.Sprintf("about %.1f hours", d.Hours())
+	}
 }
 
 // cancelRun stops a queued or running run.
@@ -225,12 +266,14 @@ type apiRun struct {
 }
 
 type apiProgress struct {
-	Done  int `json:"done"`
-	Total int `json:"total"`
+	Done          int     `json:"done"`
+	Total         int     `json:"total"`
+	QueuePosition int     `json:"queue_position,omitempty"`
+	SecondsLeft   float64 `json:"seconds_left,omitempty"`
 }
 
 func toAPIRun(r store.Run) apiRun {
-	out := apiRun{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Progress: apiProgress{r.Done, r.Total}, URL: "/runs/" + r.ID, Error: r.Error}
+	out := apiRun{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Progress: apiProgress{Done: r.Done, Total: r.Total}, URL: "/runs/" + r.ID, Error: r.Error}
 	if r.Status == store.RunDone {
 		out.Result = r.Result
 	}
@@ -278,7 +321,15 @@ func (s *Server) apiShowRun(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toAPIRun(run))
+	out := toAPIRun(run)
+	if out.Progress.QueuePosition, err = s.store.QueuePosition(c.Request.Context(), run); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d, ok := timeLeft(run, time.Now()); ok {
+		out.Progress.SecondsLeft = math.Round(d.Seconds())
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) apiCancelRun(c *gin.Context) {

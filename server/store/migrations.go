@@ -21,7 +21,8 @@ import (
 //
 // Runs (step 2) keep their result and memo with them; uploads (step 3) keep
 // the traffic profile built from a request log (aggregates only, never
-// prompt or completion text), not the log.
+// prompt or completion text), not the log. Step 4 adds when a worker took
+// a run, from which its page estimates the time left.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -96,6 +97,13 @@ func migrations() []migration {
 					)`,
 					`CREATE INDEX uploads_architecture_idx ON uploads (architecture_id, created_at DESC)`,
 				)
+			},
+		},
+		{
+			version: 4,
+			name:    "runs record when a worker took them",
+			up: func(tx *gorm.DB, kind string) error {
+				return execAll(tx, `ALTER TABLE runs ADD COLUMN started_at `+timestampType(kind))
 			},
 		},
 	}

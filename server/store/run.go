@@ -36,6 +36,7 @@ type Run struct {
 	Error          string // why it failed
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	StartedAt      time.Time // when a worker last took it; zero while never taken
 }
 
 type runRow struct {
@@ -50,14 +51,19 @@ type runRow struct {
 	Error          string `gorm:"column:error"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	StartedAt      *time.Time `gorm:"column:started_at"`
 }
 
 func (runRow) TableName() string { return "runs" }
 
 func (r runRow) run() Run {
-	return Run{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Options: []byte(r.Options),
+	out := Run{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Options: []byte(r.Options),
 		Done: r.Done, Total: r.Total, Result: []byte(r.Result), Memo: r.Memo, Error: r.Error,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.StartedAt != nil {
+		out.StartedAt = r.StartedAt.UTC()
+	}
+	return out
 }
 
 // CreateRun queues a run of an existing architecture and fills in its ID,
@@ -125,16 +131,32 @@ func (s *Store) ClaimRun(ctx context.Context) (Run, error) {
 			return Run{}, fmt.Errorf("store: claim run: %w", err)
 		}
 		t := now()
-		res := s.db.WithContext(ctx).Exec("UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-			RunRunning, t, row.ID, RunQueued)
+		res := s.db.WithContext(ctx).Exec("UPDATE runs SET status = ?, updated_at = ?, started_at = ? WHERE id = ? AND status = ?",
+			RunRunning, t, t, row.ID, RunQueued)
 		if res.Error != nil {
 			return Run{}, fmt.Errorf("store: claim run: %w", res.Error)
 		}
 		if res.RowsAffected == 1 {
-			row.Status, row.UpdatedAt = RunRunning, t
+			row.Status, row.UpdatedAt, row.StartedAt = RunRunning, t, &t
 			return row.run(), nil
 		}
 	}
+}
+
+// QueuePosition is where a queued run stands in the line workers take runs
+// from: 1 when it is next. It is 0 for a run that is not queued.
+func (s *Store) QueuePosition(ctx context.Context, r Run) (int, error) {
+	if r.Status != RunQueued {
+		return 0, nil
+	}
+	var ahead int64
+	err := s.db.WithContext(ctx).Model(&runRow{}).
+		Where("status = ? AND (created_at < ? OR (created_at = ? AND id < ?))", RunQueued, r.CreatedAt, r.CreatedAt, r.ID).
+		Count(&ahead).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: queue position of run %q: %w", r.ID, err)
+	}
+	return int(ahead) + 1, nil
 }
 
 // RunProgress records trials done while the run is running.

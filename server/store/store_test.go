@@ -600,9 +600,23 @@ func testRunLifecycle(t *testing.T, s *Store) {
 			t.Fatalf("new run %+v", r)
 		}
 	}
+	for want, r := range []Run{r1, r2} {
+		if pos, err := s.QueuePosition(ctx, r); err != nil || pos != want+1 {
+			t.Errorf("QueuePosition(run %d) = %d, %v; want %d", want+1, pos, err, want+1)
+		}
+	}
 	got, err := s.ClaimRun(ctx)
-	if err != nil || got.ID != r1.ID || got.Status != RunRunning {
-		t.Fatalf("first claim = %+v, %v; want the oldest run running", got, err)
+	if err != nil || got.ID != r1.ID || got.Status != RunRunning || got.StartedAt.IsZero() {
+		t.Fatalf("first claim = %+v, %v; want the oldest run running, with its start time", got, err)
+	}
+	if stored, _ := s.Run(ctx, r1.ID); stored.StartedAt.IsZero() {
+		t.Error("the claimed run's start time was not stored")
+	}
+	if pos, err := s.QueuePosition(ctx, r2); err != nil || pos != 1 {
+		t.Errorf("QueuePosition after a claim = %d, %v; want 1", pos, err)
+	}
+	if pos, err := s.QueuePosition(ctx, got); err != nil || pos != 0 {
+		t.Errorf("QueuePosition of a running run = %d, %v; want 0", pos, err)
 	}
 	if next, err := s.ClaimRun(ctx); err != nil || next.ID != r2.ID {
 		t.Fatalf("second claim = %+v, %v", next, err)
