@@ -185,3 +185,37 @@ func TestBrowserAddAndRemoveRouteRows(t *testing.T) {
 		t.Errorf("after removing the first route: %d rows, first %q; want 3 rows, first \"summarize\"", n, first)
 	}
 }
+
+// Run an architecture twice from its page, read the memo once the page has
+// refreshed itself to the end, and compare the two runs.
+func TestBrowserRunAndCompare(t *testing.T) {
+	ctx, base, shot := browserTest(t)
+	steps(t, ctx, chromedp.Navigate(base+"/architectures/new?example=single-provider"), chromedp.WaitVisible(chromedp.ID("save")),
+		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("run")))
+	architecture := run(t, ctx, chromedp.Location())
+	var runs []string
+	for range 2 {
+		steps(t, ctx, chromedp.Navigate(architecture), chromedp.WaitVisible(chromedp.ID("trials")),
+			chromedp.SetValue(chromedp.ID("trials"), "200"), chromedp.Click(chromedp.ID("run")),
+			// The page refreshes itself (no JavaScript) until the memo is there.
+			chromedp.WaitVisible(chromedp.CSS(`a[href$="/memo.md"]`)))
+		runs = append(runs, run(t, ctx, chromedp.Location()))
+	}
+	shot("run")
+	if memo := run(t, ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(memo, "Chosen option: direct") {
+		t.Errorf("run page lacks the decision:\n%.1500s", memo)
+	}
+	steps(t, ctx, chromedp.Click(chromedp.CSS(`a[href^="/runs/compare"]`)), chromedp.WaitVisible(chromedp.ID("b")),
+		chromedp.Click(chromedp.CSS(`form[action="/runs/compare"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("table.diff")))
+	shot("compare")
+	page := run(t, ctx, chromedp.Text(chromedp.CSS("main")))
+	for _, want := range []string{"Nothing: both runs simulated the same architecture file.", "How the answer moved", "baseline", "direct"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("compare page lacks %q", want)
+		}
+	}
+	if runs[0] == runs[1] {
+		t.Errorf("runs %v: want two distinct run pages", runs)
+	}
+}

@@ -17,14 +17,15 @@ import (
 // inputs, and how the answer moved.
 type ComparePage struct {
 	Layout
-	A, B       store.Run
-	NameA      string
-	NameB      string
-	InputLines []DiffLine
-	Options    [2]string // the runs' options as JSON
-	Decision   [2]string // each memo's decision line
-	Rows       []CompareRow
-	Choices    []store.Run // other finished runs to pick from
+	A, B          store.Run
+	NameA         string
+	NameB         string
+	InputLines    []DiffLine
+	InputsChanged bool
+	Options       [2]string // the runs' options as JSON
+	Decision      [2]string // each memo's decision line
+	Rows          []CompareRow
+	Choices       []store.Run // other finished runs to pick from
 }
 
 // DiffLine is one line of the two architectures' YAML, marked when it
@@ -77,6 +78,9 @@ func (s *Server) compareRuns(c *gin.Context) {
 	page.Options = [2]string{string(a.Options), string(b.Options)}
 	page.Decision = [2]string{decisionLine(a.Memo), decisionLine(b.Memo)}
 	page.InputLines = s.inputDiff(c, a.ArchitectureID, b.ArchitectureID)
+	for _, l := range page.InputLines {
+		page.InputsChanged = page.InputsChanged || l.Changed
+	}
 	if page.Rows, err = compareResults(a.Result, b.Result); err != nil {
 		s.fail(c, err)
 		return
