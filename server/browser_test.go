@@ -205,6 +205,12 @@ func TestBrowserRunAndCompare(t *testing.T) {
 	if memo := run(t, ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(memo, "Chosen option: direct") {
 		t.Errorf("run page lacks the decision:\n%.1500s", memo)
 	}
+	// static/copy.js gives every code block of the memo (the config snippet) a Copy button.
+	blocks := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".memo pre").length`))
+	buttons := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".memo button.copy").length`))
+	if blocks == 0 || buttons != blocks {
+		t.Errorf("memo has %d code blocks and %d copy buttons; want a button for each, at least one", blocks, buttons)
+	}
 	steps(t, ctx, chromedp.Click(chromedp.CSS(`a[href^="/runs/compare"]`)), chromedp.WaitVisible(chromedp.ID("b")),
 		chromedp.Click(chromedp.CSS(`form[action="/runs/compare"] button`)),
 		chromedp.WaitVisible(chromedp.CSS("table.diff")))
