@@ -122,6 +122,7 @@ func (s *Server) showRun(c *gin.Context) {
 			return
 		}
 		page.Memo = template.HTML(html) // goldmark with raw HTML off; user text escaped by memo
+		page.Scripts = []string{"copy.js"}
 		if page.Tables, err = resultTables(run.Result); err != nil {
 			s.fail(c, err)
 			return

@@ -15,6 +15,9 @@ type Layout struct {
 	Title   string
 	Version string
 	Nav     string // which top-level section is current
+	// Scripts are static files the page loads; only pages whose extras
+	// need JavaScript (the run page's copy buttons) name any.
+	Scripts []string
 }
 
 // HomePage is the landing page.
