@@ -75,6 +75,9 @@ func (s *Server) limitBodies(c *gin.Context) {
 	if strings.HasSuffix(c.Request.URL.Path, "/uploads") {
 		limit = s.cfg.MaxUploadBytes // request logs are large; they stream to disk
 	}
+	if c.Request.URL.Path == "/catalog/prices" {
+		limit = max(limit, maxPriceFileBody) // LiteLLM's file alone is 1.5 MB
+	}
 	if c.Request.ContentLength > limit {
 		s.fail(c, &http.MaxBytesError{Limit: limit})
 		return

@@ -18,7 +18,7 @@ import (
 // pages are the views the server renders; each is parsed with the layout
 // and the shared partials once, at start-up, so a broken template stops the
 // server from starting instead of failing a request.
-var pageNames = []string{"home", "architecture_list", "architecture_form", "architecture_show", "architecture_delete", "run_show", "run_list", "catalog", "upload_show", "run_compare", "error"}
+var pageNames = []string{"home", "architecture_list", "architecture_form", "architecture_show", "architecture_delete", "run_show", "run_list", "catalog", "upload_show", "run_compare", "catalog_prices", "error"}
 
 type views struct {
 	pages map[string]*template.Template

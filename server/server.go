@@ -69,6 +69,8 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/healthz", s.health)
 	r.GET("/static/:hash/*file", s.serveStatic)
 	r.GET("/catalog", s.showCatalog)
+	r.GET("/catalog/prices", s.showPriceFileForm)
+	r.POST("/catalog/prices", s.checkPriceFile)
 
 	r.GET("/architectures", s.listArchitectures)
 	r.POST("/architectures", s.createArchitecture)
