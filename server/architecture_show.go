@@ -37,6 +37,10 @@ func (s *Server) showArchitecture(c *gin.Context) {
 		_ = json.Unmarshal(u.Summary, &sum) // a summary that does not decode lists without its count
 		page.Uploads = append(page.Uploads, UploadItem{ID: u.ID, Name: u.Name, Requests: sum.Requests, CreatedAt: u.CreatedAt})
 	}
+	if page.PriceFiles, err = s.store.ListPriceFiles(c.Request.Context()); err != nil {
+		s.fail(c, err)
+		return
+	}
 	for _, origin := range slices.Sorted(maps.Keys(spec.Traffic.Origin)) {
 		served := "anywhere"
 		if to, ok := spec.Compliance.DataResidency[origin]; ok {

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatewise/pricing"
+	"gatewise/server/store"
 )
 
 // maxPriceFileBody admits the largest price file the importer accepts plus
@@ -31,6 +35,7 @@ type PriceFilePage struct {
 	Imported  int
 	Skipped   []PriceFileSkip
 	Diffs     []PriceFileDiff
+	Kept      string // the kept file's id, when the user chose to keep it
 }
 
 // PriceFileSkip counts the file's entries left out for one reason.
@@ -57,8 +62,8 @@ func (s *Server) showPriceFileForm(c *gin.Context) {
 }
 
 // checkPriceFile reads an uploaded price file and lists the prices it
-// contradicts by more than the threshold. Nothing is stored: the catalog a
-// run prices with stays the reviewed one in pricing/data.
+// contradicts by more than the threshold. The file is stored only when the
+// user ticks "keep"; then a run can be priced with it over the catalog.
 func (s *Server) checkPriceFile(c *gin.Context) {
 	page := s.priceFilePage(strings.TrimSpace(c.PostForm("threshold")))
 	refuse := func(msg string) {
@@ -99,7 +104,12 @@ func (s *Server) checkPriceFile(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	o, rep, err := s.catalog.Import(f, fh.Filename)
+	data, err := io.ReadAll(io.LimitReader(f, pricing.MaxImportBytes+1))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	o, rep, err := s.catalog.Import(bytes.NewReader(data), fh.Filename)
 	if err != nil {
 		var bad *pricing.ImportError
 		if errors.As(err, &bad) {
@@ -110,6 +120,18 @@ func (s *Server) checkPriceFile(c *gin.Context) {
 		return
 	}
 	page.Checked, page.FileName, page.Format, page.FileAsOf, page.Imported = true, fh.Filename, rep.Format, o.AsOf, rep.Imported
+	if c.Request.FormValue("keep") != "" {
+		if rep.Imported == 0 {
+			refuse("keep: the file prices no model the catalog knows, so it would change no run.")
+			return
+		}
+		pf := store.PriceFile{Name: filepath.Base(fh.Filename), Format: rep.Format, AsOf: o.AsOf, Data: data}
+		if err := s.store.CreatePriceFile(c.Request.Context(), &pf); err != nil {
+			s.fail(c, err)
+			return
+		}
+		page.Kept = pf.ID
+	}
 	if page.FileAsOf == "" {
 		page.FileAsOf = "undated"
 	}

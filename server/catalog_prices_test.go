@@ -2,21 +2,31 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
+	"math"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"gatewise/server/store"
+	"gatewise/simulator"
 )
 
 // priceFileForm is what the browser posts from /catalog/prices.
-func priceFileForm(t testing.TB, name string, data []byte, threshold string) (*bytes.Buffer, http.Header) {
+func priceFileForm(t testing.TB, name string, data []byte, threshold string, keep bool) (*bytes.Buffer, http.Header) {
 	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	if threshold != "" {
 		w.WriteField("threshold", threshold)
+	}
+	if keep {
+		w.WriteField("keep", "1")
 	}
 	if name != "" {
 		part, err := w.CreateFormFile("file", name)
@@ -39,7 +49,7 @@ func TestCheckPriceFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, hdr := priceFileForm(t, "litellm-small.json", data, "5")
+	body, hdr := priceFileForm(t, "litellm-small.json", data, "5", false)
 	rec := do(t, h, "POST", "/catalog/prices", body, hdr)
 	wantStatus(t, rec, http.StatusOK)
 	// The fixture prices gpt-4.1 input at 2.2e-06 a token, $2.20 a million,
@@ -48,7 +58,7 @@ func TestCheckPriceFile(t *testing.T) {
 		"2 entries price a model the catalog knows. Left out: 1 × LiteLLM schema example, 1 × file metadata,",
 		"1 price differs by more than 5 %")
 
-	body, hdr = priceFileForm(t, "litellm-small.json", data, "1000")
+	body, hdr = priceFileForm(t, "litellm-small.json", data, "1000", false)
 	wantBody(t, do(t, h, "POST", "/catalog/prices", body, hdr), "No price differs by more than 1000 %.")
 }
 
@@ -68,7 +78,7 @@ func TestCheckPriceFileRefusesBadInput(t *testing.T) {
 			if c.file == "" {
 				name = ""
 			}
-			body, hdr := priceFileForm(t, name, []byte(c.file), c.threshold)
+			body, hdr := priceFileForm(t, name, []byte(c.file), c.threshold, false)
 			rec := do(t, h, "POST", "/catalog/prices", body, hdr)
 			wantStatus(t, rec, http.StatusUnprocessableEntity)
 			wantBody(t, rec, `role="alert"`, c.says)
@@ -88,8 +98,70 @@ func TestCheckPriceFileRealLiteLLM(t *testing.T) {
 		t.Skipf("needs ../shared/data/litellm-prices (the shared data folder beside the repo): %v", err)
 	}
 	_, h := newTestServer(t)
-	body, hdr := priceFileForm(t, "model_prices_and_context_window.json", data, "5")
+	body, hdr := priceFileForm(t, "model_prices_and_context_window.json", data, "5", false)
 	rec := do(t, h, "POST", "/catalog/prices", body, hdr)
 	wantStatus(t, rec, http.StatusOK)
 	wantBody(t, rec, "<h2>model_prices_and_context_window.json</h2>", "litellm file", "a model the catalog knows")
+}
+
+// A kept price file prices a run: at ten times the catalog's prices for
+// every model of the example, the direct option's monthly cost is ten times
+// the catalog run's, on the same seed and so the same traffic.
+func TestKeptPriceFilePricesARun(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	startRunner(t, s)
+	// The catalog's OpenAI list prices (pricing/data/models.yaml) times ten.
+	file := `{
+  "gpt-4.1-mini": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 4e-06, "output_cost_per_token": 1.6e-05},
+  "gpt-4.1-nano": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-06, "output_cost_per_token": 4e-06}
+}`
+	body, hdr := priceFileForm(t, "tenfold.json", []byte(file), "5", true)
+	rec := do(t, h, "POST", "/catalog/prices", body, hdr)
+	wantStatus(t, rec, http.StatusOK)
+	m := regexp.MustCompile(`Kept as price file <code>([a-z2-7]{12})</code>`).FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatalf("no kept file in\n%.3000s", rec.Body)
+	}
+	id := create(t, h, loadExample(t, "single-provider"))
+	wantBody(t, do(t, h, "GET", "/architectures/"+id, nil, nil), `<option value="`+m[1]+`">tenfold.json (litellm`)
+
+	cost := func(priceFile string) float64 {
+		t.Helper()
+		rec := postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"40"}, "price_file_id": {priceFile}})
+		wantStatus(t, rec, http.StatusSeeOther)
+		run := waitFor(t, s, runLocation.FindStringSubmatch(rec.Header().Get("Location"))[1], store.RunDone, store.RunFailed)
+		if run.Status != store.RunDone {
+			t.Fatalf("run = %+v", run)
+		}
+		if priceFile != "" {
+			wantBody(t, do(t, h, "GET", "/runs/"+run.ID, nil, nil), "priced with tenfold.json (litellm) over the catalog")
+		}
+		var res simulator.Result
+		if err := json.Unmarshal(run.Result, &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Results {
+			if r.Scenario == "baseline" && r.Gateway == "direct" {
+				return r.CostUSD.Total.P50
+			}
+		}
+		t.Fatal("no baseline direct result")
+		return 0
+	}
+	catalog, tenfold := cost(""), cost(m[1])
+	if catalog <= 0 {
+		t.Fatalf("catalog run cost $%v; want a positive cost", catalog)
+	}
+	if ratio := tenfold / catalog; !(math.Abs(ratio-10) <= 1e-9) {
+		t.Errorf("cost with the file / with the catalog = %.12f ($%.2f / $%.2f), want 10", ratio, tenfold, catalog)
+	}
+
+	rec = postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"40"}, "price_file_id": {"aaaaaaaaaaaa"}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "That price file is not kept in gatewise.")
+	api := do(t, h, "POST", "/api/v1/runs", strings.NewReader(`{"architecture_id": "`+id+`", "price_file_id": "aaaaaaaaaaaa"}`),
+		http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, api, http.StatusUnprocessableEntity)
+	wantBody(t, api, `"price_file_id":"is not a kept price file"`)
 }

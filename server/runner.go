@@ -27,6 +27,9 @@ type RunOptions struct {
 	Trials    int      `json:"trials,omitempty"`
 	Seed      uint64   `json:"seed,omitempty"`
 	Scenarios []string `json:"scenarios,omitempty"`
+	// PriceFileID prices the run with a kept price file laid over the
+	// catalog instead of the catalog alone.
+	PriceFileID string `json:"price_file_id,omitempty"`
 }
 
 // validate checks the options before a run is queued.
@@ -188,6 +191,21 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	if err := json.Unmarshal(a.Spec, &spec); err != nil {
 		return nil, "", fmt.Errorf("the architecture does not decode: %w", err)
 	}
+	cat := r.catalog
+	if opts.PriceFileID != "" {
+		pf, err := r.store.PriceFile(ctx, opts.PriceFileID)
+		if err != nil {
+			return nil, "", fmt.Errorf("the price file is gone: %w", err)
+		}
+		o, _, err := cat.Import(bytes.NewReader(pf.Data), pf.Name)
+		if err != nil {
+			return nil, "", fmt.Errorf("the price file no longer reads: %w", err)
+		}
+		if o.AsOf == "" {
+			o.AsOf = pf.CreatedAt.Format(time.DateOnly) // an undated file is dated by when it was kept
+		}
+		cat = cat.WithOverlay(o)
+	}
 	sim := simulator.Options{Trials: opts.Trials, Seed: opts.Seed}
 	if sim.Seed == 0 {
 		sim.Seed = spec.Simulation.Seed
@@ -217,16 +235,16 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 			r.log.Warn("recording progress", "run", run.ID, "error", err)
 		}
 	}
-	res, err := simulator.Run(ctx, spec, profile, r.catalog, sim)
+	res, err := simulator.Run(ctx, spec, profile, cat, sim)
 	if err != nil {
 		return nil, "", err
 	}
-	outages, err := memo.Outages(ctx, spec, profile, r.catalog, res.Seed, min(300, res.Trials))
+	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, min(300, res.Trials))
 	if err != nil {
 		return nil, "", err
 	}
 	var md bytes.Buffer
-	if err := memo.Write(&md, memo.Input{Spec: spec, Result: res, Catalog: r.catalog, Now: time.Now().UTC(), Version: r.version, Outages: outages}); err != nil {
+	if err := memo.Write(&md, memo.Input{Spec: spec, Result: res, Catalog: cat, Now: time.Now().UTC(), Version: r.version, Outages: outages}); err != nil {
 		return nil, "", err
 	}
 	data, err := json.Marshal(res)

@@ -31,6 +31,11 @@ func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (stor
 			return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "That upload is not one of this architecture's.", Err: err, Fields: map[string]string{"upload_id": "is not an upload of this architecture"}}
 		}
 	}
+	if opts.PriceFileID != "" {
+		if _, err := s.store.PriceFile(ctx, opts.PriceFileID); err != nil {
+			return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "That price file is not kept in gatewise.", Err: err, Fields: map[string]string{"price_file_id": "is not a kept price file"}}
+		}
+	}
 	data, err := json.Marshal(opts)
 	if err != nil {
 		return store.Run{}, err
@@ -49,7 +54,8 @@ func (s *Server) createRun(c *gin.Context) {
 		s.fail(c, formReadError(err))
 		return
 	}
-	opts := RunOptions{UploadID: strings.TrimSpace(c.Request.PostForm.Get("upload_id"))}
+	opts := RunOptions{UploadID: strings.TrimSpace(c.Request.PostForm.Get("upload_id")),
+		PriceFileID: strings.TrimSpace(c.Request.PostForm.Get("price_file_id"))}
 	if v := strings.TrimSpace(c.Request.PostForm.Get("trials")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -75,6 +81,7 @@ type RunPage struct {
 	Live         bool          // queued or running: the page refreshes itself
 	Queue        int           // place in the queue when queued: 1 is next
 	Ahead        int           // runs queued before it
+	PriceFile    string        // the kept price file laid over the catalog, if any
 	Left         string        // estimated time left while running, once a trial is done
 	Restartable  bool          // interrupted, failed or cancelled
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
@@ -112,6 +119,13 @@ func (s *Server) showRun(c *gin.Context) {
 		return
 	}
 	page.Ahead = max(page.Queue-1, 0)
+	var opts RunOptions
+	if json.Unmarshal(run.Options, &opts) == nil && opts.PriceFileID != "" {
+		page.PriceFile = "a deleted price file"
+		if pf, err := s.store.PriceFile(c.Request.Context(), opts.PriceFileID); err == nil {
+			page.PriceFile = pf.Name + " (" + pf.Format + ")"
+		}
+	}
 	if d, ok := timeLeft(run, time.Now()); ok {
 		page.Left = humanDuration(d)
 	}

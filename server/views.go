@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gatewise/pricing"
+	"gatewise/server/store"
 	"gatewise/simulator"
 )
 
@@ -78,7 +79,9 @@ type ArchitectureShowPage struct {
 	Origins   []OriginRow
 	Overrides string // outage_model and gateway_settings as YAML, if any
 	Uploads   []UploadItem
-	Formats   []string
+	// PriceFiles are the kept price files a run can be priced with.
+	PriceFiles []store.PriceFile
+	Formats    []string
 }
 
 // UploadItem is one uploaded log on an architecture's page.

@@ -22,7 +22,8 @@ import (
 // Runs (step 2) keep their result and memo with them; uploads (step 3) keep
 // the traffic profile built from a request log (aggregates only, never
 // prompt or completion text), not the log. Step 4 adds when a worker took
-// a run, from which its page estimates the time left.
+// a run, from which its page estimates the time left. Step 5 keeps price
+// files users chose to price runs with.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -104,6 +105,27 @@ func migrations() []migration {
 			name:    "runs record when a worker took them",
 			up: func(tx *gorm.DB, kind string) error {
 				return execAll(tx, `ALTER TABLE runs ADD COLUMN started_at `+timestampType(kind))
+			},
+		},
+		{
+			version: 5,
+			name:    "create price files",
+			up: func(tx *gorm.DB, kind string) error {
+				blob := "BLOB"
+				if kind == KindPostgres {
+					blob = "BYTEA"
+				}
+				return execAll(tx,
+					`CREATE TABLE price_files (
+						id         TEXT PRIMARY KEY,
+						name       TEXT NOT NULL,
+						format     TEXT NOT NULL,
+						as_of      TEXT NOT NULL,
+						data       `+blob+` NOT NULL,
+						created_at `+timestampType(kind)+` NOT NULL
+					)`,
+					`CREATE INDEX price_files_created_at_idx ON price_files (created_at DESC, id DESC)`,
+				)
 			},
 		},
 	}

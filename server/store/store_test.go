@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -92,6 +93,7 @@ func openStore(t testing.TB, dsn string) *Store {
 func runSuite(t *testing.T, fresh func(t *testing.T) string) {
 	t.Run("RunLifecycle", func(t *testing.T) { testRunLifecycle(t, openStore(t, fresh(t))) })
 	t.Run("Uploads", func(t *testing.T) { testUploads(t, openStore(t, fresh(t))) })
+	t.Run("PriceFiles", func(t *testing.T) { testPriceFiles(t, openStore(t, fresh(t))) })
 	t.Run("OpenMigratesToLatest", func(t *testing.T) {
 		s := openStore(t, fresh(t))
 		v, err := s.SchemaVersion(t.Context())
@@ -696,5 +698,29 @@ func testUploads(t *testing.T, s *Store) {
 	}
 	if _, err := s.Upload(ctx, u.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("uploads outlive their architecture: %v", err)
+	}
+}
+
+// Price files keep their bytes exactly and list newest first without them.
+func testPriceFiles(t *testing.T, s *Store) {
+	ctx := t.Context()
+	if _, err := s.PriceFile(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing price file: %v", err)
+	}
+	data := []byte("{\"gpt-4.1\": {\"input_cost_per_token\": 2e-06}}\x00\xff")
+	a := PriceFile{Name: "a.json", Format: "litellm", AsOf: "2026-07-24", Data: data}
+	b := PriceFile{Name: "b.json", Format: "openrouter", Data: []byte("{}")}
+	for _, p := range []*PriceFile{&a, &b} {
+		if err := s.CreatePriceFile(ctx, p); err != nil || p.ID == "" {
+			t.Fatalf("CreatePriceFile = %+v, %v", p, err)
+		}
+	}
+	got, err := s.PriceFile(ctx, a.ID)
+	if err != nil || !bytes.Equal(got.Data, data) || got.Format != "litellm" || got.AsOf != "2026-07-24" || got.Name != "a.json" {
+		t.Fatalf("PriceFile = %+v, %v", got, err)
+	}
+	list, err := s.ListPriceFiles(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1].Data != nil {
+		t.Fatalf("ListPriceFiles = %+v, %v (newest first, without data)", list, err)
 	}
 }
