@@ -225,3 +225,58 @@ func TestBrowserRunAndCompare(t *testing.T) {
 		t.Errorf("runs %v: want two distinct run pages", runs)
 	}
 }
+
+// Upload a real trace from an architecture's page, read its summary, then
+// upload a file no format matches and read why.
+func TestBrowserUploadLogs(t *testing.T) {
+	trace, err := filepath.Abs("../../shared/data/azure-llm-2023/AzureLLMInferenceTrace_conv.csv")
+	if err == nil {
+		_, err = os.Stat(trace)
+	}
+	if err != nil {
+		t.Skipf("needs the Azure trace in ../shared/data/azure-llm-2023 (the shared data folder beside the repo): %v", err)
+	}
+	ctx, base, shot := browserTest(t)
+	steps(t, ctx, chromedp.Navigate(base+"/architectures/new?example=single-provider"), chromedp.WaitVisible(chromedp.ID("save")),
+		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("run")))
+	architecture := run(t, ctx, chromedp.Location())
+
+	upload := func(file string) {
+		t.Helper()
+		steps(t, ctx, chromedp.Navigate(architecture), chromedp.WaitReady(chromedp.ID("upload-file")))
+		// The box starts closed until the architecture has an upload.
+		if open := run(t, ctx, chromedp.Evaluate[bool](`document.querySelector("details.upload-box").open`)); !open {
+			steps(t, ctx, chromedp.Click(chromedp.CSS("details.upload-box summary")))
+		}
+		steps(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{file}),
+			chromedp.Click(chromedp.CSS(`form.upload-form button[type="submit"]`)),
+			// Neither the summary nor the error page has the upload form.
+			chromedp.WaitNotPresent(chromedp.CSS("form.upload-form")))
+	}
+	upload(trace)
+	shot("azure")
+	page := run(t, ctx, chromedp.Text(chromedp.CSS("main")))
+	// The conversation trace has 19,366 rows (data.md), all usable.
+	for _, want := range []string{"Read as azure", "19,366 read, 19,366 used", "Run with this traffic"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("upload summary lacks %q:\n%.1500s", want, page)
+		}
+	}
+
+	bad := filepath.Join(t.TempDir(), "mystery.csv")
+	if err := os.WriteFile(bad, []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upload(bad)
+	shot("bad-upload")
+	page = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
+	// The page names the form's fields, not the command line's flags.
+	for _, want := range []string{"match no known format (a, b)", "in Column mapping, such as timestamp=COLUMN", "under Format, one of (csv"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("bad upload page lacks %q:\n%.1500s", want, page)
+		}
+	}
+	if strings.Contains(page, "--") {
+		t.Errorf("bad upload page speaks of flags:\n%.1500s", page)
+	}
+}

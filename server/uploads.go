@@ -205,11 +205,26 @@ func decodeProfile(data []byte) (*traffic.Profile, error) {
 func (s *Server) createUpload(c *gin.Context) {
 	up, _, err := s.ingestUpload(c, c.Param("id"))
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Message = pageWording.Replace(e.Message)
+		}
 		s.fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/uploads/"+up.ID)
 }
+
+// pageWording names the upload form's fields where the reader's messages
+// name the command line's flags.
+var pageWording = strings.NewReplacer(
+	"with --map ", "in Column mapping, such as ",
+	"with --format ", "under Format, one of ",
+	"with --start ", "in Start time, such as ",
+	"--map ", "Column mapping ",
+	"--format ", "Format ",
+	"--start ", "Start time ",
+)
 
 // UploadPage shows what gatewise read from a log before anything runs.
 type UploadPage struct {
