@@ -280,3 +280,19 @@ func TestBrowserUploadLogs(t *testing.T) {
 		t.Errorf("bad upload page speaks of flags:\n%.1500s", page)
 	}
 }
+
+// Start a long run and cancel it from its page.
+func TestBrowserCancelRun(t *testing.T) {
+	ctx, base, shot := browserTest(t)
+	steps(t, ctx, chromedp.Navigate(base+"/architectures/new?example=single-provider"), chromedp.WaitVisible(chromedp.ID("save")),
+		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("run")),
+		chromedp.SetValue(chromedp.ID("trials"), "1000000"), chromedp.Click(chromedp.ID("run")),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/cancel"] button`)))
+	shot("running")
+	steps(t, ctx, chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".status-cancelled")))
+	shot("cancelled")
+	if page := run(t, ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(page, "Restart") {
+		t.Errorf("a cancelled run's page should offer Restart:\n%.1000s", page)
+	}
+}
