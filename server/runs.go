@@ -121,7 +121,7 @@ func (s *Server) showRun(c *gin.Context) {
 	page.Ahead = max(page.Queue-1, 0)
 	var opts RunOptions
 	if json.Unmarshal(run.Options, &opts) == nil && opts.PriceFileID != "" {
-		page.PriceFile = "a deleted price file"
+		page.PriceFile = "a price file gatewise no longer has"
 		if pf, err := s.store.PriceFile(c.Request.Context(), opts.PriceFileID); err == nil {
 			page.PriceFile = pf.Name + " (" + pf.Format + ")"
 		}

@@ -83,17 +83,13 @@ func migrations() []migration {
 			name:    "create uploads",
 			up: func(tx *gorm.DB, kind string) error {
 				ts := timestampType(kind)
-				blob := "BLOB"
-				if kind == KindPostgres {
-					blob = "BYTEA"
-				}
 				return execAll(tx,
 					`CREATE TABLE uploads (
 						id              TEXT PRIMARY KEY,
 						architecture_id TEXT NOT NULL REFERENCES architectures (id) ON DELETE CASCADE,
 						name            TEXT NOT NULL,
 						summary         TEXT NOT NULL,
-						profile         `+blob+` NOT NULL,
+						profile         `+blobType(kind)+` NOT NULL,
 						created_at      `+ts+` NOT NULL
 					)`,
 					`CREATE INDEX uploads_architecture_idx ON uploads (architecture_id, created_at DESC)`,
@@ -111,17 +107,13 @@ func migrations() []migration {
 			version: 5,
 			name:    "create price files",
 			up: func(tx *gorm.DB, kind string) error {
-				blob := "BLOB"
-				if kind == KindPostgres {
-					blob = "BYTEA"
-				}
 				return execAll(tx,
 					`CREATE TABLE price_files (
 						id         TEXT PRIMARY KEY,
 						name       TEXT NOT NULL,
 						format     TEXT NOT NULL,
 						as_of      TEXT NOT NULL,
-						data       `+blob+` NOT NULL,
+						data       `+blobType(kind)+` NOT NULL,
 						created_at `+timestampType(kind)+` NOT NULL
 					)`,
 					`CREATE INDEX price_files_created_at_idx ON price_files (created_at DESC, id DESC)`,
@@ -140,6 +132,14 @@ func timestampType(kind string) string {
 		return "TIMESTAMP WITH TIME ZONE"
 	}
 	return "DATETIME"
+}
+
+// blobType is the column type for bytes stored as they are.
+func blobType(kind string) string {
+	if kind == KindPostgres {
+		return "BYTEA"
+	}
+	return "BLOB"
 }
 
 // execAll runs statements one by one; some drivers refuse several statements
