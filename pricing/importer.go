@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxImportBytes bounds a price file. The real ones are 1.5 MB (LiteLLM),
@@ -123,6 +124,9 @@ func (c *Catalog) Import(r io.Reader, name string) (*Overlay, ImportReport, erro
 	if len(data) > MaxImportBytes {
 		return nil, ImportReport{}, &ImportError{Name: name, Err: fmt.Errorf("file is larger than %d MiB", MaxImportBytes>>20)}
 	}
+	if err := checkText(name, data); err != nil {
+		return nil, ImportReport{}, err
+	}
 	if err := checkJSON(data); err != nil {
 		return nil, ImportReport{}, syntaxError(name, data, err)
 	}
@@ -134,17 +138,17 @@ func (c *Catalog) Import(r io.Reader, name string) (*Overlay, ImportReport, erro
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		err = im.openRouter(data)
 	case len(trimmed) > 0 && trimmed[0] == '{':
-		var top map[string]json.RawMessage
-		if err := json.Unmarshal(data, &top); err != nil {
-			return nil, ImportReport{}, syntaxError(name, data, err)
+		var entries []entry
+		if entries, err = objectEntries(data); err != nil {
+			return nil, ImportReport{}, entriesError(name, data, err)
 		}
-		switch detectObject(top) {
+		switch format, array := detectObject(entries); format {
 		case "openrouter":
-			err = im.openRouter(top["data"])
+			err = im.openRouter(array)
 		case "portkey":
-			err = im.portkey(data)
+			err = im.portkey(entries)
 		case "litellm":
-			err = im.liteLLM(data)
+			err = im.liteLLM(entries)
 		default:
 			err = &ImportError{Name: name, Err: errors.New("not a LiteLLM, OpenRouter or Portkey price file")}
 		}
@@ -163,9 +167,46 @@ func (c *Catalog) Import(r io.Reader, name string) (*Overlay, ImportReport, erro
 	return im.overlay, im.report, nil
 }
 
-// checkJSON reports the first syntax error with its offset.
+// checkText refuses what is not JSON text before the JSON parser sees it,
+// with a message that says what the file is: compressed, binary, or in
+// another encoding. encoding/json would take invalid UTF-8 inside strings
+// silently, turning it into U+FFFD.
+func checkText(name string, data []byte) error {
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return &ImportError{Name: name, Err: errors.New("the file is empty")}
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		return &ImportError{Name: name, Err: errors.New("the file is gzip-compressed: decompress it and give the JSON inside")}
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		return &ImportError{Name: name, Err: errors.New("the file is a zip archive: unzip it and give the JSON inside")}
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line, col := lineCol(data, int64(i))
+		return &ImportError{Name: name, Line: line, Column: col, Err: errors.New("a NUL byte: the file is binary, not JSON text")}
+	}
+	if !utf8.Valid(data) {
+		i := 0
+		for {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		line, col := lineCol(data, int64(i))
+		return &ImportError{Name: name, Line: line, Column: col, Err: fmt.Errorf("byte 0x%02x is not UTF-8: JSON files are UTF-8 text", data[i])}
+	}
+	return nil
+}
+
+// checkJSON reports the first syntax error with its offset. json.Valid
+// allocates nothing, so a large valid file costs no decoded copy; only an
+// invalid one is unmarshalled, into a RawMessage, for the error's offset.
 func checkJSON(data []byte) error {
-	var v any
+	if json.Valid(data) {
+		return nil
+	}
+	var v json.RawMessage
 	return json.Unmarshal(data, &v)
 }
 
@@ -194,26 +235,63 @@ func lineCol(data []byte, off int64) (int, int) {
 	return line, col
 }
 
-// detectObject tells the three formats apart by what their entries hold.
-func detectObject(top map[string]json.RawMessage) string {
-	if raw, ok := top["data"]; ok && len(bytes.TrimSpace(raw)) > 0 && bytes.TrimSpace(raw)[0] == '[' {
-		return "openrouter"
+// detectObject tells the three formats apart by what their entries hold,
+// looking at the entries in file order; for OpenRouter it also returns the
+// data array.
+func detectObject(entries []entry) (string, json.RawMessage) {
+	for _, e := range entries {
+		if raw := bytes.TrimSpace(e.raw); e.key == "data" && len(raw) > 0 && raw[0] == '[' {
+			return "openrouter", e.raw
+		}
 	}
-	for _, raw := range top {
+	for _, e := range entries {
 		var probe map[string]json.RawMessage
-		if json.Unmarshal(raw, &probe) != nil {
+		if json.Unmarshal(e.raw, &probe) != nil {
 			continue
 		}
 		if _, ok := probe["pricing_config"]; ok {
-			return "portkey"
+			return "portkey", nil
 		}
 		for _, k := range []string{"litellm_provider", "input_cost_per_token", "output_cost_per_token"} {
 			if _, ok := probe[k]; ok {
-				return "litellm"
+				return "litellm", nil
 			}
 		}
 	}
-	return ""
+	return "", nil
+}
+
+// maxImportEntries bounds the entries of a price file: the real ones hold
+// under 3,000 (LiteLLM) and under 1,000 (OpenRouter, a Portkey provider).
+// Without it a file of a few million tiny entries, still under
+// MaxImportBytes, would cost hundreds of megabytes of entry records.
+const maxImportEntries = 100_000
+
+// errTooManyEntries is what objectEntries and arrayEntries return past
+// maxImportEntries, with the offset of the entry that went over.
+type errTooManyEntries struct{ offset int64 }
+
+// tooManyEntries points past the separators after off, at the entry that
+// went over the bound.
+func tooManyEntries(data []byte, off int64) error {
+	for off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,"), data[off]) >= 0 {
+		off++
+	}
+	return &errTooManyEntries{offset: off}
+}
+
+func (e *errTooManyEntries) Error() string {
+	return fmt.Sprintf("more than %d entries: not a price file gatewise can read", maxImportEntries)
+}
+
+// entriesError locates an objectEntries or arrayEntries failure.
+func entriesError(name string, data []byte, err error) error {
+	var many *errTooManyEntries
+	if errors.As(err, &many) {
+		line, col := lineCol(data, many.offset)
+		return &ImportError{Name: name, Line: line, Column: col, Err: err}
+	}
+	return syntaxError(name, data, err)
 }
 
 // entry is one top-level key of a JSON object with where it starts.
@@ -223,6 +301,22 @@ type entry struct {
 	raw  json.RawMessage
 }
 
+// lineCounter turns increasing offsets into lines, counting each byte once;
+// counting from the start for every entry made a file of many entries cost
+// time quadratic in its size.
+type lineCounter struct {
+	data []byte
+	off  int64
+	line int
+}
+
+func (c *lineCounter) at(off int64) int {
+	off = min(max(off, c.off), int64(len(c.data)))
+	c.line += bytes.Count(c.data[c.off:off], []byte("\n"))
+	c.off = off
+	return c.line + 1
+}
+
 // objectEntries walks a JSON object's keys in file order, keeping each
 // entry's line so errors can point at it.
 func objectEntries(data []byte) ([]entry, error) {
@@ -230,14 +324,18 @@ func objectEntries(data []byte) ([]entry, error) {
 	if _, err := dec.Token(); err != nil {
 		return nil, err
 	}
+	lines := lineCounter{data: data}
 	var out []entry
 	for dec.More() {
+		if len(out) == maxImportEntries {
+			return nil, tooManyEntries(data, dec.InputOffset())
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
 		}
 		key, _ := tok.(string)
-		line, _ := lineCol(data, dec.InputOffset())
+		line := lines.at(dec.InputOffset())
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err

@@ -61,12 +61,8 @@ var (
 
 const perTokenToPerMillion = 1e6
 
-func (im *importer) liteLLM(data []byte) error {
+func (im *importer) liteLLM(entries []entry) error {
 	im.overlay.Format = "litellm"
-	entries, err := objectEntries(data)
-	if err != nil {
-		return syntaxError(im.name, data, err)
-	}
 	for _, e := range entries {
 		im.report.Entries++
 		switch e.key {
@@ -200,12 +196,18 @@ func (im *importer) openRouter(raw json.RawMessage) error {
 	offset := bytes.Index(im.data, raw)
 	entries, err := arrayEntries(raw)
 	if err != nil {
-		return syntaxError(im.name, im.data, err)
+		var many *errTooManyEntries
+		if errors.As(err, &many) {
+			many.offset += int64(max(offset, 0))
+		}
+		return entriesError(im.name, im.data, err)
+	}
+	before := 0
+	if offset >= 0 {
+		before = bytes.Count(im.data[:offset], []byte("\n"))
 	}
 	for _, e := range entries {
-		if offset >= 0 {
-			e.line += bytes.Count(im.data[:offset], []byte("\n"))
-		}
+		e.line += before
 		im.report.Entries++
 		var m openRouterModel
 		if err := json.Unmarshal(e.raw, &m); err != nil {
@@ -280,13 +282,17 @@ func arrayEntries(data []byte) ([]entry, error) {
 	} else if tok != json.Delim('[') {
 		return nil, &json.UnmarshalTypeError{Value: "non-array", Offset: dec.InputOffset()}
 	}
+	lines := lineCounter{data: data}
 	var out []entry
 	for dec.More() {
+		if len(out) == maxImportEntries {
+			return nil, tooManyEntries(data, dec.InputOffset())
+		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
 		}
-		line, _ := lineCol(data, dec.InputOffset()-int64(len(raw)))
+		line := lines.at(dec.InputOffset() - int64(len(raw)))
 		out = append(out, entry{line: line, raw: raw})
 	}
 	return out, nil
@@ -327,7 +333,7 @@ const portkeyCentsToPerMillion = 1e4
 // base name, which side of the threshold, and the threshold.
 var portkeyTier = regexp.MustCompile(`^(.*)-(lte|gt)-(\d+)k$`)
 
-func (im *importer) portkey(data []byte) error {
+func (im *importer) portkey(entries []entry) error {
 	im.overlay.Format = "portkey"
 	base := strings.TrimSuffix(path.Base(strings.ReplaceAll(im.name, `\`, "/")), ".json")
 	provider, ok := portkeyProviders[base]
@@ -337,10 +343,6 @@ func (im *importer) portkey(data []byte) error {
 			names = append(names, k+".json")
 		}
 		return &ImportError{Name: im.name, Err: fmt.Errorf("a Portkey price file covers one provider and is named after it; %q is not one gatewise maps (%s)", base, strings.Join(slices.Sorted(slices.Values(names)), ", "))}
-	}
-	entries, err := objectEntries(data)
-	if err != nil {
-		return syntaxError(im.name, data, err)
 	}
 	type pending struct {
 		e          entry
