@@ -34,6 +34,7 @@ type event struct {
 	src      int // index into the sources, -1 for a scenario's own incident
 	inc      Incident
 	model    string // "" for every model
+	scope    int    // 0 for every model, k+1 for the source's models[k]
 	platform string // common mode: cloudflare, aws, gcp, azure
 	// Scenario incidents name their target directly.
 	provider, region string
@@ -41,10 +42,10 @@ type event struct {
 	// slow is a latency multiplier on the paths hit (latency degradation);
 	// such an event fails nothing by itself.
 	slow float64
-	// paths (run-wide path indices) and gates (a bit per option) are what
-	// the event hits, resolved once so the evaluation only reads them.
-	paths []int32
-	gates uint64
+	// hit indexes the model's hit sets: the run-wide paths and the
+	// options the event hits, resolved once so the evaluation only reads
+	// them.
+	hit int32
 }
 
 // commonPlatforms is how 2025's six hyperscaler and CDN events split
@@ -149,7 +150,8 @@ func sampleEnvironment(r *rand.Rand, sources []source, horizon float64) []event 
 			switch src.kind {
 			case srcProvider, srcRegion:
 				if inc.ModelScoped && len(src.models) > 0 {
-					e.model = src.models[min(int(inc.Pick*float64(len(src.models))), len(src.models)-1)]
+					k := min(int(inc.Pick*float64(len(src.models))), len(src.models)-1)
+					e.model, e.scope = src.models[k], k+1
 				}
 			case srcCommon:
 				e.platform = commonPlatforms[platformFor(inc.Pick)].name

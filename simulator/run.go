@@ -111,64 +111,69 @@ type model struct {
 	nPaths int
 	// flowOf gives the flow of each run-wide path index.
 	flowOf []int32
-	// What each source's incidents hit, by the model a model-scoped
-	// incident picks ("" for every model), and each common-mode platform.
-	srcPaths      []map[string][]int32
-	srcGates      []uint64
-	platformPaths [][]int32
-	platformGates []uint64
+	// What incidents can hit (hitSets), by source and the model a
+	// model-scoped incident picks (scope: 0 for every model, k+1 for the
+	// source's models[k]), and by common-mode platform. A scenario's
+	// incident has a set of its own.
+	hitSets      []hitSet
+	srcHits      [][]int32
+	platformHits []int32
 }
 
-// resolve fills in what an event hits from the tables built once per run
-// (scenario events, built once too, are resolved directly).
+// hitSet is what an incident hits: run-wide paths and a bit per option.
+type hitSet struct {
+	paths []int32
+	gates uint64
+}
+
+// resolve says which hit set an event has, from the tables built once per
+// run; a scenario's incident (built once too) gets a set of its own.
 func (m *model) resolve(e *event) {
-	if e.src < 0 {
-		e.paths, e.gates = m.hits(*e)
-		return
+	switch {
+	case e.src < 0:
+		m.hitSets = append(m.hitSets, m.hits(*e))
+		e.hit = int32(len(m.hitSets) - 1)
+	case m.sources[e.src].kind == srcCommon:
+		e.hit = m.platformHits[platformFor(e.inc.Pick)]
+	default:
+		e.hit = m.srcHits[e.src][e.scope]
 	}
-	if m.sources[e.src].kind == srcCommon {
-		pi := platformFor(e.inc.Pick)
-		e.paths, e.gates = m.platformPaths[pi], m.platformGates[pi]
-		return
-	}
-	e.paths, e.gates = m.srcPaths[e.src][e.model], m.srcGates[e.src]
 }
 
 // hits lists the run-wide paths and the options an event hits.
-func (m *model) hits(e event) ([]int32, uint64) {
-	var paths []int32
+func (m *model) hits(e event) hitSet {
+	var h hitSet
 	for i, f := range m.flows {
 		for k, p := range f.paths {
 			if e.hitsPath(m.sources, p) {
-				paths = append(paths, int32(m.pathAt[i]+k))
+				h.paths = append(h.paths, int32(m.pathAt[i]+k))
 			}
 		}
 	}
-	var gates uint64
 	for g, o := range m.options {
 		if e.hitsGateway(m.sources, o.b) {
-			gates |= 1 << g
+			h.gates |= 1 << g
 		}
 	}
-	return paths, gates
+	return h
 }
 
 // buildHits tabulates what each source's incidents can hit.
 func (m *model) buildHits() {
+	add := func(e event) int32 {
+		m.hitSets = append(m.hitSets, m.hits(e))
+		return int32(len(m.hitSets) - 1)
+	}
 	for s, src := range m.sources {
-		byModel := map[string][]int32{}
-		var gates uint64
-		for _, model := range append([]string{""}, src.models...) {
-			byModel[model], gates = m.hits(event{src: s, model: model})
+		byScope := []int32{add(event{src: s})}
+		for _, model := range src.models {
+			byScope = append(byScope, add(event{src: s, model: model}))
 		}
-		m.srcPaths = append(m.srcPaths, byModel)
-		m.srcGates = append(m.srcGates, gates)
+		m.srcHits = append(m.srcHits, byScope)
 	}
 	common := slices.IndexFunc(m.sources, func(s source) bool { return s.kind == srcCommon })
 	for _, pl := range commonPlatforms {
-		paths, gates := m.hits(event{src: common, platform: pl.name})
-		m.platformPaths = append(m.platformPaths, paths)
-		m.platformGates = append(m.platformGates, gates)
+		m.platformHits = append(m.platformHits, add(event{src: common, platform: pl.name}))
 	}
 }
 
@@ -716,7 +721,9 @@ type trialResult struct {
 type evaluator struct {
 	m      *model
 	bounds []float64
-	active []int
+	live   []*event // the events that overlap the stretch evaluated
+	active []*event
+	key    []segmentKey
 	slows  [][]float64 // per flow, per path: latency multiplier now
 	// Per segment: survival and slowdown by run-wide path, the paths and
 	// flows an active event touched, and each option's gateway survival.
@@ -724,12 +731,44 @@ type evaluator struct {
 	touched         []int32
 	flowHit         []bool
 	gateUp          []float64
+	demand          []float64 // per flow: requests in the segment
 	sc              attemptScratch
 	hops            []hop
 	fails           [][]float64 // per flow, per path
 	memo            *memoTable
 	local           map[uint64]*memoEntry // this worker's copy of what it has used
+	segments        map[uint64]*segment
 }
+
+// segment is what one combination of active incidents does to every
+// option. A month's stretches mostly repeat a combination seen before (one
+// incident of a given class, alone), so the evaluator works each out once
+// and a repeat costs one lookup and the additions it contributes.
+type segment struct {
+	key []segmentKey
+	// hits[from[g]:from[g+1]] are the flows option g sees hit, in order.
+	hits   []segmentHit
+	from   []int32
+	status []float64 // per option: the stretch's status-page weight
+	flows  []int32   // the flows any option sees hit
+}
+
+// segmentKey is one active incident: what it hits, and how hard now.
+type segmentKey struct {
+	hit        int32
+	rate, slow float64
+}
+
+// segmentHit is one flow an option sees hit, with its outcome.
+type segmentHit struct {
+	flow int32
+	lost float64 // the calm success share less the stretch's
+	me   *memoEntry
+}
+
+// maxSegments bounds a worker's table of segments (an entry is a few
+// kilobytes at most); past it, new combinations are worked out each time.
+const maxSegments = 1 << 16
 
 type memoEntry struct {
 	option, flow int
@@ -772,7 +811,8 @@ const maxMemo = 1 << 18
 
 func newEvaluator(m *model, memo *memoTable) *evaluator {
 	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), memo: memo, local: map[uint64]*memoEntry{},
-		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options))}
+		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options)),
+		demand: make([]float64, len(m.flows)), segments: map[uint64]*segment{}}
 	for i, f := range m.flows {
 		e.fails[i] = slices.Clone(f.bg)
 		e.slows[i] = make([]float64, len(f.paths))
@@ -910,116 +950,165 @@ func (e *evaluator) sameFails(stored []float64, reach []int, fails []float64) bo
 // difference in waiting per option.
 func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []trialResult, acc []accum) {
 	m := e.m
-	if len(env)+len(extra) == 0 {
+	// Only events that overlap [lo, hi) can be active in it; the bounds of
+	// the others would clamp to lo or hi. The scenario's events follow the
+	// sampled ones, so the order (and every product) is as if appended.
+	live := e.live[:0]
+	defer func() { e.live = live }()
+	for _, evs := range [2][]event{env, extra} {
+		for x := range evs {
+			if ev := &evs[x]; ev.inc.Start < hi && ev.inc.End > lo {
+				live = append(live, ev)
+			}
+		}
+	}
+	if len(live) == 0 {
 		return
 	}
-	// The scenario's events follow the sampled ones without copying them.
-	at := func(x int) *event {
-		if x < len(env) {
-			return &env[x]
-		}
-		return &extra[x-len(env)]
-	}
-	n := len(env) + len(extra)
 	bounds := e.bounds[:0]
 	bounds = append(bounds, lo, hi)
-	for x := range n {
-		ev := at(x)
+	for _, ev := range live {
 		bounds = append(bounds, clampTo(ev.inc.Start, lo, hi), clampTo(ev.inc.PeakEnd, lo, hi), clampTo(ev.inc.End, lo, hi))
 	}
 	defer func() { e.bounds = bounds }()
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
-	active := e.active[:0]
-	defer func() { e.active = active }()
 	for s := 0; s+1 < len(bounds); s++ {
 		a, b := bounds[s], bounds[s+1]
 		mid := (a + b) / 2
-		active = active[:0]
-		for x := range n {
-			if ev := at(x); ev.inc.Start <= mid && mid < ev.inc.End {
-				active = append(active, x)
+		e.active, e.key = e.active[:0], e.key[:0]
+		for _, ev := range live {
+			if ev.inc.Start <= mid && mid < ev.inc.End {
+				e.active = append(e.active, ev)
+				e.key = append(e.key, segmentKey{hit: ev.hit, rate: ev.rate(mid), slow: ev.slow})
 			}
 		}
-		if len(active) == 0 {
+		if len(e.active) == 0 {
 			continue
 		}
-		// Failure shares of the paths the active events touch, once for
-		// all options; every other path keeps its background share.
-		for g := range e.gateUp {
-			e.gateUp[g] = 1
-		}
-		for _, x := range active {
-			ev := at(x)
-			rate := ev.rate(mid)
-			for _, p := range ev.paths {
-				if e.survive[p] == 1 && e.slowAt[p] == 1 {
-					e.touched = append(e.touched, p)
-				}
-				e.survive[p] *= 1 - rate
-				e.slowAt[p] = math.Max(e.slowAt[p], ev.slow)
-			}
-			for g := range e.gateUp {
-				if ev.gates&(1<<g) != 0 {
-					e.gateUp[g] *= 1 - rate
-				}
-			}
-		}
-		for _, p := range e.touched {
-			i := m.flowOf[p]
-			k := int(p) - m.pathAt[i]
-			e.flowHit[i] = true
-			e.fails[i][k] = canon(1 - (1-m.flows[i].bg[k])*e.survive[p])
-			e.slows[i][k] = e.slowAt[p]
+		se := e.segment()
+		for _, i := range se.flows {
+			e.demand[i] = m.flows[i].requests(a, b, m.binHours)
 		}
 		for g := range m.options {
 			o := &m.options[g]
-			gateDown := e.gateUp[g]
-			fg := canon(1 - gateDown)
 			res := &result[g]
-			failedShare := 0.0
-			for i, f := range m.flows {
-				hit := fg > 0
-				for _, k := range o.reach[i] {
-					if !e.flowHit[i] {
-						break
-					}
-					if e.fails[i][k] != f.bg[k] || e.slows[i][k] != 1 {
-						hit = true
-						break
-					}
-				}
-				calm := o.calm[i]
-				if !hit {
-					failedShare += f.weight * (1 - calm.success)
-					continue
-				}
-				me := e.outcomeFor(g, i, fg)
-				failedShare += f.weight * (1 - me.success)
-				d := f.requests(a, b, m.binHours)
+			for _, h := range se.hits[se.from[g]:se.from[g+1]] {
+				d := e.demand[h.flow]
 				if d == 0 {
 					continue
 				}
 				d *= sign
-				res.failed += d * (calm.success - me.success)
-				res.cost += d * me.cost
-				addWaits(acc[g].waits, me.waits, d)
-				at := m.pathAt[i]
-				for j, k := range o.reach[i] {
-					acc[g].cost[at+k] += int64(math.Round(d * me.costs[j] * microUSD))
+				res.failed += d * h.lost
+				res.cost += d * h.me.cost
+				addWaits(acc[g].waits, h.me.waits, d)
+				at := m.pathAt[h.flow]
+				for j, k := range o.reach[h.flow] {
+					acc[g].cost[at+k] += int64(math.Round(d * h.me.costs[j] * microUSD))
 				}
 			}
-			res.downtime += sign * (b - a) * statusWeight(failedShare)
+			res.downtime += sign * (b - a) * se.status[g]
 		}
-		for _, p := range e.touched {
-			i := m.flowOf[p]
-			k := int(p) - m.pathAt[i]
-			e.survive[p], e.slowAt[p] = 1, 1
-			e.fails[i][k], e.slows[i][k] = m.flows[i].bg[k], 1
-			e.flowHit[i] = false
-		}
-		e.touched = e.touched[:0]
 	}
+}
+
+// segment is the effect of the active events (e.active, described by
+// e.key), from the worker's table when the combination was seen before.
+func (e *evaluator) segment() *segment {
+	var h uint64 = 14695981039346656037
+	for _, k := range e.key {
+		h ^= uint64(k.hit)
+		h *= 1099511628211
+		h ^= math.Float64bits(k.rate)
+		h *= 1099511628211
+		h ^= math.Float64bits(k.slow)
+		h *= 1099511628211
+	}
+	if se, ok := e.segments[h]; ok && slices.Equal(se.key, e.key) {
+		return se
+	}
+	se := e.workOut()
+	if _, taken := e.segments[h]; !taken && len(e.segments) < maxSegments {
+		e.segments[h] = se
+	}
+	return se
+}
+
+// workOut evaluates a combination of active events against every option.
+func (e *evaluator) workOut() *segment {
+	m := e.m
+	// Failure shares of the paths the active events touch, once for all
+	// options; every other path keeps its background share.
+	for g := range e.gateUp {
+		e.gateUp[g] = 1
+	}
+	for x, ev := range e.active {
+		rate := e.key[x].rate
+		hs := &m.hitSets[ev.hit]
+		for _, p := range hs.paths {
+			if e.survive[p] == 1 && e.slowAt[p] == 1 {
+				e.touched = append(e.touched, p)
+			}
+			e.survive[p] *= 1 - rate
+			e.slowAt[p] = math.Max(e.slowAt[p], ev.slow)
+		}
+		for g := range e.gateUp {
+			if hs.gates&(1<<g) != 0 {
+				e.gateUp[g] *= 1 - rate
+			}
+		}
+	}
+	for _, p := range e.touched {
+		i := m.flowOf[p]
+		k := int(p) - m.pathAt[i]
+		e.flowHit[i] = true
+		e.fails[i][k] = canon(1 - (1-m.flows[i].bg[k])*e.survive[p])
+		e.slows[i][k] = e.slowAt[p]
+	}
+	se := &segment{key: slices.Clone(e.key), from: make([]int32, 1, len(m.options)+1), status: make([]float64, len(m.options))}
+	seen := make([]bool, len(m.flows))
+	for g := range m.options {
+		o := &m.options[g]
+		fg := canon(1 - e.gateUp[g])
+		failedShare := 0.0
+		for i, f := range m.flows {
+			hit := fg > 0
+			for _, k := range o.reach[i] {
+				if !e.flowHit[i] {
+					break
+				}
+				if e.fails[i][k] != f.bg[k] || e.slows[i][k] != 1 {
+					hit = true
+					break
+				}
+			}
+			calm := o.calm[i]
+			if !hit {
+				failedShare += f.weight * (1 - calm.success)
+				continue
+			}
+			me := e.outcomeFor(g, i, fg)
+			failedShare += f.weight * (1 - me.success)
+			se.hits = append(se.hits, segmentHit{flow: int32(i), lost: calm.success - me.success, me: me})
+			seen[i] = true
+		}
+		se.from = append(se.from, int32(len(se.hits)))
+		se.status[g] = statusWeight(failedShare)
+	}
+	for i, ok := range seen {
+		if ok {
+			se.flows = append(se.flows, int32(i))
+		}
+	}
+	for _, p := range e.touched {
+		i := m.flowOf[p]
+		k := int(p) - m.pathAt[i]
+		e.survive[p], e.slowAt[p] = 1, 1
+		e.fails[i][k], e.slows[i][k] = m.flows[i].bg[k], 1
+		e.flowHit[i] = false
+	}
+	e.touched = e.touched[:0]
+	return se
 }
 
 // canon rounds a failure share to 12 decimals: products of the same
