@@ -26,5 +26,6 @@ func (s *Server) deleteArchitecture(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.sweepUploads(c.Request.Context()) // the uploads went with it; their kept logs go too
 	c.Redirect(http.StatusSeeOther, "/architectures")
 }

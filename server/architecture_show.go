@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatewise/server/store"
 	"gatewise/simulator/traffic"
 )
 
@@ -35,7 +36,8 @@ func (s *Server) showArchitecture(c *gin.Context) {
 	for _, u := range uploads {
 		var sum traffic.Summary
 		_ = json.Unmarshal(u.Summary, &sum) // a summary that does not decode lists without its count
-		page.Uploads = append(page.Uploads, UploadItem{ID: u.ID, Name: u.Name, Requests: sum.Requests, CreatedAt: u.CreatedAt})
+		page.Uploads = append(page.Uploads, UploadItem{ID: u.ID, Name: u.Name, Requests: sum.Requests, CreatedAt: u.CreatedAt,
+			Waiting: u.Status == store.UploadMapping, RawKept: u.RawBytes > 0})
 	}
 	if page.PriceFiles, err = s.store.ListPriceFiles(c.Request.Context()); err != nil {
 		s.fail(c, err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -263,21 +264,87 @@ func TestBrowserUploadLogs(t *testing.T) {
 		}
 	}
 
-	bad := filepath.Join(t.TempDir(), "mystery.csv")
-	if err := os.WriteFile(bad, []byte("a,b\n1,2\n"), 0o644); err != nil {
+	// A hand-made LiteLLM SpendLogs export (the columns of LiteLLM's
+	// spend-logs table): 120 requests a minute apart, one in ten failed.
+	var export strings.Builder
+	export.WriteString("request_id,call_type,api_key,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,model_group,custom_llm_provider,metadata,cache_hit,request_tags,status\n")
+	for i := range 120 {
+		status := "success"
+		if i%10 == 9 {
+			status = "failure"
+		}
+		fmt.Fprintf(&export, "req-%d,acompletion,hk1,0.0004,%d,%d,120,2026-11-02 %02d:%02d:00.000+00,2026-11-02 %02d:%02d:02.500+00,gpt-4.1-mini-2025-04-14,gpt-4.1-mini,openai,{},False,\"[\"\"chat\"\"]\",%s\n",
+			i, 1020+i, 900+i, 9+i/60, i%60, 9+i/60, i%60, status)
+	}
+	litellm := filepath.Join(t.TempDir(), "spendlogs.csv")
+	if err := os.WriteFile(litellm, []byte(export.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upload(litellm)
+	shot("litellm")
+	page = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
+	// Every request took 2.5 s; the summary's latency histogram has ten
+	// buckets a decade and answers with the bucket's geometric middle,
+	// 10^3.35 ms ≈ 2239 ms.
+	for _, want := range []string{"Read as litellm-spendlogs", "120 read, 120 used", "gpt-4.1-mini", "p50 2239 ms", "Run with this traffic"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("LiteLLM upload summary lacks %q:\n%.1500s", want, page)
+		}
+	}
+
+	// A log in no known format opens the mapping page: the problem, the
+	// file's columns with the first row's values, and a first guess.
+	var odd strings.Builder
+	odd.WriteString("sent_at,prompt_tokens_used,completion_tokens_used,prompt_text\n")
+	for i := range 40 {
+		fmt.Fprintf(&odd, "2026-11-03T10:%02d:00Z,%d,90,\"question %d\"\n", i, 800+i, i)
+	}
+	mystery := filepath.Join(t.TempDir(), "mystery.csv")
+	if err := os.WriteFile(mystery, []byte(odd.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upload(mystery)
+	steps(t, ctx, chromedp.WaitVisible(chromedp.ID("mapping-form")))
+	shot("mapping")
+	page = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
+	// The page names the form's fields, not the command line's flags.
+	for _, want := range []string{"match no known format (sent_at, prompt_tokens_used, completion_tokens_used, prompt_text)", "under Format, one of (csv"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("mapping page lacks %q:\n%.1500s", want, page)
+		}
+	}
+	if strings.Contains(page, "--") {
+		t.Errorf("mapping page speaks of flags:\n%.1500s", page)
+	}
+	if got := run(t, ctx, chromedp.Value(chromedp.ID("col_input_tokens"))); got != "prompt_tokens_used" {
+		t.Errorf("input_tokens starts as %q, want the guess prompt_tokens_used", got)
+	}
+	// The log has no model: give one, read, see the summary, use it.
+	steps(t, ctx, chromedp.SetValue(chromedp.CSS(`input[name="const_model"]`), "gpt-4.1-mini"),
+		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("summary")))
+	page = run(t, ctx, chromedp.Text(chromedp.ID("summary")))
+	for _, want := range []string{"40 read, 40 used", "gpt-4.1-mini", "model='gpt-4.1-mini'"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("mapping preview lacks %q:\n%.1500s", want, page)
+		}
+	}
+	shot("mapping-preview")
+	steps(t, ctx, chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("run")))
+	page = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
+	if !strings.Contains(page, "Traffic from mystery.csv") || !strings.Contains(page, "40 read, 40 used") {
+		t.Errorf("the mapped upload's page:\n%.1500s", page)
+	}
+
+	// A file that is no log at all is refused with its reason.
+	bad := filepath.Join(t.TempDir(), "image.csv")
+	if err := os.WriteFile(bad, []byte("\x89PNG\r\n\x1a\n\x00\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	upload(bad)
 	shot("bad-upload")
 	page = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
-	// The page names the form's fields, not the command line's flags.
-	for _, want := range []string{"match no known format (a, b)", "in Column mapping, such as timestamp=COLUMN", "under Format, one of (csv"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("bad upload page lacks %q:\n%.1500s", want, page)
-		}
-	}
-	if strings.Contains(page, "--") {
-		t.Errorf("bad upload page speaks of flags:\n%.1500s", page)
+	if !strings.Contains(page, "image.csv: the file is binary") {
+		t.Errorf("bad upload page:\n%.1500s", page)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // pages are the views the server renders; each is parsed with the layout
 // and the shared partials once, at start-up, so a broken template stops the
 // server from starting instead of failing a request.
-var pageNames = []string{"home", "architecture_list", "architecture_form", "architecture_show", "architecture_delete", "run_show", "run_list", "catalog", "upload_show", "run_compare", "catalog_prices", "error"}
+var pageNames = []string{"home", "architecture_list", "architecture_form", "architecture_show", "architecture_delete", "run_show", "run_list", "catalog", "upload_show", "upload_map", "run_compare", "catalog_prices", "error"}
 
 type views struct {
 	pages map[string]*template.Template
@@ -74,7 +74,21 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"percent": percent,
 		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"isoDate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"size":    fileSize,
 	}
+}
+
+// fileSize writes a file's size for people: 1.4 MB, 980 KB, 12 bytes.
+func fileSize(n int64) string {
+	switch {
+	case n >= 1e9:
+		return strconv.FormatFloat(float64(n)/1e9, 'f', 1, 64) + " GB"
+	case n >= 1e6:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+	case n >= 1e3:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 0, 64) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // percent writes a share as a percentage with at most two decimals, so

@@ -30,6 +30,9 @@ func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (stor
 		if err != nil || up.ArchitectureID != id {
 			return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "That upload is not one of this architecture's.", Err: err, Fields: map[string]string{"upload_id": "is not an upload of this architecture"}}
 		}
+		if up.Status != store.UploadReady {
+			return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "That log waits for its column mapping; map it before running.", Fields: map[string]string{"upload_id": "waits for its column mapping"}}
+		}
 	}
 	if opts.PriceFileID != "" {
 		if _, err := s.store.PriceFile(ctx, opts.PriceFileID); err != nil {

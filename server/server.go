@@ -85,6 +85,11 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/architectures/:id/runs", s.createRun)
 	r.POST("/architectures/:id/uploads", s.createUpload)
 	r.GET("/uploads/:id", s.showUpload)
+	r.GET("/uploads/:id/map", s.showUploadMap)
+	r.POST("/uploads/:id/map", s.mapUpload)
+	r.POST("/uploads/:id/discard", s.discardUpload)
+	r.POST("/uploads/:id/raw/delete", s.deleteRawFile)
+	r.POST("/uploads/:id/reread", s.rereadUpload)
 
 	r.GET("/runs", s.listRuns)
 	r.GET("/runs/compare", s.compareRuns)
@@ -116,6 +121,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
+	s.sweepUploads(ctx)
 	if err := s.runner.Start(ctx); err != nil {
 		ln.Close()
 		return err

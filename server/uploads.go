@@ -25,91 +25,158 @@ import (
 // maxUploadField bounds the small fields sent beside an uploaded file.
 const maxUploadField = 64 << 10
 
-// uploadForm is what a log upload sends besides the file.
+// uploadForm is what a log upload sends besides the file. It is also what a
+// waiting upload remembers (as JSON) of how the user asked it to be read.
 type uploadForm struct {
-	ArchitectureID string
-	Format         string
-	Map            string
-	Start          string
+	ArchitectureID string `json:"-"`
+	Format         string `json:"format,omitempty"`
+	Map            string `json:"map,omitempty"`
+	Start          string `json:"start,omitempty"`
+	// Keep asks gatewise to keep the raw log after reading it.
+	Keep bool `json:"keep,omitempty"`
 }
 
-// ingestUpload streams a multipart upload's file to a temporary file (the
-// body limit for uploads applies), reads it into a traffic profile with the
-// architecture's routes and origin mix, stores the profile and summary, and
-// deletes the file: the log's text is never kept. archID may come from the
-// URL or, for the API, from the form.
-func (s *Server) ingestUpload(c *gin.Context, archID string) (store.Upload, traffic.Summary, error) {
-	var sum traffic.Summary
+// receivedLog is an uploaded log on disk, before it is read.
+type receivedLog struct {
+	file *os.File
+	name string // the base name the browser gave
+	size int64
+	form uploadForm
+}
+
+// close removes the file unless it has been moved to its kept place.
+func (r *receivedLog) close() {
+	if r.file != nil {
+		r.file.Close()
+		os.Remove(r.file.Name())
+	}
+}
+
+// receiveLog streams a multipart upload's file to a temporary file (the body
+// limit for uploads applies) and reads the small fields beside it.
+func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		return store.Upload{}, sum, newError(http.StatusBadRequest, "Send the log as a multipart form with a file field.", err)
+		return nil, newError(http.StatusBadRequest, "Send the log as a multipart form with a file field.", err)
 	}
-	tmp, err := os.CreateTemp(s.cfg.UploadDir, "gatewise-upload-*")
+	tmp, err := os.CreateTemp(s.uploadDir(), tempUploadPattern)
 	if err != nil {
-		return store.Upload{}, sum, err
+		return nil, err
 	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
-	var form uploadForm
-	name := ""
+	rl := &receivedLog{file: tmp}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return store.Upload{}, sum, formReadError(err)
+			rl.close()
+			return nil, formReadError(err)
 		}
 		if part.FormName() == "file" {
-			name = path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
-			if _, err := io.Copy(tmp, part); err != nil {
-				return store.Upload{}, sum, formReadError(err)
+			rl.name = path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
+			n, err := io.Copy(tmp, part)
+			rl.size += n
+			if err != nil {
+				rl.close()
+				return nil, formReadError(err)
 			}
 			continue
 		}
-		if err := readField(part, &form); err != nil {
-			return store.Upload{}, sum, err
+		if err := readField(part, &rl.form); err != nil {
+			rl.close()
+			return nil, err
 		}
 	}
-	if name == "" || name == "." || name == "/" {
-		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: "Choose a request log to upload.", Fields: map[string]string{"file": "is required"}}
+	if rl.name == "" || rl.name == "." || rl.name == "/" {
+		rl.close()
+		return nil, &Error{Status: http.StatusUnprocessableEntity, Message: "Choose a request log to upload.", Fields: map[string]string{"file": "is required"}}
 	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		rl.close()
+		return nil, err
+	}
+	return rl, nil
+}
+
+// ingestUpload reads an uploaded log into a traffic profile with the
+// architecture's routes and origin mix and stores the profile and summary.
+// The file is deleted unless the user asked to keep it: the log's text is
+// never in the database. archID may come from the URL or, for the API, from
+// the form. When the log cannot be read as it is and waitForMapping is set
+// (the browser), the upload is stored waiting for a column mapping with its
+// file kept, and the error says so (*mappingNeeded).
+func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool) (store.Upload, traffic.Summary, error) {
+	var sum traffic.Summary
+	rl, err := s.receiveLog(c)
+	if err != nil {
+		return store.Upload{}, sum, err
+	}
+	defer rl.close()
 	if archID == "" {
-		archID = form.ArchitectureID
+		archID = rl.form.ArchitectureID
 	}
 	if archID == "" {
 		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: "Name the architecture the log belongs to.", Fields: map[string]string{"architecture_id": "is required"}}
 	}
-	_, spec, err := s.loadArchitecture(c.Request.Context(), archID)
+	ctx := c.Request.Context()
+	_, spec, err := s.loadArchitecture(ctx, archID)
 	if err != nil {
 		return store.Upload{}, sum, err
 	}
-	opts, err := readOptionsFor(spec, form, s)
+	// A log that cannot be read as the form says waits for a mapping in the
+	// browser, whether the form's options or the file were at fault.
+	opts, err := readOptionsFor(spec, rl.form, s)
 	if err != nil {
+		if waitForMapping {
+			if up, ok := s.waitForMapping(ctx, archID, rl, err); ok {
+				return up, sum, &mappingNeeded{upload: up, problem: err}
+			}
+		}
 		return store.Upload{}, sum, err
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+	profile, sum, readErr := traffic.Read(ctx, rl.file, opts)
+	if readErr != nil {
+		if waitForMapping && ctx.Err() == nil {
+			if up, ok := s.waitForMapping(ctx, archID, rl, readErr); ok {
+				return up, sum, &mappingNeeded{upload: up, problem: readErr}
+			}
+		}
+		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: rl.name + ": " + readErr.Error(), Err: readErr, Fields: map[string]string{"file": readErr.Error()}}
+	}
+	up := store.Upload{ArchitectureID: archID, Name: rl.name}
+	if err := fillUpload(&up, profile, sum, rl.form); err != nil {
 		return store.Upload{}, sum, err
 	}
-	profile, sum, err := traffic.Read(c.Request.Context(), tmp, opts)
-	if err != nil {
-		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: name + ": " + err.Error(), Err: err, Fields: map[string]string{"file": err.Error()}}
+	if rl.form.Keep {
+		up.RawBytes = rl.size
 	}
+	if err := s.store.CreateUpload(ctx, &up); err != nil {
+		return store.Upload{}, sum, err
+	}
+	if rl.form.Keep {
+		s.keepRawFile(rl, up.ID)
+	}
+	return up, sum, nil
+}
+
+// fillUpload puts a read profile, its summary and the options that read it
+// into an upload.
+func fillUpload(up *store.Upload, profile *traffic.Profile, sum traffic.Summary, form uploadForm) error {
 	encoded, err := encodeProfile(profile)
 	if err != nil {
-		return store.Upload{}, sum, err
+		return err
 	}
 	summary, err := json.Marshal(sum)
 	if err != nil {
-		return store.Upload{}, sum, err
+		return err
 	}
-	up := store.Upload{ArchitectureID: archID, Name: name, Summary: summary, Profile: encoded}
-	if err := s.store.CreateUpload(c.Request.Context(), &up); err != nil {
-		return store.Upload{}, sum, err
+	options, err := json.Marshal(form)
+	if err != nil {
+		return err
 	}
-	return up, sum, nil
+	up.Summary, up.Profile, up.ReadOptions = summary, encoded, string(options)
+	return nil
 }
 
 // readField reads one small form field of an upload.
@@ -131,6 +198,8 @@ func readField(part *multipart.Part, form *uploadForm) error {
 		form.Map = v
 	case "start":
 		form.Start = v
+	case "keep":
+		form.Keep = v != "" && v != "false" && v != "0"
 	}
 	return nil
 }
@@ -203,7 +272,12 @@ func decodeProfile(data []byte) (*traffic.Profile, error) {
 // createUpload takes a log from an architecture's page and shows its
 // summary.
 func (s *Server) createUpload(c *gin.Context) {
-	up, _, err := s.ingestUpload(c, c.Param("id"))
+	up, _, err := s.ingestUpload(c, c.Param("id"), true)
+	var need *mappingNeeded
+	if errors.As(err, &need) {
+		s.showMapping(c, need.upload, need.problem)
+		return
+	}
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
@@ -240,6 +314,10 @@ func (s *Server) showUpload(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if up.Status == store.UploadMapping {
+		c.Redirect(http.StatusSeeOther, "/uploads/"+up.ID+"/map")
+		return
+	}
 	page := UploadPage{Layout: Layout{Title: "Traffic from " + up.Name, Nav: "architectures", Version: s.cfg.Version}, Upload: up}
 	if err := json.Unmarshal(up.Summary, &page.Summary); err != nil {
 		s.fail(c, err)
@@ -254,7 +332,7 @@ func (s *Server) showUpload(c *gin.Context) {
 // apiCreateUpload is the API's log upload: multipart with file,
 // architecture_id and optionally format, map and start.
 func (s *Server) apiCreateUpload(c *gin.Context) {
-	up, sum, err := s.ingestUpload(c, "")
+	up, sum, err := s.ingestUpload(c, "", false)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -163,8 +163,18 @@ func TestUploadBadInput(t *testing.T) {
 		}
 	}
 	wantStatus(t, upload(t, h, "/architectures/nope/uploads", nil, logCSV()), http.StatusNotFound)
-	if ups, _ := s.store.ListUploads(context.Background(), id); len(ups) != 0 {
-		t.Errorf("bad uploads stored %d profiles", len(ups))
+	// A log that is text but not readable as the form said waits for a
+	// mapping (bad mapping, unknown columns, bad start); nothing is ready.
+	ups, _ := s.store.ListUploads(context.Background(), id)
+	waiting := 0
+	for _, u := range ups {
+		if u.Status == store.UploadReady {
+			t.Errorf("a bad upload was stored ready: %+v", u)
+		}
+		waiting++
+	}
+	if waiting != 3 {
+		t.Errorf("%d uploads wait for a mapping, want 3", waiting)
 	}
 }
 

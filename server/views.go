@@ -89,6 +89,8 @@ type UploadItem struct {
 	ID, Name  string
 	Requests  int64
 	CreatedAt time.Time
+	Waiting   bool // for its column mapping
+	RawKept   bool
 }
 
 // OriginRow is one line of the origin table on the architecture page.

@@ -23,7 +23,9 @@ import (
 // the traffic profile built from a request log (aggregates only, never
 // prompt or completion text), not the log. Step 4 adds when a worker took
 // a run, from which its page estimates the time left. Step 5 keeps price
-// files users chose to price runs with.
+// files users chose to price runs with. Step 6 lets an upload wait for its
+// column mapping with its raw file on disk, and keep that file when the user
+// asks to.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -117,6 +119,17 @@ func migrations() []migration {
 						created_at `+timestampType(kind)+` NOT NULL
 					)`,
 					`CREATE INDEX price_files_created_at_idx ON price_files (created_at DESC, id DESC)`,
+				)
+			},
+		},
+		{
+			version: 6,
+			name:    "uploads wait for a mapping and may keep their raw file",
+			up: func(tx *gorm.DB, kind string) error {
+				return execAll(tx,
+					`ALTER TABLE uploads ADD COLUMN status TEXT NOT NULL DEFAULT 'ready'`,
+					`ALTER TABLE uploads ADD COLUMN raw_bytes BIGINT NOT NULL DEFAULT 0`,
+					`ALTER TABLE uploads ADD COLUMN read_options TEXT NOT NULL DEFAULT ''`,
 				)
 			},
 		},

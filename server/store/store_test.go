@@ -693,6 +693,51 @@ func testUploads(t *testing.T, s *Store) {
 	if err != nil || len(list) != 1 || list[0].Profile != nil {
 		t.Fatalf("ListUploads = %+v, %v", list, err)
 	}
+	if got.Status != UploadReady || got.RawBytes != 0 {
+		t.Errorf("a new upload is %q with %d raw bytes, want ready with none", got.Status, got.RawBytes)
+	}
+
+	// An upload waiting for its mapping completes once, then is ready.
+	w := Upload{ArchitectureID: a.ID, Name: "odd.csv", Status: UploadMapping, RawBytes: 120, ReadOptions: `{"format":"auto"}`}
+	if err := s.CreateUpload(ctx, &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteUpload(ctx, &Upload{ID: u.ID, Summary: []byte("{}"), Profile: []byte{1}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("completing a ready upload: %v, want ErrNotFound", err)
+	}
+	if ids, err := s.RawFileUploads(ctx); err != nil || len(ids) != 1 || ids[0] != w.ID {
+		t.Errorf("RawFileUploads = %v, %v, want [%s]", ids, err, w.ID)
+	}
+	if err := s.SetUploadOptions(ctx, w.ID, `{"map":"timestamp=t"}`); err != nil {
+		t.Fatal(err)
+	}
+	done := Upload{ID: w.ID, Summary: []byte(`{"rows_read":2}`), Profile: profile, RawBytes: 0, ReadOptions: `{"map":"timestamp=t"}`}
+	if err := s.CompleteUpload(ctx, &done); err != nil {
+		t.Fatal(err)
+	}
+	if done.Status != UploadReady || string(done.Profile) != string(profile) || done.Name != "odd.csv" || done.ReadOptions != `{"map":"timestamp=t"}` {
+		t.Errorf("completed upload = %+v", done)
+	}
+	if err := s.CompleteUpload(ctx, &done); !errors.Is(err, ErrNotFound) {
+		t.Errorf("completing twice: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteUpload(ctx, w.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting a ready upload: %v, want ErrNotFound (runs replay it)", err)
+	}
+
+	// Waiting uploads expire; ready ones do not.
+	old := Upload{ArchitectureID: a.ID, Name: "old.csv", Status: UploadMapping}
+	if err := s.CreateUpload(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := s.DeleteWaitingUploads(ctx, time.Now().Add(time.Minute))
+	if err != nil || len(ids) != 1 || ids[0] != old.ID {
+		t.Fatalf("DeleteWaitingUploads = %v, %v, want [%s]", ids, err, old.ID)
+	}
+	if _, err := s.Upload(ctx, u.ID); err != nil {
+		t.Errorf("a ready upload expired: %v", err)
+	}
+
 	if err := s.DeleteArchitecture(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,179 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gatewise/server/store"
+)
+
+// oddCSV is a log in no known format: 40 requests a minute apart from
+// 2026-11-03 10:00 UTC, with prompt text, and no model column.
+func oddCSV() string {
+	var b strings.Builder
+	b.WriteString("sent_at,prompt_tokens_used,completion_tokens_used,prompt_text\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "2026-11-03T10:%02d:00Z,%d,%d,\"%s question %d\"\n", i, 800+i, 90, marker, i)
+	}
+	return b.String()
+}
+
+// mapForm is the mapping form as a user fills it for oddCSV.
+func mapForm(action string) url.Values {
+	v := url.Values{"action": {action}, "format": {"auto"}}
+	v.Set("col_timestamp", "sent_at")
+	v.Set("unit_timestamp", "auto")
+	v.Set("const_model", "gpt-4.1-mini")
+	v.Set("col_input_tokens", "prompt_tokens_used")
+	v.Set("col_output_tokens", "completion_tokens_used")
+	return v
+}
+
+func TestUploadMapUnknownCSV(t *testing.T) {
+	t.Parallel()
+	s, h, db, uploads := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+
+	// An unknown log opens the mapping page instead of an error, with the
+	// file's columns, the first row's values and a first guess.
+	rec := upload(t, h, "/architectures/"+id+"/uploads", nil, oddCSV())
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "Map the columns of spend.csv", "match no known format",
+		`<option value="sent_at" selected>sent_at (2026-11-03T10:00:00Z)</option>`,
+		`<option value="prompt_tokens_used" selected>prompt_tokens_used (800)</option>`,
+		`<option value="completion_tokens_used" selected>completion_tokens_used (90)</option>`)
+	ups, _ := s.store.ListUploads(context.Background(), id)
+	if len(ups) != 1 || ups[0].Status != store.UploadMapping {
+		t.Fatalf("uploads = %+v, want one waiting for its mapping", ups)
+	}
+	upID := ups[0].ID
+	wantBody(t, do(t, h, "GET", "/architectures/"+id, nil, nil), "/uploads/"+upID+"/map", "waits for its column mapping")
+	wantStatus(t, do(t, h, "GET", "/uploads/"+upID, nil, nil), http.StatusSeeOther)
+
+	// A waiting log cannot be run.
+	rec = postForm(t, h, "/architectures/"+id+"/runs", url.Values{"upload_id": {upID}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "waits for its column mapping")
+
+	// Without a time column the page says so and keeps the user's choices.
+	bad := mapForm("preview")
+	bad.Del("col_timestamp")
+	rec = postForm(t, h, "/uploads/"+upID+"/map", bad)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "timestamp", `value="gpt-4.1-mini"`, `<option value="prompt_tokens_used" selected>`)
+	// A fixed value with a comma cannot be written in a mapping.
+	comma := mapForm("preview")
+	comma.Set("const_model", "a,b")
+	rec = postForm(t, h, "/uploads/"+upID+"/map", comma)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "cannot hold a comma")
+
+	// Preview: the summary updates, nothing is stored yet.
+	rec = postForm(t, h, "/uploads/"+upID+"/map", mapForm("preview"))
+	wantStatus(t, rec, http.StatusOK)
+	wantBody(t, rec, "What this mapping reads", "40 read, 40 used", "gpt-4.1-mini", "Use this traffic",
+		"timestamp=sent_at,model=&#39;gpt-4.1-mini&#39;,input_tokens=prompt_tokens_used,output_tokens=completion_tokens_used")
+	if up, _ := s.store.Upload(context.Background(), upID); up.Status != store.UploadMapping {
+		t.Errorf("a preview completed the upload")
+	}
+
+	// Save: the upload is ready, its file is gone, and the page is the
+	// ordinary summary.
+	rec = postForm(t, h, "/uploads/"+upID+"/map", mapForm("save"))
+	wantStatus(t, rec, http.StatusSeeOther)
+	if loc := rec.Header().Get("Location"); loc != "/uploads/"+upID {
+		t.Fatalf("saved to %q", loc)
+	}
+	wantBody(t, do(t, h, "GET", "/uploads/"+upID, nil, nil), "40 read, 40 used", "Run with this traffic")
+	wantStatus(t, postForm(t, h, "/uploads/"+upID+"/map", mapForm("save")), http.StatusConflict)
+	if left, _ := os.ReadDir(uploads); len(left) != 0 {
+		t.Errorf("the upload folder keeps %d files after the mapping was saved", len(left))
+	}
+	s.store.Close()
+	for _, f := range []string{db, db + "-wal"} {
+		if data, err := os.ReadFile(f); err == nil && bytes.Contains(data, []byte(marker)) {
+			t.Errorf("%s holds prompt text", filepath.Base(f))
+		}
+	}
+}
+
+func TestUploadKeepAndReread(t *testing.T) {
+	t.Parallel()
+	s, h, _, uploads := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	rec := upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"map": logMap, "keep": "1"}, logCSV())
+	wantStatus(t, rec, http.StatusSeeOther)
+	upID := strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/")
+	raw := filepath.Join(uploads, rawFilePrefix+upID)
+	data, err := os.ReadFile(raw)
+	if err != nil || string(data) != logCSV() {
+		t.Fatalf("kept raw log: %v (%d bytes)", err, len(data))
+	}
+	wantBody(t, do(t, h, "GET", "/uploads/"+upID, nil, nil), "The raw log is kept on the server", "Read it again with another mapping")
+
+	// Reading it again starts a new upload from the same bytes.
+	rec = postForm(t, h, "/uploads/"+upID+"/reread", url.Values{})
+	wantStatus(t, rec, http.StatusSeeOther)
+	next := strings.TrimSuffix(strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/"), "/map")
+	wantBody(t, do(t, h, "GET", "/uploads/"+next+"/map", nil, nil), "Map the columns of spend.csv", `<option value="ts"`)
+	// Discarding it removes it and its copy, not the first.
+	wantStatus(t, postForm(t, h, "/uploads/"+next+"/discard", url.Values{}), http.StatusSeeOther)
+	wantStatus(t, do(t, h, "GET", "/uploads/"+next+"/map", nil, nil), http.StatusNotFound)
+	if _, err := os.Stat(filepath.Join(uploads, rawFilePrefix+next)); !os.IsNotExist(err) {
+		t.Errorf("a discarded log stays on disk: %v", err)
+	}
+
+	// Deleting the raw log keeps the profile.
+	wantStatus(t, postForm(t, h, "/uploads/"+upID+"/raw/delete", url.Values{}), http.StatusSeeOther)
+	if _, err := os.Stat(raw); !os.IsNotExist(err) {
+		t.Errorf("the raw log is still there: %v", err)
+	}
+	page := do(t, h, "GET", "/uploads/"+upID, nil, nil)
+	wantBody(t, page, "60 read, 60 used")
+	if strings.Contains(page.Body.String(), "raw log is kept") {
+		t.Error("the page still says the raw log is kept")
+	}
+	wantStatus(t, postForm(t, h, "/uploads/"+upID+"/reread", url.Values{}), http.StatusConflict)
+	if up, _ := s.store.Upload(context.Background(), upID); up.RawBytes != 0 {
+		t.Errorf("raw bytes = %d after deleting the raw log", up.RawBytes)
+	}
+}
+
+// The sweep at start-up removes raw files no upload keeps and logs left
+// half received, and leaves the ones uploads keep.
+func TestSweepUploads(t *testing.T) {
+	t.Parallel()
+	s, h, _, uploads := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	rec := upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"map": logMap, "keep": "1"}, logCSV())
+	upID := strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/")
+	orphan := filepath.Join(uploads, rawFilePrefix+"gone")
+	partial := filepath.Join(uploads, "gatewise-upload-123")
+	fresh := filepath.Join(uploads, "gatewise-upload-456")
+	for _, f := range []string{orphan, partial, fresh} {
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(partial, old, old)
+	s.sweepUploads(context.Background())
+	for f, want := range map[string]bool{orphan: false, partial: false, fresh: true, filepath.Join(uploads, rawFilePrefix+upID): true} {
+		if _, err := os.Stat(f); (err == nil) != want {
+			t.Errorf("%s: present %v, want %v", filepath.Base(f), err == nil, want)
+		}
+	}
+	// Deleting the architecture takes its kept logs too.
+	wantStatus(t, postForm(t, h, "/architectures/"+id+"/delete", url.Values{}), http.StatusSeeOther)
+	if _, err := os.Stat(filepath.Join(uploads, rawFilePrefix+upID)); !os.IsNotExist(err) {
+		t.Errorf("a deleted architecture's kept log stays: %v", err)
+	}
+}
