@@ -146,6 +146,9 @@ func checkBytes(data []byte) Problems {
 	if len(bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\uFEFF")))) == 0 {
 		return Problems{{Message: "the file is empty"}}
 	}
+	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		return Problems{{Message: "the file is gzip-compressed; decompress it and give the YAML or JSON text"}}
+	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		line, col := lineColumn(data, i)
 		return Problems{{Line: line, Column: col, Message: "the file contains a NUL byte; it must be UTF-8 text"}}
@@ -251,6 +254,12 @@ func yamlProblems(err error, data []byte) Problems {
 			// and leaves out line 0.
 			p.Line++
 		}
+		if strings.HasPrefix(p.Message, "exceeded max depth") {
+			// The scanner leaves out line 0 too: without a line, the
+			// nesting went too deep on the first line.
+			p.Line = max(p.Line, 1)
+			p.Message = strings.Replace(p.Message, "exceeded max depth of", "lists and mappings nest more than", 1) + " levels deep"
+		}
 		if strings.HasPrefix(p.Message, "found a tab character") ||
 			(strings.HasPrefix(p.Message, "found character that cannot start any token") && lineHasTab(data, p.Line)) {
 			p.Message += " (indent with spaces, not tabs)"
@@ -278,12 +287,20 @@ func isParserError(msg string) bool {
 		msg == "found undefined tag handle"
 }
 
+// maxAliasValues bounds the values that aliases add to the walk. A YAML
+// alias stands for its anchor's whole value, so a file of a few hundred
+// kilobytes whose aliases repeat aliases stands for billions of values;
+// walking them all would never finish. A real file uses a handful.
+const maxAliasValues = 100_000
+
 // walker checks a node tree against the Go type it will be decoded into,
 // collecting every problem and the position of every path it sees.
 type walker struct {
 	problems   Problems
 	positions  map[string]position
 	valuePaths map[string]bool // paths whose value was taken out
+	inAlias    int             // aliases being walked through
+	aliased    int             // values walked through aliases
 }
 
 func (w *walker) add(path string, n *yaml.Node, msg string) {
@@ -316,8 +333,26 @@ func (w *walker) record(path string, n *yaml.Node) {
 }
 
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
+	at := n
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
+	}
+	if at != n || w.inAlias > 0 {
+		w.aliased++
+		if w.aliased > maxAliasValues {
+			if w.aliased == maxAliasValues+1 {
+				w.addProblem(path, at, fmt.Sprintf("aliases make the file stand for more than %d values; write the values out instead", maxAliasValues))
+			}
+			// Taking the anchor's value out stops every other alias of it,
+			// here and when the tree is decoded.
+			*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+			w.valuePaths[path] = true
+			return
+		}
+		if at != n {
+			w.inAlias++
+			defer func() { w.inAlias-- }()
+		}
 	}
 	w.record(path, n)
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -392,6 +394,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("{\"name\": 1e400, \"scenarios\": [\"baseline\", {\"name\": \"x\"}]}"))
 	f.Add([]byte("a: &a [*a]\nname: *a\n"))
+	f.Add(aliasBomb(400))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse(data)
 		if err != nil {
@@ -414,4 +417,72 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = s.Validate(pricing.Default())
 	})
+}
+
+// aliasBomb is a file whose aliases stand for n×n provider regions: a few
+// kilobytes for n = 400, a third of a megabyte for n = 60,000.
+func aliasBomb(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("name: x\nr: &r [eu")
+	b.WriteString(strings.Repeat(",eu", n-1))
+	b.WriteString("]\np: &p {id: openai, regions: *r}\nproviders: [*p")
+	b.WriteString(strings.Repeat(",*p", n-1))
+	b.WriteString("]\n")
+	return b.Bytes()
+}
+
+// TestParseHostileInput feeds Parse files built to hurt: each comes back as
+// problems, with a line where the problem has one.
+func TestParseHostileInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data []byte
+		want Problem
+	}{
+		{"gzip", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"), Problem{Message: "the file is gzip-compressed; decompress it and give the YAML or JSON text"}},
+		{"a line longer than the limit", bytes.Repeat([]byte("x"), maxFileSize+1), Problem{Message: "the file is larger than 1 MiB"}},
+		{"JSON nested 100,000 deep", []byte(`{"name": ` + strings.Repeat("[", 100_000)), Problem{Line: 1, Column: 10009, Message: "JSON: invalid character '[' exceeded max depth"}},
+		{"YAML flow nested 100,000 deep", []byte("name: " + strings.Repeat("[", 100_000)), Problem{Line: 1, Message: "lists and mappings nest more than 10000 levels deep"}},
+		// The YAML scanner names the line of the key the nesting is under.
+		{"YAML block nested 100,000 deep", []byte("name: x\nproviders:\n" + strings.Repeat("- ", 100_000) + "x\n"), Problem{Line: 2, Message: "lists and mappings nest more than 10000 levels deep"}},
+		// Each provider is 403 values through aliases (itself, its id, its
+		// list of regions and the 400 regions): 248 make 99,944, and the
+		// bound falls on the 54th region of the next, written at column
+		// 167 of the anchored list.
+		{"alias bomb", aliasBomb(400), Problem{Path: "providers[248].regions[53]", Line: 2, Column: 167, Message: "aliases make the file stand for more than 100000 values; write the values out instead"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse(tt.data)
+			var got Problems
+			if !errors.As(err, &got) {
+				t.Fatalf("Parse error = %v, want Problems", err)
+			}
+			if !slices.Contains(got, tt.want) {
+				t.Errorf("problems:\n got %#v\nwant one %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseAliasBombMemory parses a third of a megabyte whose aliases stand
+// for 3.6 billion regions. Walking them would never end; the walk stops at
+// maxAliasValues, within a generous bound on memory.
+func TestParseAliasBombMemory(t *testing.T) {
+	data := aliasBomb(60_000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Parse(data)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "aliases make the file stand for more than 100000 values") {
+		t.Fatalf("err = %v, want the alias bound", err)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d-byte file: %d MiB allocated", len(data), alloc>>20)
+	if alloc > 256<<20 {
+		t.Errorf("allocated %d MiB, more than 256", alloc>>20)
+	}
 }
