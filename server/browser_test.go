@@ -198,13 +198,29 @@ func TestBrowserRunAndCompare(t *testing.T) {
 	for range 2 {
 		steps(t, ctx, chromedp.Navigate(architecture), chromedp.WaitVisible(chromedp.ID("trials")),
 			chromedp.SetValue(chromedp.ID("trials"), "200"), chromedp.Click(chromedp.ID("run")),
-			// The page refreshes itself (no JavaScript) until the memo is there.
+			// The page follows the run (static/progress.js) and shows the
+			// memo when it is done.
 			chromedp.WaitVisible(chromedp.CSS(`a[href$="/memo.md"]`)))
 		runs = append(runs, run(t, ctx, chromedp.Location()))
 	}
 	shot("run")
 	if memo := run(t, ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(memo, "Chosen option: direct") {
 		t.Errorf("run page lacks the decision:\n%.1500s", memo)
+	}
+	// Download the memo as the link does and check what it holds.
+	type download struct {
+		Disposition, Type, Body string
+	}
+	md := run(t, ctx, chromedp.Evaluate[download](`fetch(document.querySelector('a[href$="/memo.md"]').href).then(r => r.text().then(b => ({
+		Disposition: r.headers.get("Content-Disposition"), Type: r.headers.get("Content-Type"), Body: b})))`,
+		chromedp.EvalAwaitPromise))
+	if !strings.Contains(md.Disposition, "attachment") || !strings.Contains(md.Disposition, ".md") || !strings.HasPrefix(md.Type, "text/markdown") {
+		t.Errorf("memo download headers: %+v", md)
+	}
+	for _, want := range []string{"status: proposed", "Chosen option: direct", "## Rollout", "```"} {
+		if !strings.Contains(md.Body, want) {
+			t.Errorf("downloaded memo lacks %q:\n%.1500s", want, md.Body)
+		}
 	}
 	// static/copy.js gives every code block of the memo (the config snippet) a Copy button.
 	blocks := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".memo pre").length`))
@@ -348,13 +364,40 @@ func TestBrowserUploadLogs(t *testing.T) {
 	}
 }
 
-// Start a long run and cancel it from its page.
+// waitUntil polls a JavaScript condition until it holds (the test's
+// deadline bounds it).
+func waitUntil(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	for {
+		if run(t, ctx, chromedp.Evaluate[bool](cond)) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", cond, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Start a long run, watch its progress move, and cancel it from its page.
 func TestBrowserCancelRun(t *testing.T) {
 	ctx, base, shot := browserTest(t)
 	steps(t, ctx, chromedp.Navigate(base+"/architectures/new?example=single-provider"), chromedp.WaitVisible(chromedp.ID("save")),
 		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("run")),
 		chromedp.SetValue(chromedp.ID("trials"), "1000000"), chromedp.Click(chromedp.ID("run")),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/cancel"] button`)))
+	// The bar moves in place: static/progress.js marks the page with the
+	// trials done from each event, and the page is never reloaded (the
+	// marker set before would be gone).
+	run(t, ctx, chromedp.Evaluate[bool](`window.sameLoad = true`))
+	waitUntil(t, ctx, `Number(document.body.dataset.progress || 0) > 0 && window.sameLoad === true`)
+	if v := run(t, ctx, chromedp.Evaluate[float64](`document.getElementById("progress").value`)); v < 0 || v > 100 {
+		t.Errorf("progress bar at %v", v)
+	}
+	if line := run(t, ctx, chromedp.Text(chromedp.ID("progress-line"))); !strings.Contains(line, "of 1,000,000") {
+		t.Errorf("progress line %q", line)
+	}
 	shot("running")
 	steps(t, ctx, chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".status-cancelled")))

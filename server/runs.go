@@ -80,12 +80,9 @@ type RunPage struct {
 	Layout
 	Run          store.Run
 	Architecture string
-	Percent      int
-	Live         bool          // queued or running: the page refreshes itself
-	Queue        int           // place in the queue when queued: 1 is next
-	Ahead        int           // runs queued before it
-	PriceFile    string        // the kept price file laid over the catalog, if any
-	Left         string        // estimated time left while running, once a trial is done
+	Live         bool // queued or running: the page follows it
+	Progress     Progress
+	PriceFile    string // the kept price file laid over the catalog, if any
 	Restartable  bool          // interrupted, failed or cancelled
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
 	Tables       []ScenarioTable
@@ -114,23 +111,16 @@ func (s *Server) showRun(c *gin.Context) {
 		page.Architecture = a.Name
 		page.Title = "Run of " + a.Name
 	}
-	if run.Total > 0 {
-		page.Percent = run.Done * 100 / run.Total
-	}
-	if page.Queue, err = s.store.QueuePosition(c.Request.Context(), run); err != nil {
+	if page.Progress, err = s.progressOf(c.Request.Context(), run); err != nil {
 		s.fail(c, err)
 		return
 	}
-	page.Ahead = max(page.Queue-1, 0)
 	var opts RunOptions
 	if json.Unmarshal(run.Options, &opts) == nil && opts.PriceFileID != "" {
 		page.PriceFile = "a price file gatewise no longer has"
 		if pf, err := s.store.PriceFile(c.Request.Context(), opts.PriceFileID); err == nil {
 			page.PriceFile = pf.Name + " (" + pf.Format + ")"
 		}
-	}
-	if d, ok := timeLeft(run, time.Now()); ok {
-		page.Left = humanDuration(d)
 	}
 	if run.Status == store.RunDone {
 		html, err := memo.HTML([]byte(run.Memo))
@@ -150,7 +140,8 @@ func (s *Server) showRun(c *gin.Context) {
 		}
 	}
 	if page.Live {
-		c.Header("Refresh", "2") // progress without JavaScript
+		page.Scripts = []string{"progress.js"}
+		page.RefreshWithoutScript = 2
 	}
 	s.render(c, http.StatusOK, "run_show", page)
 }

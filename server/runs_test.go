@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -69,8 +70,8 @@ func TestRunFromTheBrowser(t *testing.T) {
 	page := do(t, h, "GET", "/runs/"+run.ID, nil, nil)
 	wantStatus(t, page, http.StatusOK)
 	wantBody(t, page, "Chosen option: direct", "Download memo (.md)", "<table>")
-	if page.Header().Get("Refresh") != "" {
-		t.Error("a finished run's page should not refresh itself")
+	if strings.Contains(page.Body.String(), `http-equiv="refresh"`) || strings.Contains(page.Body.String(), "progress.js") {
+		t.Error("a finished run's page should not follow its progress")
 	}
 	md := do(t, h, "GET", "/runs/"+run.ID+"/memo.md", nil, nil)
 	wantStatus(t, md, http.StatusOK)
@@ -166,11 +167,23 @@ func TestRunCancelRestartInterrupt(t *testing.T) {
 	rec := postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"100000"}})
 	runID := runLocation.FindStringSubmatch(rec.Header().Get("Location"))[1]
 	page := do(t, h, "GET", "/runs/"+runID, nil, nil)
-	wantBody(t, page, "queued", "Cancel")
-	if page.Header().Get("Refresh") == "" {
-		t.Error("a queued run's page should refresh itself")
+	// The page follows the run: live with JavaScript, by refreshing without.
+	wantBody(t, page, "queued", "Cancel", `<noscript><meta http-equiv="refresh" content="2"></noscript>`, "progress.js",
+		`data-events="/runs/`+runID+`/events"`, "Next in the queue")
+	// The event stream says where the run stands, and goes on while it is
+	// queued (here until the client leaves).
+	ctx, stop := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	events := httptest.NewRecorder()
+	h.ServeHTTP(events, httptest.NewRequest("GET", "/runs/"+runID+"/events", nil).WithContext(ctx))
+	stop()
+	if ct := events.Header().Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("events Content-Type = %q", ct)
 	}
+	wantBody(t, events, "retry: 2000", "event: progress\ndata: {\"status\":\"queued\",\"percent\":0,\"done\":0,\"total\":100000,\"line\":\"0 of 100,000\",\"queue\":\"Next in the queue: it starts when a worker is free.\"}\n\n")
 	wantStatus(t, postForm(t, h, "/runs/"+runID+"/cancel", nil), http.StatusSeeOther)
+	// Once the run has ended the stream sends its status and closes.
+	wantBody(t, do(t, h, "GET", "/runs/"+runID+"/events", nil, nil), `"status":"cancelled"`)
+	wantStatus(t, do(t, h, "GET", "/runs/nope/events", nil, nil), http.StatusNotFound)
 	if run, _ := s.store.Run(context.Background(), runID); run.Status != store.RunCancelled {
 		t.Fatalf("cancelled run = %+v", run)
 	}

@@ -94,6 +94,7 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/runs", s.listRuns)
 	r.GET("/runs/compare", s.compareRuns)
 	r.GET("/runs/:id", s.showRun)
+	r.GET("/runs/:id/events", s.runEvents)
 	r.POST("/runs/:id/cancel", s.cancelRun)
 	r.POST("/runs/:id/restart", s.restartRun)
 	r.GET("/runs/:id/memo.md", s.downloadMemo)

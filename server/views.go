@@ -19,6 +19,9 @@ type Layout struct {
 	// Scripts are static files the page loads; only pages whose extras
 	// need JavaScript (the run page's copy buttons) name any.
 	Scripts []string
+	// RefreshWithoutScript, when set, reloads the page every so many
+	// seconds in browsers without JavaScript (live progress for them).
+	RefreshWithoutScript int
 }
 
 // HomePage is the landing page.
