@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatewise/server/store"
+	"gatewise/simulator"
 	"gatewise/simulator/traffic"
 )
 
@@ -27,6 +28,13 @@ func (s *Server) showArchitecture(c *gin.Context) {
 		UpdatedAt: a.UpdatedAt,
 		Overrides: advancedYAML(spec),
 		Formats:   traffic.FormatNames(),
+	}
+	for _, name := range simulator.ScenarioNames() {
+		in := slices.ContainsFunc(spec.Scenarios, func(sc simulator.Scenario) bool { return sc.Name == name })
+		page.RunScenarios = append(page.RunScenarios, Choice{Value: name, Checked: in})
+	}
+	for _, g := range simulator.GatewayIDs() {
+		page.RunGateways = append(page.RunGateways, Choice{Value: g, Checked: slices.Contains(spec.Gateways, g)})
 	}
 	uploads, err := s.store.ListUploads(c.Request.Context(), a.ID)
 	if err != nil {

@@ -26,7 +26,11 @@ type RunOptions struct {
 	UploadID  string   `json:"upload_id,omitempty"`
 	Trials    int      `json:"trials,omitempty"`
 	Seed      uint64   `json:"seed,omitempty"`
+	// Scenarios and Gateways narrow the architecture's own lists for this
+	// run; empty keeps them. A scenario the file gives parameters to keeps
+	// them.
 	Scenarios []string `json:"scenarios,omitempty"`
+	Gateways  []string `json:"gateways,omitempty"`
 	// PriceFileID prices the run with a kept price file laid over the
 	// catalog instead of the catalog alone.
 	PriceFileID string `json:"price_file_id,omitempty"`
@@ -38,9 +42,18 @@ func (o RunOptions) validate() map[string]string {
 	if o.Trials < 0 || o.Trials > 1_000_000 {
 		fields["trials"] = "must be between 1 and 1,000,000"
 	}
-	for _, sc := range o.Scenarios {
+	for i, sc := range o.Scenarios {
 		if !slices.Contains(simulator.ScenarioNames(), sc) {
 			fields["scenarios"] = fmt.Sprintf("%q is not a scenario; use %v", sc, simulator.ScenarioNames())
+		} else if slices.Contains(o.Scenarios[:i], sc) {
+			fields["scenarios"] = fmt.Sprintf("%q is listed twice", sc)
+		}
+	}
+	for i, g := range o.Gateways {
+		if !slices.Contains(simulator.GatewayIDs(), g) {
+			fields["gateways"] = fmt.Sprintf("%q is not an option; use %v", g, simulator.GatewayIDs())
+		} else if slices.Contains(o.Gateways[:i], g) {
+			fields["gateways"] = fmt.Sprintf("%q is listed twice", g)
 		}
 	}
 	return fields
@@ -211,7 +224,14 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 		sim.Seed = spec.Simulation.Seed
 	}
 	for _, name := range opts.Scenarios {
-		sim.Scenarios = append(sim.Scenarios, simulator.Scenario{Name: name})
+		sc := simulator.Scenario{Name: name}
+		if i := slices.IndexFunc(spec.Scenarios, func(s simulator.Scenario) bool { return s.Name == name }); i >= 0 {
+			sc = spec.Scenarios[i]
+		}
+		sim.Scenarios = append(sim.Scenarios, sc)
+	}
+	if len(opts.Gateways) > 0 {
+		spec.Gateways = opts.Gateways
 	}
 	var profile *traffic.Profile
 	if opts.UploadID != "" {

@@ -67,6 +67,19 @@ func (s *Server) createRun(c *gin.Context) {
 		}
 		opts.Trials = n
 	}
+	// The page's checkboxes say which scenarios and options to run; it
+	// marks that it sent them, since none ticked sends nothing at all.
+	if c.Request.PostForm.Get("choose") != "" {
+		opts.Scenarios, opts.Gateways = c.Request.PostForm["scenarios"], c.Request.PostForm["gateways"]
+		if len(opts.Scenarios) == 0 {
+			s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "Tick at least one scenario to run.", Fields: map[string]string{"scenarios": "tick at least one"}})
+			return
+		}
+		if len(opts.Gateways) == 0 {
+			s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "Tick at least one option to compare.", Fields: map[string]string{"gateways": "tick at least one"}})
+			return
+		}
+	}
 	run, err := s.queueRun(c.Request.Context(), c.Param("id"), opts)
 	if err != nil {
 		s.fail(c, err)

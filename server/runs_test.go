@@ -210,3 +210,60 @@ func TestRunCancelRestartInterrupt(t *testing.T) {
 	}
 	wantStatus(t, postForm(t, h, "/runs/nope/restart", nil), http.StatusNotFound)
 }
+
+// The run form's checkboxes narrow the scenarios and options of one run; a
+// scenario the file gives parameters to keeps them.
+func TestRunChoosesScenariosAndGateways(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	startRunner(t, s)
+	id := create(t, h, loadExample(t, "multi-region"))
+	page := do(t, h, "GET", "/architectures/"+id, nil, nil)
+	wantBody(t, page, `name="choose"`, `<input type="checkbox" name="gateways" value="litellm" checked>`, `name="scenarios" value="rate-limit-storm"`)
+
+	form := url.Values{"trials": {"40"}, "choose": {"1"}, "scenarios": {"baseline", "provider-outage"}, "gateways": {"direct", "litellm"}}
+	rec := postForm(t, h, "/architectures/"+id+"/runs", form)
+	wantStatus(t, rec, http.StatusSeeOther)
+	run := waitFor(t, s, runLocation.FindStringSubmatch(rec.Header().Get("Location"))[1], store.RunDone, store.RunFailed)
+	if run.Status != store.RunDone {
+		t.Fatalf("run = %+v", run)
+	}
+	var res struct {
+		Results []struct {
+			Gateway  string `json:"gateway"`
+			Scenario string `json:"scenario"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, r := range res.Results {
+		got[r.Gateway+" "+r.Scenario] = true
+	}
+	want := []string{"direct baseline", "direct provider-outage", "litellm baseline", "litellm provider-outage"}
+	if len(got) != len(want) {
+		t.Errorf("results for %v, want %v", got, want)
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("no result for %s (have %v)", w, got)
+		}
+	}
+
+	for name, bad := range map[string]url.Values{
+		"no scenario": {"choose": {"1"}, "gateways": {"direct"}},
+		"no gateway":  {"choose": {"1"}, "scenarios": {"baseline"}},
+		"unknown":     {"choose": {"1"}, "scenarios": {"baseline"}, "gateways": {"nginx"}},
+		"twice":       {"choose": {"1"}, "scenarios": {"baseline", "baseline"}, "gateways": {"direct"}},
+	} {
+		rec := postForm(t, h, "/architectures/"+id+"/runs", bad)
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", name, rec.Code)
+		}
+	}
+	body := `{"architecture_id": "` + id + `", "gateways": ["kong", "kong"]}`
+	rec = do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, `"gateways":"\"kong\" is listed twice"`)
+}

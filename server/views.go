@@ -85,6 +85,15 @@ type ArchitectureShowPage struct {
 	// PriceFiles are the kept price files a run can be priced with.
 	PriceFiles []store.PriceFile
 	Formats    []string
+	// RunScenarios and RunGateways are the run form's choices, ticked as
+	// the architecture file has them.
+	RunScenarios, RunGateways []Choice
+}
+
+// Choice is one checkbox of a form.
+type Choice struct {
+	Value   string
+	Checked bool
 }
 
 // UploadItem is one uploaded log on an architecture's page.
