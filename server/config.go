@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // Config is everything the server needs to know; cmd/gatewise fills it from
 // flags and environment and passes it in, so nothing reads globals.
@@ -13,7 +16,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
-	// Workers is how many simulations run at once; each uses every core.
+	// Workers is how many simulations run at once (default: one per core);
+	// more wait in the queue. Each run may use every core, so one run alone
+	// finishes as fast as the machine allows and several share it.
 	Workers int
 	// MaxUploadBytes caps an uploaded request log; UploadDir is where it
 	// waits while it is read (then it is deleted).
@@ -43,7 +48,7 @@ func (c Config) withDefaults() Config {
 		c.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	if c.Workers <= 0 {
-		c.Workers = 1
+		c.Workers = runtime.NumCPU()
 	}
 	if c.Version == "" {
 		c.Version = "dev"

@@ -23,9 +23,9 @@ import (
 type RunOptions struct {
 	// UploadID replays an uploaded log's traffic instead of the
 	// architecture's synthetic traffic.
-	UploadID  string   `json:"upload_id,omitempty"`
-	Trials    int      `json:"trials,omitempty"`
-	Seed      uint64   `json:"seed,omitempty"`
+	UploadID string `json:"upload_id,omitempty"`
+	Trials   int    `json:"trials,omitempty"`
+	Seed     uint64 `json:"seed,omitempty"`
 	// Scenarios and Gateways narrow the architecture's own lists for this
 	// run; empty keeps them. A scenario the file gives parameters to keeps
 	// them.

@@ -95,7 +95,7 @@ type RunPage struct {
 	Architecture string
 	Live         bool // queued or running: the page follows it
 	Progress     Progress
-	PriceFile    string // the kept price file laid over the catalog, if any
+	PriceFile    string        // the kept price file laid over the catalog, if any
 	Restartable  bool          // interrupted, failed or cancelled
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
 	Tables       []ScenarioTable

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -28,7 +29,7 @@ var serveOptions = []option{
 	{"max-body", "GATEWISE_MAX_BODY", "2MiB", "largest request body accepted (bytes, or with KiB, MiB, GiB)"},
 	{"log-level", "GATEWISE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "GATEWISE_LOG_FORMAT", "text", "text or json"},
-	{"workers", "GATEWISE_WORKERS", "1", "simulations run at once (each uses every core)"},
+	{"workers", "GATEWISE_WORKERS", strconv.Itoa(runtime.NumCPU()), "simulations run at once; more wait in the queue (default: one per core)"},
 	{"max-upload", "GATEWISE_MAX_UPLOAD", "2GiB", "largest request log accepted (bytes, or with KiB, MiB, GiB)"},
 	{"upload-dir", "GATEWISE_UPLOAD_DIR", "", "where an uploaded log waits while it is read (default: the system's temporary folder)"},
 }
