@@ -3,6 +3,7 @@ package traffic
 import (
 	"bytes"
 	"errors"
+	"fmt"
 )
 
 // CSV follows encoding/csv's rules (RFC 4180, comma-separated, no lazy
@@ -15,6 +16,9 @@ import (
 var (
 	errBareQuote = errors.New(`bare " in non-quoted field`)
 	errQuote     = errors.New(`extraneous or missing " in quoted field`)
+	// errTooManyFields stops a record at maxColumns fields, so a row of
+	// millions of commas costs no more than a row of ten thousand.
+	errTooManyFields = fmt.Errorf("more than %d fields", maxColumns)
 )
 
 // csvSplitter splits one record at a time; its slices are reused between
@@ -47,6 +51,9 @@ func (c *csvSplitter) split(data []byte) (n, newlines int, err error, errField i
 				c.fields = append(c.fields, line)
 				return n, 0, nil, 0
 			}
+			if len(c.fields) == maxColumns-1 { // a comma after field maxColumns
+				return n, 0, errTooManyFields, maxColumns
+			}
 			c.fields = append(c.fields, line[:i])
 			line = line[i+1:]
 		}
@@ -66,6 +73,9 @@ func (c *csvSplitter) slow(data []byte) (n, newlines int, err error, errField in
 	}
 	i := 0
 	for {
+		if len(c.ends) == maxColumns {
+			return skipLine(i, errTooManyFields)
+		}
 		if i < len(data) && data[i] == '"' {
 			i++
 			for {
@@ -163,10 +173,21 @@ type csvBounds struct {
 	prev  byte // last byte seen, to tell a field's opening quote from a bare one
 }
 
-// scan consumes data and returns the offset just past the last record end in
-// it, or -1 if none.
-func (b *csvBounds) scan(data []byte) int {
-	last := -1
+// scan consumes data and returns the offsets just past the first and the
+// last record ends in it, or -1 if none.
+func (b *csvBounds) scan(data []byte) (first, last int) {
+	first, last = -1, -1
+	// ends notes the record ends in data[i:j], outside quotes.
+	ends := func(i, j int) {
+		if first < 0 {
+			if k := bytes.IndexByte(data[i:j], '\n'); k >= 0 {
+				first = i + k + 1
+			}
+		}
+		if k := bytes.LastIndexByte(data[i:j], '\n'); k >= 0 {
+			last = i + k + 1
+		}
+	}
 	i := 0
 	if b.prev == 0 {
 		b.prev = '\n'
@@ -176,16 +197,12 @@ func (b *csvBounds) scan(data []byte) int {
 		case 0:
 			q := bytes.IndexByte(data[i:], '"')
 			if q < 0 {
-				if k := bytes.LastIndexByte(data[i:], '\n'); k >= 0 {
-					last = i + k + 1
-				}
+				ends(i, len(data))
 				b.prev = data[len(data)-1]
-				return last
+				return first, last
 			}
 			q += i
-			if k := bytes.LastIndexByte(data[i:q], '\n'); k >= 0 {
-				last = i + k + 1
-			}
+			ends(i, q)
 			p := b.prev
 			if q > 0 {
 				p = data[q-1]
@@ -199,7 +216,7 @@ func (b *csvBounds) scan(data []byte) int {
 			q := bytes.IndexByte(data[i:], '"')
 			if q < 0 {
 				b.prev = data[len(data)-1]
-				return last
+				return first, last
 			}
 			b.state, b.prev = 2, '"'
 			i += q + 1
@@ -212,5 +229,5 @@ func (b *csvBounds) scan(data []byte) int {
 			b.state = 0 // the quote closed the field; data[i] is read as unquoted
 		}
 	}
-	return last
+	return first, last
 }

@@ -84,6 +84,11 @@ type ReadOptions struct {
 	MaxLineBytes int
 	// MaxBytes bounds the (decompressed) input; 0 means no limit.
 	MaxBytes int64
+	// MaxGzipRatio bounds how much gzip input may expand: past the first
+	// 64 MiB, Read refuses input that has decompressed to more than this
+	// many times the compressed bytes read. Default 100: real logs
+	// compress 3 to 10 times, a decompression bomb about 1,000.
+	MaxGzipRatio float64
 	// Now is the reference for "in the future"; default time.Now().
 	Now time.Time
 	// Workers parsing in parallel; default GOMAXPROCS.
@@ -99,6 +104,7 @@ const (
 	DefaultBinWidth       = time.Minute
 	DefaultMaxBadFraction = 0.1
 	DefaultMaxLineBytes   = 4 << 20
+	DefaultMaxGzipRatio   = 100
 	DefaultMaxCells       = 4_000_000
 	// maxTokens is the most tokens one request can plausibly carry: ten
 	// times the largest context window on sale in 2026.
@@ -106,8 +112,11 @@ const (
 	// maxLatencyMs is a day: no synchronous request lasts longer.
 	maxLatencyMs = 24 * 3600 * 1000
 	maxRoutes    = 1000
-	maxOrigins   = 64
-	maxModels    = 10000
+	// maxColumns bounds the columns of a CSV row: real exports have tens,
+	// and a row of millions of empty fields would cost a slice entry each.
+	maxColumns = 10_000
+	maxOrigins = 64
+	maxModels  = 10000
 )
 
 // Validate reports every problem with the options, so a caller can refuse
@@ -143,6 +152,12 @@ func (o ReadOptions) withDefaults() (ReadOptions, error) {
 	}
 	if o.MaxBytes < 0 {
 		errs = append(errs, errors.New("max bytes must not be negative"))
+	}
+	if o.MaxGzipRatio == 0 {
+		o.MaxGzipRatio = DefaultMaxGzipRatio
+	}
+	if !(o.MaxGzipRatio >= 1) {
+		errs = append(errs, fmt.Errorf("max gzip ratio %v: want 1 or more", o.MaxGzipRatio))
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()

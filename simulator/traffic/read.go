@@ -39,6 +39,7 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions) (*Profile, Summary
 	if err != nil {
 		return nil, sum, err
 	}
+	in.c.maxRatio = o.MaxGzipRatio
 	sum.Gzip = gz
 
 	head, err := in.Peek(sniffBytes)
@@ -121,13 +122,36 @@ type countedInput struct {
 
 func (c countedInput) n() int64 { return c.c.n }
 
+// counter counts the bytes handed to the reader and refuses input past
+// MaxBytes, or gzip input that expands past MaxGzipRatio.
 type counter struct {
 	r   io.Reader
 	n   int64
 	max int64
+	// raw counts the compressed bytes under a gzip stream (nil otherwise).
+	raw      *rawCounter
+	maxRatio float64
 }
 
-var errTooBig = errors.New("input larger than the limit")
+type rawCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *rawCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ratioFloor is how much gzip input decompresses before its ratio is
+// judged: the start of a file can compress far better than the whole.
+const ratioFloor = 64 << 20
+
+var (
+	errTooBig   = errors.New("input larger than the limit")
+	errGzipBomb = errors.New("the gzip data expands")
+)
 
 func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
@@ -135,23 +159,41 @@ func (c *counter) Read(p []byte) (int, error) {
 	if c.max > 0 && c.n > c.max {
 		return n, fmt.Errorf("%w of %d bytes", errTooBig, c.max)
 	}
+	if c.raw != nil && c.n > ratioFloor && float64(c.n) > c.maxRatio*float64(c.raw.n) {
+		return n, fmt.Errorf("%w more than %g times (%s from %s so far), the most gatewise allows: refused as a likely decompression bomb",
+			errGzipBomb, c.maxRatio, byteSize(c.n), byteSize(c.raw.n))
+	}
 	return n, err
+}
+
+// byteSize writes a byte count for messages.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // openInput recognises gzip by its magic number and refuses other binary
 // containers by theirs, with a message that says what the file looks like.
+// Gzip input gets the default expansion bound; Read sets its own.
 func openInput(r io.Reader, maxBytes int64) (countedInput, bool, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	raw := &rawCounter{r: r}
+	br := bufio.NewReaderSize(raw, 64<<10)
 	magic, _ := br.Peek(8)
-	gz := false
-	var in io.Reader = br
+	c := &counter{r: br, max: maxBytes, maxRatio: DefaultMaxGzipRatio}
 	switch {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		z, err := gzip.NewReader(br)
 		if err != nil {
 			return countedInput{}, true, fmt.Errorf("the file starts like gzip but is not valid gzip: %v", err)
 		}
-		in, gz = z, true
+		c.r, c.raw = z, raw
 	case bytes.HasPrefix(magic, []byte("PK\x03\x04")):
 		return countedInput{}, false, errors.New("the file is a zip archive: unzip it and give the CSV or JSON inside (gzip is read directly)")
 	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}), bytes.HasPrefix(magic, []byte("BZh")),
@@ -162,8 +204,7 @@ func openInput(r io.Reader, maxBytes int64) (countedInput, bool, error) {
 	case bytes.HasPrefix(magic, []byte("SQLite f")):
 		return countedInput{}, false, errors.New("the file is a SQLite database: export the table as CSV")
 	}
-	c := &counter{r: in, max: maxBytes}
-	return countedInput{Reader: bufio.NewReaderSize(c, 256<<10), c: c}, gz, nil
+	return countedInput{Reader: bufio.NewReaderSize(c, 256<<10), c: c}, c.raw != nil, nil
 }
 
 // readError says what a read error means for the user.
@@ -172,7 +213,7 @@ func readError(err error, gz bool) error {
 	switch {
 	case errors.As(err, &fe):
 		return err
-	case errors.Is(err, errTooBig):
+	case errors.Is(err, errTooBig), errors.Is(err, errGzipBomb):
 		return err
 	case gz && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)):
 		return fmt.Errorf("the gzip data is truncated or corrupt (%v): the file cannot be trusted", err)
@@ -186,21 +227,19 @@ func checkText(head []byte) error {
 	if len(bytes.TrimSpace(head)) == 0 {
 		return errors.New("the file is empty")
 	}
-	if i := bytes.IndexByte(head, 0); i >= 0 {
-		return fmt.Errorf("the file is binary, not text (a NUL byte at offset %d): gatewise reads CSV, JSON or JSONL, optionally gzip-compressed", i)
+	i := textFault(head)
+	if i == len(head) {
+		return nil
 	}
-	for i := 0; i < len(head); {
-		r, size := utf8.DecodeRune(head[i:])
-		if r == utf8.RuneError && size == 1 {
-			if len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:]) {
-				break // a character cut by the sniff window
-			}
-			line := 1 + bytes.Count(head[:i], []byte{'\n'})
-			return fmt.Errorf("line %d: the file is not UTF-8 text (byte 0x%02x at offset %d); convert it, for example with iconv -f latin1 -t utf-8", line, head[i], i)
-		}
-		i += size
+	if head[i] != 0 && len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:]) {
+		return nil // a character cut by the sniff window
 	}
-	return nil
+	line := 1 + bytes.Count(head[:i], []byte{'\n'})
+	col := utf8.RuneCount(head[bytes.LastIndexByte(head[:i], '\n')+1:i]) + 1
+	if head[i] == 0 {
+		return fmt.Errorf("line %d: the file is binary, not text (a NUL byte at character %d): gatewise reads CSV, JSON or JSONL, optionally gzip-compressed", line, col)
+	}
+	return fmt.Errorf("line %d: the file is not UTF-8 text (byte 0x%02x at character %d); convert it, for example with iconv -f latin1 -t utf-8", line, head[i], col)
 }
 
 // chooseContainer tells CSV from JSON Lines from a JSON document. A file
@@ -259,6 +298,9 @@ func detect(first *chunk, c container, o ReadOptions) (*plan, []string, error) {
 		}
 		var sp csvSplitter
 		n, _, err, _ := sp.split(data)
+		if errors.Is(err, errTooManyFields) {
+			return nil, nil, &fatalError{line: first.line, msg: fmt.Sprintf("the header has more than %d columns: not a request log", maxColumns)}
+		}
 		if err != nil {
 			return nil, nil, &fatalError{line: first.line, msg: "the header row is not valid CSV: " + err.Error()}
 		}

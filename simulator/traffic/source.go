@@ -64,6 +64,7 @@ type lineSource struct {
 	maxLine int
 	long    []Problem
 	nlong   int64
+	started bool // a chunk with a row in it was handed over: a CSV header was read
 }
 
 func newLineSource(r io.Reader, csv bool, maxLine int) *lineSource {
@@ -72,15 +73,17 @@ func newLineSource(r io.Reader, csv bool, maxLine int) *lineSource {
 
 func (s *lineSource) dropped() ([]Problem, int64) { return s.long, s.nlong }
 
-// boundary scans fresh bytes and returns the end of the last row in them.
-func (s *lineSource) boundary(fresh []byte) int {
+// boundaries scans fresh bytes and returns the ends of the first and the
+// last row in them, or -1.
+func (s *lineSource) boundaries(fresh []byte) (first, last int) {
 	if s.csv {
 		return s.bounds.scan(fresh)
 	}
-	if i := bytes.LastIndexByte(fresh, '\n'); i >= 0 {
-		return i + 1
+	first, last = bytes.IndexByte(fresh, '\n'), bytes.LastIndexByte(fresh, '\n')
+	if first < 0 {
+		return -1, -1
 	}
-	return -1
+	return first + 1, last + 1
 }
 
 func (s *lineSource) next(c *chunk) (bool, error) {
@@ -94,6 +97,7 @@ func (s *lineSource) next(c *chunk) (bool, error) {
 				return false, nil
 			}
 			s.line += int64(bytes.Count(c.buf, []byte{'\n'}))
+			s.started = s.started || len(bytes.Trim(c.buf, "\r\n")) > 0
 			return true, nil
 		}
 		if len(c.buf) == cap(c.buf) {
@@ -101,7 +105,8 @@ func (s *lineSource) next(c *chunk) (bool, error) {
 				break
 			}
 			if len(c.buf) > s.maxLine {
-				if err := s.dropLong(c); err != nil {
+				var err error
+				if last, err = s.dropLong(c); err != nil {
 					return false, err
 				}
 				continue
@@ -111,7 +116,7 @@ func (s *lineSource) next(c *chunk) (bool, error) {
 		n, err := s.r.Read(c.buf[len(c.buf):cap(c.buf)])
 		if n > 0 {
 			fresh := c.buf[len(c.buf) : len(c.buf)+n]
-			if b := s.boundary(fresh); b >= 0 {
+			if _, b := s.boundaries(fresh); b >= 0 {
 				last = len(c.buf) + b
 			}
 			c.buf = c.buf[:len(c.buf)+n]
@@ -130,15 +135,26 @@ func (s *lineSource) next(c *chunk) (bool, error) {
 	s.pending = append(s.pending, c.buf[last:]...)
 	c.buf = c.buf[:last]
 	s.line += int64(bytes.Count(c.buf, []byte{'\n'}))
+	s.started = s.started || len(bytes.Trim(c.buf, "\r\n")) > 0
 	return true, nil
 }
 
 // dropLong handles a row longer than maxLine: it is counted and skipped up to
-// its newline. A CSV quote that never closes makes every later newline part of
-// one field, so that is fatal rather than a skipped row.
-func (s *lineSource) dropLong(c *chunk) error {
+// its newline, and c starts again with the rows after it; the result is the
+// end of the last whole row in c.buf, or -1. A CSV quote that never closes
+// makes every later newline part of one field, so that is fatal rather than a
+// skipped row.
+func (s *lineSource) dropLong(c *chunk) (int, error) {
 	if s.csv && s.bounds.state != 0 {
-		return &fatalError{line: c.line, msg: fmt.Sprintf("a quoted field runs on for more than %d bytes: is a closing quote missing?", s.maxLine)}
+		return -1, &fatalError{line: c.line, msg: fmt.Sprintf("a quoted field runs on for more than %d bytes: is a closing quote missing?", s.maxLine)}
+	}
+	if s.csv && !s.started {
+		// Skipping the header would make the first row the header.
+		cols := ""
+		if n := bytes.Count(c.buf, []byte{','}); n > 0 {
+			cols = fmt.Sprintf(" (%d columns so far)", n+1)
+		}
+		return -1, &fatalError{line: c.line, msg: fmt.Sprintf("the header row is longer than %d bytes%s: not a request log", s.maxLine, cols)}
 	}
 	s.nlong++
 	if len(s.long) < examplesPerReason {
@@ -150,21 +166,25 @@ func (s *lineSource) dropLong(c *chunk) error {
 	for {
 		n, err := s.r.Read(buf)
 		if n > 0 {
-			if b := s.boundary(buf[:n]); b >= 0 {
-				line += int64(bytes.Count(buf[:b], []byte{'\n'}))
-				c.buf = append(c.buf[:0], buf[b:n]...)
-				c.line = line
-				return nil
+			if first, last := s.boundaries(buf[:n]); first >= 0 {
+				line += int64(bytes.Count(buf[:first], []byte{'\n'}))
+				c.buf = append(c.buf[:0], buf[first:n]...)
+				c.line, s.line = line, line
+				if last == first {
+					return -1, nil
+				}
+				return last - first, nil
 			}
 			line += int64(bytes.Count(buf[:n], []byte{'\n'}))
 		}
 		if errors.Is(err, io.EOF) {
 			s.eof = true
 			c.buf = c.buf[:0]
-			return nil
+			c.line, s.line = line, line
+			return -1, nil
 		}
 		if err != nil {
-			return err
+			return -1, err
 		}
 	}
 }

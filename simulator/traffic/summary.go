@@ -89,6 +89,7 @@ func (p Problem) String() string {
 // Skip reasons, the keys of Summary.RowsSkipped.
 const (
 	ReasonUTF8          = "not_utf8"
+	ReasonBinary        = "nul_byte"
 	ReasonSyntax        = "syntax"
 	ReasonFieldCount    = "wrong_field_count"
 	ReasonTooLong       = "line_too_long"

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -47,6 +48,7 @@ type worker struct {
 	vals, parent []jvalue
 	visit        func(path []byte, v jvalue) bool
 	lineBase     int64 // line of the JSON row being walked, for messages
+	nul          bool  // the chunk being parsed has a NUL byte somewhere
 
 	cells   []cellAgg
 	cellIdx map[cellKey]int32
@@ -125,6 +127,8 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 func (w *worker) process(c *chunk) {
 	w.cur = chunkStat{seq: c.seq}
 	w.prevTs = math.MinInt64
+	// One search per chunk spares every row its own.
+	w.nul = bytes.IndexByte(c.buf[c.start:], 0) >= 0
 	switch {
 	case w.pl.container == containerCSV:
 		w.csvRows(c.buf[c.start:], c.line)
@@ -156,9 +160,12 @@ func (w *worker) csvRows(data []byte, line int64) {
 		case n > w.o.MaxLineBytes:
 			w.rowsRead++
 			w.bad(ReasonTooLong, line, 0, "", fmt.Sprintf("row longer than %d bytes; skipped", w.o.MaxLineBytes))
-		case !utf8.Valid(rec):
+		case !utf8.Valid(rec) || w.nul && bytes.IndexByte(rec, 0) >= 0:
 			w.rowsRead++
-			w.bad(ReasonUTF8, line, 0, "", "not valid UTF-8 text")
+			w.badText(rec, line)
+		case errors.Is(err, errTooManyFields):
+			w.rowsRead++
+			w.bad(ReasonFieldCount, line, 0, "", fmt.Sprintf("more than %d fields, the header has %d", maxColumns, ncols))
 		case err != nil:
 			w.rowsRead++
 			w.bad(ReasonSyntax, line, ef+1, w.colName(ef), err.Error())
@@ -206,9 +213,9 @@ func (w *worker) jsonLines(data []byte, line int64) {
 // jsonRow walks one JSON value: a row, a page of rows, or an aggregate whose
 // per-model results become rows.
 func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
-	if !utf8.Valid(rec) {
+	if !utf8.Valid(rec) || w.nul && bytes.IndexByte(rec, 0) >= 0 {
 		w.rowsRead++
-		w.bad(ReasonUTF8, line, 0, "", "not valid UTF-8 text")
+		w.badText(rec, line)
 		return
 	}
 	clear(w.vals)
@@ -317,6 +324,43 @@ func (w *worker) badJSON(rec []byte, line int64, err error) {
 		msg = fmt.Sprintf("invalid JSON at character %d: %s", col, je.msg)
 	}
 	w.bad(ReasonSyntax, line, 0, "", msg)
+}
+
+// badText reports a row that is not text: the first NUL byte or byte that
+// is not UTF-8, by its line and character.
+func (w *worker) badText(rec []byte, line int64) {
+	i := textFault(rec)
+	if i == len(rec) {
+		w.bad(ReasonUTF8, line, 0, "", "not valid UTF-8 text")
+		return
+	}
+	line += int64(bytes.Count(rec[:i], []byte{'\n'}))
+	col := utf8.RuneCount(rec[bytes.LastIndexByte(rec[:i], '\n')+1:i]) + 1
+	if rec[i] == 0 {
+		w.bad(ReasonBinary, line, 0, "", fmt.Sprintf("a NUL byte at character %d: binary data, not text", col))
+		return
+	}
+	w.bad(ReasonUTF8, line, 0, "", fmt.Sprintf("not valid UTF-8 text: byte 0x%02x at character %d", rec[i], col))
+}
+
+// textFault is the offset of the first NUL byte or byte that is not UTF-8
+// in b, or len(b).
+func textFault(b []byte) int {
+	for i := 0; i < len(b); {
+		if b[i] == 0 {
+			return i
+		}
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }
 
 // bad counts a skipped row and keeps the first few examples of each reason.
@@ -526,12 +570,26 @@ func (w *worker) row(line int64, ord uint64) {
 	if !ok {
 		return
 	}
-	in, _, ok1 := w.count(FieldInput, line)
-	cached, _, ok2 := w.count(FieldCached, line)
-	cw, _, ok3 := w.count(FieldCacheWrite, line)
-	out, _, ok4 := w.count(FieldOutput, line)
-	reqs, agg, ok5 := w.count(FieldRequests, line)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+	// The first bad count rejects the row: a row is skipped once, for one
+	// reason, however many of its fields are bad.
+	in, _, ok := w.count(FieldInput, line)
+	if !ok {
+		return
+	}
+	cached, _, ok := w.count(FieldCached, line)
+	if !ok {
+		return
+	}
+	cw, _, ok := w.count(FieldCacheWrite, line)
+	if !ok {
+		return
+	}
+	out, _, ok := w.count(FieldOutput, line)
+	if !ok {
+		return
+	}
+	reqs, agg, ok := w.count(FieldRequests, line)
+	if !ok {
 		return
 	}
 	if w.pl.p.cacheOutsideInput {
