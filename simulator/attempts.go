@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"math"
+	"math/bits"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -108,6 +109,55 @@ func addCohort(cs []cohort, ms int64, share float64) []cohort {
 type attemptScratch struct {
 	here, retry, moving, waits []cohort
 	costs, loads               []float64
+	// waitsAt finds a cohort of waits by its waiting time: with several
+	// retries over six paths the list reaches hundreds of cohorts, too
+	// many to scan for every addition.
+	waitsAt cohortIndex
+}
+
+// cohortIndex is an open-addressing table from waiting time to 1 + the
+// cohort's place in a list, 0 for a free slot. It only finds cohorts: the
+// list keeps its order, so sums come out as a scan would give them.
+type cohortIndex struct {
+	slots []int32 // a power of two long
+	shift uint    // 64 - log2(len(slots))
+}
+
+func (x *cohortIndex) reset() { clear(x.slots) }
+
+// add is addCohort through the index; cs must be the list x indexes.
+func (x *cohortIndex) add(cs []cohort, ms int64, share float64) []cohort {
+	if share <= 0 {
+		return cs
+	}
+	if 2*(len(cs)+1) > len(x.slots) {
+		x.grow(cs)
+	}
+	mask := len(x.slots) - 1
+	for h := int(uint64(ms) * 0x9e3779b97f4a7c15 >> x.shift); ; h = (h + 1) & mask {
+		switch at := x.slots[h]; {
+		case at == 0:
+			x.slots[h] = int32(len(cs) + 1)
+			return append(cs, cohort{ms: ms, share: share})
+		case cs[at-1].ms == ms:
+			cs[at-1].share += share
+			return cs
+		}
+	}
+}
+
+// grow doubles the table (to 64 slots at least) and indexes cs again.
+func (x *cohortIndex) grow(cs []cohort) {
+	n := max(64, 2*len(x.slots))
+	x.slots, x.shift = make([]int32, n), uint(64-bits.TrailingZeros(uint(n)))
+	mask := n - 1
+	for i, c := range cs {
+		h := int(uint64(c.ms) * 0x9e3779b97f4a7c15 >> x.shift)
+		for x.slots[h] != 0 {
+			h = (h + 1) & mask
+		}
+		x.slots[h] = int32(i + 1)
+	}
 }
 
 // attempts evaluates the retry and failover rules of b over hops in closed
@@ -127,6 +177,7 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	}
 	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(timeout*1000)
 	sc.waits = sc.waits[:0]
+	sc.waitsAt.reset()
 	sc.costs = append(sc.costs[:0], make([]float64, len(hops))...)
 	sc.loads = append(sc.loads[:0], make([]float64, len(hops))...)
 	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: 1})
@@ -172,8 +223,8 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 				spent := ok*h.cost + c.share*mid*h.cost*midStreamBilled
 				out.cost += spent
 				sc.costs[i] += spent
-				sc.waits = addCohort(sc.waits, c.ms+slowMS, ok)
-				sc.waits = addCohort(sc.waits, c.ms, c.share*mid)
+				sc.waits = sc.waitsAt.add(sc.waits, c.ms+slowMS, ok)
+				sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share*mid)
 				for _, fl := range failures {
 					f := c.share * fl.share
 					if f <= 0 {
@@ -186,7 +237,7 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 					case fl.move:
 						sc.moving = addCohort(sc.moving, w, f)
 					default:
-						sc.waits = addCohort(sc.waits, w, f)
+						sc.waits = sc.waitsAt.add(sc.waits, w, f)
 					}
 				}
 			}
@@ -198,7 +249,7 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 	}
 	// Requests still moving when the paths ran out have failed.
 	for _, c := range sc.moving {
-		sc.waits = addCohort(sc.waits, c.ms, c.share)
+		sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share)
 	}
 	sc.moving = sc.moving[:0]
 	out.waits = sc.waits

@@ -137,11 +137,13 @@ func replicas(s Spec, g string) int {
 	return 2
 }
 
-// sampleEnvironment draws one trial's incidents from every source.
-func sampleEnvironment(r *rand.Rand, sources []source, horizon float64) []event {
-	var out []event
+// sampleEnvironment draws one trial's incidents from every source,
+// appending them to out[:0]; incs is scratch space for one source's draws.
+func sampleEnvironment(r *rand.Rand, sources []source, horizon float64, out []event, incs *[]Incident) []event {
+	out = out[:0]
 	for i, src := range sources {
-		for _, inc := range src.model.Sample(r, horizon) {
+		*incs = src.model.sampleInto((*incs)[:0], r, horizon)
+		for _, inc := range *incs {
 			e := event{src: i, inc: inc}
 			if src.scale != 1 {
 				e.inc.PeakErrorRate *= src.scale

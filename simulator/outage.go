@@ -202,8 +202,14 @@ func clockHours(op float64) float64 {
 // Weibull renewals start a burn-in before the horizon, so the first
 // incident is not artificially late.
 func (m IncidentModel) Sample(r *rand.Rand, horizon float64) []Incident {
+	return m.sampleInto(nil, r, horizon)
+}
+
+// sampleInto is Sample appending to out, so a worker can reuse one buffer
+// for every trial.
+func (m IncidentModel) sampleInto(out []Incident, r *rand.Rand, horizon float64) []Incident {
 	if m.PerMonth <= 0 || horizon <= 0 {
-		return nil
+		return out
 	}
 	meanGap := HoursPerMonth / m.PerMonth // in operational hours
 	var next func() float64
@@ -221,7 +227,6 @@ func (m IncidentModel) Sample(r *rand.Rand, horizon float64) []Incident {
 	if m.Arrival != Poisson {
 		t = -10 * meanGap
 	}
-	var out []Incident
 	for {
 		t += next()
 		if t >= endOp {

@@ -1,0 +1,540 @@
+package simulator
+
+import (
+	"math"
+	"slices"
+	"sync"
+)
+
+// trialResult is one option's month in one trial (unscaled totals).
+type trialResult struct {
+	failed   float64 // requests
+	cost     float64 // USD of tokens
+	downtime float64 // status-page-weighted hours
+}
+
+// evaluator holds one worker's scratch space and a memo of outcomes: the
+// failure shares of a flow's paths take few distinct values (the severity
+// classes, the tail rate, the background), so most stretches repeat a
+// combination an earlier trial already evaluated.
+type evaluator struct {
+	m      *model
+	bounds []float64
+	live   []*event // the events that overlap the stretch evaluated
+	active []*event
+	key    []segmentKey
+	slows  [][]float64 // per flow, per path: latency multiplier now
+	// Per segment: survival and slowdown by run-wide path, the paths and
+	// flows an active event touched, and each option's gateway survival.
+	survive, slowAt []float64
+	touched         []int32
+	flowHit         []bool
+	gateUp          []float64
+	demand          []float64 // per flow: requests in the segment
+	sc              attemptScratch
+	hops            []hop
+	fails           [][]float64 // per flow, per path
+	hits            []segmentHit
+	flowSeen        []bool
+	merged          []cohort
+	mergedAt        []int32 // per latency bucket: 1 + its place in merged, or 0
+	// What the run's workers have worked out, and this worker's copies of
+	// the entries it has used (reading them takes no lock).
+	shared   *memos
+	local    map[uint64]*memoEntry
+	segments map[uint64]*segment
+}
+
+// memos are the tables a run's workers share.
+type memos struct {
+	outcomes table[*memoEntry]
+	states   table[*stateEntry]
+	segments table[*segment]
+}
+
+func newMemos() *memos {
+	return &memos{
+		outcomes: table[*memoEntry]{m: map[uint64]*memoEntry{}, max: maxMemo},
+		states:   table[*stateEntry]{m: map[uint64]*stateEntry{}, max: maxMemo},
+		segments: table[*segment]{m: map[uint64]*segment{}, max: maxSegments},
+	}
+}
+
+// segment is what one combination of active incidents does to every
+// option. A month's stretches mostly repeat a combination seen before (one
+// incident of a given class, alone), so the evaluator works each out once
+// and a repeat costs one lookup and the additions it contributes.
+type segment struct {
+	key []segmentKey
+	// hits[from[g]:from[g+1]] are the flows option g sees hit, in order.
+	hits   []segmentHit
+	from   []int32
+	status []float64 // per option: the stretch's status-page weight
+	flows  []int32   // the flows any option sees hit
+}
+
+// segmentKey is one active incident: what it hits, and how hard now.
+type segmentKey struct {
+	hit        int32
+	rate, slow float64
+}
+
+// segmentHit is one flow an option sees hit, with its outcome.
+type segmentHit struct {
+	flow int32
+	lost float64 // the calm success share less the stretch's
+	me   *memoEntry
+}
+
+// maxSegments bounds the table of segments (an entry is a few kilobytes
+// at most); past it, new combinations are worked out each time.
+const maxSegments = 1 << 16
+
+// stateEntry is option's outcome on flow under a set of failure shares of
+// its paths, before its gateway's own failures: what attempts works out,
+// shared by the memo entries of every gateway failure share it meets.
+type stateEntry struct {
+	option, flow int
+	fails, slows []float64 // per reachable hop
+	out          outcome   // with the cache mixed in and latency buckets
+}
+
+type memoEntry struct {
+	state *stateEntry
+	gate  float64
+	// The stretch's difference from the calm outcome per request, with
+	// the gateway's own failure share folded in: what evaluate adds.
+	success, cost float64   // success share; USD
+	waits         []cohort  // by latency bucket, merged
+	costs         []float64 // per reachable hop
+}
+
+// table is shared by a run's workers: an entry is a pure function of its
+// key, so whichever worker works it out first, every trial reads the same
+// numbers, and no combination is worked out twice.
+type table[T any] struct {
+	mu  sync.RWMutex
+	m   map[uint64]T // by a hash of the key the entry holds
+	max int
+}
+
+func (t *table[T]) get(h uint64) (T, bool) {
+	t.mu.RLock()
+	v, ok := t.m[h]
+	t.mu.RUnlock()
+	return v, ok
+}
+
+// put keeps an entry unless the table is full or the hash is taken; then
+// later combinations are only worked out again.
+func (t *table[T]) put(h uint64, v T) {
+	t.mu.Lock()
+	if _, taken := t.m[h]; !taken && len(t.m) < t.max {
+		t.m[h] = v
+	}
+	t.mu.Unlock()
+}
+
+// maxMemo bounds the memo (an entry is under a kilobyte).
+const maxMemo = 1 << 18
+
+func newEvaluator(m *model, shared *memos) *evaluator {
+	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)),
+		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options)),
+		demand: make([]float64, len(m.flows)), flowSeen: make([]bool, len(m.flows)), mergedAt: make([]int32, latencyBuckets),
+		shared: shared, local: map[uint64]*memoEntry{}, segments: map[uint64]*segment{}}
+	for i, f := range m.flows {
+		e.fails[i] = slices.Clone(f.bg)
+		e.slows[i] = make([]float64, len(f.paths))
+		for k := range f.paths {
+			e.slows[i][k] = 1
+			e.survive[m.pathAt[i]+k] = 1
+			e.slowAt[m.pathAt[i]+k] = 1
+		}
+	}
+	return e
+}
+
+// requests is a flow's demand over [a, b) hours, interpolating within bins.
+func (f *flow) requests(a, b, binHours float64) float64 {
+	at := func(t float64) float64 {
+		x := t / binHours
+		i := int(x)
+		if i >= len(f.prefix)-1 {
+			return f.prefix[len(f.prefix)-1]
+		}
+		return f.prefix[i] + (x-float64(i))*(f.prefix[i+1]-f.prefix[i])
+	}
+	return at(b) - at(a)
+}
+
+// statusWeight counts a period as a status page would: most requests failing
+// is a major outage (1), a fifth or more a partial one (0.3), less is
+// degraded (0); outages.md §5.
+func statusWeight(failedShare float64) float64 {
+	switch {
+	case failedShare >= 0.5:
+		return 1
+	case failedShare >= 0.2:
+		return 0.3
+	}
+	return 0
+}
+
+// outcomeFor evaluates option g on flow i with the current failure shares,
+// from the memo when this combination was seen before.
+func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
+	o := &e.m.options[g]
+	reach := o.reach[i]
+	var hs uint64 = 14695981039346656037
+	for _, k := range reach {
+		hs ^= math.Float64bits(e.fails[i][k])
+		hs *= 1099511628211
+		hs ^= math.Float64bits(e.slows[i][k])
+		hs *= 1099511628211
+	}
+	hs ^= uint64(g)<<32 | uint64(i)
+	hs *= 1099511628211
+	h := (hs ^ math.Float64bits(fg)) * 1099511628211
+	same := func(me *memoEntry) bool { return me.gate == fg && e.sameState(me.state, g, i) }
+	if me, ok := e.local[h]; ok && same(me) {
+		return me
+	}
+	me, ok := e.shared.outcomes.get(h)
+	if !ok || !same(me) {
+		me = e.deltaFromCalm(e.stateFor(hs, g, i), o.calm[i], fg)
+		e.shared.outcomes.put(h, me)
+	}
+	if len(e.local) < maxMemo {
+		e.local[h] = me
+	}
+	return me
+}
+
+// stateFor is option g's outcome on flow i under the current failure
+// shares (hash hs), before its gateway's own failures.
+func (e *evaluator) stateFor(hs uint64, g, i int) *stateEntry {
+	if st, ok := e.shared.states.get(hs); ok && e.sameState(st, g, i) {
+		return st
+	}
+	o := &e.m.options[g]
+	f := e.m.flows[i]
+	hops := e.m.hopsInto(&e.hops, f, o.reach[i], o.skip[i], e.fails[i])
+	st := &stateEntry{option: g, flow: i, fails: make([]float64, len(hops)), slows: make([]float64, len(hops))}
+	for j, k := range o.reach[i] {
+		hops[j].slow = e.slows[i][k]
+		st.fails[j], st.slows[j] = e.fails[i][k], e.slows[i][k]
+	}
+	st.out = cached(attempts(o.b, &e.sc, hops), o.cacheHit)
+	e.shared.states.put(hs, st)
+	return st
+}
+
+func (e *evaluator) sameState(st *stateEntry, g, i int) bool {
+	if st.option != g || st.flow != i {
+		return false
+	}
+	for j, k := range e.m.options[g].reach[i] {
+		if st.fails[j] != e.fails[i][k] || st.slows[j] != e.slows[i][k] {
+			return false
+		}
+	}
+	return true
+}
+
+// deltaFromCalm is a stretch's outcome less the calm one, per request,
+// with the gateway's own failure share fg (those requests fail fast).
+// Waits are merged by latency bucket in the order they first appear.
+func (e *evaluator) deltaFromCalm(st *stateEntry, calm outcome, fg float64) *memoEntry {
+	out := st.out
+	me := &memoEntry{state: st, gate: fg, success: (1 - fg) * out.success, cost: (1-fg)*out.cost - calm.cost}
+	merged := e.merged[:0]
+	add := func(b int32, share float64) {
+		if k := e.mergedAt[b]; k > 0 {
+			merged[k-1].share += share
+			return
+		}
+		merged = append(merged, cohort{bucket: b, share: share})
+		e.mergedAt[b] = int32(len(merged))
+	}
+	for _, c := range out.waits {
+		add(c.bucket, (1-fg)*c.share)
+	}
+	for _, c := range calm.waits {
+		add(c.bucket, -c.share)
+	}
+	if fg > 0 {
+		add(latencyBucket(int64(fastErrorSeconds*1000)), fg)
+	}
+	n := 0
+	for _, c := range merged {
+		e.mergedAt[c.bucket] = 0
+		if c.share != 0 {
+			n++
+		}
+	}
+	me.waits = make([]cohort, 0, n)
+	for _, c := range merged {
+		if c.share != 0 {
+			me.waits = append(me.waits, c)
+		}
+	}
+	e.merged = merged
+	me.costs = make([]float64, len(out.costs))
+	for j := range out.costs {
+		me.costs[j] = (1-fg)*out.costs[j] - calm.costs[j]
+	}
+	return me
+}
+
+// evaluate plays one trial's events against every option. Between
+// consecutive event boundaries failure shares are constant, so each stretch
+// is priced in closed form from prefix sums of demand; stretches no event
+// touches keep the calm outcome computed once per run. The results are
+// differences from a calm month, which collect adds back; waits receive the
+// difference in waiting per option.
+func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []trialResult, acc []accum) {
+	m := e.m
+	// Only events that overlap [lo, hi) can be active in it; the bounds of
+	// the others would clamp to lo or hi. The scenario's events follow the
+	// sampled ones, so the order (and every product) is as if appended.
+	live := e.live[:0]
+	defer func() { e.live = live }()
+	for _, evs := range [2][]event{env, extra} {
+		for x := range evs {
+			if ev := &evs[x]; ev.inc.Start < hi && ev.inc.End > lo {
+				live = append(live, ev)
+			}
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	bounds := e.bounds[:0]
+	bounds = append(bounds, lo, hi)
+	for _, ev := range live {
+		bounds = append(bounds, clampTo(ev.inc.Start, lo, hi), clampTo(ev.inc.PeakEnd, lo, hi), clampTo(ev.inc.End, lo, hi))
+	}
+	defer func() { e.bounds = bounds }()
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	for s := 0; s+1 < len(bounds); s++ {
+		a, b := bounds[s], bounds[s+1]
+		mid := (a + b) / 2
+		e.active, e.key = e.active[:0], e.key[:0]
+		for _, ev := range live {
+			if ev.inc.Start <= mid && mid < ev.inc.End {
+				e.active = append(e.active, ev)
+				e.key = append(e.key, segmentKey{hit: ev.hit, rate: ev.rate(mid), slow: ev.slow})
+			}
+		}
+		if len(e.active) == 0 {
+			continue
+		}
+		se := e.segment()
+		for _, i := range se.flows {
+			e.demand[i] = m.flows[i].requests(a, b, m.binHours)
+		}
+		for g := range m.options {
+			o := &m.options[g]
+			res := &result[g]
+			for _, h := range se.hits[se.from[g]:se.from[g+1]] {
+				d := e.demand[h.flow]
+				if d == 0 {
+					continue
+				}
+				d *= sign
+				res.failed += d * h.lost
+				res.cost += d * h.me.cost
+				addWaits(acc[g].waits, h.me.waits, d)
+				at := m.pathAt[h.flow]
+				for j, k := range o.reach[h.flow] {
+					acc[g].cost[at+k] += roundInt(d * h.me.costs[j] * microUSD)
+				}
+			}
+			res.downtime += sign * (b - a) * se.status[g]
+		}
+	}
+}
+
+// segment is the effect of the active events (e.active, described by
+// e.key), from the worker's table when the combination was seen before.
+func (e *evaluator) segment() *segment {
+	var h uint64 = 14695981039346656037
+	for _, k := range e.key {
+		h ^= uint64(k.hit)
+		h *= 1099511628211
+		h ^= math.Float64bits(k.rate)
+		h *= 1099511628211
+		h ^= math.Float64bits(k.slow)
+		h *= 1099511628211
+	}
+	if se, ok := e.segments[h]; ok && slices.Equal(se.key, e.key) {
+		return se
+	}
+	se, ok := e.shared.segments.get(h)
+	if !ok || !slices.Equal(se.key, e.key) {
+		se = e.workOut()
+		e.shared.segments.put(h, se)
+	}
+	if len(e.segments) < maxSegments {
+		e.segments[h] = se
+	}
+	return se
+}
+
+// workOut evaluates a combination of active events against every option.
+func (e *evaluator) workOut() *segment {
+	m := e.m
+	// Failure shares of the paths the active events touch, once for all
+	// options; every other path keeps its background share.
+	for g := range e.gateUp {
+		e.gateUp[g] = 1
+	}
+	for x, ev := range e.active {
+		rate := e.key[x].rate
+		hs := &m.hitSets[ev.hit]
+		for _, p := range hs.paths {
+			if e.survive[p] == 1 && e.slowAt[p] == 1 {
+				e.touched = append(e.touched, p)
+			}
+			e.survive[p] *= 1 - rate
+			e.slowAt[p] = math.Max(e.slowAt[p], ev.slow)
+		}
+		for g := range e.gateUp {
+			if hs.gates&(1<<g) != 0 {
+				e.gateUp[g] *= 1 - rate
+			}
+		}
+	}
+	for _, p := range e.touched {
+		i := m.flowOf[p]
+		k := int(p) - m.pathAt[i]
+		e.flowHit[i] = true
+		e.fails[i][k] = canon(1 - (1-m.flows[i].bg[k])*e.survive[p])
+		e.slows[i][k] = e.slowAt[p]
+	}
+	se := &segment{key: slices.Clone(e.key), from: make([]int32, 1, len(m.options)+1), status: make([]float64, len(m.options))}
+	hits, seen := e.hits[:0], e.flowSeen
+	for g := range m.options {
+		o := &m.options[g]
+		fg := canon(1 - e.gateUp[g])
+		failedShare := 0.0
+		for i, f := range m.flows {
+			hit := fg > 0
+			for _, k := range o.reach[i] {
+				if !e.flowHit[i] {
+					break
+				}
+				if e.fails[i][k] != f.bg[k] || e.slows[i][k] != 1 {
+					hit = true
+					break
+				}
+			}
+			calm := o.calm[i]
+			if !hit {
+				failedShare += f.weight * (1 - calm.success)
+				continue
+			}
+			me := e.outcomeFor(g, i, fg)
+			failedShare += f.weight * (1 - me.success)
+			hits = append(hits, segmentHit{flow: int32(i), lost: calm.success - me.success, me: me})
+			seen[i] = true
+		}
+		se.from = append(se.from, int32(len(hits)))
+		se.status[g] = statusWeight(failedShare)
+	}
+	se.hits, e.hits = slices.Clone(hits), hits
+	for i, ok := range seen {
+		if ok {
+			se.flows = append(se.flows, int32(i))
+			seen[i] = false
+		}
+	}
+	for _, p := range e.touched {
+		i := m.flowOf[p]
+		k := int(p) - m.pathAt[i]
+		e.survive[p], e.slowAt[p] = 1, 1
+		e.fails[i][k], e.slows[i][k] = m.flows[i].bg[k], 1
+		e.flowHit[i] = false
+	}
+	e.touched = e.touched[:0]
+	return se
+}
+
+// canon rounds a failure share to 12 decimals: products of the same
+// factors taken in another order then give the same number, so the memo
+// recognises a combination it has seen.
+func canon(x float64) float64 { return math.Round(x*1e12) / 1e12 }
+
+// hopsInto is hops with a reused buffer.
+func (m *model) hopsInto(buf *[]hop, f flow, reach []int, skip []bool, fails []float64) []hop {
+	*buf = (*buf)[:0]
+	for j, k := range reach {
+		*buf = append(*buf, hop{fail: fails[k], background: f.bg[k], cost: f.cost[k], skippable: skip[j]})
+	}
+	return *buf
+}
+
+// microUSD makes spend by path an integer count of micro-dollars.
+const microUSD = 1e6
+
+// waitUnit makes waiting weights integers (thousandths of a request), so
+// sums over workers do not depend on their order.
+const waitUnit = 1000
+
+func addWaits(into []int64, ws []cohort, requests float64) {
+	for _, c := range ws {
+		into[c.bucket] += roundInt(c.share * requests * waitUnit)
+	}
+}
+
+// roundInt is int64(math.Round(x)), half away from zero, but cheaper:
+// truncation and the exact remainder x - trunc(x) decide it. The hot loop
+// rounds every stretch's waiting and spend.
+func roundInt(x float64) int64 {
+	if !(math.Abs(x) < 1<<62) {
+		return int64(math.Round(x)) // huge or NaN: whatever the conversion gives
+	}
+	n := int64(x)
+	switch f := x - float64(n); {
+	case f >= 0.5:
+		n++
+	case f <= -0.5:
+		n--
+	}
+	return n
+}
+
+// Waiting is counted in log-spaced buckets, 100 a decade from 1 ms to about
+// 3 hours (±1.2 %), so adding a stretch's waiting is an array update.
+const (
+	latencyBuckets   = 1 + 700
+	bucketsPerDecade = 100
+)
+
+func latencyBucket(ms int64) int32 {
+	if ms < 1 {
+		return 0
+	}
+	b := 1 + int32(math.Log10(float64(ms))*bucketsPerDecade)
+	return min(b, latencyBuckets-1)
+}
+
+// bucketMS is a bucket's representative waiting: its geometric middle.
+func bucketMS(b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Pow(10, (float64(b-1)+0.5)/bucketsPerDecade)
+}
+
+// withBuckets fills in the bucket of every cohort.
+func withBuckets(ws []cohort) []cohort {
+	for i := range ws {
+		ws[i].bucket = latencyBucket(ws[i].ms)
+	}
+	return ws
+}
+
+func clampTo(t, lo, hi float64) float64 { return math.Min(math.Max(t, lo), hi) }
