@@ -32,6 +32,7 @@ type architectureRow struct {
 	ID        string `gorm:"column:id;primaryKey"`
 	Name      string `gorm:"column:name"`
 	Spec      string `gorm:"column:spec"`
+	Owner     string `gorm:"column:owner"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -70,7 +71,7 @@ func newID() string {
 // and UpdatedAt. Any ID already set on a is replaced.
 func (s *Store) CreateArchitecture(ctx context.Context, a *Architecture) error {
 	t := now()
-	row := architectureRow{ID: newID(), Name: a.Name, Spec: string(a.Spec), CreatedAt: t, UpdatedAt: t}
+	row := architectureRow{ID: newID(), Name: a.Name, Spec: string(a.Spec), Owner: ownerFor(ctx), CreatedAt: t, UpdatedAt: t}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: create architecture: %w", err)
 	}
@@ -81,7 +82,7 @@ func (s *Store) CreateArchitecture(ctx context.Context, a *Architecture) error {
 // Architecture returns the architecture with the given id, or ErrNotFound.
 func (s *Store) Architecture(ctx context.Context, id string) (Architecture, error) {
 	var row architectureRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Architecture{}, ErrNotFound
 	}
@@ -95,9 +96,8 @@ func (s *Store) Architecture(ctx context.Context, id string) (Architecture, erro
 // sets a.UpdatedAt. It returns ErrNotFound if there is no such architecture.
 func (s *Store) UpdateArchitecture(ctx context.Context, a *Architecture) error {
 	t := now()
-	res := s.db.WithContext(ctx).Exec(
-		"UPDATE architectures SET name = ?, spec = ?, updated_at = ? WHERE id = ?",
-		a.Name, string(a.Spec), t, a.ID)
+	res := s.owned(ctx).Model(&architectureRow{}).Where("id = ?", a.ID).
+		Updates(map[string]any{"name": a.Name, "spec": string(a.Spec), "updated_at": t})
 	if res.Error != nil {
 		return fmt.Errorf("store: update architecture %q: %w", a.ID, res.Error)
 	}
@@ -111,7 +111,7 @@ func (s *Store) UpdateArchitecture(ctx context.Context, a *Architecture) error {
 // DeleteArchitecture removes the architecture with the given id, or returns
 // ErrNotFound if there is none.
 func (s *Store) DeleteArchitecture(ctx context.Context, id string) error {
-	res := s.db.WithContext(ctx).Exec("DELETE FROM architectures WHERE id = ?", id)
+	res := s.owned(ctx).Where("id = ?", id).Delete(&architectureRow{})
 	if res.Error != nil {
 		return fmt.Errorf("store: delete architecture %q: %w", id, res.Error)
 	}
@@ -125,7 +125,7 @@ func (s *Store) DeleteArchitecture(ctx context.Context, id string) error {
 // and returning at most limit (all of them if limit <= 0). Ties in creation
 // time are broken by id so that paging is stable.
 func (s *Store) ListArchitectures(ctx context.Context, limit, offset int) ([]Architecture, error) {
-	q := s.db.WithContext(ctx).Order("created_at DESC, id DESC")
+	q := s.owned(ctx).Order("created_at DESC, id DESC")
 	if limit > 0 {
 		q = q.Limit(limit)
 	}
@@ -146,7 +146,7 @@ func (s *Store) ListArchitectures(ctx context.Context, limit, offset int) ([]Arc
 // CountArchitectures returns how many architectures are saved, for paging.
 func (s *Store) CountArchitectures(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&architectureRow{}).Count(&n).Error; err != nil {
+	if err := s.owned(ctx).Model(&architectureRow{}).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("store: count architectures: %w", err)
 	}
 	return n, nil

@@ -25,7 +25,8 @@ import (
 // a run, from which its page estimates the time left. Step 5 keeps price
 // files users chose to price runs with. Step 6 lets an upload wait for its
 // column mapping with its raw file on disk, and keep that file when the user
-// asks to.
+// asks to. Step 7 is for shared deployments: every row has an owner, and
+// sign-in sessions and read-only share links have tables of their own.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -130,6 +131,36 @@ func migrations() []migration {
 					`ALTER TABLE uploads ADD COLUMN status TEXT NOT NULL DEFAULT 'ready'`,
 					`ALTER TABLE uploads ADD COLUMN raw_bytes BIGINT NOT NULL DEFAULT 0`,
 					`ALTER TABLE uploads ADD COLUMN read_options TEXT NOT NULL DEFAULT ''`,
+				)
+			},
+		},
+		{
+			version: 7,
+			name:    "owners, sessions and share links",
+			up: func(tx *gorm.DB, kind string) error {
+				ts := timestampType(kind)
+				return execAll(tx,
+					`ALTER TABLE architectures ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+					`ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+					`ALTER TABLE uploads ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+					`ALTER TABLE price_files ADD COLUMN owner TEXT NOT NULL DEFAULT ''`,
+					`CREATE INDEX architectures_owner_idx ON architectures (owner, created_at DESC)`,
+					`CREATE INDEX runs_owner_idx ON runs (owner, created_at DESC)`,
+					`CREATE TABLE sessions (
+						token_hash TEXT PRIMARY KEY,
+						username   TEXT NOT NULL,
+						created_at `+ts+` NOT NULL,
+						expires_at `+ts+` NOT NULL
+					)`,
+					`CREATE INDEX sessions_expires_idx ON sessions (expires_at)`,
+					`CREATE TABLE shares (
+						token      TEXT PRIMARY KEY,
+						kind       TEXT NOT NULL,
+						target_id  TEXT NOT NULL,
+						owner      TEXT NOT NULL,
+						created_at `+ts+` NOT NULL
+					)`,
+					`CREATE INDEX shares_target_idx ON shares (kind, target_id)`,
 				)
 			},
 		},

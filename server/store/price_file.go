@@ -27,6 +27,7 @@ type priceFileRow struct {
 	Format    string `gorm:"column:format"`
 	AsOf      string `gorm:"column:as_of"`
 	Data      []byte `gorm:"column:data"`
+	Owner     string `gorm:"column:owner"`
 	CreatedAt time.Time
 }
 
@@ -38,7 +39,7 @@ func (r priceFileRow) priceFile() PriceFile {
 
 // CreatePriceFile stores a price file and fills in its ID and time.
 func (s *Store) CreatePriceFile(ctx context.Context, p *PriceFile) error {
-	row := priceFileRow{ID: newID(), Name: p.Name, Format: p.Format, AsOf: p.AsOf, Data: p.Data, CreatedAt: now()}
+	row := priceFileRow{ID: newID(), Name: p.Name, Format: p.Format, AsOf: p.AsOf, Data: p.Data, Owner: ownerFor(ctx), CreatedAt: now()}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: create price file: %w", err)
 	}
@@ -49,7 +50,7 @@ func (s *Store) CreatePriceFile(ctx context.Context, p *PriceFile) error {
 // PriceFile returns the price file with the given id, or ErrNotFound.
 func (s *Store) PriceFile(ctx context.Context, id string) (PriceFile, error) {
 	var row priceFileRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return PriceFile{}, ErrNotFound
 	}
@@ -63,7 +64,7 @@ func (s *Store) PriceFile(ctx context.Context, id string) (PriceFile, error) {
 // data.
 func (s *Store) ListPriceFiles(ctx context.Context) ([]PriceFile, error) {
 	var rows []priceFileRow
-	err := s.db.WithContext(ctx).Select("id, name, format, as_of, created_at").Order("created_at DESC, id DESC").Find(&rows).Error
+	err := s.owned(ctx).Select("id, name, format, as_of, created_at").Order("created_at DESC, id DESC").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: list price files: %w", err)
 	}

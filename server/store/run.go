@@ -49,6 +49,7 @@ type runRow struct {
 	Result         string `gorm:"column:result"`
 	Memo           string `gorm:"column:memo"`
 	Error          string `gorm:"column:error"`
+	Owner          string `gorm:"column:owner"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	StartedAt      *time.Time `gorm:"column:started_at"`
@@ -74,7 +75,7 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 	}
 	t := now()
 	row := runRow{ID: newID(), ArchitectureID: r.ArchitectureID, Status: RunQueued, Options: string(r.Options),
-		Total: r.Total, CreatedAt: t, UpdatedAt: t}
+		Total: r.Total, Owner: ownerFor(ctx), CreatedAt: t, UpdatedAt: t}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: create run: %w", err)
 	}
@@ -85,7 +86,7 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 // Run returns the run with the given id, or ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 	var row runRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Run{}, ErrNotFound
 	}
@@ -98,7 +99,7 @@ func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 // ListRuns returns runs newest first without their result and memo, which
 // lists do not show.
 func (s *Store) ListRuns(ctx context.Context, limit, offset int) ([]Run, error) {
-	q := s.db.WithContext(ctx).Select("id, architecture_id, status, options, done, total, error, created_at, updated_at").
+	q := s.owned(ctx).Select("id, architecture_id, status, options, done, total, error, created_at, updated_at").
 		Order("created_at DESC, id DESC")
 	if limit > 0 {
 		q = q.Limit(limit)
@@ -185,15 +186,15 @@ func (s *Store) EndRun(ctx context.Context, id, status, reason string) error {
 }
 
 func (s *Store) endRun(ctx context.Context, id, set string, args []any) error {
+	if _, err := s.Run(ctx, id); err != nil {
+		return err // unknown, or another owner's
+	}
 	args = append(args, now(), id, RunQueued, RunRunning)
 	res := s.db.WithContext(ctx).Exec("UPDATE runs SET "+set+", updated_at = ? WHERE id = ? AND status IN (?, ?)", args...)
 	if res.Error != nil {
 		return fmt.Errorf("store: end run %q: %w", id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		if _, err := s.Run(ctx, id); err != nil {
-			return err
-		}
 		return fmt.Errorf("store: run %q has already ended", id)
 	}
 	return nil
@@ -202,15 +203,15 @@ func (s *Store) endRun(ctx context.Context, id, set string, args []any) error {
 // RequeueRun queues an interrupted, failed or cancelled run again from the
 // start.
 func (s *Store) RequeueRun(ctx context.Context, id string) error {
+	if _, err := s.Run(ctx, id); err != nil {
+		return err // unknown, or another owner's
+	}
 	res := s.db.WithContext(ctx).Exec("UPDATE runs SET status = ?, done = 0, error = '', updated_at = ? WHERE id = ? AND status IN (?, ?, ?)",
 		RunQueued, now(), id, RunInterrupted, RunFailed, RunCancelled)
 	if res.Error != nil {
 		return fmt.Errorf("store: requeue run %q: %w", id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		if _, err := s.Run(ctx, id); err != nil {
-			return err
-		}
 		return fmt.Errorf("store: run %q is not interrupted, failed or cancelled", id)
 	}
 	return nil

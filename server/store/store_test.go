@@ -94,6 +94,8 @@ func runSuite(t *testing.T, fresh func(t *testing.T) string) {
 	t.Run("RunLifecycle", func(t *testing.T) { testRunLifecycle(t, openStore(t, fresh(t))) })
 	t.Run("Uploads", func(t *testing.T) { testUploads(t, openStore(t, fresh(t))) })
 	t.Run("PriceFiles", func(t *testing.T) { testPriceFiles(t, openStore(t, fresh(t))) })
+	t.Run("Ownership", func(t *testing.T) { testOwnership(t, openStore(t, fresh(t))) })
+	t.Run("SessionsAndShares", func(t *testing.T) { testSessionsAndShares(t, openStore(t, fresh(t))) })
 	t.Run("OpenMigratesToLatest", func(t *testing.T) {
 		s := openStore(t, fresh(t))
 		v, err := s.SchemaVersion(t.Context())
@@ -767,5 +769,133 @@ func testPriceFiles(t *testing.T, s *Store) {
 	list, err := s.ListPriceFiles(ctx)
 	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1].Data != nil {
 		t.Fatalf("ListPriceFiles = %+v, %v (newest first, without data)", list, err)
+	}
+}
+
+// Rows made under an owner are invisible, unchangeable and undeletable under
+// another; unscoped work (the runner) sees everything.
+func testOwnership(t *testing.T, s *Store) {
+	bg := t.Context()
+	alice, bob := AsOwner(bg, "alice"), AsOwner(bg, "bob")
+	a := Architecture{Name: "alice's", Spec: []byte("{}")}
+	if err := s.CreateArchitecture(alice, &a); err != nil {
+		t.Fatal(err)
+	}
+	run := Run{ArchitectureID: a.ID, Options: []byte("{}"), Total: 10}
+	if err := s.CreateRun(bob, &run); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob runs alice's architecture: %v, want ErrNotFound", err)
+	}
+	if err := s.CreateRun(alice, &run); err != nil {
+		t.Fatal(err)
+	}
+	up := Upload{ArchitectureID: a.ID, Name: "log.csv", Summary: []byte("{}"), Profile: []byte{1}}
+	if err := s.CreateUpload(alice, &up); err != nil {
+		t.Fatal(err)
+	}
+	pf := PriceFile{Name: "p.json", Format: "litellm", Data: []byte("{}")}
+	if err := s.CreatePriceFile(alice, &pf); err != nil {
+		t.Fatal(err)
+	}
+
+	checks := map[string]error{}
+	_, checks["Architecture"] = s.Architecture(bob, a.ID)
+	checks["UpdateArchitecture"] = s.UpdateArchitecture(bob, &Architecture{ID: a.ID, Name: "taken", Spec: []byte("{}")})
+	checks["DeleteArchitecture"] = s.DeleteArchitecture(bob, a.ID)
+	_, checks["Run"] = s.Run(bob, run.ID)
+	checks["EndRun"] = s.EndRun(bob, run.ID, RunCancelled, "by bob")
+	checks["RequeueRun"] = s.RequeueRun(bob, run.ID)
+	_, checks["Upload"] = s.Upload(bob, up.ID)
+	checks["ForgetRawFile"] = s.ForgetRawFile(bob, up.ID)
+	_, checks["PriceFile"] = s.PriceFile(bob, pf.ID)
+	_, checks["CreateShare"] = s.CreateShare(bob, ShareRun, run.ID)
+	for name, err := range checks {
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s as bob: %v, want ErrNotFound", name, err)
+		}
+	}
+	if as, _ := s.ListArchitectures(bob, 0, 0); len(as) != 0 {
+		t.Errorf("bob lists %d architectures", len(as))
+	}
+	if n, _ := s.CountArchitectures(bob); n != 0 {
+		t.Errorf("bob counts %d architectures", n)
+	}
+	if rs, _ := s.ListRuns(bob, 0, 0); len(rs) != 0 {
+		t.Errorf("bob lists %d runs", len(rs))
+	}
+	if us, _ := s.ListUploads(bob, a.ID); len(us) != 0 {
+		t.Errorf("bob lists %d uploads", len(us))
+	}
+	if ps, _ := s.ListPriceFiles(bob); len(ps) != 0 {
+		t.Errorf("bob lists %d price files", len(ps))
+	}
+	// Alice sees hers; the runner sees everything.
+	if got, err := s.Architecture(alice, a.ID); err != nil || got.Name != "alice's" {
+		t.Errorf("alice's own architecture: %+v, %v", got, err)
+	}
+	if rs, _ := s.ListRuns(bg, 0, 0); len(rs) != 1 {
+		t.Errorf("unscoped ListRuns = %d runs, want 1", len(rs))
+	}
+	if _, err := s.Run(Unscoped(alice), run.ID); err != nil {
+		t.Errorf("Unscoped drops the owner: %v", err)
+	}
+	if rs, _ := s.ListRuns(AsOwner(bg, ""), 0, 0); len(rs) != 0 {
+		t.Errorf("rows made with sign-in belong to no one else, not even the empty owner: %d", len(rs))
+	}
+}
+
+// Sessions sign in until they expire or are deleted; share links open their
+// target for anyone with the token until revoked by their owner.
+func testSessionsAndShares(t *testing.T, s *Store) {
+	ctx := t.Context()
+	token, err := s.CreateSession(ctx, "alice", time.Hour)
+	if err != nil || len(token) < 40 {
+		t.Fatalf("CreateSession = %q, %v", token, err)
+	}
+	if u, err := s.SessionUser(ctx, token); err != nil || u != "alice" {
+		t.Errorf("SessionUser = %q, %v", u, err)
+	}
+	if _, err := s.SessionUser(ctx, token+"x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a wrong token: %v", err)
+	}
+	old, _ := s.CreateSession(ctx, "bob", -time.Minute)
+	if _, err := s.SessionUser(ctx, old); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an expired session signs in: %v", err)
+	}
+	if n, err := s.DeleteExpiredSessions(ctx); err != nil || n != 1 {
+		t.Errorf("DeleteExpiredSessions = %d, %v, want 1", n, err)
+	}
+	if err := s.DeleteSession(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionUser(ctx, token); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a deleted session signs in: %v", err)
+	}
+
+	alice, bob := AsOwner(ctx, "alice"), AsOwner(ctx, "bob")
+	a := Architecture{Name: "a", Spec: []byte("{}")}
+	if err := s.CreateArchitecture(alice, &a); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := s.CreateShare(alice, ShareArchitecture, a.ID)
+	if err != nil || sh.Owner != "alice" || sh.TargetID != a.ID {
+		t.Fatalf("CreateShare = %+v, %v", sh, err)
+	}
+	if got, err := s.Share(bob, sh.Token); err != nil || got.TargetID != a.ID {
+		t.Errorf("anyone with the token opens it: %+v, %v", got, err)
+	}
+	if list, _ := s.ListShares(bob, ShareArchitecture, a.ID); len(list) != 0 {
+		t.Errorf("bob lists alice's links")
+	}
+	if _, err := s.RevokeShare(bob, sh.Token); !errors.Is(err, ErrNotFound) {
+		t.Errorf("bob revokes alice's link: %v", err)
+	}
+	if list, _ := s.ListShares(alice, ShareArchitecture, a.ID); len(list) != 1 {
+		t.Errorf("alice lists %d links, want 1", len(list))
+	}
+	if _, err := s.RevokeShare(alice, sh.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Share(ctx, sh.Token); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a revoked link opens: %v", err)
 	}
 }

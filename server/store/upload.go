@@ -42,6 +42,7 @@ type uploadRow struct {
 	Profile        []byte `gorm:"column:profile"`
 	RawBytes       int64  `gorm:"column:raw_bytes"`
 	ReadOptions    string `gorm:"column:read_options"`
+	Owner          string `gorm:"column:owner"`
 	CreatedAt      time.Time
 }
 
@@ -70,7 +71,7 @@ func (s *Store) CreateUpload(ctx context.Context, u *Upload) error {
 		profile = []byte{} // the column is NOT NULL
 	}
 	row := uploadRow{ID: newID(), ArchitectureID: u.ArchitectureID, Name: u.Name, Status: status, Summary: string(u.Summary),
-		Profile: profile, RawBytes: u.RawBytes, ReadOptions: u.ReadOptions, CreatedAt: now()}
+		Profile: profile, RawBytes: u.RawBytes, ReadOptions: u.ReadOptions, Owner: ownerFor(ctx), CreatedAt: now()}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: create upload: %w", err)
 	}
@@ -83,7 +84,7 @@ func (s *Store) CreateUpload(ctx context.Context, u *Upload) error {
 // ErrNotFound if no upload with that id is waiting (unknown, or completed
 // already by another request).
 func (s *Store) CompleteUpload(ctx context.Context, u *Upload) error {
-	res := s.db.WithContext(ctx).Model(&uploadRow{}).Where("id = ? AND status = ?", u.ID, UploadMapping).
+	res := s.owned(ctx).Model(&uploadRow{}).Where("id = ? AND status = ?", u.ID, UploadMapping).
 		Updates(map[string]any{"status": UploadReady, "summary": string(u.Summary), "profile": u.Profile,
 			"raw_bytes": u.RawBytes, "read_options": u.ReadOptions})
 	if res.Error != nil {
@@ -103,7 +104,7 @@ func (s *Store) CompleteUpload(ctx context.Context, u *Upload) error {
 // SetUploadOptions records how the user last asked a waiting upload to be
 // read, so the mapping page shows it again.
 func (s *Store) SetUploadOptions(ctx context.Context, id, options string) error {
-	res := s.db.WithContext(ctx).Model(&uploadRow{}).Where("id = ?", id).Update("read_options", options)
+	res := s.owned(ctx).Model(&uploadRow{}).Where("id = ?", id).Update("read_options", options)
 	if res.Error != nil {
 		return fmt.Errorf("store: set upload options %q: %w", id, res.Error)
 	}
@@ -115,7 +116,7 @@ func (s *Store) SetUploadOptions(ctx context.Context, id, options string) error 
 
 // ForgetRawFile records that an upload's raw file is gone.
 func (s *Store) ForgetRawFile(ctx context.Context, id string) error {
-	res := s.db.WithContext(ctx).Model(&uploadRow{}).Where("id = ?", id).Update("raw_bytes", 0)
+	res := s.owned(ctx).Model(&uploadRow{}).Where("id = ?", id).Update("raw_bytes", 0)
 	if res.Error != nil {
 		return fmt.Errorf("store: forget raw file of %q: %w", id, res.Error)
 	}
@@ -128,7 +129,7 @@ func (s *Store) ForgetRawFile(ctx context.Context, id string) error {
 // DeleteUpload removes an upload that still waits for its mapping; a ready
 // upload stays, because runs replay its profile. ErrNotFound otherwise.
 func (s *Store) DeleteUpload(ctx context.Context, id string) error {
-	res := s.db.WithContext(ctx).Where("id = ? AND status = ?", id, UploadMapping).Delete(&uploadRow{})
+	res := s.owned(ctx).Where("id = ? AND status = ?", id, UploadMapping).Delete(&uploadRow{})
 	if res.Error != nil {
 		return fmt.Errorf("store: delete upload %q: %w", id, res.Error)
 	}
@@ -173,7 +174,7 @@ func (s *Store) RawFileUploads(ctx context.Context) ([]string, error) {
 // Upload returns the upload with the given id, or ErrNotFound.
 func (s *Store) Upload(ctx context.Context, id string) (Upload, error) {
 	var row uploadRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Upload{}, ErrNotFound
 	}
@@ -187,7 +188,7 @@ func (s *Store) Upload(ctx context.Context, id string) (Upload, error) {
 // profiles.
 func (s *Store) ListUploads(ctx context.Context, architectureID string) ([]Upload, error) {
 	var rows []uploadRow
-	err := s.db.WithContext(ctx).Select("id, architecture_id, name, status, summary, raw_bytes, read_options, created_at").
+	err := s.owned(ctx).Select("id, architecture_id, name, status, summary, raw_bytes, read_options, created_at").
 		Where("architecture_id = ?", architectureID).Order("created_at DESC, id DESC").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: list uploads: %w", err)

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// What a share link can open.
+const (
+	ShareRun          = "run"
+	ShareArchitecture = "architecture"
+)
+
+// Share is a read-only link to one run or architecture: whoever has the
+// token may read the target, nothing else. The token is the link, so it is
+// kept as it is (the owner can copy the link again later); anyone able to
+// read the database can read the shared rows themselves anyway.
+type Share struct {
+	Token     string
+	Kind      string // ShareRun or ShareArchitecture
+	TargetID  string
+	Owner     string
+	CreatedAt time.Time
+}
+
+type shareRow struct {
+	Token     string `gorm:"column:token;primaryKey"`
+	Kind      string `gorm:"column:kind"`
+	TargetID  string `gorm:"column:target_id"`
+	Owner     string `gorm:"column:owner"`
+	CreatedAt time.Time
+}
+
+func (shareRow) TableName() string { return "shares" }
+
+func (r shareRow) share() Share {
+	return Share{Token: r.Token, Kind: r.Kind, TargetID: r.TargetID, Owner: r.Owner, CreatedAt: r.CreatedAt.UTC()}
+}
+
+// CreateShare makes a link to a run or architecture the owner in ctx can
+// see. ErrNotFound if the target is not theirs.
+func (s *Store) CreateShare(ctx context.Context, kind, targetID string) (Share, error) {
+	var err error
+	switch kind {
+	case ShareRun:
+		_, err = s.Run(ctx, targetID)
+	case ShareArchitecture:
+		_, err = s.Architecture(ctx, targetID)
+	default:
+		err = fmt.Errorf("store: cannot share a %q", kind)
+	}
+	if err != nil {
+		return Share{}, err
+	}
+	row := shareRow{Token: newToken(), Kind: kind, TargetID: targetID, Owner: ownerFor(ctx), CreatedAt: now()}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return Share{}, fmt.Errorf("store: create share: %w", err)
+	}
+	return row.share(), nil
+}
+
+// Share returns the link with the given token, whoever asks: the token is
+// the permission. ErrNotFound once revoked.
+func (s *Store) Share(ctx context.Context, token string) (Share, error) {
+	var row shareRow
+	err := s.db.WithContext(ctx).Where("token = ?", token).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Share{}, ErrNotFound
+	}
+	if err != nil {
+		return Share{}, fmt.Errorf("store: get share: %w", err)
+	}
+	return row.share(), nil
+}
+
+// ListShares returns the live links to one target, newest first, for the
+// owner in ctx.
+func (s *Store) ListShares(ctx context.Context, kind, targetID string) ([]Share, error) {
+	var rows []shareRow
+	err := s.owned(ctx).Where("kind = ? AND target_id = ?", kind, targetID).Order("created_at DESC, token").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: list shares: %w", err)
+	}
+	out := make([]Share, len(rows))
+	for i, r := range rows {
+		out[i] = r.share()
+	}
+	return out, nil
+}
+
+// RevokeShare ends a link of the owner in ctx. ErrNotFound if there is no
+// such link of theirs.
+func (s *Store) RevokeShare(ctx context.Context, token string) (Share, error) {
+	var row shareRow
+	err := s.owned(ctx).Where("token = ?", token).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Share{}, ErrNotFound
+	}
+	if err != nil {
+		return Share{}, fmt.Errorf("store: revoke share: %w", err)
+	}
+	if err := s.db.WithContext(ctx).Where("token = ?", token).Delete(&shareRow{}).Error; err != nil {
+		return Share{}, fmt.Errorf("store: revoke share: %w", err)
+	}
+	return row.share(), nil
+}
