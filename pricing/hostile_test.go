@@ -108,6 +108,7 @@ func TestImportLargeFileMemory(t *testing.T) {
 func BenchmarkImportLarge(b *testing.B) {
 	data := largePriceFile(maxImportEntries - 1)
 	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := Import(bytes.NewReader(data), "prices.json"); err != nil {
 			b.Fatal(err)

@@ -486,3 +486,25 @@ func TestParseAliasBombMemory(t *testing.T) {
 		t.Errorf("allocated %d MiB, more than 256", alloc>>20)
 	}
 }
+
+// BenchmarkParseHostile parses the hostile files above; with -benchmem,
+// B/op is what each costs.
+func BenchmarkParseHostile(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"alias_bomb_3.6e9_values", aliasBomb(60_000)},
+		{"JSON_nested_100000", []byte(`{"name": ` + strings.Repeat("[", 100_000))},
+		{"YAML_nested_100000", []byte("name: " + strings.Repeat("[", 100_000))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(c.data); err == nil {
+					b.Fatal("parsed")
+				}
+			}
+		})
+	}
+}
