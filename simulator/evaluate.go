@@ -104,9 +104,15 @@ type memoEntry struct {
 	gate  float64
 	// The stretch's difference from the calm outcome per request, with
 	// the gateway's own failure share folded in: what evaluate adds.
-	success, cost float64   // success share; USD
-	waits         []cohort  // by latency bucket, merged
-	costs         []float64 // per reachable hop
+	success, cost float64       // success share; USD
+	waits         []bucketShare // by latency bucket, merged
+	costs         []float64     // per reachable hop
+}
+
+// bucketShare is a share of requests whose waiting changes into a bucket.
+type bucketShare struct {
+	share  float64
+	bucket int32
 }
 
 // table is shared by a run's workers: an entry is a pure function of its
@@ -273,10 +279,10 @@ func (e *evaluator) deltaFromCalm(st *stateEntry, calm outcome, fg float64) *mem
 			n++
 		}
 	}
-	me.waits = make([]cohort, 0, n)
+	me.waits = make([]bucketShare, 0, n)
 	for _, c := range merged {
 		if c.share != 0 {
-			me.waits = append(me.waits, c)
+			me.waits = append(me.waits, bucketShare{share: c.share, bucket: c.bucket})
 		}
 	}
 	e.merged = merged
@@ -346,10 +352,13 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				d *= sign
 				res.failed += d * h.lost
 				res.cost += d * h.me.cost
-				addWaits(acc[g].waits, h.me.waits, d)
-				at := m.pathAt[h.flow]
-				for j, k := range o.reach[h.flow] {
-					acc[g].cost[at+k] += roundInt(d * h.me.costs[j] * microUSD)
+				waits, cost := acc[g].waits, acc[g].cost
+				for _, w := range h.me.waits {
+					waits[w.bucket] += roundInt(w.share * d * waitUnit)
+				}
+				paths := o.paths[h.flow]
+				for j, c := range h.me.costs {
+					cost[paths[j]] += roundInt(d * c * microUSD)
 				}
 			}
 			res.downtime += sign * (b - a) * se.status[g]
@@ -489,21 +498,16 @@ func addWaits(into []int64, ws []cohort, requests float64) {
 	}
 }
 
-// roundInt is int64(math.Round(x)), half away from zero, but cheaper:
-// truncation and the exact remainder x - trunc(x) decide it. The hot loop
-// rounds every stretch's waiting and spend.
+// roundInt is int64(math.Round(x)), half away from zero, without
+// branches the data decides: x - trunc(x) is exact and within (-1, 1), and
+// twice it truncates to -1, 0 or 1 exactly when it is at or past a half.
+// The hot loop rounds every stretch's waiting and spend.
 func roundInt(x float64) int64 {
-	if !(math.Abs(x) < 1<<62) {
-		return int64(math.Round(x)) // huge or NaN: whatever the conversion gives
-	}
 	n := int64(x)
-	switch f := x - float64(n); {
-	case f >= 0.5:
-		n++
-	case f <= -0.5:
-		n--
+	if !(math.Abs(x) < 1<<52) {
+		return n // an integer already, or NaN
 	}
-	return n
+	return n + int64(2*(x-float64(n)))
 }
 
 // Waiting is counted in log-spaced buckets, 100 a decade from 1 ms to about

@@ -86,8 +86,9 @@ type flow struct {
 // option is one gateway as the run evaluates it.
 type option struct {
 	b        Behaviour
-	cacheHit float64 // share of requests its cache answers
-	reach    [][]int // per flow: indices into flow.paths, in order
+	cacheHit float64   // share of requests its cache answers
+	reach    [][]int   // per flow: indices into flow.paths, in order
+	paths    [][]int32 // per flow: the run-wide index of each reached path
 	skip     [][]bool
 	calm     []outcome
 	excluded *string
@@ -425,7 +426,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		}
 		sc := new(attemptScratch)
 		calmSpend := 0.0
-		for _, f := range m.flows {
+		for i, f := range m.flows {
 			var reach []int
 			reachable := b.Reachable(f.paths)
 			for k, p := range f.paths {
@@ -438,6 +439,11 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 				skip[j] = b.Cooldown.AfterFails > 0 && !(b.Cooldown.SingleDeploymentNever && deployments(f.paths, reach, f.paths[k].Model) == 1)
 			}
 			o.reach, o.skip = append(o.reach, reach), append(o.skip, skip)
+			paths := make([]int32, len(reach))
+			for j, k := range reach {
+				paths[j] = int32(m.pathAt[i] + k)
+			}
+			o.paths = append(o.paths, paths)
 			out := cached(attempts(b, sc, m.hops(f, reach, skip, nil)), o.cacheHit)
 			o.calm = append(o.calm, out)
 			calmSpend += out.cost * f.total * monthly
