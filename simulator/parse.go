@@ -290,8 +290,9 @@ func isParserError(msg string) bool {
 // maxAliasValues bounds the values that aliases add to the walk. A YAML
 // alias stands for its anchor's whole value, so a file of a few hundred
 // kilobytes whose aliases repeat aliases stands for billions of values;
-// walking them all would never finish. A real file uses a handful.
-const maxAliasValues = 100_000
+// walking them all would never finish. A real file that uses aliases at all
+// repeats a provider or a list of models a few dozen times.
+const maxAliasValues = 10_000
 
 // walker checks a node tree against the Go type it will be decoded into,
 // collecting every problem and the position of every path it sees.

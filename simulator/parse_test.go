@@ -394,7 +394,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("{\"name\": 1e400, \"scenarios\": [\"baseline\", {\"name\": \"x\"}]}"))
 	f.Add([]byte("a: &a [*a]\nname: *a\n"))
-	f.Add(aliasBomb(400))
+	f.Add(aliasBomb(120))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse(data)
 		if err != nil {
@@ -419,8 +419,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// aliasBomb is a file whose aliases stand for n×n provider regions: a few
-// kilobytes for n = 400, a third of a megabyte for n = 60,000.
+// aliasBomb is a file whose aliases stand for n×n provider regions: a
+// kilobyte for n = 120, a third of a megabyte for n = 60,000.
 func aliasBomb(n int) []byte {
 	var b bytes.Buffer
 	b.WriteString("name: x\nr: &r [eu")
@@ -446,11 +446,11 @@ func TestParseHostileInput(t *testing.T) {
 		{"YAML flow nested 100,000 deep", []byte("name: " + strings.Repeat("[", 100_000)), Problem{Line: 1, Message: "lists and mappings nest more than 10000 levels deep"}},
 		// The YAML scanner names the line of the key the nesting is under.
 		{"YAML block nested 100,000 deep", []byte("name: x\nproviders:\n" + strings.Repeat("- ", 100_000) + "x\n"), Problem{Line: 2, Message: "lists and mappings nest more than 10000 levels deep"}},
-		// Each provider is 403 values through aliases (itself, its id, its
-		// list of regions and the 400 regions): 248 make 99,944, and the
-		// bound falls on the 54th region of the next, written at column
-		// 167 of the anchored list.
-		{"alias bomb", aliasBomb(400), Problem{Path: "providers[248].regions[53]", Line: 2, Column: 167, Message: "aliases make the file stand for more than 100000 values; write the values out instead"}},
+		// Each provider is 123 values through aliases (itself, its id, its
+		// list of regions and the 120 regions): 81 make 9,963, the next
+		// adds 3 before its regions, and the bound falls on the 35th
+		// region, written at column 110 of the anchored list.
+		{"alias bomb", aliasBomb(120), Problem{Path: "providers[81].regions[34]", Line: 2, Column: 110, Message: "aliases make the file stand for more than 10000 values; write the values out instead"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -477,7 +477,7 @@ func TestParseAliasBombMemory(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err := Parse(data)
 	runtime.ReadMemStats(&after)
-	if err == nil || !strings.Contains(err.Error(), "aliases make the file stand for more than 100000 values") {
+	if err == nil || !strings.Contains(err.Error(), "aliases make the file stand for more than 10000 values") {
 		t.Fatalf("err = %v, want the alias bound", err)
 	}
 	alloc := after.TotalAlloc - before.TotalAlloc
