@@ -36,6 +36,23 @@ func (s *Server) showArchitecture(c *gin.Context) {
 	for _, g := range simulator.GatewayIDs() {
 		page.RunGateways = append(page.RunGateways, Choice{Value: g, Checked: slices.Contains(spec.Gateways, g)})
 	}
+	for _, origin := range slices.Sorted(maps.Keys(spec.Traffic.Origin)) {
+		served := "anywhere"
+		if to, ok := spec.Compliance.DataResidency[origin]; ok {
+			served = "only in " + to
+		}
+		page.Origins = append(page.Origins, OriginRow{Origin: origin, Share: spec.Traffic.Origin[origin], ServedIn: served})
+	}
+	page.Base = "/architectures/" + a.ID
+	if sh, ok := sharedVia(c); ok {
+		page.Base, page.ReadOnly = "/s/"+sh.Token, true
+		s.render(c, http.StatusOK, "architecture_show", page) // no uploads, runs or price files: those are the owner's
+		return
+	}
+	if page.Shares, err = s.shareViews(c, store.ShareArchitecture, a.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
 	uploads, err := s.store.ListUploads(c.Request.Context(), a.ID)
 	if err != nil {
 		s.fail(c, err)
@@ -50,13 +67,6 @@ func (s *Server) showArchitecture(c *gin.Context) {
 	if page.PriceFiles, err = s.store.ListPriceFiles(c.Request.Context()); err != nil {
 		s.fail(c, err)
 		return
-	}
-	for _, origin := range slices.Sorted(maps.Keys(spec.Traffic.Origin)) {
-		served := "anywhere"
-		if to, ok := spec.Compliance.DataResidency[origin]; ok {
-			served = "only in " + to
-		}
-		page.Origins = append(page.Origins, OriginRow{Origin: origin, Share: spec.Traffic.Origin[origin], ServedIn: served})
 	}
 	s.render(c, http.StatusOK, "architecture_show", page)
 }

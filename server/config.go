@@ -24,6 +24,18 @@ type Config struct {
 	// waits while it is read (then it is deleted).
 	MaxUploadBytes int64
 	UploadDir      string
+
+	// Users and AuthToken turn sign-in on (see auth.go): the people who may
+	// sign in, and a token for the API (acting as the user "api").
+	// SecureCookies marks the session cookie Secure even when TLS ends at a
+	// proxy in front of gatewise.
+	Users         Users
+	AuthToken     string
+	SecureCookies bool
+	// RunsPerMinute and UploadsPerMinute limit each client (a signed-in user,
+	// or an address); 0 means no limit.
+	RunsPerMinute    int
+	UploadsPerMinute int
 }
 
 // Defaults for Config fields left at zero.
@@ -32,6 +44,11 @@ const (
 	DefaultMaxBodyBytes    = 2 << 20
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMaxUploadBytes  = 2 << 30
+	// Per client: plenty for a person, a stop for a runaway script.
+	DefaultRunsPerMinute    = 30
+	DefaultUploadsPerMinute = 20
+	// signInsPerMinute bounds failed sign-ins per address and per name.
+	signInsPerMinute = 5
 )
 
 func (c Config) withDefaults() Config {

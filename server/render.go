@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 // pages are the views the server renders; each is parsed with the layout
 // and the shared partials once, at start-up, so a broken template stops the
 // server from starting instead of failing a request.
-var pageNames = []string{"home", "architecture_list", "architecture_form", "architecture_show", "architecture_delete", "run_show", "run_list", "catalog", "upload_show", "upload_map", "run_compare", "catalog_prices", "error"}
+var pageNames = []string{"home", "architecture_list", "architecture_form", "architecture_show", "architecture_delete", "run_show", "run_list", "catalog", "upload_show", "upload_map", "run_compare", "catalog_prices", "signin", "error"}
 
 type views struct {
 	pages map[string]*template.Template
@@ -47,6 +48,23 @@ func parseViews(files fs.FS, funcs template.FuncMap) (*views, error) {
 	return v, nil
 }
 
+// withUser returns a copy of a page view with Layout.User set. Every page
+// embeds Layout; setting the user here keeps handlers from having to.
+func withUser(data any, user string) any {
+	v := reflect.ValueOf(data)
+	if v.Kind() != reflect.Struct {
+		return data
+	}
+	f, ok := v.Type().FieldByName("Layout")
+	if !ok || f.Type != reflect.TypeFor[Layout]() || len(f.Index) != 1 {
+		return data
+	}
+	cp := reflect.New(v.Type()).Elem()
+	cp.Set(v)
+	cp.Field(f.Index[0]).FieldByName("User").SetString(user)
+	return cp.Interface()
+}
+
 // render executes a page into a buffer first, so a template error never
 // sends half a page.
 func (s *Server) render(c *gin.Context, status int, page string, data any) {
@@ -55,6 +73,9 @@ func (s *Server) render(c *gin.Context, status int, page string, data any) {
 		s.log.Error("render: unknown page", "page", page)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
+	}
+	if u := userOf(c); u != "" {
+		data = withUser(data, u)
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
@@ -75,7 +96,17 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"isoDate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"size":    fileSize,
+		"shareBlock": func(action string, shares []ShareView, what string) shareBlock {
+			return shareBlock{Action: action, Shares: shares, What: what}
+		},
 	}
+}
+
+// shareBlock is what the shares partial shows.
+type shareBlock struct {
+	Action string
+	Shares []ShareView
+	What   string
 }
 
 // fileSize writes a file's size for people: 1.4 MB, 980 KB, 12 bytes.

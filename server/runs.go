@@ -100,6 +100,11 @@ type RunPage struct {
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
 	Tables       []ScenarioTable
 	Charts       []ChartView
+	// Base is where the page's links start: /runs/ID, or /s/TOKEN for a
+	// read-only share, which also hides everything that changes the run.
+	Base     string
+	ReadOnly bool
+	Shares   []ShareView
 }
 
 // ChartView is a server-rendered chart with its text alternative and its
@@ -152,9 +157,22 @@ func (s *Server) showRun(c *gin.Context) {
 			return
 		}
 	}
-	if page.Live {
-		page.Scripts = []string{"progress.js"}
-		page.RefreshWithoutScript = 2
+	page.Base = "/runs/" + run.ID
+	if sh, ok := sharedVia(c); ok {
+		page.Base, page.ReadOnly = "/s/"+sh.Token, true
+		page.Restartable = false
+		if page.Live {
+			c.Header("Refresh", "5") // no event stream for a link's readers
+		}
+	} else {
+		if page.Live {
+			page.Scripts = append(page.Scripts, "progress.js")
+			page.RefreshWithoutScript = 2
+		}
+		if page.Shares, err = s.shareViews(c, store.ShareRun, run.ID); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	s.render(c, http.StatusOK, "run_show", page)
 }

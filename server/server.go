@@ -26,6 +26,9 @@ type Server struct {
 	views   *views
 	assets  *assets
 	runner  *Runner
+
+	// Token buckets per client: failed sign-ins, runs, uploads.
+	signins, runLimits, uploadLimits *clientLimits
 }
 
 // New builds the server. It parses every template and hashes every static
@@ -36,6 +39,9 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 	}
 	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger}
 	s.runner = NewRunner(st, cat, logger, s.cfg.Workers, s.cfg.Version)
+	s.signins = newClientLimits(signInsPerMinute)
+	s.runLimits = newClientLimits(s.cfg.RunsPerMinute)
+	s.uploadLimits = newClientLimits(s.cfg.UploadsPerMinute)
 	var err error
 	if s.assets, err = loadAssets(static.FS); err != nil {
 		return nil, fmt.Errorf("server: static files: %w", err)
@@ -59,13 +65,17 @@ func (s *Server) engine() *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = true
 	_ = r.SetTrustedProxies(nil)
-	r.Use(s.recoverPanics, s.logRequests, securityHeaders, s.refuseCrossOrigin(), s.limitBodies)
+	r.Use(s.recoverPanics, s.logRequests, securityHeaders, s.refuseCrossOrigin(), s.limitBodies, s.authenticate)
+	runs, uploads := s.limit(s.runLimits, "runs"), s.limit(s.uploadLimits, "uploads")
 	r.NoRoute(func(c *gin.Context) { s.fail(c, newError(http.StatusNotFound, "There is no such page.", nil)) })
 	r.NoMethod(func(c *gin.Context) {
 		s.fail(c, newError(http.StatusMethodNotAllowed, "That action is not available here.", nil))
 	})
 
 	r.GET("/", s.showHome)
+	r.GET("/signin", s.showSignIn)
+	r.POST("/signin", s.signIn)
+	r.POST("/signout", s.signOut)
 	r.GET("/healthz", s.health)
 	r.GET("/static/:hash/*file", s.serveStatic)
 	r.GET("/catalog", s.showCatalog)
@@ -82,21 +92,30 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/architectures/:id/delete", s.showDeleteArchitecture)
 	r.POST("/architectures/:id/delete", s.deleteArchitecture)
 	r.GET("/architectures/:id/download", s.downloadArchitecture)
-	r.POST("/architectures/:id/runs", s.createRun)
-	r.POST("/architectures/:id/uploads", s.createUpload)
+	r.POST("/architectures/:id/runs", runs, s.createRun)
+	r.POST("/architectures/:id/uploads", uploads, s.createUpload)
 	r.GET("/uploads/:id", s.showUpload)
 	r.GET("/uploads/:id/map", s.showUploadMap)
-	r.POST("/uploads/:id/map", s.mapUpload)
+	r.POST("/uploads/:id/map", uploads, s.mapUpload)
 	r.POST("/uploads/:id/discard", s.discardUpload)
 	r.POST("/uploads/:id/raw/delete", s.deleteRawFile)
-	r.POST("/uploads/:id/reread", s.rereadUpload)
+	r.POST("/uploads/:id/reread", uploads, s.rereadUpload)
+
+	r.POST("/architectures/:id/shares", s.createShare(store.ShareArchitecture))
+	r.POST("/runs/:id/shares", s.createShare(store.ShareRun))
+	r.POST("/shares/:token/revoke", s.revokeShare)
+	r.GET("/s/:token", s.showShared)
+	r.GET("/s/:token/download", s.shared(store.ShareArchitecture, s.downloadArchitecture))
+	r.GET("/s/:token/memo.md", s.shared(store.ShareRun, s.downloadMemo))
+	r.GET("/s/:token/result.json", s.shared(store.ShareRun, s.downloadResult))
+	r.GET("/s/:token/result.csv", s.shared(store.ShareRun, s.downloadResultCSV))
 
 	r.GET("/runs", s.listRuns)
 	r.GET("/runs/compare", s.compareRuns)
 	r.GET("/runs/:id", s.showRun)
 	r.GET("/runs/:id/events", s.runEvents)
 	r.POST("/runs/:id/cancel", s.cancelRun)
-	r.POST("/runs/:id/restart", s.restartRun)
+	r.POST("/runs/:id/restart", runs, s.restartRun)
 	r.GET("/runs/:id/memo.md", s.downloadMemo)
 	r.GET("/runs/:id/result.json", s.downloadResult)
 	r.GET("/runs/:id/result.csv", s.downloadResultCSV)
@@ -104,8 +123,8 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/api/openapi.yaml", s.serveOpenAPI)
 	r.POST("/api/v1/architectures", s.apiCreateArchitecture)
 	r.GET("/api/v1/architectures/:id", s.apiShowArchitecture)
-	r.POST("/api/v1/uploads", s.apiCreateUpload)
-	r.POST("/api/v1/runs", s.apiCreateRun)
+	r.POST("/api/v1/uploads", uploads, s.apiCreateUpload)
+	r.POST("/api/v1/runs", runs, s.apiCreateRun)
 	r.GET("/api/v1/runs/:id", s.apiShowRun)
 	r.DELETE("/api/v1/runs/:id", s.apiCancelRun)
 	r.GET("/api/v1/runs/:id/memo.md", s.downloadMemo)

@@ -22,6 +22,8 @@ type Layout struct {
 	// RefreshWithoutScript, when set, reloads the page every so many
 	// seconds in browsers without JavaScript (live progress for them).
 	RefreshWithoutScript int
+	// User is who is signed in, set by render; empty when sign-in is off.
+	User string
 }
 
 // HomePage is the landing page.
@@ -88,6 +90,11 @@ type ArchitectureShowPage struct {
 	// RunScenarios and RunGateways are the run form's choices, ticked as
 	// the architecture file has them.
 	RunScenarios, RunGateways []Choice
+	// Base is where the page's links start; ReadOnly hides everything that
+	// changes the architecture (a share link's view).
+	Base     string
+	ReadOnly bool
+	Shares   []ShareView
 }
 
 // Choice is one checkbox of a form.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"gatewise/server"
 	"gatewise/version"
 )
 
@@ -19,6 +21,7 @@ Usage:
   gatewise prices SUBCOMMAND    price requests and gateways: list, cost, diff, gateways
   gatewise ingest FILE          read a request log and summarise the traffic it describes
   gatewise simulate -f FILE     replay the traffic through every option under outages
+  gatewise hash-password        read a password on standard input, print its hash for a users file
   gatewise version              print the version
 
 Run "gatewise COMMAND -h" for a command's flags.
@@ -39,7 +42,7 @@ var errProblems = errors.New("the file has problems")
 // run is the whole program: it reads the subcommand, its flags and the
 // environment (getenv), and writes to stdout and stderr. main only wires it to
 // the process.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -55,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return ingestCmd(ctx, args, stdout, stderr)
 	case "simulate":
 		return simulateCmd(ctx, args, stdout, stderr)
+	case "hash-password":
+		return hashPassword(args, stdin, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "gatewise", version.String())
 		return nil
@@ -64,6 +69,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprint(stderr, usage)
 	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+}
+
+// hashPassword prints the bcrypt hash of the first line of stdin, for a
+// users file line NAME:HASH.
+func hashPassword(args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("hash-password takes no arguments; give the password on standard input")}
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	hash, err := server.HashPassword(strings.TrimRight(line, "\r\n"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, hash)
+	return nil
 }
 
 // exitCode prints err (unless it was already reported) and picks the status:

@@ -21,7 +21,7 @@ func env(m map[string]string) func(string) string {
 func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := run(context.Background(), args, env(nil), &out, &errb)
+	err := run(context.Background(), args, env(nil), strings.NewReader(""), &out, &errb)
 	code = exitCode(err, &errb)
 	return out.String(), errb.String(), code
 }
@@ -184,7 +184,7 @@ func TestServeStartsAnswersAndShutsDown(t *testing.T) {
 	var errb bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, env(map[string]string{"GATEWISE_ADDR": "127.0.0.1:0", "GATEWISE_DB": db, "GATEWISE_LOG_LEVEL": "warn"}), out, &errb)
+		done <- run(ctx, nil, env(map[string]string{"GATEWISE_ADDR": "127.0.0.1:0", "GATEWISE_DB": db, "GATEWISE_LOG_LEVEL": "warn"}), strings.NewReader(""), out, &errb)
 	}()
 	select {
 	case <-out.seen:

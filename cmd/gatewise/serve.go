@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -32,6 +34,11 @@ var serveOptions = []option{
 	{"workers", "GATEWISE_WORKERS", strconv.Itoa(runtime.NumCPU()), "simulations run at once; more wait in the queue (default: one per core)"},
 	{"max-upload", "GATEWISE_MAX_UPLOAD", "2GiB", "largest request log accepted (bytes, or with KiB, MiB, GiB)"},
 	{"upload-dir", "GATEWISE_UPLOAD_DIR", "", "where an uploaded log waits while it is read (default: the system's temporary folder)"},
+	{"users", "GATEWISE_USERS", "", "file of NAME:BCRYPT_HASH lines; turns sign-in on (see gatewise hash-password)"},
+	{"auth-token", "GATEWISE_AUTH_TOKEN", "", "token for the API (Authorization: Bearer), acting as the user api; turns sign-in on. Prefer the environment variable: flags show in process lists"},
+	{"secure-cookies", "GATEWISE_SECURE_COOKIES", "false", "mark the session cookie Secure even without TLS here (TLS ends at a proxy)"},
+	{"runs-per-minute", "GATEWISE_RUNS_PER_MINUTE", strconv.Itoa(server.DefaultRunsPerMinute), "runs each client may start a minute (0: no limit)"},
+	{"uploads-per-minute", "GATEWISE_UPLOADS_PER_MINUTE", strconv.Itoa(server.DefaultUploadsPerMinute), "logs each client may upload a minute (0: no limit)"},
 }
 
 // serve runs the web app until ctx is cancelled (Ctrl-C), then shuts down:
@@ -71,6 +78,39 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return &exitError{code: 2, err: fmt.Errorf("-workers: %q is not a number from 1 to 64", *vals["workers"])}
 	}
 
+	cfg := server.Config{
+		Addr:           *vals["addr"],
+		Version:        version.String(),
+		MaxBodyBytes:   maxBody,
+		Workers:        workers,
+		MaxUploadBytes: maxUpload,
+		UploadDir:      *vals["upload-dir"],
+		AuthToken:      *vals["auth-token"],
+	}
+	if cfg.RunsPerMinute, err = perMinute(*vals["runs-per-minute"], "runs-per-minute"); err != nil {
+		return err
+	}
+	if cfg.UploadsPerMinute, err = perMinute(*vals["uploads-per-minute"], "uploads-per-minute"); err != nil {
+		return err
+	}
+	if cfg.SecureCookies, err = strconv.ParseBool(*vals["secure-cookies"]); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("-secure-cookies: %q is not true or false", *vals["secure-cookies"])}
+	}
+	if cfg.AuthToken != "" && len(cfg.AuthToken) < 16 {
+		return &exitError{code: 2, err: errors.New("-auth-token: use at least 16 characters (for example: openssl rand -hex 32)")}
+	}
+	if path := *vals["users"]; path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("-users: %w", err)}
+		}
+		cfg.Users, err = server.ReadUsers(f, path)
+		f.Close()
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
+
 	st, err := store.Open(ctx, *vals["db"], logger)
 	if err != nil {
 		return err
@@ -81,19 +121,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	srv, err := server.New(server.Config{
-		Addr:           *vals["addr"],
-		Version:        version.String(),
-		MaxBodyBytes:   maxBody,
-		Workers:        workers,
-		MaxUploadBytes: maxUpload,
-		UploadDir:      *vals["upload-dir"],
-	}, st, pricing.Default(), logger)
+	srv, err := server.New(cfg, st, pricing.Default(), logger)
 	if err != nil {
 		return err
 	}
 	return srv.ListenAndServe(ctx, func(url string) {
-		logger.Info("gatewise is serving", "url", url, "database", st.Kind(), "version", version.String())
+		logger.Info("gatewise is serving", "url", url, "database", st.Kind(), "version", version.String(), "sign_in", srv.SignInOn())
+		if !srv.SignInOn() && !loopback(cfg.Addr) {
+			logger.Warn("gatewise is open to anyone who can reach " + cfg.Addr + ": nothing asks who they are; set GATEWISE_USERS (and GATEWISE_AUTH_TOKEN for the API) to require sign-in")
+		}
 		fmt.Fprintf(stdout, "gatewise is running at %s (press Ctrl-C to stop)\n", url)
 	})
 }
@@ -135,4 +171,26 @@ func parseSize(s string) (int64, error) {
 		return 0, errors.New("is too large")
 	}
 	return n * mult, nil
+}
+
+// perMinute reads a per-minute limit.
+func perMinute(v, name string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 100000 {
+		return 0, &exitError{code: 2, err: fmt.Errorf("-%s: %q is not a number from 0 to 100000", name, v)}
+	}
+	return n, nil
+}
+
+// loopback reports whether addr listens only on this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

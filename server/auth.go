@@ -1,0 +1,220 @@
+package server
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+
+	"gatewise/server/store"
+)
+
+// Sign-in for a team deployment. It is on when the configuration names
+// users (GATEWISE_USERS) or an API token (GATEWISE_AUTH_TOKEN); then every
+// page and endpoint but the sign-in page, /healthz, static files and share
+// links needs a signed-in browser or the token, and each user sees only
+// what they made. Without either, gatewise is a one-person tool on
+// localhost and everything is open.
+const (
+	sessionCookie = "gatewise_session"
+	sessionTTL    = 7 * 24 * time.Hour
+	// apiUser is who the API token acts as. A user of that name in the
+	// users file sees in the browser what the token made.
+	apiUser = "api"
+	// userKey is where the signed-in user is kept in gin's context.
+	userKey = "gatewise.user"
+)
+
+// dummyHash is compared against when a name is unknown, so a wrong name
+// takes as long as a wrong password and names cannot be probed by timing.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("gatewise-no-such-user"), bcrypt.DefaultCost)
+
+// authOn reports whether sign-in is required.
+func (s *Server) authOn() bool { return len(s.cfg.Users) > 0 || s.cfg.AuthToken != "" }
+
+// userOf returns the signed-in user of a request, "" when open or signed out.
+func userOf(c *gin.Context) string { return c.GetString(userKey) }
+
+// publicPath lists what needs no sign-in: the sign-in page itself, health
+// checks, the CSS it uses, and share links (the token is the permission).
+func publicPath(p string) bool {
+	return p == "/signin" || p == "/healthz" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/s/")
+}
+
+// authenticate finds who a request is from and scopes its context to them,
+// or refuses it. With sign-in off it lets everything through unscoped.
+func (s *Server) authenticate(c *gin.Context) {
+	if !s.authOn() {
+		c.Next()
+		return
+	}
+	user, err := s.requestUser(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if user != "" {
+		c.Set(userKey, user)
+		c.Request = c.Request.WithContext(store.AsOwner(c.Request.Context(), user))
+	}
+	if user == "" && !publicPath(c.Request.URL.Path) {
+		s.needSignIn(c)
+		return
+	}
+	c.Next()
+}
+
+// requestUser reads the API token or the session cookie.
+func (s *Server) requestUser(c *gin.Context) (string, error) {
+	if h := c.GetHeader("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		key := "ip:" + c.ClientIP()
+		if wait := s.signins.wait(key); wait > 0 {
+			return "", retryAfter(c, wait, "failed sign-ins from here")
+		}
+		if ok && s.cfg.AuthToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AuthToken)) == 1 {
+			return apiUser, nil
+		}
+		s.signins.take(key)
+		return "", &Error{Status: http.StatusUnauthorized, Message: "The API token is wrong: send Authorization: Bearer TOKEN with the token the server was started with."}
+	}
+	cookie, err := c.Cookie(sessionCookie)
+	if err != nil || cookie == "" {
+		return "", nil
+	}
+	user, err := s.store.SessionUser(c.Request.Context(), cookie)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !s.mayUse(user) {
+		return "", nil // removed from the users file since signing in
+	}
+	return user, nil
+}
+
+// mayUse reports whether a user is still allowed in.
+func (s *Server) mayUse(user string) bool {
+	return s.cfg.Users[user] != nil || user == apiUser && s.cfg.AuthToken != ""
+}
+
+// needSignIn answers a request that has no user: 401 for the API, the
+// sign-in page for a browser.
+func (s *Server) needSignIn(c *gin.Context) {
+	if wantsJSON(c.Request) {
+		c.Header("WWW-Authenticate", `Bearer realm="gatewise"`)
+		s.fail(c, newError(http.StatusUnauthorized, "Sign in first: send Authorization: Bearer TOKEN.", nil))
+		return
+	}
+	next := c.Request.URL.Path
+	if c.Request.Method != http.MethodGet {
+		next = "/"
+	}
+	c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(next))
+	c.Abort()
+}
+
+// SignInPage asks for a name and password.
+type SignInPage struct {
+	Layout
+	Name    string
+	Next    string
+	Problem string
+	// TokenOnly is set when no users file is configured: the API token,
+	// under the name "api", is the only way in.
+	TokenOnly bool
+}
+
+// safeNext keeps a redirect after sign-in on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || next == "/signin" {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) showSignIn(c *gin.Context) {
+	if !s.authOn() || userOf(c) != "" {
+		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+		return
+	}
+	s.render(c, http.StatusOK, "signin", SignInPage{Layout: Layout{Title: "Sign in", Version: s.cfg.Version},
+		Next: safeNext(c.Query("next")), TokenOnly: len(s.cfg.Users) == 0})
+}
+
+// signIn checks a name and password and starts a session. Failures are
+// rate limited per address and per name.
+func (s *Server) signIn(c *gin.Context) {
+	if !s.authOn() {
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, formReadError(err))
+		return
+	}
+	name := strings.TrimSpace(c.Request.PostForm.Get("name"))
+	password := c.Request.PostForm.Get("password")
+	page := SignInPage{Layout: Layout{Title: "Sign in", Version: s.cfg.Version}, Name: name,
+		Next: safeNext(c.Request.PostForm.Get("next")), TokenOnly: len(s.cfg.Users) == 0}
+	keys := []string{"ip:" + c.ClientIP(), "name:" + strings.ToLower(name)}
+	for _, k := range keys {
+		if wait := s.signins.wait(k); wait > 0 {
+			s.fail(c, retryAfter(c, wait, "failed sign-ins"))
+			return
+		}
+	}
+	if !s.checkPassword(name, password) {
+		for _, k := range keys {
+			s.signins.take(k)
+		}
+		page.Problem = "That name and password do not match."
+		s.render(c, http.StatusUnauthorized, "signin", page)
+		return
+	}
+	token, err := s.store.CreateSession(c.Request.Context(), name, sessionTTL)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies})
+	s.log.Info("signed in", "user", name)
+	c.Redirect(http.StatusSeeOther, page.Next)
+}
+
+// checkPassword compares in constant time for the token and in bcrypt's
+// time for everyone else, known or not.
+func (s *Server) checkPassword(name, password string) bool {
+	if hash := s.cfg.Users[name]; hash != nil {
+		return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	}
+	if name == apiUser && s.cfg.AuthToken != "" {
+		return subtle.ConstantTimeCompare([]byte(password), []byte(s.cfg.AuthToken)) == 1
+	}
+	_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+	return false
+}
+
+// signOut ends the session.
+func (s *Server) signOut(c *gin.Context) {
+	if cookie, err := c.Cookie(sessionCookie); err == nil && cookie != "" {
+		if err := s.store.DeleteSession(c.Request.Context(), cookie); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies})
+	c.Redirect(http.StatusSeeOther, "/signin")
+}
+
+// SignInOn reports whether this server asks who its users are.
+func (s *Server) SignInOn() bool { return s.authOn() }

@@ -1,0 +1,223 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"gatewise/pricing"
+	"gatewise/server/store"
+)
+
+const testToken = "token-for-the-api-0123456789"
+
+// newAuthServer is a test server with sign-in on: users alice and bob
+// (passwords "alice-password", "bob-password") and the API token.
+func newAuthServer(t *testing.T, tweak func(*Config)) (*Server, http.Handler) {
+	t.Helper()
+	users := Users{}
+	for _, u := range []string{"alice", "bob"} {
+		h, err := bcrypt.GenerateFromPassword([]byte(u+"-password"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[u] = h
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "gatewise.db"), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := Config{Version: "test", Users: users, AuthToken: testToken, UploadDir: t.TempDir()}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	s, err := New(cfg, st, pricing.Default(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, s.Handler()
+}
+
+// signIn signs a user in and returns the session cookie header.
+func signIn(t *testing.T, h http.Handler, name string) http.Header {
+	t.Helper()
+	rec := postForm(t, h, "/signin", url.Values{"name": {name}, "password": {name + "-password"}, "next": {"/runs"}})
+	wantStatus(t, rec, http.StatusSeeOther)
+	if loc := rec.Header().Get("Location"); loc != "/runs" {
+		t.Fatalf("signed in to %q, want /runs", loc)
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 || cookies[0].Name != sessionCookie {
+		t.Fatalf("cookies %v", cookies)
+	}
+	return http.Header{"Cookie": {cookies[0].Name + "=" + cookies[0].Value}}
+}
+
+// as adds a user's session to a header (which may be nil).
+func as(session http.Header, h http.Header) http.Header {
+	out := http.Header{}
+	for k, v := range h {
+		out[k] = v
+	}
+	out["Cookie"] = session["Cookie"]
+	return out
+}
+
+func TestReadUsers(t *testing.T) {
+	hash, _ := bcrypt.GenerateFromPassword([]byte("secret-password"), bcrypt.MinCost)
+	good := "# team\n\nalice:" + string(hash) + "\n bob.smith@example.com:" + string(hash) + "\n"
+	users, err := ReadUsers(strings.NewReader(good), "users.txt")
+	if err != nil || len(users) != 2 || users["bob.smith@example.com"] == nil {
+		t.Fatalf("ReadUsers = %v, %v", users, err)
+	}
+	for in, want := range map[string]string{
+		"alice": "users.txt:1: want NAME:BCRYPT_HASH",
+		"alice:" + string(hash) + "\nalice:" + string(hash): "users.txt:2: user \"alice\" is listed twice",
+		"al ice:" + string(hash):                            "users.txt:1: user name \"al ice\"",
+		"# only\nalice:plaintext":                           "users.txt:2: the hash of \"alice\" is not a bcrypt hash",
+		"# nobody":                                          "users.txt: no users",
+	} {
+		if _, err := ReadUsers(strings.NewReader(in), "users.txt"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadUsers(%q) = %v, want %q", in, err, want)
+		}
+	}
+	if _, err := HashPassword("short"); err == nil {
+		t.Error("a 5-character password was hashed")
+	}
+}
+
+func TestSignIn(t *testing.T) {
+	t.Parallel()
+	_, h := newAuthServer(t, nil)
+
+	// Signed out: pages send to the sign-in page, the API answers 401;
+	// health, static files and the sign-in page itself stay open.
+	rec := do(t, h, "GET", "/architectures?page=2", nil, nil)
+	wantStatus(t, rec, http.StatusSeeOther)
+	if loc := rec.Header().Get("Location"); loc != "/signin?next=%2Farchitectures" {
+		t.Errorf("redirect to %q", loc)
+	}
+	rec = do(t, h, "GET", "/api/v1/runs/abc", nil, nil)
+	wantStatus(t, rec, http.StatusUnauthorized)
+	wantBody(t, rec, `{"error":{"message":"Sign in first`)
+	if rec.Header().Get("WWW-Authenticate") != `Bearer realm="gatewise"` {
+		t.Errorf("WWW-Authenticate = %q", rec.Header().Get("WWW-Authenticate"))
+	}
+	wantStatus(t, do(t, h, "GET", "/healthz", nil, nil), http.StatusOK)
+	page := do(t, h, "GET", "/signin?next=/runs", nil, nil)
+	wantStatus(t, page, http.StatusOK)
+	wantBody(t, page, `name="password"`, `value="/runs"`)
+	css := regexp.MustCompile(`/static/[^"]+app\.css`).FindString(page.Body.String())
+	wantStatus(t, do(t, h, "GET", css, nil, nil), http.StatusOK)
+
+	// A wrong password is refused the same way as an unknown name.
+	rec = postForm(t, h, "/signin", url.Values{"name": {"alice"}, "password": {"nope"}})
+	wantStatus(t, rec, http.StatusUnauthorized)
+	wantBody(t, rec, "That name and password do not match.", `value="alice"`)
+
+	// The session cookie: HttpOnly, SameSite=Lax, not Secure over plain HTTP.
+	rec = postForm(t, h, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}, "next": {"//evil.example/"}})
+	wantStatus(t, rec, http.StatusSeeOther)
+	if loc := rec.Header().Get("Location"); loc != "/" {
+		t.Errorf("an off-site next was followed: %q", loc)
+	}
+	c := rec.Result().Cookies()[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Path != "/" || c.MaxAge != int(sessionTTL.Seconds()) {
+		t.Errorf("session cookie %+v", c)
+	}
+	session := http.Header{"Cookie": {c.Name + "=" + c.Value}}
+	home := do(t, h, "GET", "/", nil, session)
+	wantStatus(t, home, http.StatusOK)
+	wantBody(t, home, "alice", `action="/signout"`)
+
+	// Signing out ends the session.
+	wantStatus(t, do(t, h, "POST", "/signout", nil, session), http.StatusSeeOther)
+	wantStatus(t, do(t, h, "GET", "/", nil, session), http.StatusSeeOther)
+
+	// The API token: right, wrong.
+	ok := do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Authorization": {"Bearer " + testToken}})
+	wantStatus(t, ok, http.StatusNotFound)
+	wantStatus(t, do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Authorization": {"Bearer wrong"}}), http.StatusUnauthorized)
+}
+
+func TestSecureCookieBehindTLS(t *testing.T) {
+	t.Parallel()
+	_, h := newAuthServer(t, func(c *Config) { c.SecureCookies = true })
+	rec := postForm(t, h, "/signin", url.Values{"name": {"bob"}, "password": {"bob-password"}})
+	if c := rec.Result().Cookies(); len(c) != 1 || !c[0].Secure {
+		t.Errorf("cookies %+v, want one Secure", c)
+	}
+	// And under TLS here without the setting.
+	_, h = newAuthServer(t, nil)
+	req := httptest.NewRequest("POST", "https://gatewise.example/signin", strings.NewReader(url.Values{"name": {"bob"}, "password": {"bob-password"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	tls := httptest.NewRecorder()
+	h.ServeHTTP(tls, req)
+	if c := tls.Result().Cookies(); len(c) != 1 || !c[0].Secure {
+		t.Errorf("cookies under TLS %+v, want one Secure", c)
+	}
+}
+
+// Five failed sign-ins a minute per address (and per name); then 429 with
+// Retry-After, even for the right password.
+func TestSignInIsRateLimited(t *testing.T) {
+	t.Parallel()
+	_, h := newAuthServer(t, nil)
+	for i := range 5 {
+		rec := postForm(t, h, "/signin", url.Values{"name": {"alice"}, "password": {"guess"}})
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, rec.Code)
+		}
+	}
+	rec := postForm(t, h, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}})
+	wantStatus(t, rec, http.StatusTooManyRequests)
+	wantBody(t, rec, "Too many failed sign-ins")
+	if ra := rec.Header().Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("Retry-After = %q", ra)
+	}
+	// Wrong API tokens count the same way.
+	for range 6 {
+		rec = do(t, h, "GET", "/api/v1/architectures/x", nil, http.Header{"Authorization": {"Bearer wrong"}})
+	}
+	wantStatus(t, rec, http.StatusTooManyRequests)
+}
+
+// Runs and uploads are limited per client: a signed-in user's own bucket.
+func TestRunsAreRateLimitedPerClient(t *testing.T) {
+	t.Parallel()
+	_, h := newAuthServer(t, func(c *Config) { c.RunsPerMinute = 2 })
+	alice, bob := signIn(t, h, "alice"), signIn(t, h, "bob")
+	id := create(t, withSession(h, alice), loadExample(t, "single-provider"))
+	for range 2 {
+		wantStatus(t, do(t, h, "POST", "/architectures/"+id+"/runs", strings.NewReader("trials=10"), as(alice, formHeader)), http.StatusSeeOther)
+	}
+	rec := do(t, h, "POST", "/architectures/"+id+"/runs", strings.NewReader("trials=10"), as(alice, formHeader))
+	wantStatus(t, rec, http.StatusTooManyRequests)
+	if rec.Header().Get("Retry-After") != "30" {
+		t.Errorf("Retry-After = %q, want 30 (two a minute)", rec.Header().Get("Retry-After"))
+	}
+	// Bob's bucket is his own (his 404 is ownership, not the limit).
+	wantStatus(t, do(t, h, "POST", "/architectures/"+id+"/runs", strings.NewReader("trials=10"), as(bob, formHeader)), http.StatusNotFound)
+}
+
+var formHeader = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+
+// withSession is a handler that adds a session to every request, for
+// helpers that do not take headers.
+func withSession(h http.Handler, session http.Header) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header["Cookie"] = session["Cookie"]
+		h.ServeHTTP(w, r)
+	})
+}
