@@ -17,7 +17,9 @@
 //
 // Import reads LiteLLM, OpenRouter and Portkey price files into an Overlay
 // that WithOverlay applies and Diff compares, so the catalog can be checked
-// against the prices others publish.
+// against the prices others publish. A price file is an upload, so Import
+// bounds it (MaxImportBytes, 100,000 entries) and refuses what is not JSON
+// text, with the line and column where it can.
 //
 // The package is pure and imports nothing else from gatewise, so every other
 // package can depend on it.
