@@ -12,12 +12,13 @@
 // Prompt and completion text is never kept: a row contributes counts, a
 // time, a model name and the metadata value its route rule reads.
 //
-// A log is an upload, so what it can cost is bounded whatever it holds: a
+// A log is an upload, so what it can cost is bounded whatever it holds. A
 // row longer than MaxLineBytes or of more than 10,000 fields, JSON nested
-// more than 512 deep, a NUL byte or text that is not UTF-8 skips its row
-// (or refuses the file, in a CSV header or a JSON document); gzip that
-// expands more than MaxGzipRatio times is refused. Messages name the line
-// where there is one.
+// more than 512 deep, a NUL byte or text that is not UTF-8 is skipped as a
+// bad row, or refuses the file where reading cannot go on past it (a CSV
+// header, a JSON document) or where it shows the file is not text (the
+// first 64 KiB). Gzip that expands more than MaxGzipRatio times is refused.
+// Messages name the line where there is one.
 //
 // The package sits below gatewise/simulator and takes plain parameters, so
 // it never imports the Spec (nor net/http, gin or gorm).
