@@ -48,6 +48,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var e *Error
 	var tooBig *http.MaxBytesError
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		// Checked first: a handler may have wrapped it in a 4xx it meant
+		// for a missing row.
+		status, msg = http.StatusServiceUnavailable, "The database is busy or cannot be reached; try again in a moment."
+		c.Header("Retry-After", "5")
 	case errors.As(err, &e):
 		status, msg, fields = e.Status, e.Message, e.Fields
 	case errors.Is(err, store.ErrNotFound):

@@ -152,9 +152,30 @@ func (r *Runner) work(ctx context.Context) {
 	}
 }
 
-// execute runs one claimed run to its end and records how it ended. Final
-// writes use a context of their own, so a stopping server still records
-// that the run was interrupted.
+// recordEnd writes how a run ended with a context of its own, so a stopping
+// server still records that the run was interrupted, and tries again while
+// the database is unavailable (a locked SQLite file, a restarting
+// PostgreSQL) for up to two minutes, ten seconds when stopping, so a
+// finished result is not lost to a short outage.
+func (r *Runner) recordEnd(ctx context.Context, write func(context.Context) error) error {
+	patience := 2 * time.Minute
+	if ctx.Err() != nil {
+		patience = 10 * time.Second
+	}
+	deadline := time.Now().Add(patience)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		wctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := write(wctx)
+		stop()
+		if err == nil || !errors.Is(err, store.ErrUnavailable) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		r.log.Warn("the database is unavailable; trying again", "error", err, "in", wait)
+		time.Sleep(wait)
+	}
+}
+
+// execute runs one claimed run to its end and records how it ended.
 func (r *Runner) execute(ctx context.Context, run store.Run) {
 	runCtx, cancel := context.WithCancel(ctx)
 	r.mu.Lock()
@@ -166,22 +187,23 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 		r.mu.Unlock()
 		cancel()
 	}()
-	record, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer stop()
 
 	began := time.Now()
 	result, md, err := r.simulate(runCtx, run)
 	switch {
 	case err == nil:
-		err = r.store.FinishRun(record, run.ID, result, md)
+		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.FinishRun(c, run.ID, result, md) })
 		r.log.Info("run done", "run", run.ID, "took", time.Since(began).Round(time.Millisecond))
 	case ctx.Err() != nil:
-		err = r.store.EndRun(record, run.ID, store.RunInterrupted, "the server stopped while the run was going; restart it")
+		err = r.recordEnd(ctx, func(c context.Context) error {
+			return r.store.EndRun(c, run.ID, store.RunInterrupted, "the server stopped while the run was going; restart it")
+		})
 	case runCtx.Err() != nil:
-		err = r.store.EndRun(record, run.ID, store.RunCancelled, "cancelled")
+		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.EndRun(c, run.ID, store.RunCancelled, "cancelled") })
 	default:
 		r.log.Warn("run failed", "run", run.ID, "error", err)
-		err = r.store.EndRun(record, run.ID, store.RunFailed, err.Error())
+		reason := err.Error()
+		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.EndRun(c, run.ID, store.RunFailed, reason) })
 	}
 	if err != nil {
 		r.log.Error("recording the end of a run", "run", run.ID, "error", err)

@@ -91,6 +91,10 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := registerUnavailable(s.db); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -295,6 +299,9 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
+		if unavailable(err) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
