@@ -68,12 +68,20 @@ func securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
+// uploadTimeout bounds how long one log upload may take to arrive.
+const uploadTimeout = time.Hour
+
 // limitBodies refuses a declared oversize body at once and caps the rest
 // while they are read; handlers see *http.MaxBytesError, which fail maps to 413.
 func (s *Server) limitBodies(c *gin.Context) {
 	limit := s.cfg.MaxBodyBytes
 	if strings.HasSuffix(c.Request.URL.Path, "/uploads") {
 		limit = s.cfg.MaxUploadBytes // request logs are large; they stream to disk
+		// The server's read and write timeouts suit pages; a 2 GB log over
+		// a slow link takes longer, so an upload gets deadlines of its own.
+		rc := http.NewResponseController(c.Writer)
+		_ = rc.SetReadDeadline(time.Now().Add(uploadTimeout))
+		_ = rc.SetWriteDeadline(time.Now().Add(uploadTimeout + time.Minute))
 	}
 	if c.Request.URL.Path == "/catalog/prices" {
 		limit = max(limit, maxPriceFileBody) // LiteLLM's file alone is 1.5 MB

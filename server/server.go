@@ -142,12 +142,35 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.sweepUploads(ctx)
+	go s.housekeep(ctx)
 	if err := s.runner.Start(ctx); err != nil {
 		ln.Close()
 		return err
 	}
 	defer s.runner.Wait() // runs still going are marked interrupted as ctx ends
 	return s.serve(ctx, ln, s.Handler(), ready)
+}
+
+// housekeepEvery is how often the server tidies up after itself.
+const housekeepEvery = 10 * time.Minute
+
+// housekeep removes, until ctx ends, what time leaves behind: uploads that
+// waited too long for a mapping, logs half received when a client or the
+// server went away, and expired sessions.
+func (s *Server) housekeep(ctx context.Context) {
+	t := time.NewTicker(housekeepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.sweepUploads(ctx)
+		if _, err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("removing expired sessions", "error", err)
+		}
+	}
 }
 
 // serve runs h on ln until ctx is cancelled, then shuts down gracefully.

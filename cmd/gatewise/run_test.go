@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func env(m map[string]string) func(string) string {
@@ -315,5 +317,30 @@ func TestSimulateWritesMemo(t *testing.T) {
 	html := mustRead(t, page)
 	if !strings.Contains(html, "<h1") || strings.Contains(html, "status: proposed") {
 		t.Errorf("the HTML page should render the memo without its front matter")
+	}
+}
+
+func TestHashPasswordAndUsersFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"hash-password"}, env(nil), strings.NewReader("correct horse battery\n"), &out, &errb)
+	hash := strings.TrimSpace(out.String())
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(hash), []byte("correct horse battery")) != nil {
+		t.Fatalf("hash-password = %q, %v", hash, err)
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"hash-password"}, env(nil), strings.NewReader("short\n"), &out, &errb)
+	if code := exitCode(err, &errb); code != 1 || !strings.Contains(errb.String(), "shorter than 8") {
+		t.Errorf("a short password: exit %d, %q", code, errb.String())
+	}
+
+	// serve refuses a users file it cannot use, naming the line.
+	users := writeFile(t, "users.txt", "alice:"+hash+"\nbob:not-a-hash\n")
+	_, stderr, code := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "g.db"), "--users", users)
+	if code != 2 || !strings.Contains(stderr, "users.txt:2: the hash of \"bob\" is not a bcrypt hash") {
+		t.Errorf("bad users file: exit %d, %q", code, stderr)
+	}
+	_, stderr, code = runCmd(t, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "g.db"), "--auth-token", "short")
+	if code != 2 || !strings.Contains(stderr, "at least 16 characters") {
+		t.Errorf("short token: exit %d, %q", code, stderr)
 	}
 }
