@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sync"
@@ -33,6 +34,7 @@ type evaluator struct {
 	demand          []float64 // per flow: requests in the segment
 	sc              attemptScratch
 	hops            []hop
+	out             outcome     // attempts' outcome with the cache mixed in
 	fails           [][]float64 // per flow, per path
 	hits            []segmentHit
 	flowSeen        []bool
@@ -48,14 +50,12 @@ type evaluator struct {
 // memos are the tables a run's workers share.
 type memos struct {
 	outcomes table[*memoEntry]
-	states   table[*stateEntry]
 	segments table[*segment]
 }
 
 func newMemos() *memos {
 	return &memos{
 		outcomes: table[*memoEntry]{m: map[uint64]*memoEntry{}, max: maxMemo},
-		states:   table[*stateEntry]{m: map[uint64]*stateEntry{}, max: maxMemo},
 		segments: table[*segment]{m: map[uint64]*segment{}, max: maxSegments},
 	}
 }
@@ -90,29 +90,53 @@ type segmentHit struct {
 // at most); past it, new combinations are worked out each time.
 const maxSegments = 1 << 16
 
-// stateEntry is option's outcome on flow under a set of failure shares of
-// its paths, before its gateway's own failures: what attempts works out,
-// shared by the memo entries of every gateway failure share it meets.
-type stateEntry struct {
-	option, flow int
-	fails, slows []float64 // per reachable hop
-	out          outcome   // with the cache mixed in and latency buckets
-}
-
 type memoEntry struct {
-	state *stateEntry
-	gate  float64
+	option, flow int
+	gate         float64
+	// state is the failure share, then the slowdown, of each reachable
+	// hop: with option, flow and gate, the key the entry answers.
+	state []float64
 	// The stretch's difference from the calm outcome per request, with
 	// the gateway's own failure share folded in: what evaluate adds.
-	success, cost float64       // success share; USD
-	waits         []bucketShare // by latency bucket, merged
-	costs         []float64     // per reachable hop
+	success, cost float64 // success share; USD
+	// waits are shares of requests by latency bucket, merged; costs are
+	// USD by run-wide path. Both come largest first (see addRounded).
+	waits, costs []share
 }
 
-// bucketShare is a share of requests whose waiting changes into a bucket.
-type bucketShare struct {
-	share  float64
-	bucket int32
+// share is an amount per request and where it is counted: a latency
+// bucket, or a run-wide path.
+type share struct {
+	x  float64
+	at int32
+}
+
+// largestFirst sorts shares by size, largest first.
+func largestFirst(s []share) {
+	slices.SortFunc(s, func(a, b share) int {
+		if c := cmp.Compare(math.Abs(b.x), math.Abs(a.x)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.at, b.at)
+	})
+}
+
+// addRounded adds each share times d requests in unit, rounded to an
+// integer, at its place in into. Shares come largest first, so the loop
+// stops at the first that cannot reach half a unit: the rest would add
+// zeros. Most of a memo entry's waits are what is left of cohorts the
+// stretch did not change, float noise near 1e-17, so this skips most of
+// the work and changes no sum.
+func addRounded(into []int64, shares []share, d, unit float64) {
+	// Below limit, |x·d·unit| < 0.5 even after the products' rounding:
+	// the relative margin of 1e-12 covers it many times over.
+	limit := 0.5 / (math.Abs(d) * unit) * (1 - 1e-12)
+	for _, s := range shares {
+		if math.Abs(s.x) < limit {
+			return
+		}
+		into[s.at] += roundInt(s.x * d * unit)
+	}
 }
 
 // table is shared by a run's workers: an entry is a pure function of its
@@ -190,25 +214,24 @@ func statusWeight(failedShare float64) float64 {
 // outcomeFor evaluates option g on flow i with the current failure shares,
 // from the memo when this combination was seen before.
 func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
-	o := &e.m.options[g]
-	reach := o.reach[i]
-	var hs uint64 = 14695981039346656037
+	reach := e.m.options[g].reach[i]
+	var h uint64 = 14695981039346656037
 	for _, k := range reach {
-		hs ^= math.Float64bits(e.fails[i][k])
-		hs *= 1099511628211
-		hs ^= math.Float64bits(e.slows[i][k])
-		hs *= 1099511628211
+		h ^= math.Float64bits(e.fails[i][k])
+		h *= 1099511628211
+		h ^= math.Float64bits(e.slows[i][k])
+		h *= 1099511628211
 	}
-	hs ^= uint64(g)<<32 | uint64(i)
-	hs *= 1099511628211
-	h := (hs ^ math.Float64bits(fg)) * 1099511628211
-	same := func(me *memoEntry) bool { return me.gate == fg && e.sameState(me.state, g, i) }
-	if me, ok := e.local[h]; ok && same(me) {
+	h ^= math.Float64bits(fg)
+	h *= 1099511628211
+	h ^= uint64(g)<<32 | uint64(i)
+	h *= 1099511628211
+	if me, ok := e.local[h]; ok && e.same(me, g, i, fg) {
 		return me
 	}
 	me, ok := e.shared.outcomes.get(h)
-	if !ok || !same(me) {
-		me = e.deltaFromCalm(e.stateFor(hs, g, i), o.calm[i], fg)
+	if !ok || !e.same(me, g, i, fg) {
+		me = e.workOutOutcome(g, i, fg)
 		e.shared.outcomes.put(h, me)
 	}
 	if len(e.local) < maxMemo {
@@ -217,43 +240,38 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
 	return me
 }
 
-// stateFor is option g's outcome on flow i under the current failure
-// shares (hash hs), before its gateway's own failures.
-func (e *evaluator) stateFor(hs uint64, g, i int) *stateEntry {
-	if st, ok := e.shared.states.get(hs); ok && e.sameState(st, g, i) {
-		return st
-	}
-	o := &e.m.options[g]
-	f := e.m.flows[i]
-	hops := e.m.hopsInto(&e.hops, f, o.reach[i], o.skip[i], e.fails[i])
-	st := &stateEntry{option: g, flow: i, fails: make([]float64, len(hops)), slows: make([]float64, len(hops))}
-	for j, k := range o.reach[i] {
-		hops[j].slow = e.slows[i][k]
-		st.fails[j], st.slows[j] = e.fails[i][k], e.slows[i][k]
-	}
-	st.out = cached(attempts(o.b, &e.sc, hops), o.cacheHit)
-	e.shared.states.put(hs, st)
-	return st
-}
-
-func (e *evaluator) sameState(st *stateEntry, g, i int) bool {
-	if st.option != g || st.flow != i {
+// same tells whether me is option g's outcome on flow i under the current
+// failure shares and gateway failure share fg.
+func (e *evaluator) same(me *memoEntry, g, i int, fg float64) bool {
+	if me.option != g || me.flow != i || me.gate != fg {
 		return false
 	}
-	for j, k := range e.m.options[g].reach[i] {
-		if st.fails[j] != e.fails[i][k] || st.slows[j] != e.slows[i][k] {
+	reach := e.m.options[g].reach[i]
+	for j, k := range reach {
+		if me.state[j] != e.fails[i][k] || me.state[len(reach)+j] != e.slows[i][k] {
 			return false
 		}
 	}
 	return true
 }
 
-// deltaFromCalm is a stretch's outcome less the calm one, per request,
-// with the gateway's own failure share fg (those requests fail fast).
-// Waits are merged by latency bucket in the order they first appear.
-func (e *evaluator) deltaFromCalm(st *stateEntry, calm outcome, fg float64) *memoEntry {
-	out := st.out
-	me := &memoEntry{state: st, gate: fg, success: (1 - fg) * out.success, cost: (1-fg)*out.cost - calm.cost}
+// workOutOutcome runs the attempt model for option g on flow i under the
+// current failure shares, and keeps its difference from the calm outcome
+// per request, with the gateway's own failure share fg (those requests
+// fail fast). Waits are merged by latency bucket in the order they first
+// appear.
+func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
+	o := &e.m.options[g]
+	reach := o.reach[i]
+	hops := e.m.hopsInto(&e.hops, e.m.flows[i], reach, o.skip[i], e.fails[i])
+	me := &memoEntry{option: g, flow: i, gate: fg, state: make([]float64, 2*len(reach))}
+	for j, k := range reach {
+		hops[j].slow = e.slows[i][k]
+		me.state[j], me.state[len(reach)+j] = e.fails[i][k], e.slows[i][k]
+	}
+	out, calm := &e.out, o.calm[i]
+	cachedInto(out, attempts(o.b, &e.sc, hops), o.cacheHit)
+	me.success, me.cost = (1-fg)*out.success, (1-fg)*out.cost-calm.cost
 	merged := e.merged[:0]
 	add := func(b int32, share float64) {
 		if k := e.mergedAt[b]; k > 0 {
@@ -279,17 +297,19 @@ func (e *evaluator) deltaFromCalm(st *stateEntry, calm outcome, fg float64) *mem
 			n++
 		}
 	}
-	me.waits = make([]bucketShare, 0, n)
+	me.waits = make([]share, 0, n)
 	for _, c := range merged {
 		if c.share != 0 {
-			me.waits = append(me.waits, bucketShare{share: c.share, bucket: c.bucket})
+			me.waits = append(me.waits, share{x: c.share, at: c.bucket})
 		}
 	}
 	e.merged = merged
-	me.costs = make([]float64, len(out.costs))
+	me.costs = make([]share, len(out.costs))
 	for j := range out.costs {
-		me.costs[j] = (1-fg)*out.costs[j] - calm.costs[j]
+		me.costs[j] = share{x: (1-fg)*out.costs[j] - calm.costs[j], at: o.paths[i][j]}
 	}
+	largestFirst(me.waits)
+	largestFirst(me.costs)
 	return me
 }
 
@@ -342,7 +362,6 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 			e.demand[i] = m.flows[i].requests(a, b, m.binHours)
 		}
 		for g := range m.options {
-			o := &m.options[g]
 			res := &result[g]
 			for _, h := range se.hits[se.from[g]:se.from[g+1]] {
 				d := e.demand[h.flow]
@@ -352,14 +371,8 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				d *= sign
 				res.failed += d * h.lost
 				res.cost += d * h.me.cost
-				waits, cost := acc[g].waits, acc[g].cost
-				for _, w := range h.me.waits {
-					waits[w.bucket] += roundInt(w.share * d * waitUnit)
-				}
-				paths := o.paths[h.flow]
-				for j, c := range h.me.costs {
-					cost[paths[j]] += roundInt(d * c * microUSD)
-				}
+				addRounded(acc[g].waits, h.me.waits, d, waitUnit)
+				addRounded(acc[g].cost, h.me.costs, d, microUSD)
 			}
 			res.downtime += sign * (b - a) * se.status[g]
 		}

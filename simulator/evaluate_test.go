@@ -3,6 +3,7 @@ package simulator
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -30,6 +31,44 @@ func TestRoundInt(t *testing.T) {
 		}
 		if got, want := roundInt(x), int64(math.Round(x)); got != want {
 			t.Fatalf("roundInt(%v) = %d, want %d", x, got, want)
+		}
+	}
+}
+
+// addRounded stops at the first share too small to add anything; the sums
+// must be those of rounding every share, whatever the size of d.
+func TestAddRoundedSkipsOnlyZeros(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20_000 {
+		shares := make([]share, 1+r.IntN(40))
+		for k := range shares {
+			// Real shares and the float noise a difference from calm leaves.
+			x := r.Float64() * math.Pow(10, -float64(r.IntN(20)))
+			if r.IntN(2) == 0 {
+				x = -x
+			}
+			shares[k] = share{x: x, at: int32(r.IntN(8))}
+		}
+		// Shares that make exactly half a unit at d = 1, and just below.
+		shares = append(shares, share{x: 0.5 / waitUnit, at: 1}, share{x: math.Nextafter(0.5/microUSD, 0), at: 2})
+		largestFirst(shares)
+		d := math.Pow(10, r.Float64()*16-4)
+		if r.IntN(10) == 0 {
+			d = 1
+		}
+		if r.IntN(2) == 0 {
+			d = -d
+		}
+		for _, unit := range []float64{waitUnit, microUSD} {
+			got, want := make([]int64, 8), make([]int64, 8)
+			addRounded(got, shares, d, unit)
+			for _, s := range shares {
+				want[s.at] += int64(math.Round(s.x * d * unit))
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("d %v unit %v: got %v, want %v", d, unit, got, want)
+			}
 		}
 	}
 }

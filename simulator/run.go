@@ -528,15 +528,19 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 // cost no tokens, while the gateway itself is up (gateway failures are
 // applied on top). hit is the cache's hit share.
 func cached(out outcome, hit float64) outcome {
-	c := outcome{
-		success: hit + (1-hit)*out.success,
-		cost:    (1 - hit) * out.cost,
-		waits:   withBuckets(slices.Clone(out.waits)),
-		costs:   slices.Clone(out.costs),
-		loads:   slices.Clone(out.loads),
-	}
+	var c outcome
+	cachedInto(&c, out, hit)
+	return c
+}
+
+// cachedInto is cached into c, reusing its slices.
+func cachedInto(c *outcome, out outcome, hit float64) {
+	c.success, c.cost = hit+(1-hit)*out.success, (1-hit)*out.cost
+	c.waits = withBuckets(append(c.waits[:0], out.waits...))
+	c.costs = append(c.costs[:0], out.costs...)
+	c.loads = append(c.loads[:0], out.loads...)
 	if hit == 0 {
-		return c
+		return
 	}
 	for i := range c.waits {
 		c.waits[i].share *= 1 - hit
@@ -546,7 +550,6 @@ func cached(out outcome, hit float64) outcome {
 		c.costs[i] *= 1 - hit
 		c.loads[i] *= 1 - hit
 	}
-	return c
 }
 
 // deployments counts the reachable paths serving a model: LiteLLM's model
