@@ -39,6 +39,7 @@ type evaluator struct {
 	hits            []segmentHit
 	flowSeen        []bool
 	merged          []cohort
+	shares          []share
 	mergedAt        []int32 // per latency bucket: 1 + its place in merged, or 0
 	// What the run's workers have worked out, and this worker's copies of
 	// the entries it has used (reading them takes no lock).
@@ -79,11 +80,14 @@ type segmentKey struct {
 	rate, slow float64
 }
 
-// segmentHit is one flow an option sees hit, with its outcome.
+// segmentHit is one flow an option sees hit, with what evaluate needs of
+// its memo entry, so a stretch reads its segment and the entries' shares.
 type segmentHit struct {
-	flow int32
-	lost float64 // the calm success share less the stretch's
-	me   *memoEntry
+	flow   int32
+	nWaits int32   // shares[:nWaits] are waits, the rest spend
+	lost   float64 // the calm success share less the stretch's
+	cost   float64 // USD per request, less the calm cost
+	shares []share
 }
 
 // maxSegments bounds the table of segments (an entry is a few kilobytes
@@ -99,9 +103,11 @@ type memoEntry struct {
 	// The stretch's difference from the calm outcome per request, with
 	// the gateway's own failure share folded in: what evaluate adds.
 	success, cost float64 // success share; USD
-	// waits are shares of requests by latency bucket, merged; costs are
-	// USD by run-wide path. Both come largest first (see addRounded).
-	waits, costs []share
+	// shares[:nWaits] are shares of requests by latency bucket, merged;
+	// the rest are USD by run-wide path. Each part comes largest first,
+	// without those too small to ever count (see significant).
+	shares []share
+	nWaits int
 }
 
 // share is an amount per request and where it is counted: a latency
@@ -290,27 +296,40 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	if fg > 0 {
 		add(latencyBucket(int64(fastErrorSeconds*1000)), fg)
 	}
-	n := 0
+	// One buffer for both parts keeps what evaluate reads together.
+	shares := e.shares[:0]
 	for _, c := range merged {
 		e.mergedAt[c.bucket] = 0
-		if c.share != 0 {
-			n++
-		}
-	}
-	me.waits = make([]share, 0, n)
-	for _, c := range merged {
-		if c.share != 0 {
-			me.waits = append(me.waits, share{x: c.share, at: c.bucket})
-		}
+		shares = append(shares, share{x: c.share, at: c.bucket})
 	}
 	e.merged = merged
-	me.costs = make([]share, len(out.costs))
+	nw := len(shares)
 	for j := range out.costs {
-		me.costs[j] = share{x: (1-fg)*out.costs[j] - calm.costs[j], at: o.paths[i][j]}
+		shares = append(shares, share{x: (1-fg)*out.costs[j] - calm.costs[j], at: o.paths[i][j]})
 	}
-	largestFirst(me.waits)
-	largestFirst(me.costs)
+	waits := significant(shares[:nw], e.m.flows[i].total, waitUnit)
+	costs := significant(shares[nw:], e.m.flows[i].total, microUSD)
+	me.nWaits = len(waits)
+	me.shares = append(append(make([]share, 0, len(waits)+len(costs)), waits...), costs...)
+	e.shares = shares
 	return me
+}
+
+// significant sorts shares largest first and keeps those that can count:
+// the rest make less than half a unit even for all the flow's requests
+// (total) in one stretch, so addRounded would skip them anyway. Most of
+// what a difference from calm leaves is float noise near 1e-17 from
+// cohorts the stretch did not change.
+func significant(shares []share, total, unit float64) []share {
+	largestFirst(shares)
+	// A stretch's requests never exceed the flow's total but for a few
+	// ulps of interpolation; the margin covers them.
+	limit := 0.5 / (total * (1 + 1e-9) * unit) * (1 - 1e-12)
+	n := 0
+	for n < len(shares) && math.Abs(shares[n].x) >= limit {
+		n++
+	}
+	return shares[:n]
 }
 
 // evaluate plays one trial's events against every option. Between
@@ -370,9 +389,9 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				}
 				d *= sign
 				res.failed += d * h.lost
-				res.cost += d * h.me.cost
-				addRounded(acc[g].waits, h.me.waits, d, waitUnit)
-				addRounded(acc[g].cost, h.me.costs, d, microUSD)
+				res.cost += d * h.cost
+				addRounded(acc[g].waits, h.shares[:h.nWaits], d, waitUnit)
+				addRounded(acc[g].cost, h.shares[h.nWaits:], d, microUSD)
 			}
 			res.downtime += sign * (b - a) * se.status[g]
 		}
@@ -460,7 +479,7 @@ func (e *evaluator) workOut() *segment {
 			}
 			me := e.outcomeFor(g, i, fg)
 			failedShare += f.weight * (1 - me.success)
-			hits = append(hits, segmentHit{flow: int32(i), lost: calm.success - me.success, me: me})
+			hits = append(hits, segmentHit{flow: int32(i), nWaits: int32(me.nWaits), lost: calm.success - me.success, cost: me.cost, shares: me.shares})
 			seen[i] = true
 		}
 		se.from = append(se.from, int32(len(hits)))

@@ -35,8 +35,9 @@ func TestRoundInt(t *testing.T) {
 	}
 }
 
-// addRounded stops at the first share too small to add anything; the sums
-// must be those of rounding every share, whatever the size of d.
+// addRounded stops at the first share too small to add anything, and
+// significant drops the shares too small for any stretch of the flow; the
+// sums must be those of rounding every share, whatever the size of d.
 func TestAddRoundedSkipsOnlyZeros(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
@@ -61,13 +62,15 @@ func TestAddRoundedSkipsOnlyZeros(t *testing.T) {
 			d = -d
 		}
 		for _, unit := range []float64{waitUnit, microUSD} {
-			got, want := make([]int64, 8), make([]int64, 8)
+			got, kept, want := make([]int64, 8), make([]int64, 8), make([]int64, 8)
 			addRounded(got, shares, d, unit)
+			total := math.Abs(d) * (1 + r.Float64()*float64(r.IntN(3)))
+			addRounded(kept, significant(slices.Clone(shares), total, unit), d, unit)
 			for _, s := range shares {
 				want[s.at] += int64(math.Round(s.x * d * unit))
 			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("d %v unit %v: got %v, want %v", d, unit, got, want)
+			if !slices.Equal(got, want) || !slices.Equal(kept, want) {
+				t.Fatalf("d %v unit %v: got %v and %v, want %v", d, unit, got, kept, want)
 			}
 		}
 	}
