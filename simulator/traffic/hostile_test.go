@@ -123,36 +123,37 @@ func gzipMember(t testing.TB, s string) []byte {
 	return b.Bytes()
 }
 
-// bomb is about 10 MiB of gzip that expands to 10 GiB of valid rows: a
-// header and a mebibyte of rows, then ten thousand more mebibytes.
+// bomb is about 10 MiB of gzip that expands to 10 GiB: a header and a row
+// whose last field runs on with ten thousand mebibytes of digits. One
+// repeated byte is what compresses best, and skipping it as a long row
+// costs little beyond decompressing it, so the test stays quick even under
+// the race detector.
 type bomb struct{ head, body []byte }
 
 func newBomb(t testing.TB) bomb {
-	rows := strings.Repeat(csvRow, (1<<20)/len(csvRow))
-	return bomb{gzipMember(t, csvHeader+rows), gzipMember(t, rows)}
+	return bomb{gzipMember(t, csvHeader+csvRow+"2025-06-01T12:00:00Z,1,"), gzipMember(t, strings.Repeat("9", 1<<20))}
 }
 
 func (b bomb) stream() *stream {
 	return newStream(part{b: b.head, n: 1}, part{b: b.body, n: 10 << 10})
 }
 
-func gzipBomb(t testing.TB) *stream { return newBomb(t).stream() }
-
 // TestGzipBomb reads 10 MiB of gzip that would expand to 10 GiB: Read stops
 // once the data has expanded more than MaxGzipRatio times past the first
 // 64 MiB, having read little more than that.
 func TestGzipBomb(t *testing.T) {
-	sum := readBounded(t, gzipBomb(t), ReadOptions{Format: "csv", Mapping: plainMapping},
+	b := newBomb(t).stream()
+	readBounded(t, b, ReadOptions{Format: "csv", Mapping: plainMapping},
 		"the gzip data expands more than 100 times", 64<<20)
-	if sum.Bytes > 2*ratioFloor {
-		t.Errorf("read %d bytes before stopping, want about %d", sum.Bytes, ratioFloor)
+	if b.n > 1<<20 {
+		t.Errorf("took %d bytes of gzip before stopping, want well under a mebibyte", b.n)
 	}
 }
 
 // TestGzipBoundsAreOptions raises the ratio past what the bomb reaches; the
 // decompressed size is then bounded by MaxBytes instead.
 func TestGzipBoundsAreOptions(t *testing.T) {
-	readBounded(t, gzipBomb(t), ReadOptions{Format: "csv", Mapping: plainMapping, MaxGzipRatio: 5000, MaxBytes: 100 << 20},
+	readBounded(t, newBomb(t).stream(), ReadOptions{Format: "csv", Mapping: plainMapping, MaxGzipRatio: 5000, MaxBytes: 100 << 20},
 		"input larger than the limit of 104857600 bytes", 64<<20)
 	if err := (ReadOptions{MaxGzipRatio: 0.5}).Validate(); err == nil || !strings.Contains(err.Error(), "max gzip ratio 0.5") {
 		t.Errorf("err = %v, want a refusal of ratio 0.5", err)
