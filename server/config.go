@@ -24,6 +24,10 @@ type Config struct {
 	// waits while it is read (then it is deleted).
 	MaxUploadBytes int64
 	UploadDir      string
+	// LogReads is how many uploaded logs are read into profiles at once
+	// (default: one per core); more wait, already on disk. Each read holds
+	// a few tens of megabytes, so this bounds the memory uploads take.
+	LogReads int
 
 	// Users and AuthToken turn sign-in on (see auth.go): the people who may
 	// sign in, and a token for the API (acting as the user "api").
@@ -66,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.NumCPU()
+	}
+	if c.LogReads <= 0 {
+		c.LogReads = runtime.NumCPU()
 	}
 	if c.Version == "" {
 		c.Version = "dev"

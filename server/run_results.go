@@ -127,15 +127,17 @@ func (s *Server) listRuns(c *gin.Context) {
 		return
 	}
 	page := RunListPage{Layout: Layout{Title: "Runs", Nav: "runs", Version: s.cfg.Version}}
-	names := map[string]string{}
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ArchitectureID
+	}
+	names, err := s.store.ArchitectureNames(c.Request.Context(), ids)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	for _, r := range runs {
-		name, ok := names[r.ArchitectureID]
-		if !ok {
-			if a, err := s.store.Architecture(c.Request.Context(), r.ArchitectureID); err == nil {
-				name = a.Name
-			}
-			names[r.ArchitectureID] = name
-		}
+		name := names[r.ArchitectureID]
 		item := RunItem{Run: r, Architecture: name}
 		if r.Total > 0 {
 			item.Percent = r.Done * 100 / r.Total

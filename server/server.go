@@ -29,6 +29,8 @@ type Server struct {
 
 	// Token buckets per client: failed sign-ins, runs, uploads.
 	signins, runLimits, uploadLimits *clientLimits
+	// reading holds a token per log being read into a profile.
+	reading chan struct{}
 }
 
 // New builds the server. It parses every template and hashes every static
@@ -42,6 +44,7 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 	s.signins = newClientLimits(signInsPerMinute)
 	s.runLimits = newClientLimits(s.cfg.RunsPerMinute)
 	s.uploadLimits = newClientLimits(s.cfg.UploadsPerMinute)
+	s.reading = make(chan struct{}, s.cfg.LogReads)
 	var err error
 	if s.assets, err = loadAssets(static.FS); err != nil {
 		return nil, fmt.Errorf("server: static files: %w", err)

@@ -351,7 +351,14 @@ func (s *Server) mapUpload(c *gin.Context) {
 		s.fail(c, &Error{Status: http.StatusGone, Message: "The log is no longer on the server; upload it again.", Err: err})
 		return
 	}
+	release, err := s.readSlot(ctx)
+	if err != nil {
+		f.Close()
+		s.fail(c, err)
+		return
+	}
 	profile, sum, readErr := traffic.Read(ctx, f, opts)
+	release()
 	f.Close()
 	if ctx.Err() != nil {
 		s.fail(c, ctx.Err())

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/gob"
 	"encoding/json"
 	"errors"
@@ -71,7 +72,7 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 		}
 		if err != nil {
 			rl.close()
-			return nil, formReadError(err)
+			return nil, clientReadError(c, err)
 		}
 		if part.FormName() == "file" {
 			rl.name = path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
@@ -79,7 +80,7 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 			rl.size += n
 			if err != nil {
 				rl.close()
-				return nil, formReadError(err)
+				return nil, clientReadError(c, err)
 			}
 			continue
 		}
@@ -135,9 +136,17 @@ func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool
 		}
 		return store.Upload{}, sum, err
 	}
+	release, err := s.readSlot(ctx)
+	if err != nil {
+		return store.Upload{}, sum, err
+	}
 	profile, sum, readErr := traffic.Read(ctx, rl.file, opts)
+	release()
+	if ctx.Err() != nil {
+		return store.Upload{}, sum, ctx.Err() // the client left; nothing to say to it
+	}
 	if readErr != nil {
-		if waitForMapping && ctx.Err() == nil {
+		if waitForMapping {
 			if up, ok := s.waitForMapping(ctx, archID, rl, readErr); ok {
 				return up, sum, &mappingNeeded{upload: up, problem: readErr}
 			}
@@ -177,6 +186,28 @@ func fillUpload(up *store.Upload, profile *traffic.Profile, sum traffic.Summary,
 	}
 	up.Summary, up.Profile, up.ReadOptions = summary, encoded, string(options)
 	return nil
+}
+
+// clientReadError says why a request body could not be read: the client
+// left (logged as 499), it was too large (413), or it was malformed.
+func clientReadError(c *gin.Context, err error) error {
+	if ctxErr := c.Request.Context().Err(); ctxErr != nil {
+		return ctxErr
+	}
+	return formReadError(err)
+}
+
+// readSlot waits for one of the server's log-reading slots. Reading a log
+// into a profile takes tens of megabytes for a few seconds; the slots bound
+// how many are read at once, so memory follows the configuration rather
+// than the number of people uploading. The returned func frees the slot.
+func (s *Server) readSlot(ctx context.Context) (func(), error) {
+	select {
+	case s.reading <- struct{}{}:
+		return func() { <-s.reading }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // readField reads one small form field of an upload.

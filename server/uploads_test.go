@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gatewise/pricing"
 	"gatewise/server/store"
@@ -209,4 +210,33 @@ func TestUploadAPI(t *testing.T) {
 	wantBody(t, rec, "upload_id")
 	wantStatus(t, upload(t, h, "/api/v1/uploads", map[string]string{"map": logMap}, logCSV()), http.StatusUnprocessableEntity)
 	wantStatus(t, upload(t, h, "/api/v1/uploads", map[string]string{"architecture_id": "nope"}, logCSV()), http.StatusNotFound)
+}
+
+// Logs are read into profiles a few at a time: with every slot taken an
+// upload waits (its file already on disk), gives up when its client does,
+// and goes through once a slot is free.
+func TestUploadWaitsForAReadSlot(t *testing.T) {
+	t.Parallel()
+	s, h, _, uploads := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	for range cap(s.reading) {
+		s.reading <- struct{}{}
+	}
+	body, ctype := multipartBody(t, map[string]string{"map": logMap}, logCSV())
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req := httptest.NewRequest("POST", "/architectures/"+id+"/uploads", body).WithContext(ctx)
+	req.Header.Set("Content-Type", ctype)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if ups, _ := s.store.ListUploads(context.Background(), id); len(ups) != 0 {
+		t.Errorf("an upload whose client left was stored: %+v", ups)
+	}
+	if left, _ := os.ReadDir(uploads); len(left) != 0 {
+		t.Errorf("the upload folder keeps %d files after the client left", len(left))
+	}
+	for range cap(s.reading) {
+		<-s.reading
+	}
+	wantStatus(t, upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"map": logMap}, logCSV()), http.StatusSeeOther)
 }

@@ -33,6 +33,7 @@ var serveOptions = []option{
 	{"log-format", "GATEWISE_LOG_FORMAT", "text", "text or json"},
 	{"workers", "GATEWISE_WORKERS", strconv.Itoa(runtime.NumCPU()), "simulations run at once; more wait in the queue (default: one per core)"},
 	{"max-upload", "GATEWISE_MAX_UPLOAD", "2GiB", "largest request log accepted (bytes, or with KiB, MiB, GiB)"},
+	{"log-reads", "GATEWISE_LOG_READS", strconv.Itoa(runtime.NumCPU()), "uploaded logs read into profiles at once; more wait on disk (default: one per core)"},
 	{"upload-dir", "GATEWISE_UPLOAD_DIR", "", "where an uploaded log waits while it is read (default: the system's temporary folder)"},
 	{"users", "GATEWISE_USERS", "", "file of NAME:BCRYPT_HASH lines; turns sign-in on (see gatewise hash-password)"},
 	{"auth-token", "GATEWISE_AUTH_TOKEN", "", "token for the API (Authorization: Bearer), acting as the user api; turns sign-in on. Prefer the environment variable: flags show in process lists"},
@@ -73,6 +74,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("-max-upload: %w", err)}
 	}
+	logReads, err := strconv.Atoi(*vals["log-reads"])
+	if err != nil || logReads < 1 || logReads > 64 {
+		return &exitError{code: 2, err: fmt.Errorf("-log-reads: %q is not a number from 1 to 64", *vals["log-reads"])}
+	}
 	workers, err := strconv.Atoi(*vals["workers"])
 	if err != nil || workers < 1 || workers > 64 {
 		return &exitError{code: 2, err: fmt.Errorf("-workers: %q is not a number from 1 to 64", *vals["workers"])}
@@ -85,6 +90,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Workers:        workers,
 		MaxUploadBytes: maxUpload,
 		UploadDir:      *vals["upload-dir"],
+		LogReads:       logReads,
 		AuthToken:      *vals["auth-token"],
 	}
 	if cfg.RunsPerMinute, err = perMinute(*vals["runs-per-minute"], "runs-per-minute"); err != nil {

@@ -151,3 +151,21 @@ func (s *Store) CountArchitectures(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// ArchitectureNames returns the names of the given architectures by id, in
+// one query (a list of runs names each run's architecture). Ids that do not
+// exist, or are not the owner's, are left out.
+func (s *Store) ArchitectureNames(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []architectureRow
+	if err := s.owned(ctx).Select("id, name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: architecture names: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}

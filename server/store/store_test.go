@@ -813,6 +813,12 @@ func testOwnership(t *testing.T, s *Store) {
 			t.Errorf("%s as bob: %v, want ErrNotFound", name, err)
 		}
 	}
+	if names, err := s.ArchitectureNames(bob, []string{a.ID, "nope"}); err != nil || len(names) != 0 {
+		t.Errorf("bob's ArchitectureNames = %v, %v", names, err)
+	}
+	if names, err := s.ArchitectureNames(alice, []string{a.ID, a.ID, "nope"}); err != nil || len(names) != 1 || names[a.ID] != "alice's" {
+		t.Errorf("alice's ArchitectureNames = %v, %v", names, err)
+	}
 	if as, _ := s.ListArchitectures(bob, 0, 0); len(as) != 0 {
 		t.Errorf("bob lists %d architectures", len(as))
 	}
