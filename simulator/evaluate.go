@@ -21,26 +21,30 @@ type trialResult struct {
 type evaluator struct {
 	m      *model
 	bounds []float64
-	live   []*event // the events that overlap the stretch evaluated
-	active []*event
-	key    []segmentKey
-	slows  [][]float64 // per flow, per path: latency multiplier now
+	live   []*event     // the events that overlap the stretch evaluated
+	key    []segmentKey // the active ones in a segment
+	slows  [][]float64  // per flow, per path: latency multiplier now
 	// Per segment: survival and slowdown by run-wide path, the paths and
 	// flows an active event touched, and each option's gateway survival.
 	survive, slowAt []float64
 	touched         []int32
 	flowHit         []bool
 	gateUp          []float64
-	demand          []float64 // per flow: requests in the segment
-	sc              attemptScratch
-	hops            []hop
-	out             outcome     // attempts' outcome with the cache mixed in
-	fails           [][]float64 // per flow, per path
-	hits            []segmentHit
-	flowSeen        []bool
-	merged          []cohort
-	shares          []share
-	mergedAt        []int32 // per latency bucket: 1 + its place in merged, or 0
+	// Per flow: requests in the segment and the shares too small to
+	// count for them (halfUnit) in waiting and in spend; the demand
+	// before upToT hours, which the next segment starts from.
+	demand, limitW, limitC []float64
+	upToT, upToAt          []float64
+	sc                     attemptScratch
+	hops                   []hop
+	out                    outcome     // attempts' outcome with the cache mixed in
+	fails                  [][]float64 // per flow, per path
+	hits                   []segmentHit
+	alone                  []*segment
+	flowSeen               []bool
+	merged                 []cohort
+	shares                 []share
+	mergedAt               []int32 // per latency bucket: 1 + its place in merged, or 0
 	// What the run's workers have worked out, and this worker's copies of
 	// the entries it has used (reading them takes no lock).
 	shared   *memos
@@ -88,6 +92,7 @@ type segmentHit struct {
 	lost   float64 // the calm success share less the stretch's
 	cost   float64 // USD per request, less the calm cost
 	shares []share
+	me     *memoEntry
 }
 
 // maxSegments bounds the table of segments (an entry is a few kilobytes
@@ -129,14 +134,11 @@ func largestFirst(s []share) {
 
 // addRounded adds each share times d requests in unit, rounded to an
 // integer, at its place in into. Shares come largest first, so the loop
-// stops at the first that cannot reach half a unit: the rest would add
-// zeros. Most of a memo entry's waits are what is left of cohorts the
-// stretch did not change, float noise near 1e-17, so this skips most of
-// the work and changes no sum.
-func addRounded(into []int64, shares []share, d, unit float64) {
-	// Below limit, |x·d·unit| < 0.5 even after the products' rounding:
-	// the relative margin of 1e-12 covers it many times over.
-	limit := 0.5 / (math.Abs(d) * unit) * (1 - 1e-12)
+// stops at the first below limit, halfUnit(d, unit), which cannot reach
+// half a unit: the rest would add zeros. Most of what a difference from
+// calm leaves is float noise near 1e-17, so this skips much of the work
+// and changes no sum.
+func addRounded(into []int64, shares []share, d, unit, limit float64) {
 	for _, s := range shares {
 		if math.Abs(s.x) < limit {
 			return
@@ -177,9 +179,11 @@ const maxMemo = 1 << 18
 func newEvaluator(m *model, shared *memos) *evaluator {
 	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)),
 		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options)),
-		demand: make([]float64, len(m.flows)), flowSeen: make([]bool, len(m.flows)), mergedAt: make([]int32, latencyBuckets),
+		demand: make([]float64, len(m.flows)), limitW: make([]float64, len(m.flows)), limitC: make([]float64, len(m.flows)),
+		upToT: make([]float64, len(m.flows)), upToAt: make([]float64, len(m.flows)), flowSeen: make([]bool, len(m.flows)), mergedAt: make([]int32, latencyBuckets),
 		shared: shared, local: map[uint64]*memoEntry{}, segments: map[uint64]*segment{}}
 	for i, f := range m.flows {
+		e.upToT[i] = math.NaN()
 		e.fails[i] = slices.Clone(f.bg)
 		e.slows[i] = make([]float64, len(f.paths))
 		for k := range f.paths {
@@ -191,17 +195,27 @@ func newEvaluator(m *model, shared *memos) *evaluator {
 	return e
 }
 
-// requests is a flow's demand over [a, b) hours, interpolating within bins.
-func (f *flow) requests(a, b, binHours float64) float64 {
-	at := func(t float64) float64 {
-		x := t / binHours
-		i := int(x)
-		if i >= len(f.prefix)-1 {
-			return f.prefix[len(f.prefix)-1]
-		}
-		return f.prefix[i] + (x-float64(i))*(f.prefix[i+1]-f.prefix[i])
+// upTo is a flow's demand before t hours, interpolating within bins.
+func (f *flow) upTo(t, binHours float64) float64 {
+	x := t / binHours
+	i := int(x)
+	if i >= len(f.prefix)-1 {
+		return f.prefix[len(f.prefix)-1]
 	}
-	return at(b) - at(a)
+	return f.prefix[i] + (x-float64(i))*(f.prefix[i+1]-f.prefix[i])
+}
+
+// demandIn is flow i's requests over [a, b), with the demand before a
+// taken from the stretch before when it ended at a.
+func (e *evaluator) demandIn(i int32, a, b float64) float64 {
+	f := &e.m.flows[i]
+	before := e.upToAt[i]
+	if e.upToT[i] != a {
+		before = f.upTo(a, e.m.binHours)
+	}
+	after := f.upTo(b, e.m.binHours)
+	e.upToT[i], e.upToAt[i] = b, after
+	return after - before
 }
 
 // statusWeight counts a period as a status page would: most requests failing
@@ -315,6 +329,13 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	return me
 }
 
+// halfUnit is the size below which a share of d requests makes less than
+// half a unit, even after the products' rounding: the relative margin of
+// 1e-12 covers that many times over.
+func halfUnit(d, unit float64) float64 {
+	return 0.5 / (math.Abs(d) * unit) * (1 - 1e-12)
+}
+
 // significant sorts shares largest first and keeps those that can count:
 // the rest make less than half a unit even for all the flow's requests
 // (total) in one stretch, so addRounded would skip them anyway. Most of
@@ -324,7 +345,7 @@ func significant(shares []share, total, unit float64) []share {
 	largestFirst(shares)
 	// A stretch's requests never exceed the flow's total but for a few
 	// ulps of interpolation; the margin covers them.
-	limit := 0.5 / (total * (1 + 1e-9) * unit) * (1 - 1e-12)
+	limit := halfUnit(total*(1+1e-9), unit)
 	n := 0
 	for n < len(shares) && math.Abs(shares[n].x) >= limit {
 		n++
@@ -366,19 +387,20 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 	for s := 0; s+1 < len(bounds); s++ {
 		a, b := bounds[s], bounds[s+1]
 		mid := (a + b) / 2
-		e.active, e.key = e.active[:0], e.key[:0]
+		e.key = e.key[:0]
 		for _, ev := range live {
 			if ev.inc.Start <= mid && mid < ev.inc.End {
-				e.active = append(e.active, ev)
 				e.key = append(e.key, segmentKey{hit: ev.hit, rate: ev.rate(mid), slow: ev.slow})
 			}
 		}
-		if len(e.active) == 0 {
+		if len(e.key) == 0 {
 			continue
 		}
-		se := e.segment()
+		se := e.segment(e.key)
 		for _, i := range se.flows {
-			e.demand[i] = m.flows[i].requests(a, b, m.binHours)
+			d := e.demandIn(i, a, b)
+			e.demand[i] = d
+			e.limitW[i], e.limitC[i] = halfUnit(d, waitUnit), halfUnit(d, microUSD)
 		}
 		for g := range m.options {
 			res := &result[g]
@@ -390,19 +412,19 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				d *= sign
 				res.failed += d * h.lost
 				res.cost += d * h.cost
-				addRounded(acc[g].waits, h.shares[:h.nWaits], d, waitUnit)
-				addRounded(acc[g].cost, h.shares[h.nWaits:], d, microUSD)
+				addRounded(acc[g].waits, h.shares[:h.nWaits], d, waitUnit, e.limitW[h.flow])
+				addRounded(acc[g].cost, h.shares[h.nWaits:], d, microUSD, e.limitC[h.flow])
 			}
 			res.downtime += sign * (b - a) * se.status[g]
 		}
 	}
 }
 
-// segment is the effect of the active events (e.active, described by
-// e.key), from the worker's table when the combination was seen before.
-func (e *evaluator) segment() *segment {
+// segment is the effect of the active events key describes, from the
+// tables when the combination was seen before.
+func (e *evaluator) segment(key []segmentKey) *segment {
 	var h uint64 = 14695981039346656037
-	for _, k := range e.key {
+	for _, k := range key {
 		h ^= uint64(k.hit)
 		h *= 1099511628211
 		h ^= math.Float64bits(k.rate)
@@ -410,12 +432,12 @@ func (e *evaluator) segment() *segment {
 		h ^= math.Float64bits(k.slow)
 		h *= 1099511628211
 	}
-	if se, ok := e.segments[h]; ok && slices.Equal(se.key, e.key) {
+	if se, ok := e.segments[h]; ok && slices.Equal(se.key, key) {
 		return se
 	}
 	se, ok := e.shared.segments.get(h)
-	if !ok || !slices.Equal(se.key, e.key) {
-		se = e.workOut()
+	if !ok || !slices.Equal(se.key, key) {
+		se = e.workOut(key)
 		e.shared.segments.put(h, se)
 	}
 	if len(e.segments) < maxSegments {
@@ -425,26 +447,37 @@ func (e *evaluator) segment() *segment {
 }
 
 // workOut evaluates a combination of active events against every option.
-func (e *evaluator) workOut() *segment {
+func (e *evaluator) workOut(key []segmentKey) *segment {
 	m := e.m
+	// Under several incidents, a flow that only one of them touches under
+	// an option fares as under that incident alone: same failure shares,
+	// same outcome. Those segments are worked out first (they use the same
+	// scratch space) and spare most of the memo lookups.
+	var alone []*segment
+	if len(key) > 1 {
+		alone = e.alone[:0]
+		for x := range key {
+			alone = append(alone, e.segment(key[x:x+1]))
+		}
+		e.alone = alone
+	}
 	// Failure shares of the paths the active events touch, once for all
 	// options; every other path keeps its background share.
 	for g := range e.gateUp {
 		e.gateUp[g] = 1
 	}
-	for x, ev := range e.active {
-		rate := e.key[x].rate
-		hs := &m.hitSets[ev.hit]
+	for _, k := range key {
+		hs := &m.hitSets[k.hit]
 		for _, p := range hs.paths {
 			if e.survive[p] == 1 && e.slowAt[p] == 1 {
 				e.touched = append(e.touched, p)
 			}
-			e.survive[p] *= 1 - rate
-			e.slowAt[p] = math.Max(e.slowAt[p], ev.slow)
+			e.survive[p] *= 1 - k.rate
+			e.slowAt[p] = math.Max(e.slowAt[p], k.slow)
 		}
 		for g := range e.gateUp {
 			if hs.gates&(1<<g) != 0 {
-				e.gateUp[g] *= 1 - rate
+				e.gateUp[g] *= 1 - k.rate
 			}
 		}
 	}
@@ -455,31 +488,28 @@ func (e *evaluator) workOut() *segment {
 		e.fails[i][k] = canon(1 - (1-m.flows[i].bg[k])*e.survive[p])
 		e.slows[i][k] = e.slowAt[p]
 	}
-	se := &segment{key: slices.Clone(e.key), from: make([]int32, 1, len(m.options)+1), status: make([]float64, len(m.options))}
+	se := &segment{key: slices.Clone(key), from: make([]int32, 1, len(m.options)+1), status: make([]float64, len(m.options))}
 	hits, seen := e.hits[:0], e.flowSeen
 	for g := range m.options {
 		o := &m.options[g]
 		fg := canon(1 - e.gateUp[g])
 		failedShare := 0.0
 		for i, f := range m.flows {
-			hit := fg > 0
-			for _, k := range o.reach[i] {
-				if !e.flowHit[i] {
-					break
-				}
-				if e.fails[i][k] != f.bg[k] || e.slows[i][k] != 1 {
-					hit = true
-					break
-				}
-			}
 			calm := o.calm[i]
-			if !hit {
+			var me *memoEntry
+			switch by, n := e.touching(key, g, i); {
+			case n == 0: // calm
+			case n == 1 && alone != nil:
+				me = alone[by].hitOn(g, i)
+			case e.changed(g, i, fg):
+				me = e.outcomeFor(g, i, fg)
+			}
+			if me == nil {
 				failedShare += f.weight * (1 - calm.success)
 				continue
 			}
-			me := e.outcomeFor(g, i, fg)
 			failedShare += f.weight * (1 - me.success)
-			hits = append(hits, segmentHit{flow: int32(i), nWaits: int32(me.nWaits), lost: calm.success - me.success, cost: me.cost, shares: me.shares})
+			hits = append(hits, segmentHit{flow: int32(i), nWaits: int32(me.nWaits), lost: calm.success - me.success, cost: me.cost, shares: me.shares, me: me})
 			seen[i] = true
 		}
 		se.from = append(se.from, int32(len(hits)))
@@ -501,6 +531,46 @@ func (e *evaluator) workOut() *segment {
 	}
 	e.touched = e.touched[:0]
 	return se
+}
+
+// touching counts the events of key that touch option g's flow i, and
+// gives the last of them.
+func (e *evaluator) touching(key []segmentKey, g, i int) (by, n int) {
+	for x, k := range key {
+		if e.m.hitSets[k.hit].touch(g, i, len(e.m.flows)) {
+			by, n = x, n+1
+		}
+	}
+	return by, n
+}
+
+// changed tells whether option g's flow i differs from calm now: its
+// gateway fails (fg) or a path it reaches fails or slows otherwise.
+func (e *evaluator) changed(g, i int, fg float64) bool {
+	if fg > 0 {
+		return true
+	}
+	if !e.flowHit[i] {
+		return false
+	}
+	f := &e.m.flows[i]
+	for _, k := range e.m.options[g].reach[i] {
+		if e.fails[i][k] != f.bg[k] || e.slows[i][k] != 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// hitOn is option g's outcome on flow i in the segment, or nil where the
+// segment leaves it calm.
+func (se *segment) hitOn(g, i int) *memoEntry {
+	for _, h := range se.hits[se.from[g]:se.from[g+1]] {
+		if int(h.flow) == i {
+			return h.me
+		}
+	}
+	return nil
 }
 
 // canon rounds a failure share to 12 decimals: products of the same

@@ -63,9 +63,9 @@ func TestAddRoundedSkipsOnlyZeros(t *testing.T) {
 		}
 		for _, unit := range []float64{waitUnit, microUSD} {
 			got, kept, want := make([]int64, 8), make([]int64, 8), make([]int64, 8)
-			addRounded(got, shares, d, unit)
+			addRounded(got, shares, d, unit, halfUnit(d, unit))
 			total := math.Abs(d) * (1 + r.Float64()*float64(r.IntN(3)))
-			addRounded(kept, significant(slices.Clone(shares), total, unit), d, unit)
+			addRounded(kept, significant(slices.Clone(shares), total, unit), d, unit, halfUnit(d, unit))
 			for _, s := range shares {
 				want[s.at] += int64(math.Round(s.x * d * unit))
 			}

@@ -121,10 +121,39 @@ type model struct {
 	platformHits []int32
 }
 
-// hitSet is what an incident hits: run-wide paths and a bit per option.
+// hitSet is what an incident hits: run-wide paths and a bit per option,
+// and (touches, bit g·flows+i) each option and flow whose reached paths
+// or gateway it hits.
 type hitSet struct {
-	paths []int32
-	gates uint64
+	paths   []int32
+	gates   uint64
+	touches []uint64
+}
+
+// touch tells whether the hit set touches option g's flow i.
+func (h *hitSet) touch(g, i, flows int) bool {
+	b := g*flows + i
+	return h.touches[b/64]&(1<<(b%64)) != 0
+}
+
+// addHitSet tabulates what e hits and returns the set's index.
+func (m *model) addHitSet(e event) int32 {
+	h := m.hits(e)
+	nF := len(m.flows)
+	h.touches = make([]uint64, (len(m.options)*nF+63)/64)
+	for g, o := range m.options {
+		for i := range m.flows {
+			touched := h.gates&(1<<g) != 0
+			for _, p := range o.paths[i] {
+				touched = touched || slices.Contains(h.paths, p)
+			}
+			if b := g*nF + i; touched {
+				h.touches[b/64] |= 1 << (b % 64)
+			}
+		}
+	}
+	m.hitSets = append(m.hitSets, h)
+	return int32(len(m.hitSets) - 1)
 }
 
 // resolve says which hit set an event has, from the tables built once per
@@ -132,8 +161,7 @@ type hitSet struct {
 func (m *model) resolve(e *event) {
 	switch {
 	case e.src < 0:
-		m.hitSets = append(m.hitSets, m.hits(*e))
-		e.hit = int32(len(m.hitSets) - 1)
+		e.hit = m.addHitSet(*e)
 	case m.sources[e.src].kind == srcCommon:
 		e.hit = m.platformHits[platformFor(e.inc.Pick)]
 	default:
@@ -161,10 +189,7 @@ func (m *model) hits(e event) hitSet {
 
 // buildHits tabulates what each source's incidents can hit.
 func (m *model) buildHits() {
-	add := func(e event) int32 {
-		m.hitSets = append(m.hitSets, m.hits(e))
-		return int32(len(m.hitSets) - 1)
-	}
+	add := m.addHitSet
 	for s, src := range m.sources {
 		byScope := []int32{add(event{src: s})}
 		for _, model := range src.models {
