@@ -27,6 +27,22 @@ type Block struct {
 	Code  string
 }
 
+// Fence is the code fence for the block: three backticks, or one more than
+// the longest run of backticks in the code, so that nothing in it (a route
+// name in a YAML value, say) can close the block early.
+func (b Block) Fence() string {
+	longest, run := 0, 0
+	for i := 0; i < len(b.Code); i++ {
+		if b.Code[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
+
 // deployment is one (model, provider, region) the architecture allows, with
 // the provider's own id for the model.
 type deployment struct {
@@ -143,7 +159,7 @@ func perRoute(spec simulator.Spec, deps [][]deployment, build func(r int, ds []d
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Block{Label: "route " + route.Name, Code: code})
+		out = append(out, Block{Label: "route " + escapeMarkdown(route.Name), Code: code})
 	}
 	return out, nil
 }

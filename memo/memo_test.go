@@ -485,3 +485,50 @@ func TestEscapeMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// Route names are the user's text: in the Rollout section they can neither
+// start a block of their own nor close the config's code fence, in the
+// Markdown file or in its HTML.
+func TestHostileRouteNamesStayText(t *testing.T) {
+	in, spec := loadCase(t, "multi-region")
+	hostile := []string{
+		"fence\n```\n<img src=x onerror=\"window.__xss=1\">",
+		"x\"\n---\n<script>alert(1)</script>",
+		"  ```\nbreak",
+	}
+	for i := range spec.Routes {
+		spec.Routes[i].Name = hostile[i%len(hostile)]
+	}
+	md := render(t, in, spec)
+	for _, line := range strings.Split(string(md), "\n") {
+		if strings.HasPrefix(line, "<script") || strings.HasPrefix(line, "<img") || line == "---" && !bytes.HasPrefix(md, []byte("---\n")) {
+			t.Errorf("a route name made a line of its own: %q", line)
+		}
+	}
+	html, err := HTML(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script", "<img", "raw HTML omitted"} {
+		if bytes.Contains(html, []byte(bad)) {
+			t.Errorf("the memo's HTML holds %q", bad)
+		}
+	}
+	// The name shows as the text it is.
+	if want := "route fence ``` &lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;:"; !bytes.Contains(html, []byte(want)) {
+		t.Errorf("the memo's HTML lacks %q", want)
+	}
+}
+
+func TestBlockFence(t *testing.T) {
+	for code, want := range map[string]string{
+		"{}":                     "```",
+		"a: |-\n  ```\n  b":      "````",
+		"x: '`````'":             "``````",
+		"`one` and ``two`` here": "```",
+	} {
+		if got := (Block{Code: code}).Fence(); got != want {
+			t.Errorf("Fence of %q = %q, want %q", code, got, want)
+		}
+	}
+}
