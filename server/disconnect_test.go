@@ -59,7 +59,7 @@ func settleGoroutines(t *testing.T, before int) {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
 			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines 10 s after the clients left, %d before:\n%s", runtime.NumGoroutine(), before, buf)
+			t.Fatalf("%d goroutines 10 s later, %d before:\n%s", runtime.NumGoroutine(), before, buf)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

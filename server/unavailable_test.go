@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
@@ -24,21 +23,6 @@ import (
 	"gatewise/pricing"
 	"gatewise/server/store"
 )
-
-// goroutinesBackTo waits for the goroutine count to come back to at most
-// baseline, and fails with every goroutine's stack if it does not: what an
-// outage started must end with it.
-func goroutinesBackTo(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines, %d before the outage:\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // outageServer is a server on dsn, without the parallel test runner's
 // other goroutines in its way: tests using it do not run in parallel.
@@ -101,7 +85,7 @@ func TestSQLiteLockedIs503ThenRecovers(t *testing.T) {
 	conn.Close()
 	other.Close()
 	wantStatus(t, postArchitecture(t, h), http.StatusCreated)
-	goroutinesBackTo(t, baseline)
+	settleGoroutines(t, baseline)
 }
 
 // cutProxy forwards TCP to a database and can cut it off, as a restarting
@@ -221,5 +205,5 @@ func TestPostgresOutageIs503ThenRecovers(t *testing.T) {
 	proxy.cut(false)
 	wantStatus(t, postArchitecture(t, h), http.StatusCreated)
 	wantStatus(t, do(t, h, "GET", "/healthz", nil, nil), http.StatusOK)
-	goroutinesBackTo(t, baseline+2) // the pool may hold one more connection (two proxy copiers) than before
+	settleGoroutines(t, baseline+2) // the pool may hold one more connection (two proxy copiers) than before
 }
