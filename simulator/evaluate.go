@@ -404,7 +404,8 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 		}
 		for g := range m.options {
 			res := &result[g]
-			for _, h := range se.hits[se.from[g]:se.from[g+1]] {
+			for k := se.from[g]; k < se.from[g+1]; k++ {
+				h := &se.hits[k]
 				d := e.demand[h.flow]
 				if d == 0 {
 					continue

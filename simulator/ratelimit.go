@@ -92,6 +92,18 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 			}
 		}
 	}
+	// Each flow's calm attempts per request on each group, to rule out
+	// most bins at once: below the limit even with a margin for rounding,
+	// the exact load of such a bin cannot bind.
+	perRequest := make([][]float64, len(m.flows))
+	for i := range m.flows {
+		perRequest[i] = make([]float64, len(groups))
+		for j, k := range o.reach[i] {
+			if gi := groupOf[i][k]; gi >= 0 {
+				perRequest[i][gi] += o.calm[i].loads[j]
+			}
+		}
+	}
 	demand := make([]float64, len(m.flows))
 	outs := make([]outcome, len(m.flows))
 	// A binding bin whose demand is within 2 % per flow of the last one
@@ -115,30 +127,40 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 		// its flows; if that fits every limit, refusing nothing is the
 		// answer and the bin needs no more work.
 		binds := false
-		clear(load)
-		for i := range m.flows {
-			for j, k := range o.reach[i] {
-				if gi := groupOf[i][k]; gi >= 0 {
-					load[gi] += demand[i] * o.calm[i].loads[j]
+		for gi, grp := range groups {
+			bound := 0.0
+			for i := range m.flows {
+				bound += demand[i] * perRequest[i][gi]
+			}
+			binds = binds || bound*(1+1e-9) > grp.perBin
+		}
+		if binds {
+			binds = false
+			clear(load)
+			for i := range m.flows {
+				for j, k := range o.reach[i] {
+					if gi := groupOf[i][k]; gi >= 0 {
+						load[gi] += demand[i] * o.calm[i].loads[j]
+					}
 				}
 			}
-		}
-		for gi, grp := range groups {
-			binds = binds || load[gi] > grp.perBin
+			for gi, grp := range groups {
+				binds = binds || load[gi] > grp.perBin
+			}
 		}
 		if binds && !near(demand, solvedFor, 0.02) {
 			m.solveThrottle(o, groups, groupOf, demand, theta, load, outs, sc, &buf, finals)
 			copy(solvedFor, demand)
 		}
 		for i, f := range m.flows {
-			calm := o.calm[i]
 			base := f.prefix[b+1] - f.prefix[b]
-			out := calm
-			if binds && demand[i] > 0 {
-				out = outs[i]
-			}
 			if !binds && demand[i] == base {
 				continue // a calm bin at its usual demand changes nothing
+			}
+			calm := &o.calm[i]
+			out := calm
+			if binds && demand[i] > 0 {
+				out = &outs[i]
 			}
 			// This bin at its demand and throttling, less the calm bin.
 			extra.res.failed += demand[i]*(1-out.success) - base*(1-calm.success)
