@@ -283,7 +283,7 @@ func (e *evaluator) same(me *memoEntry, g, i int, fg float64) bool {
 func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	o := &e.m.options[g]
 	reach := o.reach[i]
-	hops := e.m.hopsInto(&e.hops, e.m.flows[i], reach, o.skip[i], e.fails[i])
+	hops := e.m.hopsInto(&e.hops, &e.m.flows[i], reach, o.skip[i], e.fails[i])
 	me := &memoEntry{option: g, flow: i, gate: fg, state: make([]float64, 2*len(reach))}
 	for j, k := range reach {
 		hops[j].slow = e.slows[i][k]
@@ -580,7 +580,7 @@ func (se *segment) hitOn(g, i int) *memoEntry {
 func canon(x float64) float64 { return math.Round(x*1e12) / 1e12 }
 
 // hopsInto is hops with a reused buffer.
-func (m *model) hopsInto(buf *[]hop, f flow, reach []int, skip []bool, fails []float64) []hop {
+func (m *model) hopsInto(buf *[]hop, f *flow, reach []int, skip []bool, fails []float64) []hop {
 	*buf = (*buf)[:0]
 	for j, k := range reach {
 		*buf = append(*buf, hop{fail: fails[k], background: f.bg[k], cost: f.cost[k], skippable: skip[j]})

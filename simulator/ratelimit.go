@@ -195,7 +195,7 @@ func near(demand, ref []float64, rel float64) bool {
 // 0.0001 (finals).
 func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, demand, theta, load []float64, outs []outcome, sc *attemptScratch, buf *[]hop, finals map[uint64]outcome) {
 	hopsFor := func(i int, round bool) []hop {
-		f := m.flows[i]
+		f := &m.flows[i]
 		hops := m.hopsInto(buf, f, o.reach[i], o.skip[i], f.bg)
 		for j, k := range o.reach[i] {
 			if gi := groupOf[i][k]; gi >= 0 {
