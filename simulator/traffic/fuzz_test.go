@@ -212,6 +212,14 @@ func FuzzRead(f *testing.F) {
 		if s.RowsUsed > s.RowsRead || (s.RowsSkipped != nil && skipped != s.RowsRead-s.RowsUsed) {
 			t.Fatalf("read %d used %d skipped %v", s.RowsRead, s.RowsUsed, s.RowsSkipped)
 		}
+		// A bad row's line is a line of the file.
+		if lines := int64(bytes.Count(data, []byte{'\n'})) + 1; !s.Gzip {
+			for _, p := range s.Examples {
+				if p.Line < 1 || p.Line > lines {
+					t.Fatalf("%v: the input has %d lines", p, lines)
+				}
+			}
+		}
 		if err != nil {
 			return
 		}
