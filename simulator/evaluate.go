@@ -84,15 +84,10 @@ type segmentKey struct {
 	rate, slow float64
 }
 
-// segmentHit is one flow an option sees hit, with what evaluate needs of
-// its memo entry, so a stretch reads its segment and the entries' shares.
+// segmentHit is one flow an option sees hit, with its outcome.
 type segmentHit struct {
-	flow   int32
-	nWaits int32   // shares[:nWaits] are waits, the rest spend
-	lost   float64 // the calm success share less the stretch's
-	cost   float64 // USD per request, less the calm cost
-	shares []share
-	me     *memoEntry
+	flow int32
+	me   *memoEntry
 }
 
 // maxSegments bounds the table of segments (an entry is a few kilobytes
@@ -100,19 +95,24 @@ type segmentHit struct {
 const maxSegments = 1 << 16
 
 type memoEntry struct {
-	option, flow int
-	gate         float64
-	// state is the failure share, then the slowdown, of each reachable
-	// hop: with option, flow and gate, the key the entry answers.
-	state []float64
 	// The stretch's difference from the calm outcome per request, with
-	// the gateway's own failure share folded in: what evaluate adds.
-	success, cost float64 // success share; USD
+	// the gateway's own failure share folded in: what evaluate adds. These
+	// come first, and the shares with them when they fit, so a stretch
+	// reads one place per hit.
+	lost float64 // the calm success share less the stretch's
+	cost float64 // USD
 	// shares[:nWaits] are shares of requests by latency bucket, merged;
 	// the rest are USD by run-wide path. Each part comes largest first,
 	// without those too small to ever count (see significant).
 	shares []share
 	nWaits int
+	inline [8]share
+	// The key the entry answers: option, flow, gateway failure share and
+	// state, the failure share and then the slowdown of each reachable hop.
+	option, flow int
+	gate         float64
+	state        []float64
+	success      float64
 }
 
 // share is an amount per request and where it is counted: a latency
@@ -323,8 +323,12 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	}
 	waits := significant(shares[:nw], e.m.flows[i].total, waitUnit)
 	costs := significant(shares[nw:], e.m.flows[i].total, microUSD)
-	me.nWaits = len(waits)
-	me.shares = append(append(make([]share, 0, len(waits)+len(costs)), waits...), costs...)
+	me.nWaits, me.lost = len(waits), calm.success-me.success
+	me.shares = me.inline[:0]
+	if n := len(waits) + len(costs); n > len(me.inline) {
+		me.shares = make([]share, 0, n)
+	}
+	me.shares = append(append(me.shares, waits...), costs...)
 	e.shares = shares
 	return me
 }
@@ -411,10 +415,11 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 					continue
 				}
 				d *= sign
-				res.failed += d * h.lost
-				res.cost += d * h.cost
-				addRounded(acc[g].waits, h.shares[:h.nWaits], d, waitUnit, e.limitW[h.flow])
-				addRounded(acc[g].cost, h.shares[h.nWaits:], d, microUSD, e.limitC[h.flow])
+				me := h.me
+				res.failed += d * me.lost
+				res.cost += d * me.cost
+				addRounded(acc[g].waits, me.shares[:me.nWaits], d, waitUnit, e.limitW[h.flow])
+				addRounded(acc[g].cost, me.shares[me.nWaits:], d, microUSD, e.limitC[h.flow])
 			}
 			res.downtime += sign * (b - a) * se.status[g]
 		}
@@ -510,7 +515,7 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 				continue
 			}
 			failedShare += f.weight * (1 - me.success)
-			hits = append(hits, segmentHit{flow: int32(i), nWaits: int32(me.nWaits), lost: calm.success - me.success, cost: me.cost, shares: me.shares, me: me})
+			hits = append(hits, segmentHit{flow: int32(i), me: me})
 			seen[i] = true
 		}
 		se.from = append(se.from, int32(len(hits)))
