@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -239,4 +240,49 @@ func TestUploadWaitsForAReadSlot(t *testing.T) {
 		<-s.reading
 	}
 	wantStatus(t, upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"map": logMap}, logCSV()), http.StatusSeeOther)
+}
+
+// Names and types a client gives are not trusted: a path in the file name
+// keeps only its base, a part's declared type is ignored for the bytes'
+// own, and a body that is not multipart is refused.
+func TestUploadHeadersLie(t *testing.T) {
+	t.Parallel()
+	s, h, _, uploads := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("map", logMap)
+	part, err := mw.CreatePart(map[string][]string{
+		"Content-Disposition": {`form-data; name="file"; filename="../../etc/passwd"`},
+		"Content-Type":        {"image/png"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write([]byte(logCSV()))
+	mw.Close()
+	rec := do(t, h, "POST", "/architectures/"+id+"/uploads", &body, http.Header{"Content-Type": {mw.FormDataContentType()}})
+	wantStatus(t, rec, http.StatusSeeOther)
+	up, err := s.store.Upload(context.Background(), strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/"))
+	if err != nil || up.Name != "passwd" {
+		t.Errorf("upload named %q, %v; want the base name passwd", up.Name, err)
+	}
+	if left, _ := os.ReadDir(uploads); len(left) != 0 {
+		t.Errorf("%d files left in the upload folder", len(left))
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(uploads), "etc")); !os.IsNotExist(err) {
+		t.Errorf("the file name reached outside the upload folder: %v", err)
+	}
+	// A body that says JSON but is sent to the upload form.
+	rec = do(t, h, "POST", "/api/v1/uploads", strings.NewReader(logCSV()), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusBadRequest)
+	wantBody(t, rec, "Send the log as a multipart form with a file field.")
+	// A log that says CSV in its name but is gzip inside is read as what it is.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(logCSV()))
+	zw.Close()
+	rec = upload(t, h, "/api/v1/uploads", map[string]string{"architecture_id": id, "map": logMap}, gz.String())
+	wantStatus(t, rec, http.StatusCreated)
+	wantBody(t, rec, `"gzip":true`, `"rows_used":60`)
 }
