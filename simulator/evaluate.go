@@ -14,10 +14,11 @@ type trialResult struct {
 	downtime float64 // status-page-weighted hours
 }
 
-// evaluator holds one worker's scratch space and a memo of outcomes: the
-// failure shares of a flow's paths take few distinct values (the severity
-// classes, the tail rate, the background), so most stretches repeat a
-// combination an earlier trial already evaluated.
+// evaluator holds one worker's scratch space and its view of the run's
+// memos: the failure shares of a flow's paths take few distinct values
+// (the severity classes, the tail rate, the background), so most stretches
+// repeat a combination of incidents (a segment) and most options' flows an
+// outcome that an earlier trial already worked out.
 type evaluator struct {
 	m      *model
 	bounds []float64
@@ -90,10 +91,12 @@ type segmentHit struct {
 	me   *memoEntry
 }
 
-// maxSegments bounds the table of segments (an entry is a few kilobytes
-// at most); past it, new combinations are worked out each time.
+// maxSegments bounds the table of segments (an entry is about a
+// kilobyte); past it, new combinations are worked out each time.
 const maxSegments = 1 << 16
 
+// memoEntry is an option's outcome on a flow under one set of failure
+// shares, as a difference from calm.
 type memoEntry struct {
 	// The stretch's difference from the calm outcome per request, with
 	// the gateway's own failure share folded in: what evaluate adds. These
@@ -501,7 +504,7 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 		fg := canon(1 - e.gateUp[g])
 		failedShare := 0.0
 		for i, f := range m.flows {
-			calm := o.calm[i]
+			calm := &o.calm[i]
 			var me *memoEntry
 			switch by, n := e.touching(key, g, i); {
 			case n == 0: // calm
