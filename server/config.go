@@ -16,6 +16,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// MaxTrials caps a run's trials. A run keeps every trial's outcome per
+	// option and scenario until it ends (about 6.6 KB a trial for seven
+	// options and five scenarios), so this and Workers bound the memory
+	// runs take.
+	MaxTrials int
 	// Workers is how many simulations run at once (default: one per core);
 	// more wait in the queue. Each run may use every core, so one run alone
 	// finishes as fast as the machine allows and several share it.
@@ -48,6 +53,8 @@ const (
 	DefaultMaxBodyBytes    = 2 << 20
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMaxUploadBytes  = 2 << 30
+	// DefaultMaxTrials keeps a run of a large architecture under a gigabyte.
+	DefaultMaxTrials = 100_000
 	// Per client: plenty for a person, a stop for a runaway script.
 	DefaultRunsPerMinute    = 30
 	DefaultUploadsPerMinute = 20
@@ -70,6 +77,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.NumCPU()
+	}
+	if c.MaxTrials <= 0 {
+		c.MaxTrials = DefaultMaxTrials
 	}
 	if c.LogReads <= 0 {
 		c.LogReads = runtime.NumCPU()

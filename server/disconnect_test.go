@@ -195,7 +195,7 @@ func TestRunEventsClientGoesAway(t *testing.T) {
 	_, h := newTestServer(t)
 	arch := create(t, h, loadExample(t, "single-provider"))
 	// No runner is started, so the run stays queued and its stream live.
-	rec := do(t, h, "POST", "/api/v1/runs", strings.NewReader(`{"architecture_id": "`+arch+`", "trials": 1000000}`), http.Header{"Content-Type": {"application/json"}})
+	rec := do(t, h, "POST", "/api/v1/runs", strings.NewReader(`{"architecture_id": "`+arch+`", "trials": 100000}`), http.Header{"Content-Type": {"application/json"}})
 	wantStatus(t, rec, http.StatusAccepted)
 	var run apiRun
 	if err := json.Unmarshal(rec.Body.Bytes(), &run); err != nil {
@@ -240,7 +240,7 @@ func TestRunEventsClientGoesAway(t *testing.T) {
 			if err := json.Unmarshal([]byte(data), &p); err != nil {
 				t.Fatal(err)
 			}
-			want := Progress{Status: "queued", Done: 0, Total: 1_000_000, Line: "0 of 1,000,000", Queue: "Next in the queue: it starts when a worker is free."}
+			want := Progress{Status: "queued", Done: 0, Total: 100_000, Line: "0 of 100,000", Queue: "Next in the queue: it starts when a worker is free."}
 			if p != want {
 				t.Errorf("first event %+v, want %+v", p, want)
 			}

@@ -37,10 +37,10 @@ type RunOptions struct {
 }
 
 // validate checks the options before a run is queued.
-func (o RunOptions) validate() map[string]string {
+func (o RunOptions) validate(maxTrials int) map[string]string {
 	fields := map[string]string{}
-	if o.Trials < 0 || o.Trials > 1_000_000 {
-		fields["trials"] = "must be between 1 and 1,000,000"
+	if o.Trials < 0 || o.Trials > maxTrials {
+		fields["trials"] = "must be between 1 and " + number(maxTrials) + " on this server (--max-trials): a run holds every trial's outcome in memory until it ends"
 	}
 	for i, sc := range o.Scenarios {
 		if !slices.Contains(simulator.ScenarioNames(), sc) {

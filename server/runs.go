@@ -22,7 +22,14 @@ import (
 
 // queueRun stores a run of architecture id and wakes a worker.
 func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (store.Run, error) {
-	if fields := opts.validate(); len(fields) > 0 {
+	_, spec, err := s.loadArchitecture(ctx, id)
+	if err != nil {
+		return store.Run{}, err
+	}
+	if opts.Trials == 0 {
+		opts.Trials = spec.Simulation.Trials
+	}
+	if fields := opts.validate(s.cfg.MaxTrials); len(fields) > 0 {
 		return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "The run's options have problems.", Fields: fields}
 	}
 	if opts.UploadID != "" {
@@ -61,8 +68,9 @@ func (s *Server) createRun(c *gin.Context) {
 		PriceFileID: strings.TrimSpace(c.Request.PostForm.Get("price_file_id"))}
 	if v := strings.TrimSpace(c.Request.PostForm.Get("trials")); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			s.fail(c, newError(http.StatusUnprocessableEntity, "Trials must be a whole number from 1 to 1,000,000.", err))
+		if err != nil || n < 1 || n > s.cfg.MaxTrials {
+			s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: "Trials must be a whole number from 1 to " + number(s.cfg.MaxTrials) + " on this server.", Err: err,
+				Fields: map[string]string{"trials": "must be between 1 and " + number(s.cfg.MaxTrials)}})
 			return
 		}
 		opts.Trials = n

@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"gatewise/pricing"
 	"gatewise/server/store"
 )
 
@@ -266,4 +270,31 @@ func TestRunChoosesScenariosAndGateways(t *testing.T) {
 	rec = do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	wantBody(t, rec, `"gateways":"\"kong\" is listed twice"`)
+}
+
+// A run holds every trial's outcomes until it ends, so the server caps
+// trials (--max-trials), including the architecture file's own default.
+func TestRunTrialsAreCapped(t *testing.T) {
+	t.Parallel()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "gatewise.db"), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := New(Config{Version: "test", MaxTrials: 500}, st, pricing.Default(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	id := create(t, h, loadExample(t, "single-provider")) // its file asks for 10,000 trials
+	for _, body := range []string{`{"architecture_id": "` + id + `", "trials": 501}`, `{"architecture_id": "` + id + `"}`} {
+		rec := do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+		wantStatus(t, rec, http.StatusUnprocessableEntity)
+		wantBody(t, rec, `"trials":"must be between 1 and 500 on this server (--max-trials)`)
+	}
+	rec := postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"501"}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "Trials must be a whole number from 1 to 500 on this server.")
+	wantStatus(t, do(t, h, "POST", "/api/v1/runs", strings.NewReader(`{"architecture_id": "`+id+`", "trials": 500}`), http.Header{"Content-Type": {"application/json"}}), http.StatusAccepted)
 }

@@ -99,7 +99,7 @@ func killTest(t *testing.T, dsn string, intact func(t *testing.T)) {
 	}
 
 	// A long run, killed once it has recorded progress.
-	going := first.startRun(t, long, 1_000_000)
+	going := first.startRun(t, long, 100_000)
 	first.waitRun(t, going, func(r apiRunState) bool { return r.Status == "running" && r.Progress.Done > 0 })
 
 	// A log arriving slowly, killed once part of it is on disk.

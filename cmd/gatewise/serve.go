@@ -33,6 +33,7 @@ var serveOptions = []option{
 	{"log-format", "GATEWISE_LOG_FORMAT", "text", "text or json"},
 	{"workers", "GATEWISE_WORKERS", strconv.Itoa(runtime.NumCPU()), "simulations run at once; more wait in the queue (default: one per core)"},
 	{"max-upload", "GATEWISE_MAX_UPLOAD", "2GiB", "largest request log accepted (bytes, or with KiB, MiB, GiB)"},
+	{"max-trials", "GATEWISE_MAX_TRIALS", strconv.Itoa(server.DefaultMaxTrials), "most trials a run may have (1 to 1000000); a run holds each trial's outcomes in memory until it ends"},
 	{"log-reads", "GATEWISE_LOG_READS", strconv.Itoa(runtime.NumCPU()), "uploaded logs read into profiles at once; more wait on disk (default: one per core)"},
 	{"upload-dir", "GATEWISE_UPLOAD_DIR", "", "where an uploaded log waits while it is read (default: the system's temporary folder)"},
 	{"users", "GATEWISE_USERS", "", "file of NAME:BCRYPT_HASH lines; turns sign-in on (see gatewise hash-password)"},
@@ -74,6 +75,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("-max-upload: %w", err)}
 	}
+	maxTrials, err := strconv.Atoi(*vals["max-trials"])
+	if err != nil || maxTrials < 1 || maxTrials > 1_000_000 {
+		return &exitError{code: 2, err: fmt.Errorf("-max-trials: %q is not a number from 1 to 1000000", *vals["max-trials"])}
+	}
 	logReads, err := strconv.Atoi(*vals["log-reads"])
 	if err != nil || logReads < 1 || logReads > 64 {
 		return &exitError{code: 2, err: fmt.Errorf("-log-reads: %q is not a number from 1 to 64", *vals["log-reads"])}
@@ -91,6 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxUploadBytes: maxUpload,
 		UploadDir:      *vals["upload-dir"],
 		LogReads:       logReads,
+		MaxTrials:      maxTrials,
 		AuthToken:      *vals["auth-token"],
 	}
 	if cfg.RunsPerMinute, err = perMinute(*vals["runs-per-minute"], "runs-per-minute"); err != nil {
