@@ -343,7 +343,7 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	if err != nil {
 		return Result{}, err
 	}
-	return m.collect(per, acc, baseAcc, trials, seed, cat, obs, notes), nil
+	return m.collect(per, acc, baseAcc, trials, seed, cat, obs, notes, workers), nil
 }
 
 // buildModel resolves paths, prices, behaviours, calm outcomes and the
@@ -746,87 +746,109 @@ func (m *model) hops(f flow, reach []int, skip []bool, fails []float64) []hop {
 }
 
 // collect turns per-trial results into distributions per option and
-// scenario.
-func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string) Result {
-	monthly := HoursPerMonth / m.horizon
+// scenario. Rows are independent and summarising them is the run's last
+// serial work, so up to workers goroutines share it.
+func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string, workers int) Result {
 	nG := len(m.options)
 	res := Result{Seed: seed, Trials: trials, CatalogAsOf: cat.AsOf(), Assumptions: append(notes, modelAssumptions()...)}
-	for s, sp := range m.scen {
-		failedBy, totalBy := make([][]float64, nG), make([][]float64, nG)
-		first := len(res.Results)
-		for g, o := range m.options {
-			k := s*nG + g
-			rows := per[k*trials : (k+1)*trials]
-			success, failed, uptime, total, tokens := make([]float64, trials), make([]float64, trials), make([]float64, trials), make([]float64, trials), 0.0
-			calmTokens := 0.0
-			for i, f := range m.flows {
-				calmTokens += f.total * o.calm[i].cost * monthly
-			}
-			fees := 0.0
-			extra := sp.extra[g]
-			calmFailed, calmCost := extra.res.failed, extra.res.cost
-			for i, f := range m.flows {
-				calmFailed += f.total * (1 - o.calm[i].success)
-				calmCost += f.total * o.calm[i].cost
-			}
-			requests := m.total + extra.requests
-			for t, r := range rows {
-				// Incident stretches add their difference to the calm month;
-				// rounding must not make a count negative.
-				r.failed = max(r.failed+calmFailed, 0)
-				r.cost += calmCost
-				success[t] = 1 - r.failed/requests
-				failed[t] = r.failed * monthly
-				uptime[t] = 1 - r.downtime/m.horizon
-				tok := r.cost * monthly
-				fee := 0.0
-				if calmTokens > 0 {
-					fee = o.quote.Fees * tok / calmTokens
-				}
-				tokens += tok
-				fees += fee
-				total[t] = tok + fee + o.quote.Base + o.quote.Overage + o.quote.Infrastructure + o.quote.Operations
-			}
-			merged := make([]int64, latencyBuckets)
-			spent := make([]int64, m.nPaths)
-			for i, f := range m.flows {
-				addWaits(merged, o.calm[i].waits, f.total*float64(trials))
-				for j, k := range o.reach[i] {
-					spent[m.pathAt[i]+k] += int64(math.Round(f.total * float64(trials) * o.calm[i].costs[j] * microUSD))
-				}
-			}
-			for b, n := range extra.acc.waits {
-				merged[b] += n * int64(trials)
-			}
-			for p, n := range extra.acc.cost {
-				spent[p] += n * int64(trials)
-			}
-			for w := range acc {
-				for b, n := range acc[w][k].waits {
-					merged[b] += n + baseAcc[w][g].waits[b]
-				}
-				for p, n := range acc[w][k].cost {
-					spent[p] += n + baseAcc[w][g].cost[p]
-				}
-			}
-			row := OptionResult{
-				Gateway: o.b.ID, Scenario: sp.sc.Name,
-				SuccessRate: summarize(success), FailedRequests: summarize(failed), Uptime: summarize(uptime),
-				LatencyAddedMS: latencyPercentiles(o.b, merged),
-				CostUSD: CostBreakdown{
-					Total: summarize(total), Tokens: tokens / float64(trials), TokensBy: m.spendBy(spent, float64(trials), monthly), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,
-					Infrastructure: o.quote.Infrastructure, Operations: o.quote.Operations,
-				},
-				Observability: m.observability(cat, obs, o, monthly),
-				Excluded:      o.excluded,
-				Plan:          o.quote.Plan,
-			}
-			res.Results = append(res.Results, row)
-			failedBy[g], totalBy[g] = failed, total
-		}
-		pairWithBest(res.Results[first:], failedBy, totalBy)
-	}
+	res.Results = make([]OptionResult, len(m.scen)*nG)
+	failedBy, totalBy := make([][]float64, len(res.Results)), make([][]float64, len(res.Results))
+	parallel(workers, len(res.Results), func(k int) {
+		res.Results[k], failedBy[k], totalBy[k] = m.row(k/nG, k%nG, per, acc, baseAcc, trials, cat, obs)
+	})
+	parallel(workers, len(m.scen), func(s int) {
+		pairWithBest(res.Results[s*nG:(s+1)*nG], failedBy[s*nG:(s+1)*nG], totalBy[s*nG:(s+1)*nG])
+	})
 	return res
+}
+
+// parallel calls f(0), …, f(n-1) from up to workers goroutines.
+func parallel(workers, n int, f func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(workers, 1), n) {
+		wg.Go(func() {
+			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
+				f(k)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// row summarises option g under scenario s, with its failed requests and
+// total cost per trial for the pairing with the best option.
+func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials int, cat *pricing.Catalog, obs ObservabilityFacts) (OptionResult, []float64, []float64) {
+	monthly := HoursPerMonth / m.horizon
+	nG := len(m.options)
+	sp, o := &m.scen[s], m.options[g]
+	k := s*nG + g
+	rows := per[k*trials : (k+1)*trials]
+	success, failed, uptime, total, tokens := make([]float64, trials), make([]float64, trials), make([]float64, trials), make([]float64, trials), 0.0
+	calmTokens := 0.0
+	for i, f := range m.flows {
+		calmTokens += f.total * o.calm[i].cost * monthly
+	}
+	fees := 0.0
+	extra := sp.extra[g]
+	calmFailed, calmCost := extra.res.failed, extra.res.cost
+	for i, f := range m.flows {
+		calmFailed += f.total * (1 - o.calm[i].success)
+		calmCost += f.total * o.calm[i].cost
+	}
+	requests := m.total + extra.requests
+	for t, r := range rows {
+		// Incident stretches add their difference to the calm month;
+		// rounding must not make a count negative.
+		r.failed = max(r.failed+calmFailed, 0)
+		r.cost += calmCost
+		success[t] = 1 - r.failed/requests
+		failed[t] = r.failed * monthly
+		uptime[t] = 1 - r.downtime/m.horizon
+		tok := r.cost * monthly
+		fee := 0.0
+		if calmTokens > 0 {
+			fee = o.quote.Fees * tok / calmTokens
+		}
+		tokens += tok
+		fees += fee
+		total[t] = tok + fee + o.quote.Base + o.quote.Overage + o.quote.Infrastructure + o.quote.Operations
+	}
+	merged := make([]int64, latencyBuckets)
+	spent := make([]int64, m.nPaths)
+	for i, f := range m.flows {
+		addWaits(merged, o.calm[i].waits, f.total*float64(trials))
+		for j, k := range o.reach[i] {
+			spent[m.pathAt[i]+k] += int64(math.Round(f.total * float64(trials) * o.calm[i].costs[j] * microUSD))
+		}
+	}
+	for b, n := range extra.acc.waits {
+		merged[b] += n * int64(trials)
+	}
+	for p, n := range extra.acc.cost {
+		spent[p] += n * int64(trials)
+	}
+	for w := range acc {
+		for b, n := range acc[w][k].waits {
+			merged[b] += n + baseAcc[w][g].waits[b]
+		}
+		for p, n := range acc[w][k].cost {
+			spent[p] += n + baseAcc[w][g].cost[p]
+		}
+	}
+	row := OptionResult{
+		Gateway: o.b.ID, Scenario: sp.sc.Name,
+		SuccessRate: summarize(success), FailedRequests: summarize(failed), Uptime: summarize(uptime),
+		LatencyAddedMS: latencyPercentiles(o.b, merged),
+		CostUSD: CostBreakdown{
+			Total: summarize(total), Tokens: tokens / float64(trials), TokensBy: m.spendBy(spent, float64(trials), monthly), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,
+			Infrastructure: o.quote.Infrastructure, Operations: o.quote.Operations,
+		},
+		Observability: m.observability(cat, obs, o, monthly),
+		Excluded:      o.excluded,
+		Plan:          o.quote.Plan,
+	}
+	return row, failed, total
 }
 
 // pairWithBest compares every option with the most reliable one (fewest
