@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -55,6 +56,10 @@ type ArchitectureForm struct {
 	// Advanced holds the optional outage_model and gateway_settings blocks as
 	// YAML: overrides for power users, kept verbatim so nothing is lost.
 	Advanced string
+
+	// notText names the fields whose value is not UTF-8 text: a browser
+	// never sends such a value, and a file could not hold it.
+	notText []string
 }
 
 // ProviderRow is one provider line of the form.
@@ -156,7 +161,17 @@ func (f *ArchitectureForm) apply(a formAction) bool {
 // readArchitectureForm reads a posted form. Rows keep the order of their
 // indices; gaps (a row removed by hand-crafted input) simply close up.
 func readArchitectureForm(v url.Values) ArchitectureForm {
+	var notText []string
+	for _, key := range slices.Sorted(maps.Keys(v)) {
+		for _, val := range v[key] {
+			if !utf8.ValidString(key) || !utf8.ValidString(val) {
+				notText = append(notText, strings.ToValidUTF8(key, "?"))
+				break
+			}
+		}
+	}
 	f := ArchitectureForm{
+		notText:               notText,
 		Name:                  v.Get("name"),
 		HorizonDays:           v.Get("horizon_days"),
 		RequestsPerDay:        v.Get("traffic.requests_per_day"),
@@ -369,6 +384,9 @@ func blankForm() ArchitectureForm {
 // come back as problems at their path; the rest is left to Spec.Validate.
 func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
 	var c converter
+	for _, key := range f.notText {
+		c.problem(key, "is not UTF-8 text")
+	}
 	s := simulator.Spec{
 		Name:        strings.TrimSpace(f.Name),
 		HorizonDays: c.positive("horizon_days", f.HorizonDays),

@@ -680,3 +680,15 @@ func mustSpec(t *testing.T, f ArchitectureForm) simulator.Spec {
 	}
 	return s
 }
+
+// A form value that is not UTF-8 text (no browser sends one) is refused
+// beside its field instead of being saved as bytes no file can hold.
+func TestFormRefusesTextThatIsNotUTF8(t *testing.T) {
+	t.Parallel()
+	_, h := newTestServer(t)
+	v := formValues(formFromSpec(loadExample(t, "single-provider")))
+	v.Set("name", "helpdesk \xff\xfe")
+	rec := postForm(t, h, "/architectures", v)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "is not UTF-8 text")
+}

@@ -23,6 +23,10 @@ import (
 	"gatewise/simulator/traffic"
 )
 
+// maxDecompressed is how many times the upload limit a log may hold once
+// decompressed.
+const maxDecompressed = 16
+
 // maxUploadField bounds the small fields sent beside an uploaded file.
 const maxUploadField = 64 << 10
 
@@ -239,7 +243,11 @@ func readField(part *multipart.Part, form *uploadForm) error {
 // requests go to the architecture's routes by model, and origins follow its
 // mix unless the log names them.
 func readOptionsFor(spec simulator.Spec, form uploadForm, s *Server) (traffic.ReadOptions, error) {
-	opts := traffic.ReadOptions{Format: form.Format, RouteBy: traffic.RouteByModel, OriginMix: spec.Traffic.Origin, Known: simulator.KnownModel(s.catalog)}
+	// A gzip log may expand to at most 16 times the upload limit (32 GiB by
+	// default, about a minute of reading): real logs compress 3 to 10
+	// times, and the reader's ratio check catches bombs long before.
+	opts := traffic.ReadOptions{Format: form.Format, RouteBy: traffic.RouteByModel, OriginMix: spec.Traffic.Origin, Known: simulator.KnownModel(s.catalog),
+		MaxBytes: maxDecompressed * s.cfg.MaxUploadBytes}
 	if opts.Format == "" {
 		opts.Format = "auto"
 	}

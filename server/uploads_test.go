@@ -286,3 +286,26 @@ func TestUploadHeadersLie(t *testing.T) {
 	wantStatus(t, rec, http.StatusCreated)
 	wantBody(t, rec, `"gzip":true`, `"rows_used":60`)
 }
+
+// A gzip log may expand to 16 times the upload limit and no more: here the
+// limit is 64 KiB, so 1 MiB decompressed.
+func TestUploadDecompressedSizeIsBounded(t *testing.T) {
+	t.Parallel()
+	_, h, _, _ := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	var csv strings.Builder
+	csv.WriteString("ts,engine,prompt_tokens,completion_tokens\n")
+	for csv.Len() < 2<<20 {
+		csv.WriteString("2026-11-02T09:00:00Z,gpt-4.1-mini,1000,100\n")
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(csv.String()))
+	zw.Close()
+	if gz.Len() > 60<<10 {
+		t.Fatalf("the compressed log is %d bytes, over the upload limit", gz.Len())
+	}
+	rec := upload(t, h, "/api/v1/uploads", map[string]string{"architecture_id": id, "map": logMap}, gz.String())
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "larger than the limit of 1048576 bytes")
+}
