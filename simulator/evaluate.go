@@ -47,9 +47,9 @@ type evaluator struct {
 	shares                 []share
 	mergedAt               []int32 // per latency bucket: 1 + its place in merged, or 0
 	// What the run's workers have worked out, and this worker's copies of
-	// the entries it has used (reading them takes no lock).
+	// the segments it has used (reading them takes no lock; outcomes are
+	// only looked up when a segment is new, so they need no copy).
 	shared   *memos
-	local    map[uint64]*memoEntry
 	segments map[uint64]*segment
 }
 
@@ -184,7 +184,7 @@ func newEvaluator(m *model, shared *memos) *evaluator {
 		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options)),
 		demand: make([]float64, len(m.flows)), limitW: make([]float64, len(m.flows)), limitC: make([]float64, len(m.flows)),
 		upToT: make([]float64, len(m.flows)), upToAt: make([]float64, len(m.flows)), flowSeen: make([]bool, len(m.flows)), mergedAt: make([]int32, latencyBuckets),
-		shared: shared, local: map[uint64]*memoEntry{}, segments: map[uint64]*segment{}}
+		shared: shared, segments: map[uint64]*segment{}}
 	for i, f := range m.flows {
 		e.upToT[i] = math.NaN()
 		e.fails[i] = slices.Clone(f.bg)
@@ -249,16 +249,10 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
 	h *= 1099511628211
 	h ^= uint64(g)<<32 | uint64(i)
 	h *= 1099511628211
-	if me, ok := e.local[h]; ok && e.same(me, g, i, fg) {
-		return me
-	}
 	me, ok := e.shared.outcomes.get(h)
 	if !ok || !e.same(me, g, i, fg) {
 		me = e.workOutOutcome(g, i, fg)
 		e.shared.outcomes.put(h, me)
-	}
-	if len(e.local) < maxMemo {
-		e.local[h] = me
 	}
 	return me
 }
