@@ -344,3 +344,45 @@ func TestHashPasswordAndUsersFile(t *testing.T) {
 		t.Errorf("short token: exit %d, %q", code, stderr)
 	}
 }
+
+// Without sign-in gatewise is a one-person tool; bound beyond loopback it
+// says so in its log, and with a users file it does not need to.
+func TestServeWarnsWhenOpenBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	hash, err := bcrypt.GenerateFromPassword([]byte("alice-password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := writeFile(t, "users.txt", "alice:"+string(hash)+"\n")
+	for _, c := range []struct {
+		addr, users string
+		warns       bool
+	}{
+		{"0.0.0.0:0", "", true},
+		{"127.0.0.1:0", "", false},
+		{"0.0.0.0:0", users, false},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		out := &lineWriter{seen: make(chan struct{})}
+		logs := &lineWriter{seen: make(chan struct{})}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, nil, env(map[string]string{"GATEWISE_ADDR": c.addr, "GATEWISE_DB": filepath.Join(t.TempDir(), "g.db"),
+				"GATEWISE_LOG_LEVEL": "warn", "GATEWISE_USERS": c.users}), strings.NewReader(""), out, logs)
+		}()
+		select {
+		case <-out.seen:
+		case err := <-done:
+			t.Fatalf("%+v: serve stopped early: %v\n%s", c, err, logs.String())
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%+v: serve did not print its URL", c)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%+v: serve returned %v", c, err)
+		}
+		if warned := strings.Contains(logs.String(), "gatewise is open to anyone who can reach "+c.addr); warned != c.warns {
+			t.Errorf("%+v: warned %v, want %v; log:\n%s", c, warned, c.warns, logs.String())
+		}
+	}
+}
