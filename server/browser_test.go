@@ -359,7 +359,7 @@ func TestBrowserUploadLogs(t *testing.T) {
 	upload(bad)
 	shot("bad-upload")
 	page = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
-	if !strings.Contains(page, "image.csv: the file is binary") {
+	if !strings.Contains(page, "image.csv: line 3: the file is binary") {
 		t.Errorf("bad upload page:\n%.1500s", page)
 	}
 }

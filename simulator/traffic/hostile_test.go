@@ -277,6 +277,8 @@ func TestNotText(t *testing.T) {
 		err   string
 	}{
 		{name: "NUL at the start", input: csvHeader + "2025-\x0006-01T12:00:00Z,1,1\n", err: "line 2: the file is binary, not text (a NUL byte at character 6)"},
+		// A PNG's first byte is not UTF-8, but its NULs make it binary.
+		{name: "PNG image", input: "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", err: "line 3: the file is binary, not text (a NUL byte at character 1)"},
 		{name: "latin-1 at the start", input: csvHeader + "2025-06-01T12:00:00Z,1,1\ncaf\xe9,1,1\n", err: "line 3: the file is not UTF-8 text (byte 0xe9 at character 4)"},
 		{name: "NUL in a CSV row", input: csvHeader + pad + "2025-06-01T12:00:00Z,1\x00,1\n" + csvRow,
 			want: Problem{Reason: ReasonBinary, Line: 3002, Message: "a NUL byte at character 23: binary data, not text"}},

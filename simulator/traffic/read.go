@@ -231,6 +231,11 @@ func checkText(head []byte) error {
 	if i == len(head) {
 		return nil
 	}
+	// A NUL anywhere in the window means binary data (an image, an archive)
+	// even when a non-UTF-8 byte comes first: no text encoding has NULs.
+	if z := bytes.IndexByte(head, 0); z >= 0 {
+		i = z
+	}
 	if head[i] != 0 && len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:]) {
 		return nil // a character cut by the sniff window
 	}
