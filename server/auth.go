@@ -23,9 +23,9 @@ import (
 const (
 	sessionCookie = "gatewise_session"
 	sessionTTL    = 7 * 24 * time.Hour
-	// apiUser is who the API token acts as. A user of that name in the
+	// APIUser is who the API token acts as. A user of that name in the
 	// users file sees in the browser what the token made.
-	apiUser = "api"
+	APIUser = "api"
 	// userKey is where the signed-in user is kept in gin's context.
 	userKey = "gatewise.user"
 )
@@ -78,7 +78,7 @@ func (s *Server) requestUser(c *gin.Context) (string, error) {
 			return "", retryAfter(c, wait, "failed sign-ins from here")
 		}
 		if ok && s.cfg.AuthToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AuthToken)) == 1 {
-			return apiUser, nil
+			return APIUser, nil
 		}
 		s.signins.take(key)
 		return "", &Error{Status: http.StatusUnauthorized, Message: "The API token is wrong: send Authorization: Bearer TOKEN with the token the server was started with."}
@@ -102,7 +102,7 @@ func (s *Server) requestUser(c *gin.Context) (string, error) {
 
 // mayUse reports whether a user is still allowed in.
 func (s *Server) mayUse(user string) bool {
-	return s.cfg.Users[user] != nil || user == apiUser && s.cfg.AuthToken != ""
+	return s.cfg.Users[user] != nil || user == APIUser && s.cfg.AuthToken != ""
 }
 
 // needSignIn answers a request that has no user: 401 for the API, the
@@ -196,7 +196,7 @@ func (s *Server) checkPassword(name, password string) bool {
 	if hash := s.cfg.Users[name]; hash != nil {
 		return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	}
-	if name == apiUser && s.cfg.AuthToken != "" {
+	if name == APIUser && s.cfg.AuthToken != "" {
 		return subtle.ConstantTimeCompare([]byte(password), []byte(s.cfg.AuthToken)) == 1
 	}
 	_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))

@@ -22,6 +22,7 @@ Usage:
   gatewise ingest FILE          read a request log and summarise the traffic it describes
   gatewise simulate -f FILE     replay the traffic through every option under outages
   gatewise hash-password        read a password on standard input, print its hash for a users file
+  gatewise claim -user NAME     give the rows made without sign-in to NAME
   gatewise version              print the version
 
 Run "gatewise COMMAND -h" for a command's flags.
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return simulateCmd(ctx, args, stdout, stderr)
 	case "hash-password":
 		return hashPassword(args, stdin, stdout)
+	case "claim":
+		return claimCmd(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "gatewise", version.String())
 		return nil

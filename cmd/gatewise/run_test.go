@@ -362,27 +362,34 @@ func TestServeWarnsWhenOpenBeyondLoopback(t *testing.T) {
 		{"127.0.0.1:0", "", false},
 		{"0.0.0.0:0", users, false},
 	} {
-		ctx, cancel := context.WithCancel(context.Background())
-		out := &lineWriter{seen: make(chan struct{})}
-		logs := &lineWriter{seen: make(chan struct{})}
-		done := make(chan error, 1)
-		go func() {
-			done <- run(ctx, nil, env(map[string]string{"GATEWISE_ADDR": c.addr, "GATEWISE_DB": filepath.Join(t.TempDir(), "g.db"),
-				"GATEWISE_LOG_LEVEL": "warn", "GATEWISE_USERS": c.users}), strings.NewReader(""), out, logs)
-		}()
-		select {
-		case <-out.seen:
-		case err := <-done:
-			t.Fatalf("%+v: serve stopped early: %v\n%s", c, err, logs.String())
-		case <-time.After(20 * time.Second):
-			t.Fatalf("%+v: serve did not print its URL", c)
-		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("%+v: serve returned %v", c, err)
-		}
-		if warned := strings.Contains(logs.String(), "gatewise is open to anyone who can reach "+c.addr); warned != c.warns {
-			t.Errorf("%+v: warned %v, want %v; log:\n%s", c, warned, c.warns, logs.String())
+		logs := serveLogs(t, map[string]string{"GATEWISE_ADDR": c.addr, "GATEWISE_DB": filepath.Join(t.TempDir(), "g.db"),
+			"GATEWISE_LOG_LEVEL": "warn", "GATEWISE_USERS": c.users})
+		if warned := strings.Contains(logs, "gatewise is open to anyone who can reach "+c.addr); warned != c.warns {
+			t.Errorf("%+v: warned %v, want %v; log:\n%s", c, warned, c.warns, logs)
 		}
 	}
+}
+
+// serveLogs starts gatewise serve with the given environment, stops it once
+// it is serving, and returns what it logged.
+func serveLogs(t *testing.T, environ map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lineWriter{seen: make(chan struct{})}
+	logs := &lineWriter{seen: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, env(environ), strings.NewReader(""), out, logs) }()
+	select {
+	case <-out.seen:
+	case err := <-done:
+		t.Fatalf("serve stopped early: %v\n%s", err, logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not print its URL")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v", err)
+	}
+	return logs.String()
 }

@@ -137,6 +137,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if srv.SignInOn() {
+		// Work made before sign-in was turned on is seen by no one until it
+		// is claimed; say so rather than let it look lost.
+		if c, err := st.Unowned(ctx); err != nil {
+			logger.Warn("counting rows made without sign-in", "error", err)
+		} else if c.Total() > 0 {
+			logger.Warn(fmt.Sprintf("%d architectures, %d runs and %d uploads were made without sign-in and are visible to no one; give them to a user with: gatewise claim -user NAME",
+				c.Architectures, c.Runs, c.Uploads))
+		}
+	}
 	return srv.ListenAndServe(ctx, func(url string) {
 		logger.Info("gatewise is serving", "url", url, "database", st.Kind(), "version", version.String(), "sign_in", srv.SignInOn())
 		if !srv.SignInOn() && !loopback(cfg.Addr) {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"gorm.io/gorm"
 )
@@ -49,4 +51,71 @@ func (s *Store) owned(ctx context.Context) *gorm.DB {
 func ownerFor(ctx context.Context) string {
 	o, _ := OwnerOf(ctx)
 	return o
+}
+
+// Claimed counts the rows ClaimUnowned handed over, per table.
+type Claimed struct {
+	Architectures, Runs, Uploads, PriceFiles, Shares int64
+}
+
+// Total is the number of rows handed over.
+func (c Claimed) Total() int64 {
+	return c.Architectures + c.Runs + c.Uploads + c.PriceFiles + c.Shares
+}
+
+// Unowned counts the rows that belong to no one: made while gatewise ran
+// without sign-in, and visible to nobody once it is on.
+func (s *Store) Unowned(ctx context.Context) (Claimed, error) {
+	c, err := s.claim(ctx, "", true)
+	if err != nil {
+		return Claimed{}, fmt.Errorf("store: count rows of no one: %w", err)
+	}
+	return c, nil
+}
+
+// ClaimUnowned gives every row that belongs to no one to owner, so a team
+// that started alone keeps its work when it turns sign-in on. All tables
+// change in one transaction.
+func (s *Store) ClaimUnowned(ctx context.Context, owner string) (Claimed, error) {
+	if owner == "" {
+		return Claimed{}, errors.New("store: claim: no owner named")
+	}
+	c, err := s.claim(ctx, owner, false)
+	if err != nil {
+		return Claimed{}, fmt.Errorf("store: claim rows for %q: %w", owner, err)
+	}
+	return c, nil
+}
+
+// claim counts (dryRun) or hands over the rows of no one, table by table.
+func (s *Store) claim(ctx context.Context, owner string, dryRun bool) (Claimed, error) {
+	var c Claimed
+	tables := []struct {
+		model any
+		n     *int64
+	}{
+		{&architectureRow{}, &c.Architectures},
+		{&runRow{}, &c.Runs},
+		{&uploadRow{}, &c.Uploads},
+		{&priceFileRow{}, &c.PriceFiles},
+		{&shareRow{}, &c.Shares},
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, t := range tables {
+			q := tx.Model(t.model).Where("owner = ?", "")
+			if dryRun {
+				if err := q.Count(t.n).Error; err != nil {
+					return err
+				}
+				continue
+			}
+			res := q.UpdateColumn("owner", owner) // not UpdatedAt: nothing was edited
+			if res.Error != nil {
+				return res.Error
+			}
+			*t.n = res.RowsAffected
+		}
+		return nil
+	})
+	return c, err
 }

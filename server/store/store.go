@@ -106,6 +106,17 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// SQLiteFile returns the file a DSN names, or "" for PostgreSQL and
+// in-memory databases, so a command that must not create a database can
+// check first that it exists.
+func SQLiteFile(dsn string) (string, error) {
+	if isPostgres(dsn) {
+		return "", nil
+	}
+	t, err := parseSQLiteDSN(dsn)
+	return t.path, err
+}
+
 // sqliteTarget is what a non-PostgreSQL DSN names: a file path, or an
 // in-memory database.
 type sqliteTarget struct {

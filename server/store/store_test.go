@@ -96,6 +96,7 @@ func runSuite(t *testing.T, fresh func(t *testing.T) string) {
 	t.Run("PriceFiles", func(t *testing.T) { testPriceFiles(t, openStore(t, fresh(t))) })
 	t.Run("Ownership", func(t *testing.T) { testOwnership(t, openStore(t, fresh(t))) })
 	t.Run("SessionsAndShares", func(t *testing.T) { testSessionsAndShares(t, openStore(t, fresh(t))) })
+	t.Run("ClaimUnowned", func(t *testing.T) { testClaimUnowned(t, openStore(t, fresh(t))) })
 	t.Run("OpenMigratesToLatest", func(t *testing.T) {
 		s := openStore(t, fresh(t))
 		v, err := s.SchemaVersion(t.Context())
@@ -846,6 +847,73 @@ func testOwnership(t *testing.T, s *Store) {
 	}
 	if rs, _ := s.ListRuns(AsOwner(bg, ""), 0, 0); len(rs) != 0 {
 		t.Errorf("rows made with sign-in belong to no one else, not even the empty owner: %d", len(rs))
+	}
+}
+
+// Rows made without sign-in are handed to one user, all at once; other
+// users' rows are left alone, and counting changes nothing.
+func testClaimUnowned(t *testing.T, s *Store) {
+	bg := t.Context()
+	open, bob := bg, AsOwner(bg, "bob")
+	for _, ctx := range []context.Context{open, open, bob} {
+		a := Architecture{Name: "arch", Spec: []byte("{}")}
+		if err := s.CreateArchitecture(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		run := Run{ArchitectureID: a.ID, Options: []byte("{}"), Total: 10}
+		if err := s.CreateRun(ctx, &run); err != nil {
+			t.Fatal(err)
+		}
+		up := Upload{ArchitectureID: a.ID, Name: "log.csv", Summary: []byte("{}"), Profile: []byte{1}}
+		if err := s.CreateUpload(ctx, &up); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateShare(ctx, ShareRun, run.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pf := PriceFile{Name: "p.json", Format: "litellm", Data: []byte("{}")}
+	if err := s.CreatePriceFile(open, &pf); err != nil {
+		t.Fatal(err)
+	}
+	alice := AsOwner(bg, "alice")
+	before, _ := s.ListArchitectures(open, 0, 0)
+
+	want := Claimed{Architectures: 2, Runs: 2, Uploads: 2, PriceFiles: 1, Shares: 2}
+	if got, err := s.Unowned(bg); err != nil || got != want {
+		t.Errorf("Unowned = %+v, %v; want %+v", got, err, want)
+	}
+	if as, _ := s.ListArchitectures(alice, 0, 0); len(as) != 0 {
+		t.Errorf("after counting alice has %d architectures, want 0", len(as))
+	}
+	if got, err := s.ClaimUnowned(bg, "alice"); err != nil || got != want || got.Total() != 9 {
+		t.Errorf("claim = %+v, %v; want %+v", got, err, want)
+	}
+	as, _ := s.ListArchitectures(alice, 0, 0)
+	if len(as) != 2 {
+		t.Fatalf("alice has %d architectures after the claim, want 2", len(as))
+	}
+	for _, a := range as {
+		for _, b := range before {
+			if a.ID == b.ID && !a.UpdatedAt.Equal(b.UpdatedAt) {
+				t.Errorf("claiming changed %s's UpdatedAt from %v to %v", a.ID, b.UpdatedAt, a.UpdatedAt)
+			}
+		}
+	}
+	if rs, _ := s.ListRuns(alice, 0, 0); len(rs) != 2 {
+		t.Errorf("alice has %d runs, want 2", len(rs))
+	}
+	if ps, _ := s.ListPriceFiles(alice); len(ps) != 1 {
+		t.Errorf("alice has %d price files, want 1", len(ps))
+	}
+	if rs, _ := s.ListRuns(bob, 0, 0); len(rs) != 1 {
+		t.Errorf("bob has %d runs, want his 1", len(rs))
+	}
+	if got, err := s.ClaimUnowned(bg, "carol"); err != nil || got.Total() != 0 {
+		t.Errorf("a second claim = %+v, %v; want nothing left", got, err)
+	}
+	if _, err := s.ClaimUnowned(bg, ""); err == nil {
+		t.Error("a claim for no one succeeded")
 	}
 }
 
