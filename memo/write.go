@@ -118,7 +118,7 @@ func newView(in Input, d Decision) (view, error) {
 	if len(d.Tied) > 1 {
 		v.Tied = d.Tied
 	}
-	v.Context = contextLines(spec)
+	v.Context = contextLines(spec, res)
 	dom := dominant(d.Weights)
 	v.Dominant = fmt.Sprintf("%s weighs %.0f %% (failover %.0f %%, cost %.0f %%, observability %.0f %%). %s",
 		capitalise(dom.name), 100*weightOf(d.Weights, dom.name), 100*d.Weights.Failover, 100*d.Weights.Cost, 100*d.Weights.Observability, why(dom.name, spec))
@@ -152,7 +152,7 @@ func newView(in Input, d Decision) (view, error) {
 	return v, nil
 }
 
-func contextLines(spec simulator.Spec) []string {
+func contextLines(spec simulator.Spec, res simulator.Result) []string {
 	var provs []string
 	for _, p := range spec.Providers {
 		regions := make([]string, len(p.Regions))
@@ -179,7 +179,34 @@ func contextLines(spec simulator.Spec) []string {
 		fmt.Sprintf("Volume: %s requests a day from %s.", thousands(spec.Traffic.RequestsPerDay), strings.Join(mix, ", ")),
 		"Routes: " + strings.Join(routes, "; ") + ".",
 		"Compliance: " + complianceText(spec.Compliance) + ".",
+		"Scenarios: " + scenariosText(spec, res) + ".",
 	}
+}
+
+// scenariosText lists the scenarios the run simulated with the parameters
+// the file gave them, so a reader knows which outage "provider-outage" was.
+func scenariosText(spec simulator.Spec, res simulator.Result) string {
+	var labels []string
+	for _, r := range res.Results {
+		if !slices.Contains(labels, r.Scenario) {
+			labels = append(labels, r.Scenario)
+		}
+	}
+	ran, err := simulator.SelectScenarios(spec.Scenarios, labels)
+	if err != nil { // a result not made from this file: its labels say enough
+		ran = nil
+		for _, l := range labels {
+			ran = append(ran, simulator.Scenario{Name: l})
+		}
+	}
+	out := make([]string, len(ran))
+	for i, sc := range ran {
+		out[i] = escapeMarkdown(sc.Name)
+		if p := sc.Params(); p != "" {
+			out[i] += " (" + escapeMarkdown(p) + ")"
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func complianceText(c simulator.Compliance) string {

@@ -88,6 +88,7 @@ type ScenarioRow struct {
 	Region        string
 	DurationHours string
 	Multiplier    string
+	ErrorRate     string
 }
 
 // maxFormRows bounds every repeated section, so a crafted form cannot make
@@ -267,6 +268,8 @@ func readArchitectureForm(v url.Values) ArchitectureForm {
 				r.DurationHours = val
 			case "multiplier":
 				r.Multiplier = val
+			case "error_rate":
+				r.ErrorRate = val
 			}
 		}
 	}
@@ -360,6 +363,7 @@ func formFromSpec(s simulator.Spec) ArchitectureForm {
 			Region:        sc.Region,
 			DurationHours: formatOptionalFloat(sc.DurationHours),
 			Multiplier:    formatOptionalFloat(sc.Multiplier),
+			ErrorRate:     formatOptionalFloat(sc.ErrorRate),
 		})
 	}
 	return f
@@ -472,6 +476,7 @@ func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
 			Region:        strings.TrimSpace(sc.Region),
 			DurationHours: c.float(path+".duration_hours", sc.DurationHours, false),
 			Multiplier:    c.float(path+".multiplier", sc.Multiplier, false),
+			ErrorRate:     c.float(path+".error_rate", sc.ErrorRate, false),
 		})
 	}
 	c.advanced(&s, f.Advanced)

@@ -29,9 +29,19 @@ func (s *Server) showArchitecture(c *gin.Context) {
 		Overrides: advancedYAML(spec),
 		Formats:   traffic.FormatNames(),
 	}
+	// The file's scenarios, ticked, by the labels results will show; then
+	// the named scenarios it lacks, with their defaults.
+	for i, label := range simulator.ScenarioLabels(spec.Scenarios) {
+		ch := Choice{Value: label, Checked: true}
+		if p := spec.Scenarios[i].Params(); p != "" && label == spec.Scenarios[i].Name {
+			ch.Hint = p
+		}
+		page.RunScenarios = append(page.RunScenarios, ch)
+	}
 	for _, name := range simulator.ScenarioNames() {
-		in := slices.ContainsFunc(spec.Scenarios, func(sc simulator.Scenario) bool { return sc.Name == name })
-		page.RunScenarios = append(page.RunScenarios, Choice{Value: name, Checked: in})
+		if !slices.ContainsFunc(spec.Scenarios, func(sc simulator.Scenario) bool { return sc.Name == name }) {
+			page.RunScenarios = append(page.RunScenarios, Choice{Value: name})
+		}
 	}
 	for _, g := range simulator.GatewayIDs() {
 		page.RunGateways = append(page.RunGateways, Choice{Value: g, Checked: slices.Contains(spec.Gateways, g)})

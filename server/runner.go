@@ -36,15 +36,16 @@ type RunOptions struct {
 	PriceFileID string `json:"price_file_id,omitempty"`
 }
 
-// validate checks the options before a run is queued.
-func (o RunOptions) validate(maxTrials int) map[string]string {
+// validate checks the options against the architecture before a run is
+// queued.
+func (o RunOptions) validate(maxTrials int, spec simulator.Spec) map[string]string {
 	fields := map[string]string{}
 	if o.Trials < 0 || o.Trials > maxTrials {
 		fields["trials"] = "must be between 1 and " + number(maxTrials) + " on this server (--max-trials): a run holds every trial's outcome in memory until it ends"
 	}
 	for i, sc := range o.Scenarios {
-		if !slices.Contains(simulator.ScenarioNames(), sc) {
-			fields["scenarios"] = fmt.Sprintf("%q is not a scenario; use %v", sc, simulator.ScenarioNames())
+		if _, err := simulator.SelectScenarios(spec.Scenarios, []string{sc}); err != nil {
+			fields["scenarios"] = err.Error()
 		} else if slices.Contains(o.Scenarios[:i], sc) {
 			fields["scenarios"] = fmt.Sprintf("%q is listed twice", sc)
 		}
@@ -245,12 +246,10 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	if sim.Seed == 0 {
 		sim.Seed = spec.Simulation.Seed
 	}
-	for _, name := range opts.Scenarios {
-		sc := simulator.Scenario{Name: name}
-		if i := slices.IndexFunc(spec.Scenarios, func(s simulator.Scenario) bool { return s.Name == name }); i >= 0 {
-			sc = spec.Scenarios[i]
+	if len(opts.Scenarios) > 0 {
+		if sim.Scenarios, err = simulator.SelectScenarios(spec.Scenarios, opts.Scenarios); err != nil {
+			return nil, "", fmt.Errorf("the run's scenarios no longer fit the architecture: %w", err)
 		}
-		sim.Scenarios = append(sim.Scenarios, sc)
 	}
 	if len(opts.Gateways) > 0 {
 		spec.Gateways = opts.Gateways

@@ -29,7 +29,7 @@ func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (stor
 	if opts.Trials == 0 {
 		opts.Trials = spec.Simulation.Trials
 	}
-	if fields := opts.validate(s.cfg.MaxTrials); len(fields) > 0 {
+	if fields := opts.validate(s.cfg.MaxTrials, spec); len(fields) > 0 {
 		return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "The run's options have problems.", Fields: fields}
 	}
 	if opts.UploadID != "" {

@@ -11,12 +11,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"gatewise/pricing"
 	"gatewise/server/store"
+	"gatewise/simulator"
 )
 
 // startRunner starts the server's workers for the test's lifetime.
@@ -270,6 +272,66 @@ func TestRunChoosesScenariosAndGateways(t *testing.T) {
 	rec = do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	wantBody(t, rec, `"gateways":"\"kong\" is listed twice"`)
+}
+
+// Two outages of one name stay apart: the run form offers each by the label
+// results show, ticking one runs that one, and the API's bare name runs
+// both with the file's parameters.
+func TestRunPicksOneOfTwoOutages(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	startRunner(t, s)
+	spec := loadExample(t, "multi-region")
+	spec.Scenarios = []simulator.Scenario{{Name: "baseline"}, {Name: "provider-outage", Provider: "openai"},
+		{Name: "provider-outage", Provider: "anthropic", DurationHours: 8, ErrorRate: 0.5}}
+	id := create(t, h, spec)
+	page := do(t, h, "GET", "/architectures/"+id, nil, nil)
+	wantBody(t, page, `value="provider-outage (openai)" checked>`, `value="provider-outage (anthropic, 8 h, 50 % of requests fail)" checked>`,
+		`value="region-outage">`, "provider-outage (anthropic, 8 h, 50 % of requests fail)")
+
+	scenariosOf := func(runID string) []string {
+		t.Helper()
+		run := waitFor(t, s, runID, store.RunDone, store.RunFailed)
+		var res struct {
+			Results []struct {
+				Scenario string `json:"scenario"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(run.Result, &res); err != nil {
+			t.Fatalf("run %+v: %v", run, err)
+		}
+		var out []string
+		for _, r := range res.Results {
+			if !slices.Contains(out, r.Scenario) {
+				out = append(out, r.Scenario)
+			}
+		}
+		return out
+	}
+	form := url.Values{"trials": {"20"}, "choose": {"1"}, "scenarios": {"provider-outage (anthropic, 8 h, 50 % of requests fail)"}, "gateways": {"direct"}}
+	rec := postForm(t, h, "/architectures/"+id+"/runs", form)
+	wantStatus(t, rec, http.StatusSeeOther)
+	if got := scenariosOf(runLocation.FindStringSubmatch(rec.Header().Get("Location"))[1]); !slices.Equal(got, []string{"provider-outage (anthropic, 8 h, 50 % of requests fail)"}) {
+		t.Errorf("the ticked label ran %q", got)
+	}
+
+	body := `{"architecture_id": "` + id + `", "trials": 20, "gateways": ["direct"], "scenarios": ["provider-outage"]}`
+	rec = do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusAccepted)
+	var queued struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &queued); err != nil {
+		t.Fatal(err)
+	}
+	if got := scenariosOf(queued.ID); !slices.Equal(got, []string{"provider-outage (openai)", "provider-outage (anthropic, 8 h, 50 % of requests fail)"}) {
+		t.Errorf("the bare name ran %q", got)
+	}
+
+	body = `{"architecture_id": "` + id + `", "scenarios": ["provider-outage (mistral)"]}`
+	rec = do(t, h, "POST", "/api/v1/runs", strings.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, `is not a scenario: use one of baseline, provider-outage (openai), provider-outage (anthropic, 8 h, 50 % of requests fail), provider-outage, region-outage`)
 }
 
 // A run holds every trial's outcomes until it ends, so the server caps

@@ -90,6 +90,7 @@ func formValues(f ArchitectureForm) url.Values {
 		v.Set(pre+"region", s.Region)
 		v.Set(pre+"duration_hours", s.DurationHours)
 		v.Set(pre+"multiplier", s.Multiplier)
+		v.Set(pre+"error_rate", s.ErrorRate)
 	}
 	set("traffic.requests_per_day", f.RequestsPerDay)
 	set("traffic.diurnal_amplitude", f.DiurnalAmplitude)

@@ -101,6 +101,7 @@ type ArchitectureShowPage struct {
 type Choice struct {
 	Value   string
 	Checked bool
+	Hint    string // what the value alone does not say, such as a scenario's parameters
 }
 
 // UploadItem is one uploaded log on an architecture's page.

@@ -221,6 +221,7 @@ func (m *model) newAccums(n int) []accum {
 
 type scenarioPlan struct {
 	sc     Scenario
+	label  string // the scenario's name in results (ScenarioLabels)
 	events []event
 	// A demand surge multiplies requests by surge over [surgeFrom, surgeTo).
 	surge              float64
@@ -490,13 +491,14 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		m.options = append(m.options, o)
 	}
 
-	for _, sc := range scenarios {
+	labels := labelsWithin(spec.Scenarios, scenarios)
+	for i, sc := range scenarios {
 		plan, ok, note := m.scenarioEvents(sc)
 		if note != "" {
 			notes = append(notes, note)
 		}
 		if ok {
-			sp := scenarioPlan{sc: sc, events: plan, surge: 1}
+			sp := scenarioPlan{sc: sc, label: labels[i], events: plan, surge: 1}
 			if sc.Name == "rate-limit-storm" {
 				// Demand at 3× for 2 h (or the scenario's parameters),
 				// from the same Wednesday afternoon as the other scenarios.
@@ -668,6 +670,24 @@ func distinctModels(s Spec) []string {
 	return out
 }
 
+// labelsWithin labels the scenarios of a run as the architecture file's
+// list labels them, so that a run of one of two provider outages still
+// says which one it ran.
+func labelsWithin(file, run []Scenario) []string {
+	all := slices.Clone(file)
+	for _, sc := range run {
+		if !slices.Contains(all, sc) {
+			all = append(all, sc)
+		}
+	}
+	labels := ScenarioLabels(all)
+	out := make([]string, len(run))
+	for i, sc := range run {
+		out[i] = labels[slices.Index(all, sc)]
+	}
+	return out
+}
+
 // scenarioEvents builds a named scenario's injected incident.
 func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
 	hours := func(def float64) float64 {
@@ -678,7 +698,12 @@ func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
 	}
 	full := func(d float64) Incident {
 		start := math.Min(scenarioStart, math.Max(m.horizon-d, 0))
-		return Incident{Start: start, PeakEnd: start + d, End: start + d, Class: -1, PeakErrorRate: 1, TailErrorRate: 1, StatusWeight: 1, LatencyMultiplier: 1}
+		rate := 1.0
+		if sc.ErrorRate > 0 {
+			rate = sc.ErrorRate // a partial outage
+		}
+		return Incident{Start: start, PeakEnd: start + d, End: start + d, Class: -1, PeakErrorRate: rate, TailErrorRate: rate,
+			StatusWeight: statusWeightFor(rate), LatencyMultiplier: 1}
 	}
 	switch sc.Name {
 	case "baseline":
@@ -837,7 +862,7 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 		}
 	}
 	row := OptionResult{
-		Gateway: o.b.ID, Scenario: sp.sc.Name,
+		Gateway: o.b.ID, Scenario: sp.label,
 		SuccessRate: summarize(success), FailedRequests: summarize(failed), Uptime: summarize(uptime),
 		LatencyAddedMS: latencyPercentiles(o.b, merged),
 		CostUSD: CostBreakdown{

@@ -96,6 +96,10 @@ type Scenario struct {
 	Region        string  `yaml:"region,omitempty" json:"region,omitempty"`
 	DurationHours float64 `yaml:"duration_hours,omitempty" json:"duration_hours,omitempty" validate:"gte=0,lte=720"`
 	Multiplier    float64 `yaml:"multiplier,omitempty" json:"multiplier,omitempty" validate:"gte=0,lte=100"`
+	// ErrorRate makes an outage partial: the share of requests that fail
+	// while it lasts (OpenAI's API ran at 75 % for 15 h on 2025-06-10).
+	// 0 means the default, every request.
+	ErrorRate float64 `yaml:"error_rate,omitempty" json:"error_rate,omitempty" validate:"gte=0,lte=1"`
 }
 
 // OutageModel overrides incident parameters per provider, per gateway and for
@@ -147,7 +151,7 @@ type GatewaySettings struct {
 
 // Simple reports whether the scenario has no parameters and can be written as its name.
 func (s Scenario) Simple() bool {
-	return s.Provider == "" && s.Region == "" && s.DurationHours == 0 && s.Multiplier == 0
+	return s.Provider == "" && s.Region == "" && s.DurationHours == 0 && s.Multiplier == 0 && s.ErrorRate == 0
 }
 
 // GatewayIDs lists every option gatewise compares, in the order the app shows them.

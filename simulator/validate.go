@@ -411,6 +411,12 @@ func (v *validation) scenarios(s Spec) {
 			continue
 		}
 		first[sc] = i
+		if sc.ErrorRate > 0 && !sc.takesDown() {
+			v.add(path+".error_rate", "applies to provider-outage, region-outage and gateway-outage only: %s fails no requests of its own", sc.Name)
+		}
+		if sc.Multiplier > 0 && !sc.multiplies() {
+			v.add(path+".multiplier", "applies to rate-limit-storm and latency-degradation only (demand or latency times the multiplier)")
+		}
 		if sc.Provider != "" && !slices.Contains(ids, sc.Provider) {
 			v.add(path+".provider", "%q is not one of your providers%s", sc.Provider, hint(v.cat, ids, sc.Provider))
 		}

@@ -105,6 +105,22 @@ func TestValidateProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "scenario parameters fit their scenario",
+			edit: func(s *Spec) {
+				s.Scenarios = []Scenario{
+					{Name: "provider-outage", Multiplier: 3},
+					{Name: "latency-degradation", ErrorRate: 0.5},
+					{Name: "provider-outage", ErrorRate: 1.5},
+					{Name: "region-outage", ErrorRate: 0.25, DurationHours: 15},
+				}
+			},
+			want: Problems{
+				{Path: "scenarios[0].multiplier", Message: "applies to rate-limit-storm and latency-degradation only (demand or latency times the multiplier)"},
+				{Path: "scenarios[1].error_rate", Message: "applies to provider-outage, region-outage and gateway-outage only: latency-degradation fails no requests of its own"},
+				{Path: "scenarios[2].error_rate", Message: "must be at most 1"},
+			},
+		},
+		{
 			name: "residency hint names regions the team could add",
 			edit: func(s *Spec) {
 				s.Providers = []Provider{

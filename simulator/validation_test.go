@@ -3,7 +3,9 @@ package simulator
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Checks against published figures (research/outages.md §12). Each runs one
@@ -82,5 +84,43 @@ func TestFailedShareMatchesPortkeyAnthropic2024(t *testing.T) {
 	t.Logf("anthropic 2024: failed share %.3f %%, Portkey 0.56 %%", 100*got)
 	if math.Abs(got-0.0056) > 0.001 {
 		t.Errorf("failed share %.3f %%, Portkey measured 0.56 %% (tolerance 0.1 points)", 100*got)
+	}
+}
+
+// A partial outage fails its share of requests for its length and shows as
+// a partial outage (weight 0.3) on the status page. OpenAI's write-up of
+// 2025-06-10 (outages.md §12.5) describes the API at 75 % for about 15 h.
+// With no other failures, every trial is the same: the month loses exactly
+// a quarter of the requests in those 15 hours, and 0.3·15 h of status-page
+// uptime.
+func TestPartialOutageLikeOpenAI20250610(t *testing.T) {
+	t.Parallel()
+	file := publishedFile("openai", "gpt-4.1-mini", "{incidents_per_month: 0, background_error_rate: 0}")
+	file = strings.Replace(file, "scenarios: [baseline]", "scenarios: [baseline, {name: provider-outage, duration_hours: 15, error_rate: 0.25}]", 1)
+	file = strings.Replace(file, "trials: 4000", "trials: 20", 1)
+	res, _, prof := runFile(t, file, Options{})
+	if got := find(t, res, "direct", "baseline"); got.SuccessRate.Mean != 1 || got.Uptime.Mean != 1 {
+		t.Errorf("baseline without failures: success %v, uptime %v; want 1 and 1", got.SuccessRate.Mean, got.Uptime.Mean)
+	}
+	var window, total float64
+	from := prof.BinOf(prof.Start.Add(scenarioStart * time.Hour))
+	to := prof.BinOf(prof.Start.Add((scenarioStart + 15) * time.Hour))
+	for _, c := range prof.Cells {
+		total += float64(c.Demand.Requests)
+		if int(c.Bin) >= from && int(c.Bin) < to {
+			window += float64(c.Demand.Requests)
+		}
+	}
+	got := find(t, res, "direct", "provider-outage")
+	for _, c := range []struct {
+		what      string
+		got, want float64
+	}{
+		{"failed share", 1 - got.SuccessRate.Mean, 0.25 * window / total},
+		{"status-page downtime", 1 - got.Uptime.Mean, 0.3 * 15 / 720},
+	} {
+		if math.Abs(c.got-c.want) > 1e-9*c.want {
+			t.Errorf("%s = %.9g, want %.9g", c.what, c.got, c.want)
+		}
 	}
 }

@@ -297,6 +297,25 @@ func TestSimulateBadInput(t *testing.T) {
 	if _, stderr, code := runCmd(t, "simulate", "-f", ex, "--logs", filepath.Join(t.TempDir(), "none.csv")); code != 1 || !strings.Contains(stderr, "no such file") {
 		t.Errorf("missing log: exit %d, %s", code, stderr)
 	}
+	if _, stderr, code := runCmd(t, "simulate", "-f", ex, "--scenario", "meteor"); code != 2 || !strings.Contains(stderr, `--scenario: "meteor" is not a scenario: use one of baseline, provider-outage, region-outage`) {
+		t.Errorf("unknown scenario: exit %d, %s", code, stderr)
+	}
+}
+
+// --scenario runs a scenario with the file's parameters: the eu-regulated
+// example's region outage is Azure's swedencentral for 6 h, not the
+// default us-east-1.
+func TestSimulateScenarioKeepsTheFilesParameters(t *testing.T) {
+	t.Parallel()
+	ex := filepath.Join("..", "..", "testdata", "examples", "eu-regulated.yaml")
+	memo := filepath.Join(t.TempDir(), "memo.md")
+	_, stderr, code := runCmd(t, "simulate", "-f", ex, "--trials", "20", "--scenario", "region-outage", "--scenario", "baseline", "--memo", memo)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := mustRead(t, memo); !strings.Contains(got, `- Scenarios: region\-outage (azure\-openai, swedencentral, 6 h); baseline.`) {
+		t.Errorf("the memo's scenarios:\n%s", got)
+	}
 }
 
 func TestSimulateWritesMemo(t *testing.T) {

@@ -40,7 +40,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	trials := fs.Int("trials", 0, "trials (default: the file's)")
 	seed := fs.Uint64("seed", 0, "seed (default: the file's)")
 	var scenarios scenarioFlags
-	fs.Var(&scenarios, "scenario", "scenario `name` to run (repeatable; default: the file's)")
+	fs.Var(&scenarios, "scenario", "scenario `name` to run, with the file's parameters if it has any, or a label from the results (repeatable; default: the file's)")
 	jsonOut := fs.String("json", "", "write the full result as JSON to `FILE`, or - for standard output")
 	memoOut := fs.String("memo", "", "write the decision memo as Markdown to `FILE`")
 	memoHTML := fs.String("memo-html", "", "write the memo as a standalone HTML page to `FILE`")
@@ -73,8 +73,10 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	var opts simulator.Options
 	opts.Trials, opts.Seed = *trials, *seed
-	for _, name := range scenarios {
-		opts.Scenarios = append(opts.Scenarios, simulator.Scenario{Name: name})
+	if len(scenarios) > 0 {
+		if opts.Scenarios, err = simulator.SelectScenarios(spec.Scenarios, scenarios); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--scenario: %w", err)}
+		}
 	}
 	if opts.Seed == 0 {
 		opts.Seed = spec.Simulation.Seed
