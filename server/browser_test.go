@@ -207,6 +207,20 @@ func TestBrowserRunAndCompare(t *testing.T) {
 	if memo := run(t, ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(memo, "Chosen option: direct") {
 		t.Errorf("run page lacks the decision:\n%.1500s", memo)
 	}
+	// The charts are drawn in colour under the page's Content-Security-Policy,
+	// which ignores style attributes: every chart's background is white and
+	// its bars or dots are not black.
+	type paint struct{ Charts, White, Black, Coloured int }
+	got := run(t, ctx, chromedp.Evaluate[paint](`(() => {
+		const svgs = [...document.querySelectorAll("svg[role=img]")];
+		const fills = svgs.flatMap(s => [...s.querySelectorAll("path")].map(p => getComputedStyle(p).fill));
+		return {Charts: svgs.length, White: fills.filter(f => f === "rgb(255, 255, 255)").length,
+			Black: fills.filter(f => f === "rgb(0, 0, 0)").length,
+			Coloured: fills.filter(f => f.startsWith("rgb(") && f !== "rgb(255, 255, 255)" && f !== "rgb(0, 0, 0)").length};
+	})()`))
+	if got.Charts != 4 || got.White < 4 || got.Black != 0 || got.Coloured == 0 {
+		t.Errorf("chart paint under the CSP: %+v; want 4 charts with white backgrounds, coloured marks and nothing black", got)
+	}
 	// Download the memo as the link does and check what it holds.
 	type download struct {
 		Disposition, Type, Body string

@@ -7,6 +7,7 @@ import (
 	"html"
 	"image/color"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -600,8 +601,49 @@ func inline(doc []byte, alt string) ([]byte, error) {
 	out.Grow(len(doc) + len(alt) + 256)
 	fmt.Fprintf(&out, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %s %s" role="img" aria-label="%s">`,
 		pixelW, pixelH, strconv.FormatFloat(canvasW.Points(), 'f', -1, 64), strconv.FormatFloat(canvasH.Points(), 'f', -1, 64), html.EscapeString(alt))
-	out.Write(bytes.ReplaceAll(doc[end+1:], vgFamily, ourFont))
+	body, err := presentation(bytes.ReplaceAll(doc[end+1:], vgFamily, ourFont))
+	if err != nil {
+		return nil, err
+	}
+	out.Write(body)
 	return out.Bytes(), nil
+}
+
+// styleAttr is one style attribute as vgsvg writes it.
+var styleAttr = regexp.MustCompile(`\s+style="([^"]*)"`)
+
+// presentation turns vgsvg's style attributes into SVG presentation
+// attributes (fill="…" rather than style="fill:…"). The app's
+// Content-Security-Policy forbids inline styles, so a browser ignores
+// style attributes and paints every shape black; presentation attributes
+// are not styles and are drawn. A property not on the list is an error,
+// so a new vgsvg output is noticed rather than drawn wrong.
+func presentation(body []byte) ([]byte, error) {
+	var bad error
+	out := styleAttr.ReplaceAllFunc(body, func(m []byte) []byte {
+		decls := styleAttr.FindSubmatch(m)[1]
+		var b bytes.Buffer
+		for d := range bytes.SplitSeq(decls, []byte{';'}) {
+			k, v, ok := bytes.Cut(bytes.TrimSpace(d), []byte{':'})
+			if !ok {
+				continue
+			}
+			switch string(k) {
+			case "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray", "stroke-dashoffset",
+				"stroke-linecap", "stroke-linejoin", "opacity", "font-family", "font-variant", "font-weight", "font-style", "font-size":
+			default:
+				bad = fmt.Errorf("vgsvg wrote the style property %q, which has no presentation attribute here", k)
+				return m
+			}
+			if bytes.ContainsAny(v, "\"<&") {
+				bad = fmt.Errorf("vgsvg wrote the style value %q, which cannot be an attribute as it is", v)
+				return m
+			}
+			fmt.Fprintf(&b, ` %s="%s"`, k, v)
+		}
+		return b.Bytes()
+	})
+	return out, bad
 }
 
 // finite maps NaN and infinities, which gonum refuses to plot, to zero; the

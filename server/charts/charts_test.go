@@ -445,8 +445,10 @@ func TestEscapesText(t *testing.T) {
 // checkSafe parses the SVG and rejects anything that could run code or
 // fetch something when the markup is written into a page: elements other
 // than the few vgsvg draws, event-handler attributes, links, CSS url() and
-// imports. Attributes are checked after parsing, since an escaped name in
-// the aria-label may legitimately read "onload=". It also requires one root <svg> with nothing before it.
+// imports, and style attributes, which the app's CSP ignores. Attributes
+// are checked after parsing, since an escaped name in the aria-label may
+// legitimately read "onload=". It also requires one root <svg> with
+// nothing before it.
 func checkSafe(t *testing.T, svg []byte) {
 	t.Helper()
 	if !bytes.HasPrefix(svg, []byte("<svg ")) || !bytes.HasSuffix(bytes.TrimSpace(svg), []byte("</svg>")) {
@@ -482,6 +484,11 @@ func checkSafe(t *testing.T, svg []byte) {
 			for _, a := range e.Attr {
 				if strings.HasPrefix(strings.ToLower(a.Name.Local), "on") {
 					t.Errorf("event attribute %s", a.Name.Local)
+				}
+				if a.Name.Local == "style" {
+					// The app's Content-Security-Policy ignores style
+					// attributes; the shape would be painted black.
+					t.Errorf("<%s> has a style attribute %q; the CSP ignores it", e.Name.Local, a.Value)
 				}
 				if a.Name.Local == "xmlns" && a.Value != "http://www.w3.org/2000/svg" {
 					t.Errorf("unexpected namespace %q", a.Value)
