@@ -39,6 +39,10 @@ type hop struct {
 	// no mid-stream breaks); the rest comes from incidents.
 	background float64
 	cost       float64 // USD of a request served here
+	// down is the part of fail from outages that refuse requests before
+	// the first token (named outages): it hangs or fails fast, never
+	// mid-stream.
+	down float64
 	// skippable marks a path a cooldown rule can take out of rotation.
 	skippable bool
 	// throttle is the share of attempts refused with 429 because the
@@ -200,6 +204,13 @@ func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
 		fast := open * (h.background + incident*(1-hangShare-midStreamShare))
 		hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
 		mid := open * incident * midStreamShare
+		if h.down > 0 {
+			// Only failures from incidents that let streams start can
+			// break mid-stream; a refused request fails fast instead.
+			streaming := max(incident-h.down, 0)
+			fast = open * (h.background + incident*(1-hangShare) - streaming*midStreamShare)
+			mid = open * streaming * midStreamShare
+		}
 		served := open * (1 - h.fail) * (1 - tooSlow)
 		// Each way an attempt can fail: its share, how long it takes, and
 		// whether the gateway retries it or fails over on it.
@@ -281,6 +292,9 @@ func attemptLoads(b Behaviour, hops []hop, loads []float64) {
 		tooSlow, _ := slowTimeouts(h.slow, timeout)
 		fast := open * (h.background + incident*(1-hangShare-midStreamShare))
 		hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
+		if h.down > 0 { // as in attempts
+			fast = open * (h.background + incident*(1-hangShare) - max(incident-h.down, 0)*midStreamShare)
+		}
 		failures := [3]struct {
 			share       float64
 			retry, move bool

@@ -76,6 +76,35 @@ func TestAttemptsFailover(t *testing.T) {
 	}
 }
 
+// A primary that refuses every request (a named outage) and a healthy
+// fallback: nothing breaks mid-stream, since no stream starts, so
+// everything moves; the 0.95 that would have been fast or broken fail fast
+// and the hang share waits for the timeout. LiteLLM's retries on the dead
+// path (a group of one deployment is never cooled down) cost time, not
+// requests.
+func TestAttemptsRefusedRequestsMove(t *testing.T) {
+	t.Parallel()
+	b := Behaviour{FailoverOn: ErrorClasses(ServerError | Timeout | Connection), TimeoutSeconds: 30}
+	o := attempts(b, new(attemptScratch), []hop{{fail: 1, down: 1, cost: 1}, {fail: 0, cost: 3}})
+	if !scalar.EqualWithinAbs(o.success, 1, 1e-12) || !scalar.EqualWithinAbs(o.cost, 3, 1e-12) {
+		t.Errorf("success = %v, cost = %v; want 1 and 3 (nothing billed on the refusing path)", o.success, o.cost)
+	}
+	if w := waitsAt(o); !scalar.EqualWithinAbs(w[500], 0.9, 1e-12) || !scalar.EqualWithinAbs(w[30000], 0.1, 1e-12) {
+		t.Errorf("waits = %v, want 0.9 after a 0.5 s error and 0.1 after the 30 s timeout", o.waits)
+	}
+	litellm := Behaviour{Retries: 2, RetryOn: ErrorClasses(ServerError | Timeout), BackoffSeconds: []float64{0.9, 1.5},
+		FailoverOn: ErrorClasses(ServerError | Timeout | Connection), TimeoutSeconds: 600}
+	if o := attempts(litellm, new(attemptScratch), []hop{{fail: 1, down: 1}, {fail: 0}}); !scalar.EqualWithinAbs(o.success, 1, 1e-12) {
+		t.Errorf("litellm retrying a refusing path: success %v, want 1", o.success)
+	}
+	// Half the failures refused, half from an incident that lets streams
+	// start: only the second half can break mid-stream.
+	o = attempts(b, new(attemptScratch), []hop{{fail: 0.5, down: 0.25, cost: 1}, {fail: 0, cost: 1}})
+	if want := 1 - 0.25*midStreamShare; !scalar.EqualWithinAbs(o.success, want, 1e-12) {
+		t.Errorf("half refused: success %v, want %v", o.success, want)
+	}
+}
+
 // With two independent paths and perfect failover, a request fails only
 // when both fail (mid-stream aside).
 func TestAttemptsTwoPathsMultiply(t *testing.T) {

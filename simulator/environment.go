@@ -42,6 +42,10 @@ type event struct {
 	// slow is a latency multiplier on the paths hit (latency degradation);
 	// such an event fails nothing by itself.
 	slow float64
+	// down marks an outage that refuses requests outright (a named
+	// provider or region outage): its failures come before the first
+	// token, so none of them breaks mid-stream.
+	down bool
 	// hit indexes the model's hit sets: the run-wide paths and the
 	// options the event hits, resolved once so the evaluation only reads
 	// them.

@@ -25,9 +25,11 @@ type evaluator struct {
 	live   []*event     // the events that overlap the stretch evaluated
 	key    []segmentKey // the active ones in a segment
 	slows  [][]float64  // per flow, per path: latency multiplier now
+	downs  [][]float64  // per flow, per path: failure share from outages that refuse requests
 	// Per segment: survival and slowdown by run-wide path, the paths and
 	// flows an active event touched, and each option's gateway survival.
 	survive, slowAt []float64
+	downSurvive     []float64 // survival of the outages that refuse requests
 	touched         []int32
 	flowHit         []bool
 	gateUp          []float64
@@ -83,6 +85,7 @@ type segment struct {
 type segmentKey struct {
 	hit        int32
 	rate, slow float64
+	down       bool
 }
 
 // segmentHit is one flow an option sees hit, with its outcome.
@@ -111,7 +114,8 @@ type memoEntry struct {
 	nWaits int
 	inline [8]share
 	// The key the entry answers: option, flow, gateway failure share and
-	// state, the failure share and then the slowdown of each reachable hop.
+	// state: the failure share, the slowdown and the refused share of each
+	// reachable hop.
 	option, flow int
 	gate         float64
 	state        []float64
@@ -180,8 +184,8 @@ func (t *table[T]) put(h uint64, v T) {
 const maxMemo = 1 << 18
 
 func newEvaluator(m *model, shared *memos) *evaluator {
-	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)),
-		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options)),
+	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), downs: make([][]float64, len(m.flows)),
+		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), downSurvive: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options)),
 		demand: make([]float64, len(m.flows)), limitW: make([]float64, len(m.flows)), limitC: make([]float64, len(m.flows)),
 		upToT: make([]float64, len(m.flows)), upToAt: make([]float64, len(m.flows)), flowSeen: make([]bool, len(m.flows)), mergedAt: make([]int32, latencyBuckets),
 		shared: shared, segments: map[uint64]*segment{}}
@@ -189,10 +193,12 @@ func newEvaluator(m *model, shared *memos) *evaluator {
 		e.upToT[i] = math.NaN()
 		e.fails[i] = slices.Clone(f.bg)
 		e.slows[i] = make([]float64, len(f.paths))
+		e.downs[i] = make([]float64, len(f.paths))
 		for k := range f.paths {
 			e.slows[i][k] = 1
 			e.survive[m.pathAt[i]+k] = 1
 			e.slowAt[m.pathAt[i]+k] = 1
+			e.downSurvive[m.pathAt[i]+k] = 1
 		}
 	}
 	return e
@@ -244,6 +250,10 @@ func (e *evaluator) outcomeFor(g, i int, fg float64) *memoEntry {
 		h *= 1099511628211
 		h ^= math.Float64bits(e.slows[i][k])
 		h *= 1099511628211
+		if d := e.downs[i][k]; d != 0 {
+			h ^= math.Float64bits(d)
+			h *= 1099511628211
+		}
 	}
 	h ^= math.Float64bits(fg)
 	h *= 1099511628211
@@ -265,7 +275,7 @@ func (e *evaluator) same(me *memoEntry, g, i int, fg float64) bool {
 	}
 	reach := e.m.options[g].reach[i]
 	for j, k := range reach {
-		if me.state[j] != e.fails[i][k] || me.state[len(reach)+j] != e.slows[i][k] {
+		if me.state[j] != e.fails[i][k] || me.state[len(reach)+j] != e.slows[i][k] || me.state[2*len(reach)+j] != e.downs[i][k] {
 			return false
 		}
 	}
@@ -281,10 +291,10 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	o := &e.m.options[g]
 	reach := o.reach[i]
 	hops := e.m.hopsInto(&e.hops, &e.m.flows[i], reach, o.skip[i], e.fails[i])
-	me := &memoEntry{option: g, flow: i, gate: fg, state: make([]float64, 2*len(reach))}
+	me := &memoEntry{option: g, flow: i, gate: fg, state: make([]float64, 3*len(reach))}
 	for j, k := range reach {
-		hops[j].slow = e.slows[i][k]
-		me.state[j], me.state[len(reach)+j] = e.fails[i][k], e.slows[i][k]
+		hops[j].slow, hops[j].down = e.slows[i][k], e.downs[i][k]
+		me.state[j], me.state[len(reach)+j], me.state[2*len(reach)+j] = e.fails[i][k], e.slows[i][k], e.downs[i][k]
 	}
 	out, calm := &e.out, o.calm[i]
 	cachedInto(out, attempts(o.b, &e.sc, hops), o.cacheHit)
@@ -391,7 +401,7 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 		e.key = e.key[:0]
 		for _, ev := range live {
 			if ev.inc.Start <= mid && mid < ev.inc.End {
-				e.key = append(e.key, segmentKey{hit: ev.hit, rate: ev.rate(mid), slow: ev.slow})
+				e.key = append(e.key, segmentKey{hit: ev.hit, rate: ev.rate(mid), slow: ev.slow, down: ev.down})
 			}
 		}
 		if len(e.key) == 0 {
@@ -434,6 +444,10 @@ func (e *evaluator) segment(key []segmentKey) *segment {
 		h *= 1099511628211
 		h ^= math.Float64bits(k.slow)
 		h *= 1099511628211
+		if k.down {
+			h ^= 1
+			h *= 1099511628211
+		}
 	}
 	if se, ok := e.segments[h]; ok && slices.Equal(se.key, key) {
 		return se
@@ -477,6 +491,9 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 			}
 			e.survive[p] *= 1 - k.rate
 			e.slowAt[p] = math.Max(e.slowAt[p], k.slow)
+			if k.down {
+				e.downSurvive[p] *= 1 - k.rate
+			}
 		}
 		for g := range e.gateUp {
 			if hs.gates&(1<<g) != 0 {
@@ -490,6 +507,7 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 		e.flowHit[i] = true
 		e.fails[i][k] = canon(1 - (1-m.flows[i].bg[k])*e.survive[p])
 		e.slows[i][k] = e.slowAt[p]
+		e.downs[i][k] = canon(1 - e.downSurvive[p])
 	}
 	se := &segment{key: slices.Clone(key), from: make([]int32, 1, len(m.options)+1), status: make([]float64, len(m.options))}
 	hits, seen := e.hits[:0], e.flowSeen
@@ -528,8 +546,8 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 	for _, p := range e.touched {
 		i := m.flowOf[p]
 		k := int(p) - m.pathAt[i]
-		e.survive[p], e.slowAt[p] = 1, 1
-		e.fails[i][k], e.slows[i][k] = m.flows[i].bg[k], 1
+		e.survive[p], e.slowAt[p], e.downSurvive[p] = 1, 1, 1
+		e.fails[i][k], e.slows[i][k], e.downs[i][k] = m.flows[i].bg[k], 1, 0
 		e.flowHit[i] = false
 	}
 	e.touched = e.touched[:0]

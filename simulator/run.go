@@ -713,13 +713,13 @@ func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
 		if p == "" {
 			p = m.primaryProvider()
 		}
-		return []event{{src: -1, inc: full(hours(4)), provider: p}}, true, ""
+		return []event{{src: -1, inc: full(hours(4)), provider: p, down: true}}, true, ""
 	case "region-outage":
 		r := sc.Region
 		if r == "" {
 			r = "us-east-1"
 		}
-		return []event{{src: -1, inc: full(hours(6)), provider: sc.Provider, region: r}}, true, ""
+		return []event{{src: -1, inc: full(hours(6)), provider: sc.Provider, region: r, down: true}}, true, ""
 	case "gateway-outage":
 		return []event{{src: -1, inc: full(hours(3)), allGateways: true}}, true, ""
 	case "rate-limit-storm":
@@ -1011,7 +1011,7 @@ func latencyPercentiles(b Behaviour, waits []int64) Percentiles {
 // modelAssumptions are the judgements every run rests on.
 func modelAssumptions() []string {
 	return []string{
-		fmt.Sprintf("incident failures: %.0f %% hang until the timeout, %.0f %% break mid-stream (never rescued), the rest fail fast (%.1f s)", hangShare*100, midStreamShare*100, fastErrorSeconds),
+		fmt.Sprintf("incident failures: %.0f %% hang until the timeout, %.0f %% break mid-stream (never rescued), the rest fail fast (%.1f s); a named provider or region outage refuses requests, so none of its failures breaks mid-stream", hangShare*100, midStreamShare*100, fastErrorSeconds),
 		"cooldown rules skip a path about as often as it fails once most requests fail (never a LiteLLM group of one deployment)",
 		"self-hosted gateways run 2 replicas unless set; half their own incidents take every replica down",
 		"failures are independent apart from the common-mode cloud layer; teams bring their own provider keys",

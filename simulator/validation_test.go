@@ -140,7 +140,7 @@ providers: [{id: anthropic, regions: [us]}, {id: openai, regions: [us]}]
 routes: [{name: chat, share: 1, models: [claude-sonnet-4.5, gpt-4.1], input_tokens: 1000, output_tokens: 200}]
 traffic: {requests_per_day: 14400, origin: {us: 1}, diurnal_amplitude: 0}
 team: {engineers: 2, ops_hourly_usd: 100}
-gateways: [direct, portkey]
+gateways: [direct, portkey, litellm]
 scenarios: [baseline, {name: provider-outage, provider: anthropic, duration_hours: 12}]
 simulation: {trials: 20, seed: 7}
 outage_model:
@@ -149,6 +149,7 @@ outage_model:
     openai: {incidents_per_month: 0, background_error_rate: 0}
   gateways:
     portkey: {incidents_per_month: 0}
+    litellm: {incidents_per_month: 0}
   common_mode: {events_per_year: 0}
 `
 	res, _, prof := runFile(t, file, Options{})
@@ -172,5 +173,14 @@ outage_model:
 	t.Logf("portkey: %.4f %% of the outage's requests succeed; Portkey reports 99.86 %%", 100*got)
 	if math.Abs(got-0.9986) > 0.0015 {
 		t.Errorf("portkey: %.4f %% of the outage's requests succeed; Portkey reports 99.86 %% (tolerance 0.15 points)", 100*got)
+	}
+	// LiteLLM never cools a group of one deployment, so it retries the
+	// refusing provider twice before falling back: that costs time, not
+	// requests, since a refused request never starts a stream to break.
+	if got := inWindow("litellm"); math.Abs(got-1) > 1e-9 {
+		t.Errorf("litellm: %.4f %% of the outage's requests succeed, want all", 100*got)
+	}
+	if lp, pp := find(t, res, "litellm", "provider-outage").LatencyAddedMS.P99, find(t, res, "portkey", "provider-outage").LatencyAddedMS.P99; !(lp > pp) {
+		t.Errorf("added p99 latency: litellm %.0f ms, portkey %.0f ms; LiteLLM's retries of the dead path should cost more", lp, pp)
 	}
 }
