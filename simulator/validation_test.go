@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gatewise/simulator/traffic"
 )
 
 // Checks against published figures (research/outages.md §12). Each runs one
@@ -102,15 +104,7 @@ func TestPartialOutageLikeOpenAI20250610(t *testing.T) {
 	if got := find(t, res, "direct", "baseline"); got.SuccessRate.Mean != 1 || got.Uptime.Mean != 1 {
 		t.Errorf("baseline without failures: success %v, uptime %v; want 1 and 1", got.SuccessRate.Mean, got.Uptime.Mean)
 	}
-	var window, total float64
-	from := prof.BinOf(prof.Start.Add(scenarioStart * time.Hour))
-	to := prof.BinOf(prof.Start.Add((scenarioStart + 15) * time.Hour))
-	for _, c := range prof.Cells {
-		total += float64(c.Demand.Requests)
-		if int(c.Bin) >= from && int(c.Bin) < to {
-			window += float64(c.Demand.Requests)
-		}
-	}
+	window, total := requestsFrom(prof, scenarioStart, 15)
 	got := find(t, res, "direct", "provider-outage")
 	for _, c := range []struct {
 		what      string
@@ -153,15 +147,7 @@ outage_model:
   common_mode: {events_per_year: 0}
 `
 	res, _, prof := runFile(t, file, Options{})
-	from := prof.BinOf(prof.Start.Add(scenarioStart * time.Hour))
-	to := prof.BinOf(prof.Start.Add((scenarioStart + 12) * time.Hour))
-	var window, total float64
-	for _, c := range prof.Cells {
-		total += float64(c.Demand.Requests)
-		if int(c.Bin) >= from && int(c.Bin) < to {
-			window += float64(c.Demand.Requests)
-		}
-	}
+	window, total := requestsFrom(prof, scenarioStart, 12)
 	inWindow := func(gateway string) float64 {
 		failed := 1 - find(t, res, gateway, "provider-outage").SuccessRate.Mean
 		return 1 - failed*total/window
@@ -183,4 +169,18 @@ outage_model:
 	if lp, pp := find(t, res, "litellm", "provider-outage").LatencyAddedMS.P99, find(t, res, "portkey", "provider-outage").LatencyAddedMS.P99; !(lp > pp) {
 		t.Errorf("added p99 latency: litellm %.0f ms, portkey %.0f ms; LiteLLM's retries of the dead path should cost more", lp, pp)
 	}
+}
+
+// requestsFrom counts a profile's requests in the hours [start,
+// start+hours) and in all.
+func requestsFrom(prof *traffic.Profile, start, hours float64) (window, total float64) {
+	from := prof.BinOf(prof.Start.Add(time.Duration(start * float64(time.Hour))))
+	to := prof.BinOf(prof.Start.Add(time.Duration((start + hours) * float64(time.Hour))))
+	for _, c := range prof.Cells {
+		total += float64(c.Demand.Requests)
+		if int(c.Bin) >= from && int(c.Bin) < to {
+			window += float64(c.Demand.Requests)
+		}
+	}
+	return window, total
 }
