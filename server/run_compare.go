@@ -77,7 +77,7 @@ func (s *Server) compareRuns(c *gin.Context) {
 	page.B, page.NameB = b, s.architectureName(c, b.ArchitectureID)
 	page.Options = [2]string{string(a.Options), string(b.Options)}
 	page.Decision = [2]string{decisionLine(a.Memo), decisionLine(b.Memo)}
-	page.InputLines = s.inputDiff(c, a.ArchitectureID, b.ArchitectureID)
+	page.InputLines = s.inputDiff(c, a, b)
 	for _, l := range page.InputLines {
 		page.InputsChanged = page.InputsChanged || l.Changed
 	}
@@ -109,12 +109,13 @@ func (s *Server) architectureName(c *gin.Context, id string) string {
 	return "(deleted architecture)"
 }
 
-// inputDiff aligns the two architectures' canonical YAML with a line
-// matcher, so an added provider shows as added lines rather than shifting
-// every line after it.
-func (s *Server) inputDiff(c *gin.Context, a, b string) []DiffLine {
-	yamlOf := func(id string) []string {
-		_, spec, err := s.loadArchitecture(c.Request.Context(), id)
+// inputDiff aligns the canonical YAML of the architectures the two runs
+// simulated (as each kept it, not as it is now) with a line matcher, so an
+// added provider shows as added lines rather than shifting every line
+// after it.
+func (s *Server) inputDiff(c *gin.Context, a, b store.Run) []DiffLine {
+	yamlOf := func(run store.Run) []string {
+		spec, err := runSpec(c.Request.Context(), s.store, run)
 		if err != nil {
 			return nil
 		}

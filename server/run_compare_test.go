@@ -1,11 +1,14 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"gatewise/server/store"
+	"gatewise/simulator"
 )
 
 // runArchitecture starts a run of an architecture from its page and waits for it.
@@ -48,6 +51,49 @@ func TestCompareRuns(t *testing.T) {
 		"Chosen option: direct",
 		"&#43;$", // doubling traffic raises every option's cost (html/template escapes +)
 	)
+}
+
+// The more common way: a user edits the architecture and runs it again.
+// Each run keeps the architecture it simulated, so the comparison shows
+// the edit, the first run's page says the architecture changed since, and
+// a run queued before an edit simulates what was queued.
+func TestRunsKeepTheArchitectureTheyRan(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	spec := loadExample(t, "single-provider")
+	id := create(t, h, spec)
+	rec := postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"40"}})
+	queued := runLocation.FindStringSubmatch(rec.Header().Get("Location"))[1] // no runner yet: it waits
+
+	edited := spec
+	edited.Traffic.RequestsPerDay *= 2
+	edited.Gateways = []string{"direct", "portkey"}
+	wantStatus(t, postForm(t, h, "/architectures/"+id, formValues(formFromSpec(edited))), http.StatusSeeOther)
+	startRunner(t, s)
+	a := waitFor(t, s, queued, store.RunDone, store.RunFailed)
+	if a.Status != store.RunDone {
+		t.Fatalf("run = %+v", a)
+	}
+	var res simulator.Result
+	if err := json.Unmarshal(a.Result, &res); err != nil {
+		t.Fatal(err)
+	}
+	gateways := map[string]bool{}
+	for _, r := range res.Results {
+		gateways[r.Gateway] = true
+	}
+	if len(gateways) != len(spec.Gateways) {
+		t.Errorf("the run queued before the edit compared %d options, want the %d it was queued with", len(gateways), len(spec.Gateways))
+	}
+	b := runArchitecture(t, s, h, id)
+
+	wantBody(t, do(t, h, "GET", "/runs/"+queued, nil, nil), "edited since this run")
+	if page := do(t, h, "GET", "/runs/"+b, nil, nil); strings.Contains(page.Body.String(), "edited since this run") {
+		t.Error("the latest run's page says the architecture was edited since")
+	}
+	page := do(t, h, "GET", "/runs/compare?a="+queued+"&b="+b, nil, nil)
+	wantStatus(t, page, http.StatusOK)
+	wantBody(t, page, `<tr class="changed"><td><code>  requests_per_day: 2000</code></td><td><code>  requests_per_day: 4000</code>`)
 }
 
 func TestCompareRunsRejects(t *testing.T) {

@@ -211,6 +211,24 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 	}
 }
 
+// runSpec is the architecture a run simulates: the one it kept when it was
+// queued, or, for runs made before runs kept it, the architecture now.
+func runSpec(ctx context.Context, st *store.Store, run store.Run) (simulator.Spec, error) {
+	data := run.Spec
+	if len(data) == 0 {
+		a, err := st.Architecture(ctx, run.ArchitectureID)
+		if err != nil {
+			return simulator.Spec{}, fmt.Errorf("the architecture is gone: %w", err)
+		}
+		data = a.Spec
+	}
+	var spec simulator.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return simulator.Spec{}, fmt.Errorf("the architecture does not decode: %w", err)
+	}
+	return spec, nil
+}
+
 // simulate is the pipeline for one run: the architecture's synthetic
 // traffic, the Monte Carlo run with progress recorded as it goes, and the
 // memo.
@@ -219,13 +237,9 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	if err := json.Unmarshal(run.Options, &opts); err != nil {
 		return nil, "", fmt.Errorf("the run's options do not decode: %w", err)
 	}
-	a, err := r.store.Architecture(ctx, run.ArchitectureID)
+	spec, err := runSpec(ctx, r.store, run)
 	if err != nil {
-		return nil, "", fmt.Errorf("the architecture is gone: %w", err)
-	}
-	var spec simulator.Spec
-	if err := json.Unmarshal(a.Spec, &spec); err != nil {
-		return nil, "", fmt.Errorf("the architecture does not decode: %w", err)
+		return nil, "", err
 	}
 	cat := r.catalog
 	if opts.PriceFileID != "" {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +23,7 @@ import (
 
 // queueRun stores a run of architecture id and wakes a worker.
 func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (store.Run, error) {
-	_, spec, err := s.loadArchitecture(ctx, id)
+	a, spec, err := s.loadArchitecture(ctx, id)
 	if err != nil {
 		return store.Run{}, err
 	}
@@ -50,7 +51,9 @@ func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (stor
 	if err != nil {
 		return store.Run{}, err
 	}
-	run := store.Run{ArchitectureID: id, Options: data, Total: opts.Trials}
+	// The run keeps the architecture as it is now: a later edit changes
+	// neither what a restart simulates nor what a comparison shows.
+	run := store.Run{ArchitectureID: id, Options: data, Spec: a.Spec, Total: opts.Trials}
 	if err := s.store.CreateRun(ctx, &run); err != nil {
 		return store.Run{}, err
 	}
@@ -101,6 +104,7 @@ type RunPage struct {
 	Layout
 	Run          store.Run
 	Architecture string
+	Edited       bool // the architecture changed after the run was queued
 	Live         bool // queued or running: the page follows it
 	Progress     Progress
 	PriceFile    string        // the kept price file laid over the catalog, if any
@@ -136,6 +140,7 @@ func (s *Server) showRun(c *gin.Context) {
 	if a, err := s.store.Architecture(c.Request.Context(), run.ArchitectureID); err == nil {
 		page.Architecture = a.Name
 		page.Title = "Run of " + a.Name
+		page.Edited = len(run.Spec) > 0 && !bytes.Equal(run.Spec, a.Spec)
 	}
 	if page.Progress, err = s.progressOf(c.Request.Context(), run); err != nil {
 		s.fail(c, err)

@@ -27,6 +27,9 @@ import (
 // column mapping with its raw file on disk, and keep that file when the user
 // asks to. Step 7 is for shared deployments: every row has an owner, and
 // sign-in sessions and read-only share links have tables of their own.
+// Step 8 keeps, with each run, the architecture as it was when the run was
+// queued: editing the architecture later then changes neither what a
+// restart simulates nor what a comparison of two runs shows as changed.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -162,6 +165,13 @@ func migrations() []migration {
 					)`,
 					`CREATE INDEX shares_target_idx ON shares (kind, target_id)`,
 				)
+			},
+		},
+		{
+			version: 8,
+			name:    "runs keep the architecture they ran",
+			up: func(tx *gorm.DB, kind string) error {
+				return execAll(tx, `ALTER TABLE runs ADD COLUMN spec TEXT NOT NULL DEFAULT ''`)
 			},
 		},
 	}

@@ -30,13 +30,16 @@ type Run struct {
 	ArchitectureID string
 	Status         string
 	Options        []byte // JSON
-	Done, Total    int    // trials
-	Result         []byte // the simulation result as JSON, when done
-	Memo           string // the decision memo (Markdown), when done
-	Error          string // why it failed
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	StartedAt      time.Time // when a worker last took it; zero while never taken
+	// Spec is the architecture file (JSON) as it was when the run was
+	// queued; empty for runs made before gatewise kept it.
+	Spec        []byte
+	Done, Total int    // trials
+	Result      []byte // the simulation result as JSON, when done
+	Memo        string // the decision memo (Markdown), when done
+	Error       string // why it failed
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	StartedAt   time.Time // when a worker last took it; zero while never taken
 }
 
 type runRow struct {
@@ -44,6 +47,7 @@ type runRow struct {
 	ArchitectureID string `gorm:"column:architecture_id"`
 	Status         string `gorm:"column:status"`
 	Options        string `gorm:"column:options"`
+	Spec           string `gorm:"column:spec"`
 	Done           int    `gorm:"column:done"`
 	Total          int    `gorm:"column:total"`
 	Result         string `gorm:"column:result"`
@@ -58,7 +62,7 @@ type runRow struct {
 func (runRow) TableName() string { return "runs" }
 
 func (r runRow) run() Run {
-	out := Run{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Options: []byte(r.Options),
+	out := Run{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Options: []byte(r.Options), Spec: []byte(r.Spec),
 		Done: r.Done, Total: r.Total, Result: []byte(r.Result), Memo: r.Memo, Error: r.Error,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.StartedAt != nil {
@@ -74,7 +78,7 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 		return err
 	}
 	t := now()
-	row := runRow{ID: newID(), ArchitectureID: r.ArchitectureID, Status: RunQueued, Options: string(r.Options),
+	row := runRow{ID: newID(), ArchitectureID: r.ArchitectureID, Status: RunQueued, Options: string(r.Options), Spec: string(r.Spec),
 		Total: r.Total, Owner: ownerFor(ctx), CreatedAt: t, UpdatedAt: t}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: create run: %w", err)
@@ -96,8 +100,8 @@ func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 	return row.run(), nil
 }
 
-// ListRuns returns runs newest first without their result and memo, which
-// lists do not show.
+// ListRuns returns runs newest first without their result, memo and spec,
+// which lists do not show.
 func (s *Store) ListRuns(ctx context.Context, limit, offset int) ([]Run, error) {
 	q := s.owned(ctx).Select("id, architecture_id, status, options, done, total, error, created_at, updated_at").
 		Order("created_at DESC, id DESC")

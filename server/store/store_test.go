@@ -595,7 +595,7 @@ func testRunLifecycle(t *testing.T, s *Store) {
 	if err := s.CreateArchitecture(ctx, &a); err != nil {
 		t.Fatal(err)
 	}
-	r1 := Run{ArchitectureID: a.ID, Options: []byte(`{"trials":100}`), Total: 100}
+	r1 := Run{ArchitectureID: a.ID, Options: []byte(`{"trials":100}`), Spec: []byte(`{"name":"as queued"}`), Total: 100}
 	r2 := Run{ArchitectureID: a.ID, Options: []byte(`{}`)}
 	for _, r := range []*Run{&r1, &r2} {
 		if err := s.CreateRun(ctx, r); err != nil {
@@ -614,8 +614,11 @@ func testRunLifecycle(t *testing.T, s *Store) {
 	if err != nil || got.ID != r1.ID || got.Status != RunRunning || got.StartedAt.IsZero() {
 		t.Fatalf("first claim = %+v, %v; want the oldest run running, with its start time", got, err)
 	}
-	if stored, _ := s.Run(ctx, r1.ID); stored.StartedAt.IsZero() {
-		t.Error("the claimed run's start time was not stored")
+	if stored, _ := s.Run(ctx, r1.ID); stored.StartedAt.IsZero() || string(stored.Spec) != `{"name":"as queued"}` {
+		t.Errorf("stored run %+v: want its start time and the architecture it was queued with", stored)
+	}
+	if got.Spec == nil || string(got.Spec) != `{"name":"as queued"}` {
+		t.Errorf("the claimed run lacks its architecture: %q", got.Spec)
 	}
 	if pos, err := s.QueuePosition(ctx, r2); err != nil || pos != 1 {
 		t.Errorf("QueuePosition after a claim = %d, %v; want 1", pos, err)
@@ -661,8 +664,8 @@ func testRunLifecycle(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	list, err := s.ListRuns(ctx, 10, 0)
-	if err != nil || len(list) != 2 || list[0].ID != r2.ID || len(list[1].Result) != 0 {
-		t.Fatalf("ListRuns = %+v, %v (newest first, without results)", list, err)
+	if err != nil || len(list) != 2 || list[0].ID != r2.ID || len(list[1].Result) != 0 || len(list[1].Spec) != 0 {
+		t.Fatalf("ListRuns = %+v, %v (newest first, without results or specs)", list, err)
 	}
 	if err := s.DeleteArchitecture(ctx, a.ID); err != nil {
 		t.Fatal(err)
