@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -347,6 +348,37 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	return m.collect(per, acc, baseAcc, trials, seed, cat, obs, notes, workers), nil
 }
 
+// tiling says how a profile fills the horizon. A profile that spans the
+// horizon, or falls short of it by less than a day (a synthetic month whose
+// last minutes are empty), is used as it is. A shorter log repeats over the
+// horizon: whole weeks of it when it has a week, whole days when it has a
+// day, else all of it. Scaling a short log to a month instead would
+// multiply a named outage with it: a 4 h outage in a day's log would count
+// as 30 a month. It returns the bins to evaluate and the bins that repeat.
+func tiling(profileBins int, binHours float64, horizonDays int) (bins, period int) {
+	want := float64(horizonDays) * 24
+	span := float64(profileBins) * binHours
+	if span >= want-24 {
+		return profileBins, profileBins
+	}
+	period = profileBins
+	for _, unit := range []float64{7 * 24, 24} {
+		if span >= unit {
+			period = int(math.Floor(span/unit)*unit/binHours + 1e-9)
+			break
+		}
+	}
+	return int(math.Ceil(want/binHours - 1e-9)), max(period, 1)
+}
+
+// hoursText is a span of time for people: "1 h", "36 h", "12 days".
+func hoursText(h float64) string {
+	if h >= 48 {
+		return strconv.FormatFloat(math.Round(h/24*10)/10, 'f', -1, 64) + " days"
+	}
+	return strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64) + " h"
+}
+
 // buildModel resolves paths, prices, behaviours, calm outcomes and the
 // incident streams once, so trials only read them.
 func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scenarios []Scenario) (*model, []string, error) {
@@ -366,6 +398,16 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		m.bg[id] = im.BackgroundErrorRate
 	}
 	var notes []string
+	bins, period := profile.Bins, profile.Bins
+	if bins, period = tiling(profile.Bins, m.binHours, spec.HorizonDays); bins != profile.Bins {
+		m.horizon = float64(bins) * m.binHours
+		repeats := "it repeats"
+		if period != profile.Bins {
+			repeats = "its first " + hoursText(float64(period)*m.binHours) + " repeat"
+		}
+		notes = append(notes, fmt.Sprintf("the traffic covers %s; %s to fill the %d-day horizon, so that a named outage counts once a month",
+			hoursText(float64(profile.Bins)*m.binHours), repeats, spec.HorizonDays))
+	}
 
 	// Flows: demand per route and origin, with prefix sums of requests.
 	routeOf := make([]int, len(profile.Routes))
@@ -386,10 +428,12 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		if !ok {
 			i = len(m.flows)
 			index[k] = i
-			m.flows = append(m.flows, flow{route: k.route, origin: k.origin, prefix: make([]float64, profile.Bins+1)})
+			m.flows = append(m.flows, flow{route: k.route, origin: k.origin, prefix: make([]float64, bins+1)})
 			toks = append(toks, tokens{})
 		}
-		m.flows[i].prefix[int(c.Bin)+1] += float64(c.Demand.Requests)
+		for b := int(c.Bin); b < bins && int(c.Bin) < period; b += period {
+			m.flows[i].prefix[b+1] += float64(c.Demand.Requests)
+		}
 		toks[i].in += float64(c.Demand.Input)
 		toks[i].cached += float64(c.Demand.CachedInput)
 		toks[i].out += float64(c.Demand.Output)

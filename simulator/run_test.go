@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -434,5 +436,65 @@ func TestHostingRegionOutage(t *testing.T) {
 	}
 	if _, err := Load([]byte(base+"gateway_settings:\n  litellm: {hosting_region: mars-1}\n"), nil); err == nil || !strings.Contains(err.Error(), "hosting_region") {
 		t.Errorf("unknown hosting region: %v", err)
+	}
+}
+
+func TestTiling(t *testing.T) {
+	t.Parallel()
+	const minute = 1.0 / 60
+	for _, c := range []struct {
+		name               string
+		profileBins        int
+		bins, period, days int
+	}{
+		{"an hour repeats whole", 60, 30 * 1440, 60, 30},
+		{"2.5 days repeat two whole days", 3600, 30 * 1440, 2 * 1440, 30},
+		{"10 days repeat one whole week", 14400, 30 * 1440, 7 * 1440, 30},
+		{"a synthetic month missing its last minutes is used as it is", 30*1440 - 7, 30*1440 - 7, 30*1440 - 7, 30},
+		{"45 days are used as they are", 45 * 1440, 45 * 1440, 45 * 1440, 30},
+		{"a 7-day horizon is filled by a day", 1440, 7 * 1440, 1440, 7},
+	} {
+		bins, period := tiling(c.profileBins, minute, c.days)
+		if bins != c.bins || period != c.period {
+			t.Errorf("%s: tiling = %d bins repeating %d, want %d repeating %d", c.name, bins, period, c.bins, c.period)
+		}
+	}
+}
+
+// A day of logged traffic with a 4 h outage: the outage counts once in the
+// month, as it would in a month of traffic, not 30 times as a day's log
+// scaled to a month would make it. One request a minute, no other failure:
+// the month loses exactly 240 of 43,200 minutes' requests.
+func TestShortLogRepeatsToTheHorizon(t *testing.T) {
+	t.Parallel()
+	cat := pricing.Default()
+	spec, err := Load([]byte(publishedFile("openai", "gpt-4.1-mini", "{incidents_per_month: 0, background_error_rate: 0}")), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Scenarios = []Scenario{{Name: "baseline"}, {Name: "provider-outage", DurationHours: 4}}
+	spec.Simulation.Trials = 10
+	day := &traffic.Profile{BinWidth: time.Minute, Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Bins: 1440,
+		Routes: []string{"chat"}, Origins: []string{"us"}}
+	for b := range 1440 {
+		d := traffic.Demand{Requests: 1, Input: 1000, Output: 200}
+		day.Cells = append(day.Cells, traffic.Cell{Bin: int32(b), Demand: d})
+		day.Total.Requests++
+	}
+	res, err := Run(context.Background(), spec, day, cat, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := find(t, res, "direct", "provider-outage")
+	if want := 240.0 / 43200; math.Abs((1-got.SuccessRate.Mean)-want) > 1e-12 {
+		t.Errorf("failed share %.9f, want %.9f (4 h of a 30-day month)", 1-got.SuccessRate.Mean, want)
+	}
+	if want := 1 - 4.0/720; math.Abs(got.Uptime.Mean-want) > 1e-12 {
+		t.Errorf("uptime %.9f, want %.9f", got.Uptime.Mean, want)
+	}
+	if !slices.ContainsFunc(res.Assumptions, func(a string) bool {
+		return strings.HasPrefix(a, "the traffic covers 24 h; it repeats to fill the 30-day horizon")
+	}) {
+		t.Errorf("the assumptions do not say the log repeats: %q", res.Assumptions)
 	}
 }
