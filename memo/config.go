@@ -49,9 +49,40 @@ type deployment struct {
 	Model, Provider, Region, ProviderModel string
 }
 
-// routeDeployments lists, per route, the deployments the gateway can reach,
-// best first, over every origin of the traffic (so residency rules apply).
-func routeDeployments(spec simulator.Spec, cat *pricing.Catalog, gateway string) [][]deployment {
+// routeGroup is the deployments one route may use for a set of origins.
+// Data residency gives origins different sets (EU traffic only on EU
+// hosts), and one config per route would send some traffic where it must
+// not go; so a route gets one config per group of origins that may use the
+// same deployments, and a single one when residency changes nothing.
+type routeGroup struct {
+	Route   int
+	Origins []string // the origins it serves, sorted; nil when it serves all
+	Deps    []deployment
+}
+
+// Label names the group's config: "route chat", or "route chat (eu)" for
+// the traffic from eu when the route is split by origin.
+func (g routeGroup) Label(spec simulator.Spec) string {
+	l := "route " + escapeMarkdown(spec.Routes[g.Route].Name)
+	if g.Origins != nil {
+		l += " (" + escapeMarkdown(strings.Join(g.Origins, ", ")) + ")"
+	}
+	return l
+}
+
+// Suffix tells the group's names apart in configs that share one namespace
+// (LiteLLM model groups, Kong routes): "" for an unsplit route, "-eu".
+func (g routeGroup) Suffix() string {
+	if g.Origins == nil {
+		return ""
+	}
+	return "-" + strings.Join(g.Origins, "-")
+}
+
+// routeGroups lists, per route, the deployments the gateway can reach for
+// each group of origins, best first (in the order of the group's origins,
+// sorted), so that residency rules hold in what ships.
+func routeGroups(spec simulator.Spec, cat *pricing.Catalog, gateway string) []routeGroup {
 	bs, err := simulator.DefaultBehaviours()
 	var b simulator.Behaviour
 	if err == nil {
@@ -62,8 +93,9 @@ func routeDeployments(spec simulator.Spec, cat *pricing.Catalog, gateway string)
 		origins = append(origins, o)
 	}
 	slices.Sort(origins)
-	out := make([][]deployment, len(spec.Routes))
+	var out []routeGroup
 	for r := range spec.Routes {
+		reach := map[string][]deployment{}
 		for _, origin := range origins {
 			paths := spec.RoutePaths(cat, r, origin)
 			if b.ID != "" {
@@ -71,13 +103,49 @@ func routeDeployments(spec simulator.Spec, cat *pricing.Catalog, gateway string)
 			}
 			for _, p := range paths {
 				d := deployment{Model: p.Model, Provider: p.Provider, Region: p.Region, ProviderModel: providerModel(cat, p.Model, p.Provider)}
-				if !slices.Contains(out[r], d) {
-					out[r] = append(out[r], d)
+				if !slices.Contains(reach[origin], d) {
+					reach[origin] = append(reach[origin], d)
 				}
+			}
+		}
+		// Origins may share a config when they may use the same deployments.
+		var groups []routeGroup
+		for _, origin := range origins {
+			i := slices.IndexFunc(groups, func(g routeGroup) bool { return sameSet(reach[g.Origins[0]], reach[origin]) })
+			if i < 0 {
+				groups = append(groups, routeGroup{Route: r})
+				i = len(groups) - 1
+			}
+			groups[i].Origins = append(groups[i].Origins, origin)
+			for _, d := range reach[origin] {
+				if !slices.Contains(groups[i].Deps, d) {
+					groups[i].Deps = append(groups[i].Deps, d)
+				}
+			}
+		}
+		if len(groups) == 1 {
+			groups[0].Origins = nil
+		}
+		for _, g := range groups {
+			if len(g.Deps) > 0 {
+				out = append(out, g)
 			}
 		}
 	}
 	return out
+}
+
+// sameSet reports whether a and b hold the same deployments, in any order.
+func sameSet(a, b []deployment) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, d := range a {
+		if !slices.Contains(b, d) {
+			return false
+		}
+	}
+	return true
 }
 
 func providerModel(cat *pricing.Catalog, model, provider string) string {
@@ -109,7 +177,7 @@ func Config(spec simulator.Spec, cat *pricing.Catalog, gateway string) (Snippet,
 		return Snippet{}, fmt.Errorf("memo: unknown gateway %q", gateway)
 	}
 	b.Apply(spec.GatewaySettings[gateway])
-	deps := routeDeployments(spec, cat, gateway)
+	deps := routeGroups(spec, cat, gateway)
 	switch gateway {
 	case "openrouter":
 		return openRouter(spec, deps)
@@ -148,20 +216,29 @@ func yamlBlock(v any) (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
-// perRoute builds one JSON block per route.
-func perRoute(spec simulator.Spec, deps [][]deployment, build func(r int, ds []deployment) any) ([]Block, error) {
+// perRoute builds one JSON block per route, or per group of origins of a
+// route that residency splits.
+func perRoute(spec simulator.Spec, groups []routeGroup, build func(r int, ds []deployment) any) ([]Block, error) {
 	var out []Block
-	for r, route := range spec.Routes {
-		if len(deps[r]) == 0 {
-			continue
-		}
-		code, err := jsonBlock(build(r, deps[r]))
+	for _, g := range groups {
+		code, err := jsonBlock(build(g.Route, g.Deps))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Block{Label: "route " + escapeMarkdown(route.Name), Code: code})
+		out = append(out, Block{Label: g.Label(spec), Code: code})
 	}
 	return out, nil
+}
+
+// splitNote tells the team which config serves which traffic when
+// residency splits a route, or says nothing.
+func splitNote(groups []routeGroup, what string) []string {
+	for _, g := range groups {
+		if g.Origins != nil {
+			return []string{"residency splits routes by origin: send each origin's traffic with " + what + " marked for it"}
+		}
+	}
+	return nil
 }
 
 // openRouterAuthor is the model-author prefix of OpenRouter's model slugs.
@@ -206,7 +283,7 @@ func providerOrder(ds []deployment, slug func(string) string) []string {
 	return out
 }
 
-func openRouter(spec simulator.Spec, deps [][]deployment) (Snippet, error) {
+func openRouter(spec simulator.Spec, deps []routeGroup) (Snippet, error) {
 	blocks, err := perRoute(spec, deps, func(r int, ds []deployment) any {
 		var models []string
 		for _, m := range spec.Routes[r].Models {
@@ -225,7 +302,7 @@ func openRouter(spec simulator.Spec, deps [][]deployment) (Snippet, error) {
 	if len(spec.Compliance.DataResidency) > 0 {
 		env[0] = "OPENAI_BASE_URL=https://eu.openrouter.ai/api/v1 (in-region routing, Business plan)"
 	}
-	return Snippet{Lang: "json", Blocks: blocks, Env: env}, err
+	return Snippet{Lang: "json", Blocks: blocks, Env: append(env, splitNote(deps, "the request body")...)}, err
 }
 
 func virtualKey(d deployment) string {
@@ -235,7 +312,7 @@ func virtualKey(d deployment) string {
 	return d.Provider + "-" + d.Region
 }
 
-func portkey(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (Snippet, error) {
+func portkey(spec simulator.Spec, deps []routeGroup, b simulator.Behaviour) (Snippet, error) {
 	codes := []int{429, 500, 502, 503, 504}
 	blocks, err := perRoute(spec, deps, func(r int, ds []deployment) any {
 		var targets []any
@@ -252,11 +329,11 @@ func portkey(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (S
 		}
 		return cfg
 	})
-	return Snippet{Lang: "json", Blocks: blocks, Env: []string{
+	return Snippet{Lang: "json", Blocks: blocks, Env: append([]string{
 		"OPENAI_BASE_URL=https://api.portkey.ai/v1",
 		"PORTKEY_API_KEY (plus one virtual key per provider and region, named as in virtual_key)",
 		"x-portkey-config: <saved config id> (a header, one config per route)",
-	}}, err
+	}, splitNote(deps, "the config")...)}, err
 }
 
 func heliconeProvider(p string) string {
@@ -273,7 +350,7 @@ func heliconeProvider(p string) string {
 	return p
 }
 
-func helicone(spec simulator.Spec, deps [][]deployment) (Snippet, error) {
+func helicone(spec simulator.Spec, deps []routeGroup) (Snippet, error) {
 	blocks, err := perRoute(spec, deps, func(r int, ds []deployment) any {
 		var chain []string
 		for _, d := range ds {
@@ -283,7 +360,8 @@ func helicone(spec simulator.Spec, deps [][]deployment) (Snippet, error) {
 		}
 		return map[string]any{"model": strings.Join(chain, ",")}
 	})
-	return Snippet{Lang: "json", Blocks: blocks, Env: []string{"OPENAI_BASE_URL=https://ai-gateway.helicone.ai", "OPENAI_API_KEY=$HELICONE_API_KEY (provider keys go into Helicone's key vault)"}}, err
+	return Snippet{Lang: "json", Blocks: blocks, Env: append([]string{"OPENAI_BASE_URL=https://ai-gateway.helicone.ai", "OPENAI_API_KEY=$HELICONE_API_KEY (provider keys go into Helicone's key vault)"},
+		splitNote(deps, "the model chain")...)}, err
 }
 
 // litellmPrefix is LiteLLM's provider prefix for a gatewise provider.
@@ -311,7 +389,7 @@ func envName(parts ...string) string {
 	}, s)
 }
 
-func litellm(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (Snippet, error) {
+func litellm(spec simulator.Spec, deps []routeGroup, b simulator.Behaviour) (Snippet, error) {
 	type params struct {
 		Model        string `yaml:"model"`
 		APIKey       string `yaml:"api_key,omitempty"`
@@ -325,14 +403,23 @@ func litellm(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (S
 	}
 	var list []entry
 	var env []string
-	seen := map[deployment]bool{}
+	type named struct {
+		name string
+		d    deployment
+	}
+	seen := map[named]bool{}
 	var fallbacks []map[string][]string
-	for r, route := range spec.Routes {
-		for _, d := range deps[r] {
-			if seen[d] {
+	for _, g := range deps {
+		route := spec.Routes[g.Route]
+		for _, d := range g.Deps {
+			// A route split by residency gets model groups of its own
+			// ("gpt-4.1-eu"), so the router never balances EU traffic
+			// onto a US deployment of the same model.
+			name := d.Model + g.Suffix()
+			if seen[named{name, d}] {
 				continue
 			}
-			seen[d] = true
+			seen[named{name, d}] = true
 			p := params{Model: litellmPrefix(d.Provider) + "/" + d.ProviderModel}
 			switch d.Provider {
 			case "aws-bedrock":
@@ -353,17 +440,18 @@ func litellm(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (S
 					}
 				}
 			}
-			list = append(list, entry{ModelName: d.Model, Params: p})
+			list = append(list, entry{ModelName: name, Params: p})
 		}
+		// The first of the route's models the group can reach is called;
+		// the rest are its fallbacks.
 		var chain []string
-		for _, m := range route.Models[1:] {
-			if slices.ContainsFunc(deps[r], func(d deployment) bool { return d.Model == m }) {
-				chain = append(chain, m)
+		for _, m := range route.Models {
+			if slices.ContainsFunc(g.Deps, func(d deployment) bool { return d.Model == m }) {
+				chain = append(chain, m+g.Suffix())
 			}
 		}
-		primary := route.Models[0]
-		if len(chain) > 0 && !slices.ContainsFunc(fallbacks, func(f map[string][]string) bool { _, ok := f[primary]; return ok }) {
-			fallbacks = append(fallbacks, map[string][]string{primary: chain})
+		if len(chain) > 1 && !slices.ContainsFunc(fallbacks, func(f map[string][]string) bool { _, ok := f[chain[0]]; return ok }) {
+			fallbacks = append(fallbacks, map[string][]string{chain[0]: chain[1:]})
 		}
 	}
 	router := map[string]any{
@@ -376,7 +464,8 @@ func litellm(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (S
 		router["timeout"] = b.TimeoutSeconds
 	}
 	code, err := yamlBlock(map[string]any{"model_list": list, "router_settings": router})
-	env = append([]string{"OPENAI_BASE_URL=http://<litellm-host>:4000", "OPENAI_API_KEY=$LITELLM_MASTER_KEY (provider keys below live only on the proxy)"}, env...)
+	env = append(append([]string{"OPENAI_BASE_URL=http://<litellm-host>:4000", "OPENAI_API_KEY=$LITELLM_MASTER_KEY (provider keys below live only on the proxy)"},
+		splitNote(deps, "the model names")...), env...)
 	return Snippet{Lang: "yaml", Blocks: []Block{{Label: "config.yaml", Code: code}}, Env: env}, err
 }
 
@@ -402,16 +491,14 @@ func kongProvider(p string) string {
 	return p
 }
 
-func kong(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (Snippet, error) {
+func kong(spec simulator.Spec, deps []routeGroup, b simulator.Behaviour) (Snippet, error) {
 	timeout := int(b.TimeoutSeconds * 1000)
 	var plugins []any
 	var env []string
-	for r, route := range spec.Routes {
-		if len(deps[r]) == 0 {
-			continue
-		}
+	for _, g := range deps {
+		route := spec.Routes[g.Route]
 		var targets []any
-		for i, d := range deps[r] {
+		for i, d := range g.Deps {
 			key := envName(d.Provider, "API_KEY")
 			if !slices.Contains(env, key) {
 				env = append(env, key)
@@ -432,7 +519,7 @@ func kong(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (Snip
 		}
 		plugins = append(plugins, map[string]any{
 			"name":  "ai-proxy-advanced",
-			"route": route.Name,
+			"route": route.Name + g.Suffix(),
 			"config": map[string]any{
 				"balancer": map[string]any{
 					"algorithm":         "priority",
@@ -447,7 +534,7 @@ func kong(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (Snip
 		})
 	}
 	code, err := yamlBlock(map[string]any{"_format_version": "3.0", "plugins": plugins})
-	env = append([]string{"OPENAI_BASE_URL=https://<kong-proxy>/<route>"}, env...)
+	env = append(append([]string{"OPENAI_BASE_URL=https://<kong-proxy>/<route>"}, splitNote(deps, "the Kong routes")...), env...)
 	return Snippet{Lang: "yaml", Blocks: []Block{{Label: "kong.yaml (decK)", Code: code}}, Env: env}, err
 }
 
@@ -464,7 +551,7 @@ func cloudflareProvider(p string) string {
 	return p
 }
 
-func cloudflare(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour) (Snippet, error) {
+func cloudflare(spec simulator.Spec, deps []routeGroup, b simulator.Behaviour) (Snippet, error) {
 	blocks, err := perRoute(spec, deps, func(r int, ds []deployment) any {
 		var steps []any
 		for _, d := range ds {
@@ -483,7 +570,8 @@ func cloudflare(spec simulator.Spec, deps [][]deployment, b simulator.Behaviour)
 		}
 		return steps
 	})
-	return Snippet{Lang: "json", Blocks: blocks, Env: []string{"POST https://gateway.ai.cloudflare.com/v1/$CF_ACCOUNT_ID/$CF_GATEWAY_ID (universal endpoint)", "cf-aig-authorization: Bearer $CF_AIG_TOKEN"}}, err
+	return Snippet{Lang: "json", Blocks: blocks, Env: append([]string{"POST https://gateway.ai.cloudflare.com/v1/$CF_ACCOUNT_ID/$CF_GATEWAY_ID (universal endpoint)", "cf-aig-authorization: Bearer $CF_AIG_TOKEN"},
+		splitNote(deps, "the request body")...)}, err
 }
 
 func direct(spec simulator.Spec, b simulator.Behaviour) (Snippet, error) {
