@@ -103,6 +103,9 @@ func routeGroups(spec simulator.Spec, cat *pricing.Catalog, gateway string) []ro
 			}
 			for _, p := range paths {
 				d := deployment{Model: p.Model, Provider: p.Provider, Region: p.Region, ProviderModel: providerModel(cat, p.Model, p.Provider)}
+				if p.Provider == "aws-bedrock" {
+					d.ProviderModel = bedrockProfile(cat, p.Model, p.Region) + d.ProviderModel
+				}
 				if !slices.Contains(reach[origin], d) {
 					reach[origin] = append(reach[origin], d)
 				}
@@ -146,6 +149,62 @@ func sameSet(a, b []deployment) bool {
 		}
 	}
 	return true
+}
+
+// bedrockProfile is the inference-profile prefix a Bedrock model needs in
+// a region. The models the catalog prices through Bedrock's geographic
+// profiles (newer Claude models, which Bedrock serves through inference
+// profiles only) are called as "us.<id>", "eu.<id>", "jp.<id>", "au.<id>"
+// or "apac.<id>" from a region of that geography, and as "global.<id>" in
+// region global; other models are called by their id in the region.
+func bedrockProfile(cat *pricing.Catalog, model, region string) string {
+	p, ok := cat.Provider("aws-bedrock")
+	if !ok {
+		return ""
+	}
+	for _, r := range p.Residency {
+		if !slices.Contains(r.Models, model) {
+			continue
+		}
+		if region == "global" {
+			return "global."
+		}
+		if !slices.Contains(r.Regions, region) {
+			continue
+		}
+		switch j, _ := cat.Jurisdiction("aws-bedrock", region); {
+		case j == "us":
+			return "us."
+		case j == "eu":
+			return "eu."
+		case region == "ap-northeast-1":
+			return "jp."
+		case region == "ap-southeast-2":
+			return "au."
+		case j == "ap":
+			return "apac."
+		}
+	}
+	return ""
+}
+
+// bedrockRegion is the AWS region a Bedrock client calls from: the
+// deployment's own, or for the global profile the team's first Bedrock
+// region (us-east-1 when it lists none).
+func bedrockRegion(spec simulator.Spec, region string) string {
+	if region != "global" {
+		return region
+	}
+	for _, p := range spec.Providers {
+		if p.ID == "aws-bedrock" {
+			for _, r := range p.Regions {
+				if r != "global" {
+					return r
+				}
+			}
+		}
+	}
+	return "us-east-1"
 }
 
 func providerModel(cat *pricing.Catalog, model, provider string) string {
@@ -423,7 +482,7 @@ func litellm(spec simulator.Spec, deps []routeGroup, b simulator.Behaviour) (Sni
 			p := params{Model: litellmPrefix(d.Provider) + "/" + d.ProviderModel}
 			switch d.Provider {
 			case "aws-bedrock":
-				p.AWSRegion = d.Region
+				p.AWSRegion = bedrockRegion(spec, d.Region)
 			case "google-vertex":
 				p.VertexRegion = d.Region
 			default:
@@ -506,7 +565,7 @@ func kong(spec simulator.Spec, deps []routeGroup, b simulator.Behaviour) (Snippe
 			model := map[string]any{"provider": kongProvider(d.Provider), "name": d.ProviderModel}
 			switch d.Provider {
 			case "aws-bedrock":
-				model["options"] = map[string]any{"bedrock": map[string]any{"aws_region": d.Region}}
+				model["options"] = map[string]any{"bedrock": map[string]any{"aws_region": bedrockRegion(spec, d.Region)}}
 			case "google-vertex":
 				model["options"] = map[string]any{"gemini": map[string]any{"location_id": d.Region}}
 			}

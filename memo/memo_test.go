@@ -390,10 +390,15 @@ func allowedNames(spec simulator.Spec, cat *pricing.Catalog) (models, providers 
 		models[m] = true
 		models[openRouterAuthor(m)+"/"+m] = true
 		for _, p := range spec.Providers {
-			id := providerModel(cat, m, p.ID)
-			models[id] = true
-			models[litellmPrefix(p.ID)+"/"+id] = true
-			models[id+"/"+heliconeProvider(p.ID)] = true
+			for _, r := range append(slices.Clone(p.Regions), "global") {
+				id := providerModel(cat, m, p.ID)
+				if p.ID == "aws-bedrock" {
+					id = bedrockProfile(cat, m, r) + id // a Bedrock inference profile
+				}
+				models[id] = true
+				models[litellmPrefix(p.ID)+"/"+id] = true
+				models[id+"/"+heliconeProvider(p.ID)] = true
+			}
 		}
 	}
 	return models, providers
@@ -601,5 +606,31 @@ func TestBlockFence(t *testing.T) {
 		if got := (Block{Code: code}).Fence(); got != want {
 			t.Errorf("Fence of %q = %q, want %q", code, got, want)
 		}
+	}
+}
+
+// Newer Claude models run on Bedrock through inference profiles only (the
+// catalog prices them through the geographic profile, providers.yaml), so
+// a config calls them by profile id; other models by their id in the
+// region.
+func TestBedrockProfile(t *testing.T) {
+	t.Parallel()
+	cat := pricing.Default()
+	for _, c := range []struct{ model, region, want string }{
+		{"claude-sonnet-4.5", "us-east-1", "us."},
+		{"claude-sonnet-4.5", "eu-central-1", "eu."},
+		{"claude-sonnet-4.5", "ap-northeast-1", "jp."},
+		{"claude-sonnet-4.5", "ap-southeast-2", "au."},
+		{"claude-sonnet-4.5", "ap-south-1", "apac."},
+		{"claude-sonnet-4.5", "global", "global."},
+		{"mistral-small", "us-east-1", ""},
+	} {
+		if got := bedrockProfile(cat, c.model, c.region); got != c.want {
+			t.Errorf("bedrockProfile(%s, %s) = %q, want %q", c.model, c.region, got, c.want)
+		}
+	}
+	spec := simulator.Spec{Providers: []simulator.Provider{{ID: "aws-bedrock", Regions: []string{"global", "eu-central-1"}}}}
+	if got := bedrockRegion(spec, "global"); got != "eu-central-1" {
+		t.Errorf("the global profile is called from %q, want the team's eu-central-1", got)
 	}
 }
