@@ -183,9 +183,39 @@ func contextLines(spec simulator.Spec, res simulator.Result) []string {
 	}
 }
 
-// scenariosText lists the scenarios the run simulated with the parameters
-// the file gave them, so a reader knows which outage "provider-outage" was.
+// sameKind writes variants of one kind once: "outage rates ×0.5",
+// "outage rates ×2" become "outage rates ×0.5 or ×2".
+func sameKind(names []string) []string {
+	var out []string
+	last := ""
+	for _, n := range names {
+		kind, value := n, ""
+		if i := strings.IndexAny(n, "×+-"); i > 0 && n[i-1] == ' ' {
+			kind, value = n[:i], n[i:]
+		}
+		if kind == last && value != "" && len(out) > 0 {
+			out[len(out)-1] += " or " + value
+			continue
+		}
+		out, last = append(out, n), kind
+	}
+	return out
+}
+
+// scenariosText lists the scenarios the run simulated with their
+// parameters, so a reader knows which outage "provider-outage" was. A
+// result from before results recorded them is read against the file.
 func scenariosText(spec simulator.Spec, res simulator.Result) string {
+	if len(res.Scenarios) > 0 { // as simulated, defaults filled in
+		out := make([]string, len(res.Scenarios))
+		for i, s := range res.Scenarios {
+			out[i] = escapeMarkdown(s.Scenario.Name)
+			if p := s.Scenario.Params(); p != "" {
+				out[i] += " (" + escapeMarkdown(p) + ")"
+			}
+		}
+		return strings.Join(out, "; ")
+	}
 	var labels []string
 	for _, r := range res.Results {
 		if !slices.Contains(labels, r.Scenario) {
@@ -337,7 +367,7 @@ func revisit(in Input, d Decision) []string {
 		}
 	}
 	if len(steady) > 0 {
-		out = append(out, fmt.Sprintf("Not a trigger: %s leave the choice unchanged.", joinAnd(steady)))
+		out = append(out, fmt.Sprintf("Not a trigger: %s leave the choice unchanged.", strings.Join(sameKind(steady), "; ")))
 	}
 	if len(in.Outages) == 0 {
 		out = append(out, "Outage rates ×0.5 and ×2 were not re-simulated for this memo.")

@@ -16,6 +16,16 @@ type Result struct {
 	Results     []OptionResult `json:"results"`
 	// Assumptions lists the judgements behind the numbers, for the memo.
 	Assumptions []string `json:"assumptions"`
+	// Scenarios are the named scenarios simulated, by the label results
+	// carry, with every parameter as simulated (defaults filled in: which
+	// provider "provider-outage" took down, and for how long).
+	Scenarios []ScenarioRun `json:"scenarios,omitempty"`
+}
+
+// ScenarioRun is one simulated scenario and its parameters.
+type ScenarioRun struct {
+	Label    string   `json:"label"`
+	Scenario Scenario `json:"scenario"`
 }
 
 // OptionResult is one gateway under one scenario. Distributions are over

@@ -537,6 +537,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 
 	labels := labelsWithin(spec.Scenarios, scenarios)
 	for i, sc := range scenarios {
+		sc = m.withDefaults(sc)
 		plan, ok, note := m.scenarioEvents(sc)
 		if note != "" {
 			notes = append(notes, note)
@@ -544,18 +545,11 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		if ok {
 			sp := scenarioPlan{sc: sc, label: labels[i], events: plan, surge: 1}
 			if sc.Name == "rate-limit-storm" {
-				// Demand at 3× for 2 h (or the scenario's parameters),
-				// from the same Wednesday afternoon as the other scenarios.
-				sp.surge = 3
-				if sc.Multiplier > 0 {
-					sp.surge = sc.Multiplier
-				}
-				d := 2.0
-				if sc.DurationHours > 0 {
-					d = sc.DurationHours
-				}
-				sp.surgeFrom = math.Min(scenarioStart, math.Max(m.horizon-d, 0))
-				sp.surgeTo = sp.surgeFrom + d
+				// Demand times the multiplier for the duration, from the
+				// same Wednesday afternoon as the other scenarios.
+				sp.surge = sc.Multiplier
+				sp.surgeFrom = math.Min(scenarioStart, math.Max(m.horizon-sc.DurationHours, 0))
+				sp.surgeTo = sp.surgeFrom + sc.DurationHours
 			}
 			m.scen = append(m.scen, sp)
 		}
@@ -732,54 +726,65 @@ func labelsWithin(file, run []Scenario) []string {
 	return out
 }
 
-// scenarioEvents builds a named scenario's injected incident.
-func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
-	hours := func(def float64) float64 {
-		if sc.DurationHours > 0 {
-			return sc.DurationHours
+// withDefaults fills in the defaults of a named scenario: the parameters it
+// is simulated with, which the result records so the memo can say which
+// outage it was. The primary provider is where the busiest flow goes first.
+func (m *model) withDefaults(sc Scenario) Scenario {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
 		}
-		return def
-	}
-	full := func(d float64) Incident {
-		start := math.Min(scenarioStart, math.Max(m.horizon-d, 0))
-		rate := 1.0
-		if sc.ErrorRate > 0 {
-			rate = sc.ErrorRate // a partial outage
-		}
-		return Incident{Start: start, PeakEnd: start + d, End: start + d, Class: -1, PeakErrorRate: rate, TailErrorRate: rate,
-			StatusWeight: statusWeightFor(rate), LatencyMultiplier: 1}
 	}
 	switch sc.Name {
-	case "baseline":
+	case "provider-outage":
+		if sc.Provider == "" {
+			sc.Provider = m.primaryProvider()
+		}
+		def(&sc.DurationHours, 4)
+	case "region-outage":
+		if sc.Region == "" {
+			sc.Region = "us-east-1"
+		}
+		def(&sc.DurationHours, 6)
+	case "gateway-outage":
+		def(&sc.DurationHours, 3)
+	case "rate-limit-storm":
+		def(&sc.DurationHours, 2)
+		def(&sc.Multiplier, 3)
+	case "latency-degradation":
+		if sc.Provider == "" {
+			sc.Provider = m.primaryProvider()
+		}
+		def(&sc.DurationHours, 3)
+		def(&sc.Multiplier, 4)
+	}
+	if sc.takesDown() {
+		def(&sc.ErrorRate, 1)
+	}
+	return sc
+}
+
+// scenarioEvents builds a named scenario's injected incident from its
+// resolved parameters.
+func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
+	full := func(d float64) Incident {
+		start := math.Min(scenarioStart, math.Max(m.horizon-d, 0))
+		return Incident{Start: start, PeakEnd: start + d, End: start + d, Class: -1, PeakErrorRate: sc.ErrorRate, TailErrorRate: sc.ErrorRate,
+			StatusWeight: statusWeightFor(sc.ErrorRate), LatencyMultiplier: 1}
+	}
+	switch sc.Name {
+	case "baseline", "rate-limit-storm":
 		return nil, true, ""
 	case "provider-outage":
-		p := sc.Provider
-		if p == "" {
-			p = m.primaryProvider()
-		}
-		return []event{{src: -1, inc: full(hours(4)), provider: p, down: true}}, true, ""
+		return []event{{src: -1, inc: full(sc.DurationHours), provider: sc.Provider, down: true}}, true, ""
 	case "region-outage":
-		r := sc.Region
-		if r == "" {
-			r = "us-east-1"
-		}
-		return []event{{src: -1, inc: full(hours(6)), provider: sc.Provider, region: r, down: true}}, true, ""
+		return []event{{src: -1, inc: full(sc.DurationHours), provider: sc.Provider, region: sc.Region, down: true}}, true, ""
 	case "gateway-outage":
-		return []event{{src: -1, inc: full(hours(3)), allGateways: true}}, true, ""
-	case "rate-limit-storm":
-		return nil, true, ""
+		return []event{{src: -1, inc: full(sc.DurationHours), allGateways: true}}, true, ""
 	case "latency-degradation":
-		p := sc.Provider
-		if p == "" {
-			p = m.primaryProvider()
-		}
-		slow := 4.0
-		if sc.Multiplier > 0 {
-			slow = sc.Multiplier
-		}
-		inc := full(hours(3))
+		inc := full(sc.DurationHours)
 		inc.PeakErrorRate, inc.TailErrorRate, inc.StatusWeight = 0, 0, 0
-		return []event{{src: -1, inc: inc, provider: p, region: sc.Region, slow: slow}}, true, ""
+		return []event{{src: -1, inc: inc, provider: sc.Provider, region: sc.Region, slow: sc.Multiplier}}, true, ""
 	}
 	return nil, false, fmt.Sprintf("scenario %s is not known to the engine; it is left out of the results", sc.Name)
 }
@@ -820,6 +825,9 @@ func (m *model) hops(f flow, reach []int, skip []bool, fails []float64) []hop {
 func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string, workers int) Result {
 	nG := len(m.options)
 	res := Result{Seed: seed, Trials: trials, CatalogAsOf: cat.AsOf(), Assumptions: append(notes, modelAssumptions()...)}
+	for _, sp := range m.scen {
+		res.Scenarios = append(res.Scenarios, ScenarioRun{Label: sp.label, Scenario: sp.sc})
+	}
 	res.Results = make([]OptionResult, len(m.scen)*nG)
 	failedBy, totalBy := make([][]float64, len(res.Results)), make([][]float64, len(res.Results))
 	parallel(workers, len(res.Results), func(k int) {
@@ -1059,8 +1067,8 @@ func modelAssumptions() []string {
 		"cooldown rules skip a path about as often as it fails once most requests fail (never a LiteLLM group of one deployment)",
 		"self-hosted gateways run 2 replicas unless set; half their own incidents take every replica down",
 		"failures are independent apart from the common-mode cloud layer; teams bring their own provider keys",
-		"named scenarios start Wednesday 14:00 UTC; rate-limit-storm is 3x demand for 2 h",
-		"healthy answers take a lognormal time (median 2 s, sigma 0.7); latency-degradation multiplies it by 4",
+		"named scenarios start Wednesday 14:00 UTC",
+		"healthy answers take a lognormal time (median 2 s, sigma 0.7)",
 		"rate limits refuse each minute's excess attempts with 429; a stretch with both an incident and a binding limit ignores the limit",
 	}
 }

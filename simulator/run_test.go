@@ -498,3 +498,24 @@ func TestShortLogRepeatsToTheHorizon(t *testing.T) {
 		t.Errorf("the assumptions do not say the log repeats: %q", res.Assumptions)
 	}
 }
+
+// The result records each scenario as simulated, defaults filled in, so a
+// reader learns which provider "provider-outage" took down and for how
+// long; a label keeps two outages of one name apart.
+func TestResultRecordsScenarios(t *testing.T) {
+	t.Parallel()
+	file := strings.Replace(oneProvider, "scenarios: [baseline]",
+		"scenarios: [baseline, provider-outage, {name: provider-outage, duration_hours: 1, error_rate: 0.5}, rate-limit-storm, latency-degradation]", 1)
+	file = strings.Replace(file, "trials: 4000", "trials: 5", 1)
+	res, _, _ := runFile(t, file, Options{})
+	want := []ScenarioRun{
+		{Label: "baseline", Scenario: Scenario{Name: "baseline"}},
+		{Label: "provider-outage", Scenario: Scenario{Name: "provider-outage", Provider: "openai", DurationHours: 4, ErrorRate: 1}},
+		{Label: "provider-outage (1 h, 50 % of requests fail)", Scenario: Scenario{Name: "provider-outage", Provider: "openai", DurationHours: 1, ErrorRate: 0.5}},
+		{Label: "rate-limit-storm", Scenario: Scenario{Name: "rate-limit-storm", DurationHours: 2, Multiplier: 3}},
+		{Label: "latency-degradation", Scenario: Scenario{Name: "latency-degradation", Provider: "openai", DurationHours: 3, Multiplier: 4}},
+	}
+	if !slices.Equal(res.Scenarios, want) {
+		t.Errorf("scenarios:\n got %+v\nwant %+v", res.Scenarios, want)
+	}
+}

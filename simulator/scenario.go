@@ -22,7 +22,7 @@ func (s Scenario) Params() string {
 	if s.Multiplier > 0 {
 		parts = append(parts, "×"+strconv.FormatFloat(s.Multiplier, 'g', -1, 64))
 	}
-	if s.ErrorRate > 0 {
+	if s.ErrorRate > 0 && s.ErrorRate < 1 { // 1, every request, is what an outage is
 		parts = append(parts, strconv.FormatFloat(100*s.ErrorRate, 'g', 4, 64)+" % of requests fail")
 	}
 	return strings.Join(parts, ", ")
