@@ -395,6 +395,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("{\"name\": 1e400, \"scenarios\": [\"baseline\", {\"name\": \"x\"}]}"))
 	f.Add([]byte("a: &a [*a]\nname: *a\n"))
 	f.Add(aliasBomb(120))
+	f.Add([]byte("name: x\nscenarios: [{name: provider-outage, error_rate: 0.25, duration_hours: 15}, {name: provider-outage, provider: openai}, {name: rate-limit-storm, multiplier: 2}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse(data)
 		if err != nil {

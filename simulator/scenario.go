@@ -43,6 +43,11 @@ func ScenarioLabels(list []Scenario) []string {
 		if p := sc.Params(); count[sc.Name] > 1 && p != "" {
 			out[i] += " (" + p + ")"
 		}
+		// Parameters that read alike (error_rate 1 and none) still get
+		// labels apart: by their place in the list.
+		if slices.Contains(out[:i], out[i]) {
+			out[i] += fmt.Sprintf(" [%d]", i+1)
+		}
 	}
 	return out
 }

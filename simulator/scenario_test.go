@@ -26,6 +26,10 @@ func TestScenarioLabels(t *testing.T) {
 	if got := ScenarioLabels(list); !slices.Equal(got, want) {
 		t.Errorf("labels:\n got %q\nwant %q", got, want)
 	}
+	// Labels never collide, even when parameters read alike.
+	if got := ScenarioLabels([]Scenario{{Name: "provider-outage"}, {Name: "provider-outage", ErrorRate: 1}}); !slices.Equal(got, []string{"provider-outage", "provider-outage [2]"}) {
+		t.Errorf("labels of look-alikes = %q", got)
+	}
 	if got := list[4].Params(); got != "azure-openai, swedencentral, 6 h" {
 		t.Errorf("Params = %q", got)
 	}
