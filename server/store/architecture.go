@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
+	"strconv"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // Architecture is a saved architecture spec: the team's providers, routes,
@@ -81,13 +79,9 @@ func (s *Store) CreateArchitecture(ctx context.Context, a *Architecture) error {
 
 // Architecture returns the architecture with the given id, or ErrNotFound.
 func (s *Store) Architecture(ctx context.Context, id string) (Architecture, error) {
-	var row architectureRow
-	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Architecture{}, ErrNotFound
-	}
+	row, err := take[architectureRow](s.owned(ctx).Where("id = ?", id), "architecture "+strconv.Quote(id))
 	if err != nil {
-		return Architecture{}, fmt.Errorf("store: get architecture %q: %w", id, err)
+		return Architecture{}, err
 	}
 	return row.architecture(), nil
 }

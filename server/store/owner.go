@@ -47,6 +47,20 @@ func (s *Store) owned(ctx context.Context) *gorm.DB {
 	return db
 }
 
+// take loads the one row q finds, or says ErrNotFound; what names the row
+// in any other error ("architecture \"ab12\"").
+func take[R any](q *gorm.DB, what string) (R, error) {
+	var row R
+	err := q.Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, ErrNotFound
+	}
+	if err != nil {
+		return row, fmt.Errorf("store: get %s: %w", what, err)
+	}
+	return row, nil
+}
+
 // ownerFor is the owner a row created under ctx gets.
 func ownerFor(ctx context.Context) string {
 	o, _ := OwnerOf(ctx)

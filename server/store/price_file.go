@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // PriceFile is a LiteLLM, OpenRouter or Portkey price file a user kept to
@@ -49,13 +47,9 @@ func (s *Store) CreatePriceFile(ctx context.Context, p *PriceFile) error {
 
 // PriceFile returns the price file with the given id, or ErrNotFound.
 func (s *Store) PriceFile(ctx context.Context, id string) (PriceFile, error) {
-	var row priceFileRow
-	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return PriceFile{}, ErrNotFound
-	}
+	row, err := take[priceFileRow](s.owned(ctx).Where("id = ?", id), "price file "+strconv.Quote(id))
 	if err != nil {
-		return PriceFile{}, fmt.Errorf("store: get price file %q: %w", id, err)
+		return PriceFile{}, err
 	}
 	return row.priceFile(), nil
 }

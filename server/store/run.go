@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -89,13 +90,9 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 
 // Run returns the run with the given id, or ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (Run, error) {
-	var row runRow
-	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Run{}, ErrNotFound
-	}
+	row, err := take[runRow](s.owned(ctx).Where("id = ?", id), "run "+strconv.Quote(id))
 	if err != nil {
-		return Run{}, fmt.Errorf("store: get run %q: %w", id, err)
+		return Run{}, err
 	}
 	return row.run(), nil
 }

@@ -6,11 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // A session is a signed-in browser: the cookie holds a random token, the
@@ -51,13 +48,9 @@ func (s *Store) CreateSession(ctx context.Context, username string, ttl time.Dur
 // SessionUser returns who a session token signs in, or ErrNotFound when the
 // token is unknown or expired.
 func (s *Store) SessionUser(ctx context.Context, token string) (string, error) {
-	var row sessionRow
-	err := s.db.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashToken(token), now()).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return "", ErrNotFound
-	}
+	row, err := take[sessionRow](s.db.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashToken(token), now()), "session")
 	if err != nil {
-		return "", fmt.Errorf("store: get session: %w", err)
+		return "", err
 	}
 	return row.Username, nil
 }

@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // What a share link can open.
@@ -66,13 +63,9 @@ func (s *Store) CreateShare(ctx context.Context, kind, targetID string) (Share, 
 // Share returns the link with the given token, whoever asks: the token is
 // the permission. ErrNotFound once revoked.
 func (s *Store) Share(ctx context.Context, token string) (Share, error) {
-	var row shareRow
-	err := s.db.WithContext(ctx).Where("token = ?", token).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Share{}, ErrNotFound
-	}
+	row, err := take[shareRow](s.db.WithContext(ctx).Where("token = ?", token), "share")
 	if err != nil {
-		return Share{}, fmt.Errorf("store: get share: %w", err)
+		return Share{}, err
 	}
 	return row.share(), nil
 }
@@ -95,13 +88,9 @@ func (s *Store) ListShares(ctx context.Context, kind, targetID string) ([]Share,
 // RevokeShare ends a link of the owner in ctx. ErrNotFound if there is no
 // such link of theirs.
 func (s *Store) RevokeShare(ctx context.Context, token string) (Share, error) {
-	var row shareRow
-	err := s.owned(ctx).Where("token = ?", token).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Share{}, ErrNotFound
-	}
+	row, err := take[shareRow](s.owned(ctx).Where("token = ?", token), "share")
 	if err != nil {
-		return Share{}, fmt.Errorf("store: revoke share: %w", err)
+		return Share{}, err
 	}
 	if err := s.db.WithContext(ctx).Where("token = ?", token).Delete(&shareRow{}).Error; err != nil {
 		return Share{}, fmt.Errorf("store: revoke share: %w", err)

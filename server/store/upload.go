@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -173,13 +173,9 @@ func (s *Store) RawFileUploads(ctx context.Context) ([]string, error) {
 
 // Upload returns the upload with the given id, or ErrNotFound.
 func (s *Store) Upload(ctx context.Context, id string) (Upload, error) {
-	var row uploadRow
-	err := s.owned(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Upload{}, ErrNotFound
-	}
+	row, err := take[uploadRow](s.owned(ctx).Where("id = ?", id), "upload "+strconv.Quote(id))
 	if err != nil {
-		return Upload{}, fmt.Errorf("store: get upload %q: %w", id, err)
+		return Upload{}, err
 	}
 	return row.upload(), nil
 }
