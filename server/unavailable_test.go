@@ -17,11 +17,10 @@ import (
 	"testing"
 
 	"github.com/glebarez/sqlite"
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
 
 	"gatewise/pricing"
 	"gatewise/server/store"
+	"gatewise/server/store/storetest"
 )
 
 // outageServer is a server on dsn, without the parallel test runner's
@@ -159,29 +158,13 @@ func TestPostgresOutageIs503ThenRecovers(t *testing.T) {
 	if base == "" {
 		t.Skip("set GATEWISE_TEST_POSTGRES=postgres://... to test a PostgreSQL outage")
 	}
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "gatewise_outage_" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "_")
-	admin.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if db, err := admin.DB(); err == nil {
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
+	u, err := url.Parse(storetest.Schema(t, base))
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := newCutProxy(t, u.Host)
 	u.Host = proxy.ln.Addr().String()
 	q := u.Query()
-	q.Set("search_path", schema)
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
 

@@ -23,11 +23,9 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	gormlogger "gorm.io/gorm/logger"
 
 	"gatewise/server/store"
+	"gatewise/server/store/storetest"
 )
 
 // The kill tests stop a real gatewise process with SIGKILL while a run is
@@ -53,7 +51,7 @@ func TestKillPostgres(t *testing.T) {
 	}
 	// PostgreSQL is a separate process the kill does not touch; what is
 	// checked is that gatewise's rows read back whole.
-	killTest(t, freshSchema(t, base), func(*testing.T) {})
+	killTest(t, storetest.Schema(t, base), func(*testing.T) {})
 }
 
 // killTest is the scenario on the database dsn; intact checks the database
@@ -465,34 +463,6 @@ func sqliteIntact(t *testing.T, path string) {
 		rows.Scan(&table, &rowid, &parent, &fk)
 		t.Errorf("foreign key broken: %s row %v points to a missing %s", table, rowid.Int64, parent)
 	}
-}
-
-// freshSchema creates an empty PostgreSQL schema for the test, dropped at
-// its end, and returns base pointing there.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: gormlogger.Discard})
-	if err != nil {
-		t.Fatalf("connect to GATEWISE_TEST_POSTGRES: %v", err)
-	}
-	schema := fmt.Sprintf("gatewise_kill_%d", time.Now().UnixNano())
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if db, err := admin.DB(); err == nil {
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse GATEWISE_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // lockedBuffer collects a process's standard error while the test reads it.

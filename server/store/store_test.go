@@ -16,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
+	"gatewise/server/store/storetest"
 )
 
 // The store suite runs on every database gatewise supports. SQLite always
@@ -35,37 +34,7 @@ func TestStorePostgres(t *testing.T) {
 	if base == "" {
 		t.Skip("set GATEWISE_TEST_POSTGRES=postgres://... to run the store suite on PostgreSQL")
 	}
-	runSuite(t, func(t *testing.T) string { return freshPostgresSchema(t, base) })
-}
-
-// freshPostgresSchema creates an empty schema, drops it when the test ends,
-// and returns base with its search_path pointing there.
-func freshPostgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: newGormLogger(quietLogger())})
-	if err != nil {
-		t.Fatalf("connect to %s: %v", redacted(base), err)
-	}
-	schema := "gatewise_test_" + newID()
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse GATEWISE_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	runSuite(t, func(t *testing.T) string { return storetest.Schema(t, base) })
 }
 
 func redacted(dsn string) string {
