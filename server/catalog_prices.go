@@ -153,7 +153,10 @@ func (s *Server) checkPriceFile(c *gin.Context) {
 	s.render(c, http.StatusOK, "catalog_prices", page)
 }
 
-// usdPerMillion prints a per-million-token price with the digits it needs.
+// usdPerMillion prints a per-million-token price with the digits it needs,
+// at most six significant ones: a price derived from a per-token figure
+// ($0.0000000833… a token) would otherwise print as $0.08333333333333334.
 func usdPerMillion(v float64) string {
-	return "$" + strconv.FormatFloat(v, 'f', -1, 64)
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	return "$" + strconv.FormatFloat(r, 'f', -1, 64)
 }

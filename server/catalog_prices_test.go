@@ -165,3 +165,19 @@ func TestKeptPriceFilePricesARun(t *testing.T) {
 	wantStatus(t, api, http.StatusUnprocessableEntity)
 	wantBody(t, api, `"price_file_id":"is not a kept price file"`)
 }
+
+func TestUSDPerMillion(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[float64]string{
+		0.08333333333333334: "$0.0833333", // an OpenRouter per-token price, times a million
+		3:                   "$3",
+		0.075:               "$0.075",
+		1.25:                "$1.25",
+		150:                 "$150",
+		0.000123456789:      "$0.000123457",
+	} {
+		if got := usdPerMillion(v); got != want {
+			t.Errorf("usdPerMillion(%v) = %s, want %s", v, got, want)
+		}
+	}
+}
