@@ -535,6 +535,11 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		m.options = append(m.options, o)
 	}
 
+	if perMonth := HoursPerMonth / m.horizon; math.Abs(perMonth-1) > 0.05 && slices.ContainsFunc(scenarios, func(sc Scenario) bool { return sc.Name != "baseline" }) {
+		// A named scenario is one incident in the simulated period, which
+		// the monthly figures scale: say so when that is not about a month.
+		notes = append(notes, fmt.Sprintf("a named scenario adds one incident to the simulated %s, so the monthly figures count it %.2f times a month", hoursText(m.horizon), perMonth))
+	}
 	labels := labelsWithin(spec.Scenarios, scenarios)
 	for i, sc := range scenarios {
 		sc = m.withDefaults(sc)

@@ -519,3 +519,22 @@ func TestResultRecordsScenarios(t *testing.T) {
 		t.Errorf("scenarios:\n got %+v\nwant %+v", res.Scenarios, want)
 	}
 }
+
+// A named scenario is one incident in the simulated period; with a week's
+// horizon the monthly figures count it 4.35 times, and the assumptions say
+// so. A month's horizon needs no word.
+func TestShortHorizonSaysHowOftenScenariosCount(t *testing.T) {
+	t.Parallel()
+	const note = "a named scenario adds one incident to the simulated 7 days, so the monthly figures count it 4.35 times a month"
+	week := strings.Replace(strings.Replace(oneProvider, "horizon_days: 28", "horizon_days: 7", 1), "scenarios: [baseline]", "scenarios: [baseline, provider-outage]", 1)
+	week = strings.Replace(week, "trials: 4000", "trials: 5", 1)
+	res, _, _ := runFile(t, week, Options{})
+	if !slices.Contains(res.Assumptions, note) {
+		t.Errorf("a week's horizon: assumptions %q lack %q", res.Assumptions, note)
+	}
+	month := strings.Replace(strings.Replace(week, "horizon_days: 7", "horizon_days: 30", 1), "trials: 5", "trials: 2", 1)
+	res, _, _ = runFile(t, month, Options{})
+	if slices.ContainsFunc(res.Assumptions, func(a string) bool { return strings.HasPrefix(a, "a named scenario adds") }) {
+		t.Errorf("a month's horizon: %q", res.Assumptions)
+	}
+}
