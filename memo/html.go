@@ -2,70 +2,143 @@ package memo
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"go.yaml.in/yaml/v3"
 )
 
-// HTML renders memo Markdown to an HTML fragment. The front matter is
-// dropped (it is metadata, not prose), tables are enabled, and raw HTML
-// stays disabled — goldmark's default — so nothing a user typed can become
-// markup: inline HTML is omitted and unsafe link targets are dropped.
+// FrontMatter is what makes a printed memo traceable: its status and date,
+// the hash of its inputs and the gatewise version, trials and seed.
+type FrontMatter struct {
+	Title    string `yaml:"title"`
+	Status   string `yaml:"status"`
+	Date     string `yaml:"date"`
+	Inputs   string `yaml:"inputs"`
+	Gatewise string `yaml:"gatewise"`
+	Trials   int    `yaml:"trials"`
+	Seed     uint64 `yaml:"seed"`
+	ReviewBy string `yaml:"review-by"`
+}
+
+// SplitFrontMatter separates a memo's YAML front matter from its body; a
+// memo without one has a zero FrontMatter.
+func SplitFrontMatter(md []byte) (FrontMatter, []byte) {
+	var fm FrontMatter
+	if !bytes.HasPrefix(md, []byte("---\n")) {
+		return fm, md
+	}
+	rest := md[4:]
+	i := bytes.Index(rest, []byte("\n---\n"))
+	if i < 0 {
+		return fm, md
+	}
+	if err := yaml.Unmarshal(rest[:i], &fm); err != nil {
+		return FrontMatter{}, rest[i+5:]
+	}
+	return fm, rest[i+5:]
+}
+
+var metaTemplate = template.Must(template.New("meta").Parse(`<dl class="memo-meta">
+<div><dt>Status</dt><dd>{{.Status}}</dd></div>
+<div><dt>Date</dt><dd>{{.Date}}</dd></div>
+<div><dt>Review by</dt><dd>{{.ReviewBy}}</dd></div>
+<div><dt>gatewise</dt><dd>{{.Gatewise}}</dd></div>
+<div><dt>Trials, seed</dt><dd>{{.Trials}}, {{.Seed}}</dd></div>
+<div class="memo-hash"><dt>Inputs</dt><dd><code>{{.Inputs}}</code></dd></div>
+</dl>
+`))
+
+// HTML renders memo Markdown to an HTML fragment: the front matter as a
+// short list (so a printed copy says which inputs it came from), then the
+// memo. Tables are enabled and raw HTML stays disabled — goldmark's
+// default — so nothing a user typed can become markup: inline HTML is
+// omitted and unsafe link targets are dropped; the front matter's values
+// are escaped by html/template.
 func HTML(markdown []byte) ([]byte, error) {
-	md := goldmark.New(goldmark.WithExtensions(extension.Table))
+	fm, body := SplitFrontMatter(markdown)
 	var buf bytes.Buffer
-	if err := md.Convert(stripFrontMatter(markdown), &buf); err != nil {
+	if fm.Status != "" {
+		if err := metaTemplate.Execute(&buf, fm); err != nil {
+			return nil, err
+		}
+	}
+	md := goldmark.New(goldmark.WithExtensions(extension.Table))
+	if err := md.Convert(body, &buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// Page wraps the memo's HTML in a standalone document, for
-// `--memo-html`. The title is escaped by html/template.
-func Page(title string, markdown []byte) ([]byte, error) {
-	body, err := HTML(markdown)
-	if err != nil {
-		return nil, err
-	}
-	t, err := template.New("page").Parse(`<!doctype html>
+// pageCSS styles the standalone memo, on screen and printed on one A4 or
+// Letter page. It is the page's only style, inline, so that a server can
+// allow exactly it by its hash (PageStyleSource) under a strict
+// Content-Security-Policy.
+const pageCSS = `
+:root{color:#1a1a1a;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+body{max-width:62rem;margin:1.5rem auto;padding:0 1rem}
+h1{font-size:1.35rem;margin:.2rem 0 .6rem}
+p{margin:.45rem 0}
+.memo-meta{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;margin:0;font-size:.8rem;color:#555}
+.memo-meta div{display:flex;gap:.3rem}.memo-meta dt{font-weight:600}.memo-meta dd{margin:0}
+.memo-meta code{font-size:.75rem;overflow-wrap:anywhere}
+table{border-collapse:collapse;font-size:.82rem;margin:.5rem 0;width:100%}
+th,td{border:1px solid #ccc;padding:.2rem .35rem;vertical-align:top}
+th{background:#f3f3f3}
+td:not(:first-child),th:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}
+code{font-size:.85em}
+@media (max-width:40rem){table{display:block;overflow-x:auto}}
+@page{margin:11mm}
+@media print{:root{font-size:8.6pt;line-height:1.3}body{max-width:none;margin:0;padding:0}
+h1{font-size:12.5pt}p{margin:.28rem 0}table{font-size:7.6pt}th,td{padding:.1rem .25rem}
+.memo-meta{font-size:7.2pt}}
+`
+
+// PageStyleSource is the Content-Security-Policy source that allows the
+// standalone memo's stylesheet and nothing else: 'sha256-…' of pageCSS.
+func PageStyleSource() string {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-table{border-collapse:collapse;font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem}
-td:not(:first-child){text-align:right}pre{background:#f5f5f5;padding:1rem;overflow-x:auto}
-</style>
+<style>{{.CSS}}</style>
 </head>
 <body>
 {{.Body}}
 </body>
 </html>
-`)
+`))
+
+// Page wraps the memo's HTML in a standalone document, for `--memo-html`
+// and /runs/ID/memo.html. Its title is the memo's own heading, from the
+// front matter's title.
+func Page(markdown []byte) ([]byte, error) {
+	body, err := HTML(markdown)
 	if err != nil {
 		return nil, err
 	}
+	fm, _ := SplitFrontMatter(markdown)
+	title := "Gateway decision"
+	if fm.Title != "" {
+		title += ": " + fm.Title
+	}
 	var buf bytes.Buffer
-	// Body is goldmark's output with raw HTML disabled, so it is trusted
-	// as markup; everything else goes through html/template's escaping.
-	err = t.Execute(&buf, struct {
+	// Body is goldmark's output with raw HTML disabled and the front
+	// matter escaped, so it is trusted as markup; the title goes through
+	// html/template's escaping, and the stylesheet is a constant.
+	err = pageTemplate.Execute(&buf, struct {
 		Title string
+		CSS   template.CSS
 		Body  template.HTML
-	}{"Gateway decision: " + title, template.HTML(body)})
+	}{title, template.CSS(pageCSS), template.HTML(body)})
 	return buf.Bytes(), err
-}
-
-// stripFrontMatter removes a leading YAML front matter block.
-func stripFrontMatter(md []byte) []byte {
-	if !bytes.HasPrefix(md, []byte("---\n")) {
-		return md
-	}
-	rest := md[4:]
-	if i := bytes.Index(rest, []byte("\n---\n")); i >= 0 {
-		return rest[i+5:]
-	}
-	return md
 }

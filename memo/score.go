@@ -29,7 +29,8 @@ const clearWin = 10
 
 // Decision is the scored comparison and its recommendation.
 type Decision struct {
-	// Baseline is the scenario the cost and observability scores come from.
+	// Baseline is the scenario the scores come from: the sampled months,
+	// every option's own incidents at their sourced rates.
 	Baseline string
 	// Weights are the architecture's priorities, normalised to sum to 1.
 	Weights simulator.Priorities
@@ -47,6 +48,12 @@ type Decision struct {
 	// NoGatewayYet is true when the "you don't need a gateway yet" rule
 	// chose direct.
 	NoGatewayYet bool
+	// Compared is how many options the architecture compared, excluded
+	// ones included.
+	Compared int
+	// RequestsPerDay is the volume the rules read: as simulated when the
+	// result says, else the architecture's.
+	RequestsPerDay float64
 	// Reason is the decision in one line.
 	Reason string
 }
@@ -59,11 +66,16 @@ type OptionScore struct {
 	Cost          float64
 	Observability float64
 	Overall       float64
+	// Bill and Tracking are the two halves of Cost: the monthly bill
+	// against the cheapest option's, and the cost tracking the option
+	// gives (dollars per request, attribution, budgets, alerts).
+	Bill, Tracking float64
 	// Margin is the half-width of Overall's 95 % interval, from the
 	// intervals of the means the scores come from.
 	Margin float64
-	// Base is the option under the baseline scenario; Worst under the named
-	// scenario where it fails most (Base when there is none).
+	// Base is the option in the sampled months (the baseline scenario);
+	// Worst is the named stress test in which it fails most (Base when
+	// there is none), reported beside the score, never weighted into it.
 	Base, Worst simulator.OptionResult
 	failLo      float64 // Failover at the interval's ends
 	failHi      float64
@@ -89,20 +101,24 @@ func (d Decision) Option(id string) (OptionScore, bool) {
 // Score applies the hard constraints, scores the remaining options and picks
 // one.
 //
-// Scores, each 0–100:
+// Scores, each 0–100, from the sampled months (the baseline scenario):
 //
-//	failure share f = ½(1 − success_baseline) + ½(1 − success_worst), where
-//	  worst is the named scenario in which the option fails most
+//	failure share f = ½·f_mean + ½·f_p95: the mean month's failed share and
+//	  the 95th-percentile month's, so a tail of bad months counts
 //	Failover = clamp(100 × (−log10 f − 2) / 3): 99 % success scores 0,
 //	  99.999 % scores 100, each extra nine is worth a third of the scale
-//	Cost = 100 × C_min / C, C the baseline's mean monthly total (tokens,
-//	  gateway fees, infrastructure, operations) and C_min the cheapest
-//	  eligible option's: twice the cheapest scores 50
-//	Observability = 100 × (coverage + needs met / needs stated) / 2, or
-//	  100 × coverage when no needs are stated
+//	Cost = ½·Bill + ½·Tracking: Bill = 100 × C_min / C, C the mean monthly
+//	  total (tokens, gateway fees, infrastructure, operations) and C_min
+//	  the cheapest eligible option's; Tracking = 100 × the cost tracking
+//	  met (per-request cost, attribution by user and feature, budgets,
+//	  alerts, a quarter each, partial a half of that)
+//	Observability = 100 × (coverage + needs met / needs stated) / 2, a
+//	  partly met need counting a half, or 100 × coverage with no needs
 //	Overall = w_f·Failover + w_c·Cost + w_o·Observability, w the priorities
 //	  normalised to sum to 1
 //
+// Named scenarios are stress tests: their failed requests are reported
+// beside the scores, never weighted as if they happened every month.
 // Margin carries the 95 % intervals of the mean success rates and costs
 // through the same formulas. Two options are tied when their overall scores
 // differ by no more than the sum of their margins.
@@ -113,19 +129,24 @@ func Score(spec simulator.Spec, res simulator.Result, cat *pricing.Catalog) (Dec
 	if len(res.Results) == 0 {
 		return Decision{}, errors.New("memo: the result has no options")
 	}
-	d := Decision{Baseline: baselineScenario(res), Weights: normalise(spec.Priorities)}
+	d := Decision{Baseline: baselineScenario(res), Weights: normalise(spec.Priorities), RequestsPerDay: res.RequestsPerDay}
+	if d.RequestsPerDay <= 0 {
+		d.RequestsPerDay = spec.Traffic.RequestsPerDay
+	}
 	for _, id := range gatewayOrder(res) {
 		base, ok := find(res, id, d.Baseline)
 		if !ok {
 			continue
 		}
+		d.Compared++
 		if reason := exclusion(spec, cat, base); reason != "" {
 			d.Excluded = append(d.Excluded, Exclusion{Gateway: id, Reason: reason})
 			continue
 		}
 		o := OptionScore{Gateway: id, Hosting: hosting(cat, id), Base: base, Worst: worstScenario(res, id, d.Baseline, base)}
-		o.Failover, o.failLo, o.failHi = failoverScore(o.Base, o.Worst)
+		o.Failover, o.failLo, o.failHi = failoverScore(o.Base)
 		o.Observability = observabilityScore(base.Observability)
+		o.Tracking = 100 * base.Observability.CostTracking.Score()
 		d.Options = append(d.Options, o)
 	}
 	if len(d.Options) == 0 {
@@ -138,8 +159,7 @@ func Score(spec simulator.Spec, res simulator.Result, cat *pricing.Catalog) (Dec
 	return d, nil
 }
 
-// Rescore ranks the same options under other weights; sensitivity uses it
-// to find where the ranking flips.
+// Rescore ranks the same options under other weights.
 func (d Decision) Rescore(spec simulator.Spec, w simulator.Priorities) Decision {
 	out := d
 	out.Options = slices.Clone(d.Options)
@@ -201,7 +221,7 @@ func (d *Decision) choose(spec simulator.Spec) {
 	} else {
 		d.Tied = nil
 	}
-	if direct, ok := d.Option("direct"); ok && noGatewayCase(spec) {
+	if direct, ok := d.Option("direct"); ok && noGatewayCase(spec, d.RequestsPerDay) {
 		// Only a gain the simulation measures overturns the rule: more
 		// than clearWin points overall and fewer failures beyond the
 		// intervals. Logging alone does not make a gateway worth adding.
@@ -216,24 +236,40 @@ func (d *Decision) choose(spec simulator.Spec) {
 
 // noGatewayCase is the "you don't need a gateway yet" situation: one
 // provider, low volume, no compliance rule.
-func noGatewayCase(spec simulator.Spec) bool {
+func noGatewayCase(spec simulator.Spec, requestsPerDay float64) bool {
 	c := spec.Compliance
-	return len(spec.Providers) == 1 && spec.Traffic.RequestsPerDay < NoGatewayMaxRequestsPerDay &&
+	return len(spec.Providers) == 1 && requestsPerDay < NoGatewayMaxRequestsPerDay &&
 		len(c.DataResidency) == 0 && !c.SOC2 && !c.HIPAA && !c.ZeroDataRetention && !c.NoThirdPartyInPath
 }
 
 func (d Decision) reason() string {
 	c, _ := d.Option(d.Chosen)
 	corner := dominant(d.Weights)
+	heaviest := d.heaviest()
 	switch {
 	case d.NoGatewayYet:
-		return fmt.Sprintf("one provider, under %s requests a day and no compliance rule: a gateway would add a dependency and a bill without a failover target to move to", thousands(NoGatewayMaxRequestsPerDay))
+		best := c
+		for _, o := range d.Options {
+			if o.Gateway != "direct" && (best.Gateway == "direct" || o.Base.FailedRequests.Mean < best.Base.FailedRequests.Mean) {
+				best = o
+			}
+		}
+		if best.Gateway == "direct" {
+			return fmt.Sprintf("one provider, under %s requests a day and no compliance rule, and no gateway was compared", thousands(NoGatewayMaxRequestsPerDay))
+		}
+		return fmt.Sprintf("one provider, under %s requests a day and no compliance rule: direct calls fail %s requests a month and the most reliable gateway, %s, %s, not a clear enough gain to pay for a new dependency, its latency and its bill",
+			thousands(NoGatewayMaxRequestsPerDay), thousands(c.Base.FailedRequests.Mean), best.Gateway, thousands(best.Base.FailedRequests.Mean))
 	case len(d.Tied) > 1:
-		return fmt.Sprintf("%s are tied within the simulation's intervals; %s leads on %s, the corner that weighs most", joinAnd(d.Tied), d.Chosen, corner.name)
+		return fmt.Sprintf("%s are tied within the simulation's intervals; %s leads on %s, %s", joinAnd(d.Tied), d.Chosen, corner.name, heaviest)
+	case len(d.Options) == 1 && d.Compared == 1:
+		return fmt.Sprintf("it is the only option compared (overall %.1f)", c.Overall)
 	case len(d.Options) == 1:
-		return fmt.Sprintf("it is the only option that meets the hard constraints (overall %.1f)", c.Overall)
+		return fmt.Sprintf("it is the only option compared that meets the hard constraints (overall %.1f)", c.Overall)
 	}
 	r := d.Options[1]
+	if d.Chosen == r.Gateway {
+		r = d.Options[0]
+	}
 	reason := fmt.Sprintf("best overall at %.1f against %.1f for %s", c.Overall, r.Overall, r.Gateway)
 	// Say where the lead comes from: the heaviest corner if the choice
 	// leads there, else the corner that carries it, and who leads the
@@ -251,10 +287,30 @@ func (d Decision) reason() string {
 		}
 	}
 	if best.Gateway == c.Gateway {
-		return reason + fmt.Sprintf(", and the best on %s (%.1f), the corner that weighs most", corner.name, corner.of(c))
+		return reason + fmt.Sprintf(", and the best on %s (%.0f), %s", corner.name, corner.of(c), heaviest)
 	}
-	return reason + fmt.Sprintf(", carried by %s (%.1f against %.1f); %s scores higher on %s, the corner that weighs most (%.1f against %.1f)",
-		lead.name, lead.of(c), lead.of(r), best.Gateway, corner.name, corner.of(best), corner.of(c))
+	return reason + fmt.Sprintf(", carried by %s (%.0f against %.0f); %s scores higher on %s, %s (%.0f against %.0f)",
+		lead.name, lead.of(c), lead.of(r), best.Gateway, corner.name, heaviest, corner.of(best), corner.of(c))
+}
+
+// heaviest words the dominant corner's place: "the corner that weighs
+// most", or, when two or three weigh the same, that it is one of them.
+func (d Decision) heaviest() string {
+	w := []float64{d.Weights.Failover, d.Weights.Cost, d.Weights.Observability}
+	top := slices.Max(w)
+	n := 0
+	for _, x := range w {
+		if math.Abs(x-top) < 1e-9 {
+			n++
+		}
+	}
+	switch n {
+	case 1:
+		return "the corner that weighs most"
+	case 2:
+		return "one of the two corners that weigh most"
+	}
+	return "with all three corners weighing the same"
 }
 
 // corner is one side of the triangle.
@@ -289,7 +345,7 @@ func dominant(w simulator.Priorities) corner {
 	ws := []float64{w.Failover, w.Cost, w.Observability}
 	best := 0
 	for i := range ws {
-		if ws[i] > ws[best] {
+		if ws[i] > ws[best]+1e-9 {
 			best = i
 		}
 	}
@@ -304,33 +360,38 @@ func normalise(p simulator.Priorities) simulator.Priorities {
 	return simulator.Priorities{Failover: p.Failover / sum, Cost: p.Cost / sum, Observability: p.Observability / sum}
 }
 
-// failoverScore is the nines-based score and its values at the ends of the
-// success rates' intervals.
-func failoverScore(base, worst simulator.OptionResult) (score, lo, hi float64) {
-	at := func(b, w float64) float64 {
-		f := (1-b)/2 + (1-w)/2
+// failoverScore is the nines-based score of the sampled months, from the
+// mean month's failed share and the 95th-percentile month's (the 5th
+// percentile of success), and its values at the ends of the mean's
+// interval.
+func failoverScore(base simulator.OptionResult) (score, lo, hi float64) {
+	tail := 1 - base.SuccessRate.P5
+	at := func(mean float64) float64 {
+		f := (1-mean)/2 + tail/2
 		nines := -math.Log10(math.Max(f, 1e-9))
 		return math.Min(100, math.Max(0, 100*(nines-2)/3))
 	}
-	return at(base.SuccessRate.Mean, worst.SuccessRate.Mean),
-		at(base.SuccessRate.CI95[0], worst.SuccessRate.CI95[0]),
-		at(base.SuccessRate.CI95[1], worst.SuccessRate.CI95[1])
+	return at(base.SuccessRate.Mean), at(base.SuccessRate.CI95[0]), at(base.SuccessRate.CI95[1])
 }
 
+// scoreCost is Cost = ½·Bill + ½·Tracking, with Bill against the cheapest
+// eligible option.
 func scoreCost(opts []OptionScore) {
 	cmin := math.Inf(1)
 	for _, o := range opts {
 		cmin = math.Min(cmin, o.Base.CostUSD.Total.Mean)
 	}
-	s := func(c float64) float64 {
+	bill := func(c float64) float64 {
 		if c <= 0 {
 			return 100
 		}
 		return math.Min(100, 100*cmin/c)
 	}
 	for i := range opts {
-		t := opts[i].Base.CostUSD.Total
-		opts[i].Cost, opts[i].costLo, opts[i].costHi = s(t.Mean), s(t.CI95[1]), s(t.CI95[0])
+		o, t := &opts[i], opts[i].Base.CostUSD.Total
+		o.Bill = bill(t.Mean)
+		o.Cost = (o.Bill + o.Tracking) / 2
+		o.costLo, o.costHi = (bill(t.CI95[1])+o.Tracking)/2, (bill(t.CI95[0])+o.Tracking)/2
 	}
 }
 
@@ -339,7 +400,7 @@ func observabilityScore(o simulator.Observability) float64 {
 	if needs == 0 {
 		return 100 * o.Coverage
 	}
-	return 100 * (o.Coverage + float64(len(o.NeedsMet))/float64(needs)) / 2
+	return 100 * (o.Coverage + simulator.NeedScore(o.NeedsMet, o.NeedsPartial)/float64(needs)) / 2
 }
 
 // exclusion is why an option cannot be used, from the result or, where the
@@ -356,7 +417,7 @@ func exclusion(spec simulator.Spec, cat *pricing.Catalog, r simulator.OptionResu
 		RequestsPerMonth: spec.Traffic.RequestsPerDay * simulator.HoursPerMonth / 24,
 		SpendUSDPerMonth: r.CostUSD.Tokens,
 		HIPAA:            spec.Compliance.HIPAA,
-		Seats:            spec.Team.Engineers,
+		Seats:            spec.Team.ConsoleSeats(),
 		OpsHourlyUSD:     spec.Team.OpsHourlyUSD,
 		BYOK:             true,
 	}
@@ -450,10 +511,12 @@ func find(res simulator.Result, gateway, scenario string) (simulator.OptionResul
 	return simulator.OptionResult{}, false
 }
 
+// worstScenario is the named stress test in which an option fails most,
+// or the baseline when there is none.
 func worstScenario(res simulator.Result, gateway, baseline string, base simulator.OptionResult) simulator.OptionResult {
 	worst := base
 	for _, r := range res.Results {
-		if r.Gateway == gateway && r.Scenario != baseline && (worst.Scenario == baseline || r.SuccessRate.Mean < worst.SuccessRate.Mean) {
+		if r.Gateway == gateway && r.Scenario != baseline && (worst.Scenario == baseline || r.FailedRequests.Mean > worst.FailedRequests.Mean) {
 			worst = r
 		}
 	}

@@ -13,25 +13,20 @@ import (
 )
 
 // BreakEven is the traffic volume at which the best self-hosted option and
-// the best hosted (SaaS) option cost the same a month.
+// the best hosted (SaaS) option cost the same a month, nearest today's.
 type BreakEven struct {
 	SaaS, SelfHosted string
-	// Found is false when one is cheaper at every volume from a hundredth to
-	// a hundred times today's; CheaperSaaS then says which.
+	// Found is false when the cheaper of the two stays cheaper at every
+	// volume from a hundredth to a hundred times today's; CheaperSaaS then
+	// says which it is.
 	Found          bool
 	RequestsPerDay float64
-	// SelfHostedCheaperAbove is true when self-hosting wins above the
-	// break-even volume (fixed costs amortised), false when it wins below.
-	SelfHostedCheaperAbove bool
-	CheaperSaaS            bool
-}
-
-// Flip is a priority weight at which another option would be chosen.
-type Flip struct {
-	Corner string
-	From   float64 // today's normalised weight
-	To     float64 // the nearest weight that changes the choice
-	Chosen string  // what would be chosen there
+	// Rising says the crossing lies above today's volume (traffic must
+	// rise to reach it), false below.
+	Rising bool
+	// CheaperAfter is the option that costs less once traffic crosses it.
+	CheaperAfter string
+	CheaperSaaS  bool
 }
 
 // Variant is the choice under a changed assumption.
@@ -41,12 +36,20 @@ type Variant struct {
 	// Method says how it was computed: "re-simulated, N trials, seed S" or
 	// "token costs scaled in the result".
 	Method string
+	// FallbackShares is, per option, the share of requests served from a
+	// fallback under the variant, when it was re-simulated: the fallback
+	// share in production is how a team sees the variant coming true.
+	FallbackShares map[string]float64 `json:",omitempty"`
+	// Factor is the multiplier on outage rates or prices.
+	Factor float64 `json:",omitempty"`
 }
 
 // breakEven compares the best SaaS and self-hosted options' monthly cost as
-// traffic scales: tokens scale linearly, gateway costs are re-quoted by the
-// catalog (plans, fees, instances, storage) at each volume. It needs no
-// re-simulation because neither cost depends on outages to first order.
+// traffic scales: tokens scale linearly, gateway costs are re-quoted on the
+// plans the simulation would choose (fees, instances, storage) at each
+// volume. It needs no re-simulation because neither cost depends on
+// outages to first order. The crossing reported is the nearest to today's
+// volume, in whichever direction.
 func breakEven(spec simulator.Spec, cat *pricing.Catalog, d Decision) *BreakEven {
 	var saas, self *OptionScore
 	for i := range d.Options {
@@ -61,15 +64,23 @@ func breakEven(spec simulator.Spec, cat *pricing.Catalog, d Decision) *BreakEven
 	if saas == nil || self == nil {
 		return nil
 	}
-	perDay := spec.Traffic.RequestsPerDay
+	perDay := d.RequestsPerDay
 	gap := func(k float64) float64 { // self-hosted minus SaaS cost at k × today's volume
-		return monthlyAt(spec, cat, *self, k) - monthlyAt(spec, cat, *saas, k)
+		return monthlyAt(spec, cat, *self, perDay, k) - monthlyAt(spec, cat, *saas, perDay, k)
 	}
 	be := &BreakEven{SaaS: saas.Gateway, SelfHosted: self.Gateway}
-	lo, glo := 0.01, gap(0.01)
-	for k := lo * 1.25; k <= 100; k *= 1.25 {
-		g := gap(k)
-		if !math.IsInf(g, 0) && !math.IsInf(glo, 0) && (g < 0) != (glo < 0) {
+	now := gap(1)
+	// Walk away from today in both directions and keep the nearer
+	// crossing.
+	type crossing struct{ k, gapAfter float64 }
+	find := func(step float64) *crossing {
+		lo, glo := 1.0, now
+		for k := step; k >= 0.01-1e-12 && k <= 100+1e-9; k *= step {
+			g := gap(k)
+			if math.IsInf(g, 0) || math.IsInf(glo, 0) || math.IsNaN(g) || (g < 0) == (glo < 0) {
+				lo, glo = k, g
+				continue
+			}
 			hi := k
 			for range 40 {
 				mid := math.Sqrt(lo * hi)
@@ -79,85 +90,37 @@ func breakEven(spec simulator.Spec, cat *pricing.Catalog, d Decision) *BreakEven
 					hi = mid
 				}
 			}
-			be.Found, be.RequestsPerDay, be.SelfHostedCheaperAbove = true, perDay*hi, g < 0
-			return be
+			return &crossing{hi, g}
 		}
-		lo, glo = k, g
+		return nil
 	}
-	be.CheaperSaaS = gap(1) > 0
+	up, down := find(1.25), find(0.8)
+	c, rising := up, true
+	if down != nil && (up == nil || math.Abs(math.Log(down.k)) < math.Abs(math.Log(up.k))) {
+		c, rising = down, false
+	}
+	if c == nil {
+		be.CheaperSaaS = now > 0
+		return be
+	}
+	be.Found, be.RequestsPerDay, be.Rising = true, perDay*c.k, rising
+	be.CheaperAfter = saas.Gateway
+	if c.gapAfter < 0 {
+		be.CheaperAfter = self.Gateway
+	}
 	return be
 }
 
 // monthlyAt is an option's monthly cost at k times today's volume: its
-// simulated token spend scaled, plus the catalog's quote at that volume.
-func monthlyAt(spec simulator.Spec, cat *pricing.Catalog, o OptionScore, k float64) float64 {
+// simulated token spend scaled, plus the quote at that volume on the plan
+// the simulation would choose there.
+func monthlyAt(spec simulator.Spec, cat *pricing.Catalog, o OptionScore, perDay, k float64) float64 {
 	tokens := o.Base.CostUSD.Tokens * k
-	need := pricing.GatewayNeed{
-		RequestsPerMonth: spec.Traffic.RequestsPerDay * k * simulator.HoursPerMonth / 24,
-		SpendUSDPerMonth: tokens,
-		HIPAA:            spec.Compliance.HIPAA,
-		Seats:            spec.Team.Engineers,
-		Models:           len(architectureModels(spec)),
-		OpsHourlyUSD:     spec.Team.OpsHourlyUSD,
-		BYOK:             true,
-	}
-	for _, j := range spec.Compliance.DataResidency {
-		need.Residency = append(need.Residency, j)
-	}
-	q, err := cat.GatewayCost(o.Gateway, need)
+	q, err := spec.Quote(cat, o.Gateway, perDay*k*simulator.HoursPerMonth/24, tokens)
 	if err != nil {
 		return math.Inf(1)
 	}
 	return tokens + q.Total
-}
-
-// flips moves each priority weight, the others keeping their ratio, and
-// reports the nearest weight at which the chosen option changes.
-func flips(spec simulator.Spec, d Decision) []Flip {
-	var out []Flip
-	w := d.Weights
-	now := []float64{w.Failover, w.Cost, w.Observability}
-	for c, cn := range corners() {
-		best := Flip{Corner: cn.name, From: now[c], To: math.NaN()}
-		for step := 0; step <= 100; step++ {
-			x := float64(step) / 100
-			if best.Chosen != "" && math.Abs(x-now[c]) >= math.Abs(best.To-now[c]) {
-				continue
-			}
-			ws := reweigh(now, c, x)
-			alt := d.Rescore(spec, simulator.Priorities{Failover: ws[0], Cost: ws[1], Observability: ws[2]})
-			if alt.Chosen != d.Chosen {
-				best.To, best.Chosen = x, alt.Chosen
-			}
-		}
-		if best.Chosen != "" {
-			out = append(out, best)
-		}
-	}
-	return out
-}
-
-// reweigh sets corner c's weight to x and shares 1 − x among the others in
-// their current ratio (equally when they are both zero).
-func reweigh(w []float64, c int, x float64) []float64 {
-	out := make([]float64, 3)
-	rest := 0.0
-	for i := range w {
-		if i != c {
-			rest += w[i]
-		}
-	}
-	for i := range w {
-		switch {
-		case i == c:
-			out[i] = x
-		case rest == 0:
-			out[i] = (1 - x) / 2
-		default:
-			out[i] = (1 - x) * w[i] / rest
-		}
-	}
-	return out
 }
 
 // priceVariants re-scores with token prices ±20 %. It scales the token part
@@ -182,7 +145,7 @@ func priceVariants(spec simulator.Spec, res simulator.Result, cat *pricing.Catal
 		if err != nil {
 			continue
 		}
-		out = append(out, Variant{Name: fmt.Sprintf("token prices %+.0f %%", (f-1)*100), Chosen: d.Chosen, Method: "token costs scaled in the result"})
+		out = append(out, Variant{Name: fmt.Sprintf("token prices %+.0f %%", (f-1)*100), Chosen: d.Chosen, Method: "token costs scaled in the result", Factor: f})
 	}
 	return out
 }
@@ -210,7 +173,14 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Variant{Name: fmt.Sprintf("outage rates ×%g", f), Chosen: d.Chosen, Method: fmt.Sprintf("re-simulated, %d trials, seed %d", trials, seed)})
+		v := Variant{Name: fmt.Sprintf("outage rates ×%g", f), Chosen: d.Chosen, Method: fmt.Sprintf("re-simulated, %d trials, seed %d", trials, seed), Factor: f,
+			FallbackShares: map[string]float64{}}
+		for _, r := range res.Results {
+			if r.Scenario == d.Baseline {
+				v.FallbackShares[r.Gateway] = r.FallbackShare
+			}
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -53,7 +54,7 @@ func InputHash(in Input) (string, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Write renders the memo as Markdown.
+// Write renders the memo as Markdown: one printed page.
 func Write(w io.Writer, in Input) error {
 	if in.Catalog == nil {
 		in.Catalog = pricing.Default()
@@ -66,7 +67,7 @@ func Write(w io.Writer, in Input) error {
 	if err != nil {
 		return err
 	}
-	t, err := template.New("memo.md.tmpl").Funcs(template.FuncMap{"md": escapeMarkdown, "json": jsonString, "join": joinAnd, "env": envLine}).ParseFS(templatesFS, "templates/memo.md.tmpl")
+	t, err := template.New("memo.md.tmpl").Funcs(template.FuncMap{"md": escapeMarkdown, "json": jsonString, "join": joinAnd, "semi": func(xs []string) string { return strings.Join(xs, "; ") }}).ParseFS(templatesFS, "templates/memo.md.tmpl")
 	if err != nil {
 		return err
 	}
@@ -79,29 +80,29 @@ func Write(w io.Writer, in Input) error {
 }
 
 // view is the template's data: every number already formatted, every piece
-// of user text still raw (the template escapes it with md).
+// of user text already escaped where it sits in prose.
 type view struct {
 	Name, Date, Hash, Version, Status string
+	Trials                            int
+	Seed                              uint64
 	Chosen, Reason                    string
 	Tied                              []string
 	NoGatewayYet                      bool
-	Context                           []string
-	Dominant                          string
+	Context                           string
 	Rows                              []row
-	RunnersUp                         []string
 	Excluded                          []Exclusion
-	Checks                            []string
-	Consequences                      []string
+	RunnersUp                         []string
+	Constraints                       []string
+	Needs                             []string
 	FailureMode                       string
 	Revisit                           []string
 	ReviewBy                          string
-	Config                            Snippet
-	Confirm                           string
-	Assumptions                       []string
+	Assumptions                       string
+	Rollout                           string
 }
 
 type row struct {
-	Gateway, Overall, Failover, Cost, Observability, Monthly, Failed, P95, Logged string
+	Gateway, Overall, Failover, Cost, Observability, Monthly, Failed, Stress, P95 string
 }
 
 func newView(in Input, d Decision) (view, error) {
@@ -112,25 +113,30 @@ func newView(in Input, d Decision) (view, error) {
 	}
 	v := view{
 		Name: spec.Name, Date: in.Now.Format(time.DateOnly), Hash: hash, Version: in.Version, Status: "proposed",
-		Chosen: d.Chosen, Reason: d.Reason, NoGatewayYet: d.NoGatewayYet, Excluded: d.Excluded, Checks: d.Checks,
+		Trials: res.Trials, Seed: res.Seed,
+		Chosen: d.Chosen, Reason: d.Reason, NoGatewayYet: d.NoGatewayYet, Excluded: d.Excluded,
 		ReviewBy: in.Now.AddDate(0, 6, 0).Format(time.DateOnly),
 	}
 	if len(d.Tied) > 1 {
 		v.Tied = d.Tied
 	}
-	v.Context = contextLines(spec, res)
-	dom := dominant(d.Weights)
-	v.Dominant = fmt.Sprintf("%s weighs %.0f %% (failover %.0f %%, cost %.0f %%, observability %.0f %%). %s",
-		capitalise(dom.name), 100*weightOf(d.Weights, dom.name), 100*d.Weights.Failover, 100*d.Weights.Cost, 100*d.Weights.Observability, why(dom.name, spec))
+	v.Context = contextText(spec, d)
 	for _, o := range d.Options {
-		v.Rows = append(v.Rows, row{
+		r := row{
 			Gateway: o.Gateway, Overall: fmt.Sprintf("%.1f ± %.1f", o.Overall, o.Margin),
 			Failover: fmt.Sprintf("%.0f", o.Failover), Cost: fmt.Sprintf("%.0f", o.Cost), Observability: fmt.Sprintf("%.0f", o.Observability),
 			Monthly: fmt.Sprintf("$%s ($%s–$%s)", thousands(o.Base.CostUSD.Total.P50), thousands(o.Base.CostUSD.Total.P5), thousands(o.Base.CostUSD.Total.P95)),
-			Failed:  fmt.Sprintf("%s / %s", thousands(o.Base.FailedRequests.Mean), thousands(o.Worst.FailedRequests.Mean)),
+			Failed:  fmt.Sprintf("%s (%s)", thousands(o.Base.FailedRequests.Mean), thousands(o.Base.FailedRequests.P95)),
+			Stress:  "–",
 			P95:     fmt.Sprintf("%.0f", o.Base.LatencyAddedMS.P95),
-			Logged:  fmt.Sprintf("%.0f %%", 100*o.Base.Observability.Coverage),
-		})
+		}
+		if o.Worst.Scenario != d.Baseline {
+			r.Stress = fmt.Sprintf("%s %s", thousands(o.Worst.FailedRequests.Mean), escapeMarkdown(o.Worst.Scenario))
+		}
+		if o.Base.CostUSD.Estimated > 0 {
+			r.Monthly += "\\*"
+		}
+		v.Rows = append(v.Rows, r)
 	}
 	chosen, _ := d.Option(d.Chosen)
 	for _, o := range d.Options {
@@ -139,27 +145,30 @@ func newView(in Input, d Decision) (view, error) {
 		}
 		v.RunnersUp = append(v.RunnersUp, runnerUp(chosen, o, d))
 	}
-	v.Consequences = consequences(chosen)
-	v.FailureMode = failureMode(chosen, d)
-	v.Revisit = revisit(in, d)
-	if v.Config, err = Config(spec, in.Catalog, d.Chosen); err != nil {
+	for _, e := range d.Excluded {
+		v.Constraints = append(v.Constraints, fmt.Sprintf("%s excluded: %s", e.Gateway, escapeMarkdown(e.Reason)))
+	}
+	for _, c := range d.Checks {
+		v.Constraints = append(v.Constraints, "to verify: "+escapeMarkdown(c))
+	}
+	estimates := estimatedPrices(in, d)
+	v.Needs = append(needsText(spec, chosen), estimates.sentences...)
+	v.FailureMode = failureMode(chosen, d, res)
+	v.Revisit = append(revisit(in, d), estimates.triggers...)
+	v.Assumptions = assumptionsText(spec, res, d)
+	if v.Rollout, err = rolloutPointer(spec, res, in.Catalog, d.Chosen); err != nil {
 		return view{}, err
 	}
-	v.Confirm = confirmation(spec, in.Catalog, d.Chosen)
-	v.Assumptions = append([]string{
-		fmt.Sprintf("Prices as of %s; %d trials, seed %d; scores from the %s scenario, failover also from each option's worst named scenario.", res.CatalogAsOf, res.Trials, res.Seed, d.Baseline),
-	}, res.Assumptions...)
 	return v, nil
 }
 
-func contextLines(spec simulator.Spec, res simulator.Result) []string {
+// contextText is the architecture in a few clauses: providers and
+// regions, volume and origins, routes, compliance, and the corner that
+// weighs most with why.
+func contextText(spec simulator.Spec, d Decision) string {
 	var provs []string
 	for _, p := range spec.Providers {
-		regions := make([]string, len(p.Regions))
-		for i, r := range p.Regions {
-			regions[i] = escapeMarkdown(r)
-		}
-		provs = append(provs, fmt.Sprintf("%s (%s)", escapeMarkdown(p.ID), strings.Join(regions, ", ")))
+		provs = append(provs, fmt.Sprintf("%s (%s)", escapeMarkdown(p.ID), escapeMarkdown(strings.Join(p.Regions, ", "))))
 	}
 	origins := slices.Sorted(maps.Keys(spec.Traffic.Origin))
 	var mix []string
@@ -168,19 +177,41 @@ func contextLines(spec simulator.Spec, res simulator.Result) []string {
 	}
 	var routes []string
 	for _, r := range spec.Routes {
-		models := make([]string, len(r.Models))
-		for i, m := range r.Models {
-			models[i] = escapeMarkdown(m)
+		routes = append(routes, fmt.Sprintf("%s %.0f %% (%s)", escapeMarkdown(r.Name), 100*r.Share, escapeMarkdown(strings.Join(r.Models, " → "))))
+	}
+	dom := dominant(d.Weights)
+	weights := fmt.Sprintf("failover %.0f %%, cost %.0f %%, observability %.0f %%", 100*d.Weights.Failover, 100*d.Weights.Cost, 100*d.Weights.Observability)
+	lead := capitalise(dom.name) + " weighs most"
+	var tiedWith []string
+	for _, k := range corners() {
+		if k.name != dom.name && math.Abs(k.weight(d.Weights)-dom.weight(d.Weights)) < 1e-9 {
+			tiedWith = append(tiedWith, k.name)
 		}
-		routes = append(routes, fmt.Sprintf("%s (%.0f %%: %s)", escapeMarkdown(r.Name), 100*r.Share, strings.Join(models, " → ")))
 	}
-	return []string{
-		"Providers: " + strings.Join(provs, "; ") + ".",
-		fmt.Sprintf("Volume: %s requests a day from %s.", thousands(spec.Traffic.RequestsPerDay), strings.Join(mix, ", ")),
-		"Routes: " + strings.Join(routes, "; ") + ".",
-		"Compliance: " + complianceText(spec.Compliance) + ".",
-		"Scenarios: " + scenariosText(spec, res) + ".",
+	if len(tiedWith) > 0 {
+		lead = capitalise(joinAnd(append([]string{dom.name}, tiedWith...))) + " weigh most, equally, and " + dom.name + " breaks the tie"
 	}
+	volume := thousands(spec.Traffic.RequestsPerDay) + " requests a day"
+	if math.Abs(d.RequestsPerDay-spec.Traffic.RequestsPerDay) > 0.02*spec.Traffic.RequestsPerDay {
+		volume = thousands(d.RequestsPerDay) + " requests a day as replayed"
+	}
+	return fmt.Sprintf("%s: %s. %s from %s. %s: %s. Compliance: %s. %s (%s): %s.",
+		count(len(spec.Providers), "provider", "providers"), strings.Join(provs, "; "),
+		volume, strings.Join(mix, ", "),
+		count(len(spec.Routes), "route", "routes"), strings.Join(routes, "; "),
+		complianceText(spec.Compliance), lead, weights, why(dom.name, spec))
+}
+
+// count writes "one provider", "3 routes".
+func count(n int, one, many string) string {
+	words := []string{"no", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"}
+	if n < len(words) {
+		if n == 1 {
+			return words[n] + " " + one
+		}
+		return words[n] + " " + many
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // sameKind writes variants of one kind once: "outage rates ×0.5",
@@ -202,39 +233,40 @@ func sameKind(names []string) []string {
 	return out
 }
 
-// scenariosText lists the scenarios the run simulated with their
+// scenariosText lists the stress tests the run simulated with their
 // parameters, so a reader knows which outage "provider-outage" was. A
 // result from before results recorded them is read against the file.
 func scenariosText(spec simulator.Spec, res simulator.Result) string {
+	var ran []simulator.Scenario
 	if len(res.Scenarios) > 0 { // as simulated, defaults filled in
-		out := make([]string, len(res.Scenarios))
-		for i, s := range res.Scenarios {
-			out[i] = escapeMarkdown(s.Scenario.Name)
-			if p := s.Scenario.Params(); p != "" {
-				out[i] += " (" + escapeMarkdown(p) + ")"
+		for _, s := range res.Scenarios {
+			ran = append(ran, s.Scenario)
+		}
+	} else {
+		var labels []string
+		for _, r := range res.Results {
+			if !slices.Contains(labels, r.Scenario) {
+				labels = append(labels, r.Scenario)
 			}
 		}
-		return strings.Join(out, "; ")
-	}
-	var labels []string
-	for _, r := range res.Results {
-		if !slices.Contains(labels, r.Scenario) {
-			labels = append(labels, r.Scenario)
+		var err error
+		if ran, err = simulator.SelectScenarios(spec.Scenarios, labels); err != nil {
+			ran = nil // a result not made from this file: its labels say enough
+			for _, l := range labels {
+				ran = append(ran, simulator.Scenario{Name: l})
+			}
 		}
 	}
-	ran, err := simulator.SelectScenarios(spec.Scenarios, labels)
-	if err != nil { // a result not made from this file: its labels say enough
-		ran = nil
-		for _, l := range labels {
-			ran = append(ran, simulator.Scenario{Name: l})
+	var out []string
+	for _, sc := range ran {
+		if sc.Name == "baseline" {
+			continue
 		}
-	}
-	out := make([]string, len(ran))
-	for i, sc := range ran {
-		out[i] = escapeMarkdown(sc.Name)
+		t := escapeMarkdown(sc.Name)
 		if p := sc.Params(); p != "" {
-			out[i] += " (" + escapeMarkdown(p) + ")"
+			t += " (" + escapeMarkdown(p) + ")"
 		}
+		out = append(out, t)
 	}
 	return strings.Join(out, "; ")
 }
@@ -242,7 +274,7 @@ func scenariosText(spec simulator.Spec, res simulator.Result) string {
 func complianceText(c simulator.Compliance) string {
 	var out []string
 	for _, o := range slices.Sorted(maps.Keys(c.DataResidency)) {
-		out = append(out, fmt.Sprintf("%s traffic stays in %s", o, c.DataResidency[o]))
+		out = append(out, fmt.Sprintf("%s traffic stays in %s", escapeMarkdown(o), escapeMarkdown(c.DataResidency[o])))
 	}
 	for _, f := range []struct {
 		on   bool
@@ -258,24 +290,25 @@ func complianceText(c simulator.Compliance) string {
 	return strings.Join(out, ", ")
 }
 
-func weightOf(w simulator.Priorities, name string) float64 {
-	switch name {
-	case "cost":
-		return w.Cost
-	case "observability":
-		return w.Observability
-	}
-	return w.Failover
-}
-
+// why the dominant corner matters for this architecture, in words that
+// hold for it.
 func why(corner string, spec simulator.Spec) string {
 	switch corner {
 	case "cost":
-		return "The team pays for every request, so the gateway's own fees and infrastructure must earn their keep."
+		return "the team pays for every request, and the cost corner counts both the bill and what an option tells the team about it (cost per request, per user and feature, budgets, alerts)"
 	case "observability":
-		return fmt.Sprintf("The team needs %s, which only a logging gateway provides centrally.", strings.Join(spec.ObservabilityNeeds, ", "))
+		if len(spec.ObservabilityNeeds) == 0 {
+			return "no needs are stated, so it scores the share of requests logged"
+		}
+		return fmt.Sprintf("the team needs %s, which only a logging gateway provides in one place", joinAnd(spec.ObservabilityNeeds))
 	}
-	return fmt.Sprintf("Failed requests are what users see; with %d providers there is somewhere to fail over to.", len(spec.Providers))
+	switch n := len(spec.Providers); {
+	case n >= 2:
+		return fmt.Sprintf("failed requests are what users see, and with %s there is somewhere to fail over to", strings.ToLower(count(n, "provider", "providers")))
+	case len(spec.Providers[0].Regions) > 1 || slices.ContainsFunc(spec.Routes, func(r simulator.Route) bool { return len(r.Models) > 1 }):
+		return "failed requests are what users see; with one provider, failover can only move between its models and regions, which its provider-wide incidents take down together"
+	}
+	return "failed requests are what users see; with one provider, one region and one model a route there is nowhere to fail over to"
 }
 
 func runnerUp(c, o OptionScore, d Decision) string {
@@ -289,110 +322,279 @@ func runnerUp(c, o OptionScore, d Decision) string {
 	if tied(c, o) {
 		gap = "tied within the intervals"
 	}
-	if c.Overall < o.Overall {
+	if c.Overall < o.Overall && !d.NoGatewayYet {
 		gap = fmt.Sprintf("%.1f points ahead but within the intervals", o.Overall-c.Overall)
 	}
 	if d.NoGatewayYet && o.Overall > c.Overall {
-		gap = fmt.Sprintf("%.1f points ahead on paper, but without failing fewer requests than direct beyond the intervals, which is what would justify adding a gateway", o.Overall-c.Overall)
+		gap = fmt.Sprintf("%.1f points ahead on paper, without failing fewer requests than direct by enough to justify a gateway", o.Overall-c.Overall)
 	}
 	if len(parts) == 0 {
-		return fmt.Sprintf("%s: %s.", o.Gateway, gap)
+		return fmt.Sprintf("%s: %s", o.Gateway, gap)
 	}
-	return fmt.Sprintf("%s: %s (%s).", o.Gateway, gap, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s (%s)", o.Gateway, gap, strings.Join(parts, ", "))
 }
 
-func consequences(c OptionScore) []string {
+// needsText names every stated need the chosen option misses or only
+// partly meets.
+func needsText(spec simulator.Spec, c OptionScore) []string {
+	if len(spec.ObservabilityNeeds) == 0 {
+		return nil
+	}
+	obs := c.Base.Observability
+	var partial []string
+	for _, n := range obs.NeedsPartial {
+		partial = append(partial, n)
+	}
+	switch {
+	case len(obs.NeedsMissing) == 0 && len(partial) == 0:
+		return []string{fmt.Sprintf("%s meets every stated need (%s) on its %s plan", c.Gateway, joinAnd(spec.ObservabilityNeeds), c.Base.PricePlan)}
+	case len(obs.NeedsMissing) == 0:
+		return []string{fmt.Sprintf("%s meets %s only in part on its %s plan", c.Gateway, joinAnd(partial), c.Base.PricePlan)}
+	}
+	out := fmt.Sprintf("%s misses %s on every plan it offers", c.Gateway, joinAnd(obs.NeedsMissing))
+	if c.Base.PricePlan != "" && c.Base.PricePlan != "none" {
+		out = fmt.Sprintf("%s on its %s plan misses %s", c.Gateway, c.Base.PricePlan, joinAnd(obs.NeedsMissing))
+	}
+	if len(partial) > 0 {
+		out += " and meets " + joinAnd(partial) + " only in part"
+	}
+	return []string{out}
+}
+
+// failureMode is how the decision goes wrong and what to do about it:
+// for an option in the path its own outage (the gateway-outage stress test
+// when one was simulated), for direct calls the provider's.
+func failureMode(c OptionScore, d Decision, res simulator.Result) string {
+	hurt := "no stress test was simulated"
+	if c.Worst.Scenario != d.Baseline {
+		hurt = fmt.Sprintf("the worst stress test, %s, fails %s requests, against %s in a mean month", escapeMarkdown(c.Worst.Scenario), thousands(c.Worst.FailedRequests.Mean), thousands(c.Base.FailedRequests.Mean))
+	}
+	if c.Hosting != "none" {
+		if g, ok := find(res, c.Gateway, "gateway-outage"); ok {
+			hurt = fmt.Sprintf("the gateway-outage stress test fails %s requests, against %s in a mean month", thousands(g.FailedRequests.Mean), thousands(c.Base.FailedRequests.Mean))
+		} else {
+			hurt = "its own incidents are in the sampled months (no gateway-outage stress test was run)"
+		}
+	}
+	runner := ""
+	for _, o := range d.Options {
+		if o.Gateway != c.Gateway {
+			runner = o.Gateway
+			break
+		}
+	}
 	switch c.Hosting {
 	case "none":
-		return []string{
-			"Good: nothing new in the request path, no fee, no latency added.",
-			"Bad: no cross-provider failover and no central request log; each service keeps its own retry code.",
-			"Exit ramp: adding a gateway later is a base-URL change per client, since the SDKs already speak the OpenAI-style API most gateways accept.",
+		m := "add a second provider and a gateway that fails over"
+		if runner != "" {
+			m = fmt.Sprintf("%s, the runner-up, is a base-URL change away", runner)
 		}
+		return fmt.Sprintf("If the provider has a long outage, requests fail for its whole length: %s. Mitigation: %s.", hurt, m)
 	case "self-hosted":
-		return []string{
-			"Good: traffic and logs stay in infrastructure the team controls; no per-request fee.",
-			"Bad: the team runs, patches and pages for the proxy; its replicas are a new dependency.",
-			"Exit ramp: clients use the proxy's OpenAI-style endpoint, so leaving is a base-URL change; the fallback lists move with this memo's config.",
-		}
+		return fmt.Sprintf("If the proxy is the weak link (a bad deploy, an on-call gap), every provider looks down at once: %s. Mitigation: run its replicas in two zones and keep the SDK's direct endpoint behind a flag.", hurt)
 	}
-	return []string{
-		"Good: failover, logging and keys in one place without running anything.",
-		fmt.Sprintf("Bad: a vendor in every request (p95 +%.0f ms) and its fee; its outages are now yours.", c.Base.LatencyAddedMS.P95),
-		"Exit ramp: provider keys stay in your accounts (BYOK) and the config in the repo, so leaving is a base-URL change and a rebuilt fallback config; export logs first.",
-	}
+	return fmt.Sprintf("If %s goes down, every route fails with it: %s. Mitigation: keep the SDK's direct endpoint behind a flag to bypass it, and watch its status page.", c.Gateway, hurt)
 }
 
-func failureMode(c OptionScore, d Decision) string {
-	switch c.Hosting {
-	case "none":
-		return fmt.Sprintf("If the provider has a long outage, requests fail for its whole length: the worst simulated scenario (%s) costs %s failed requests a month. Watch the provider's error rate; a second incident in a quarter is the signal.", c.Worst.Scenario, thousands(c.Worst.FailedRequests.Mean))
-	case "self-hosted":
-		return fmt.Sprintf("If the proxy itself is the weak link, every provider looks down at once: %s's worst simulated scenario (%s) costs %s failed requests a month. An on-call gap is the realistic way this goes wrong.", c.Gateway, c.Worst.Scenario, thousands(c.Worst.FailedRequests.Mean))
-	}
-	return fmt.Sprintf("If %s has an outage, every route fails with it: its worst simulated scenario (%s) costs %s failed requests a month. A fee rise is the other way this goes wrong.", c.Gateway, c.Worst.Scenario, thousands(c.Worst.FailedRequests.Mean))
-}
-
+// revisit lists what a team can watch in production that would change the
+// choice: volume crossing a break-even, the fallback share when incidents
+// come more or less often than modelled, token prices.
 func revisit(in Input, d Decision) []string {
 	var out []string
 	if be := breakEven(in.Spec, in.Catalog, d); be != nil {
+		other := be.SaaS
+		if be.CheaperAfter == be.SaaS {
+			other = be.SelfHosted
+		}
 		switch {
-		case be.Found && be.SelfHostedCheaperAbove:
-			out = append(out, fmt.Sprintf("traffic passes %s requests a day: %s (self-hosted) then costs less than %s.", thousands(be.RequestsPerDay), be.SelfHosted, be.SaaS))
+		case be.Found && be.Rising:
+			out = append(out, fmt.Sprintf("traffic rises past %s requests a day (now %s): %s then costs less than %s", thousands(be.RequestsPerDay), thousands(d.RequestsPerDay), be.CheaperAfter, other))
 		case be.Found:
-			out = append(out, fmt.Sprintf("traffic falls below %s requests a day: %s (self-hosted) then costs less than %s.", thousands(be.RequestsPerDay), be.SelfHosted, be.SaaS))
+			out = append(out, fmt.Sprintf("traffic falls below %s requests a day (now %s): %s then costs less than %s", thousands(be.RequestsPerDay), thousands(d.RequestsPerDay), be.CheaperAfter, other))
 		case be.CheaperSaaS:
-			out = append(out, fmt.Sprintf("never on volume alone: %s stays cheaper than %s (self-hosted) from 1/100 to 100× today's traffic.", be.SaaS, be.SelfHosted))
+			out = append(out, fmt.Sprintf("not on volume alone: %s stays cheaper than %s (self-hosted) from 1/100 to 100× today's traffic", be.SaaS, be.SelfHosted))
 		default:
-			out = append(out, fmt.Sprintf("never on volume alone: %s (self-hosted) stays cheaper than %s from 1/100 to 100× today's traffic.", be.SelfHosted, be.SaaS))
+			out = append(out, fmt.Sprintf("not on volume alone: %s (self-hosted) stays cheaper than %s from 1/100 to 100× today's traffic", be.SelfHosted, be.SaaS))
 		}
 	}
 	if d.NoGatewayYet {
-		out = append(out, fmt.Sprintf("a second provider is added, traffic passes %s requests a day, or a compliance rule appears.", thousands(NoGatewayMaxRequestsPerDay)))
+		out = append(out, fmt.Sprintf("a second provider is added, traffic passes %s requests a day, or a compliance rule appears", thousands(NoGatewayMaxRequestsPerDay)))
 	}
-	for _, f := range flips(in.Spec, d) {
-		dir := "rises to"
-		if f.To < f.From {
-			dir = "falls to"
-		}
-		out = append(out, fmt.Sprintf("the %s weight %s %.2f (now %.2f): %s would be chosen.", f.Corner, dir, f.To, f.From, f.Chosen))
-	}
-	variants := append(slices.Clone(in.Outages), priceVariants(in.Spec, in.Result, in.Catalog)...)
+	chosen, _ := d.Option(d.Chosen)
 	var steady []string
-	for _, v := range variants {
-		if v.Chosen != d.Chosen {
-			out = append(out, fmt.Sprintf("%s (%s): %s would be chosen.", v.Name, v.Method, v.Chosen))
-		} else {
+	for _, v := range in.Outages {
+		if v.Chosen == d.Chosen {
 			steady = append(steady, v.Name)
+			continue
 		}
+		how := "twice as often"
+		if v.Factor < 1 {
+			how = "half as often"
+		}
+		watch := incidentWatch(in.Spec, v.Factor)
+		if fb, ok := v.FallbackShares[d.Chosen]; ok && chosen.Hosting != "none" {
+			dir := "passes"
+			if v.Factor < 1 {
+				dir = "stays under"
+			}
+			watch += fmt.Sprintf(", or %s's fallback share %s %s (simulated %s)", d.Chosen, dir, percent(fb), percent(chosen.Base.FallbackShare))
+		}
+		out = append(out, fmt.Sprintf("incidents come %s as modelled (%s): %s would be chosen", how, watch, v.Chosen))
+	}
+	for _, v := range priceVariants(in.Spec, in.Result, in.Catalog) {
+		if v.Chosen == d.Chosen {
+			steady = append(steady, v.Name)
+			continue
+		}
+		dir := "rise"
+		if v.Factor < 1 {
+			dir = "fall"
+		}
+		out = append(out, fmt.Sprintf("token prices %s %.0f %%: %s would be chosen", dir, math.Abs(v.Factor-1)*100, v.Chosen))
 	}
 	if len(steady) > 0 {
-		out = append(out, fmt.Sprintf("Not a trigger: %s leave the choice unchanged.", strings.Join(sameKind(steady), "; ")))
+		out = append(out, "not a trigger: "+strings.Join(sameKind(steady), "; ")+" leave the choice unchanged")
 	}
 	if len(in.Outages) == 0 {
-		out = append(out, "Outage rates ×0.5 and ×2 were not re-simulated for this memo.")
+		out = append(out, "outage rates ×0.5 and ×2 were not re-simulated for this memo")
 	}
 	return out
 }
 
-func confirmation(spec simulator.Spec, cat *pricing.Catalog, chosen string) string {
-	r := spec.Routes[0]
-	r.Name = escapeMarkdown(r.Name)
-	p := spec.Providers[0].ID
-	origins := slices.Sorted(maps.Keys(spec.Traffic.Origin))
-	if len(origins) > 0 {
-		if paths := spec.RoutePaths(cat, 0, origins[0]); len(paths) > 0 {
-			p = paths[0].Provider
+// incidentWatch says what "incidents come f times as often" looks like:
+// the primary providers' incidents a month at that rate.
+func incidentWatch(spec simulator.Spec, f float64) string {
+	im := spec.IncidentModels()
+	var parts []string
+	for _, p := range spec.Providers {
+		if m, ok := im.Providers[p.ID]; ok && len(parts) < 2 {
+			parts = append(parts, fmt.Sprintf("%s %s incidents a month against %s modelled", escapeMarkdown(p.ID), trimNumber(m.PerMonth*f), trimNumber(m.PerMonth)))
 		}
 	}
-	if chosen == "direct" {
-		return fmt.Sprintf("In staging, point the %s client for route %s at an unroutable address and check that it retries twice, then surfaces the error within the timeout; alert when the provider's error rate passes 1 %% for 5 minutes.", p, r.Name)
+	return strings.Join(parts, ", ")
+}
+
+func percent(x float64) string {
+	switch {
+	case x == 0:
+		return "0 %"
+	case x < 0.0001:
+		return "under 0.01 %"
 	}
-	next := "its fallback"
-	if len(r.Models) > 1 {
-		next = r.Models[1]
+	return strconv.FormatFloat(100*x, 'g', 2, 64) + " %"
+}
+
+func trimNumber(v float64) string {
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+}
+
+// estimates are what the memo says of placeholder prices: which options
+// are priced on one, and where one decides the choice.
+type estimates struct {
+	sentences, triggers []string
+}
+
+// estimatedPrices names every estimated plan price among the eligible
+// options and, for each, whether the choice would change were the real
+// quote half or twice the placeholder.
+func estimatedPrices(in Input, d Decision) estimates {
+	var out estimates
+	for _, o := range d.Options {
+		est := o.Base.CostUSD.Estimated
+		if est <= 0 {
+			continue
+		}
+		name := o.Base.PricePlan
+		if g, ok := in.Catalog.Gateway(o.Gateway); ok {
+			for _, p := range g.Plans {
+				if p.ID == o.Base.PricePlan {
+					name = p.Name
+				}
+			}
+		}
+		var flips []string
+		for _, f := range []float64{0.5, 2} {
+			if alt := withEstimate(in, o.Gateway, f); alt != "" && alt != d.Chosen {
+				word := "half"
+				if f > 1 {
+					word = "twice"
+				}
+				flips = append(flips, fmt.Sprintf("at %s it ($%s) %s would be chosen", word, thousands(est*f), alt))
+				out.triggers = append(out.triggers, fmt.Sprintf("%s's %s quote comes in at $%s a month or %s: %s would be chosen", o.Gateway, escapeMarkdown(name), thousands(est*f), map[bool]string{true: "more", false: "less"}[f > 1], alt))
+			}
+		}
+		s := fmt.Sprintf("%s's %s plan has no public price; it is priced at gatewise's $%s a month placeholder (\\*)", o.Gateway, escapeMarkdown(name), thousands(est))
+		if len(flips) > 0 {
+			s += ", which decides the choice: " + strings.Join(flips, ", ")
+		} else if o.Gateway == d.Chosen {
+			s += "; at half or twice it the choice stands"
+		}
+		if len(flips) > 0 || o.Gateway == d.Chosen {
+			out.sentences = append(out.sentences, s)
+		}
 	}
-	return fmt.Sprintf("In staging, revoke or block %s's key for route %s's primary (%s) and send traffic: %s (or the same model on another host) must serve it, visible in the gateway's logs; then restore the key and alert when the fallback share passes 5 %% for 15 minutes.", p, r.Name, r.Models[0], next)
+	return out
+}
+
+// withEstimate is the choice when one option's placeholder price is f
+// times what the catalog assumes, "" when it cannot be scored.
+func withEstimate(in Input, gateway string, f float64) string {
+	r := in.Result
+	r.Results = slices.Clone(in.Result.Results)
+	for i, o := range r.Results {
+		if o.Gateway != gateway || o.CostUSD.Estimated <= 0 {
+			continue
+		}
+		delta := o.CostUSD.Estimated * (f - 1)
+		t := &o.CostUSD.Total
+		t.Mean, t.P5, t.P50, t.P95 = t.Mean+delta, t.P5+delta, t.P50+delta, t.P95+delta
+		t.CI95 = [2]float64{t.CI95[0] + delta, t.CI95[1] + delta}
+		r.Results[i] = o
+	}
+	d, err := Score(in.Spec, r, in.Catalog)
+	if err != nil {
+		return ""
+	}
+	return d.Chosen
+}
+
+// assumptionsText is the run's judgements in a line or two.
+func assumptionsText(spec simulator.Spec, res simulator.Result, d Decision) string {
+	out := fmt.Sprintf("Prices as of %s; %d trials, seed %d; scores from the sampled months (every option's own incidents at their sourced rates), stress tests beside them, never weighted as monthly", res.CatalogAsOf, res.Trials, res.Seed)
+	if st := scenariosText(spec, res); st != "" {
+		out += " (" + st + ")"
+	}
+	// The run's own notes (a log repeated to fill the horizon, requests
+	// no route took) come first; of the standing judgements the memo
+	// keeps the three that move failures most.
+	standing := simulator.ModelAssumptions()
+	var notes []string
+	for _, a := range res.Assumptions {
+		if !slices.Contains(standing, a) {
+			notes = append(notes, escapeMarkdown(a))
+		}
+	}
+	out += "; " + strings.Join(append(notes, standing[:3]...), "; ") + "; the rest with the result."
+	if p, ok := res.PlanOf(d.Chosen); ok && len(p.Unmodelled) > 0 {
+		out += " Not simulated: " + escapeMarkdown(strings.Join(p.Unmodelled, "; ")) + "."
+	}
+	return out
+}
+
+// rolloutPointer is the memo's one line about the rollout bundle.
+func rolloutPointer(spec simulator.Spec, res simulator.Result, cat *pricing.Catalog, gateway string) (string, error) {
+	plan, ok := res.PlanOf(gateway)
+	if !ok {
+		var err error
+		if plan, err = spec.PlanFor(cat, gateway); err != nil {
+			return "", err
+		}
+	}
+	b, err := Rollout(spec, plan, cat)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("The bundle for %s holds %s (`gatewise rollout -f FILE --gateway %s --out DIR`, or the run page's download); its README's drill confirms failover in staging.", gateway, joinAnd(b.Summary()), gateway), nil
 }
 
 func capitalise(s string) string {
@@ -402,16 +604,19 @@ func capitalise(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// escapeMarkdown makes user text literal in Markdown: every punctuation
-// character CommonMark could read as syntax is backslash-escaped, and line
-// breaks become spaces so text cannot start a new block.
+// escapeMarkdown makes user text literal in Markdown where it sits inside
+// a line: every character that can open an inline construct (emphasis,
+// code, links, autolinks, HTML, entities, table cells, strikethrough) is
+// backslash-escaped, and line breaks become spaces so text cannot start a
+// new block; characters that only mean something at the start of a line
+// (-, +, #, digits and a dot) are left as they are.
 func escapeMarkdown(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
 		case r == '\n' || r == '\r':
 			b.WriteByte(' ')
-		case strings.ContainsRune("\\`*_{}[]()<>#+-.!|~&\"'=:", r):
+		case strings.ContainsRune("\\`*_[]<>!|~&", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:
@@ -426,14 +631,4 @@ func escapeMarkdown(s string) string {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
-}
-
-// envLine sets an environment entry's setting in code and its note, the
-// part in parentheses, as prose.
-func envLine(s string) string {
-	code, note, ok := strings.Cut(s, " (")
-	if !ok {
-		return "`" + s + "`"
-	}
-	return "`" + code + "` (" + note
 }

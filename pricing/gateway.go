@@ -47,8 +47,11 @@ type Plan struct {
 	SSO                  bool
 	HIPAA                bool
 	AuditLog             bool
-	Residency            []string
-	SelfHosted           bool
+	// NoFailover marks a plan that cannot move a request to another
+	// target (Kong's free ai-proxy has one target per plugin).
+	NoFailover bool
+	Residency  []string
+	SelfHosted bool
 	Provenance
 }
 
@@ -131,6 +134,13 @@ type GatewayNeed struct {
 	BYOK bool
 	// OpsHourlyUSD prices the team's operations hours.
 	OpsHourlyUSD float64
+	// Failover asks for a plan that can move a request to another target,
+	// as every plan gatewise ships does.
+	Failover bool
+	// OnlyPlans, when set, limits the choice to these plan ids, so a caller
+	// that ranks plans on more than price (the needs they meet) can price
+	// each one.
+	OnlyPlans []string
 }
 
 // GatewayQuote is a gateway's cheapest fitting plan and what it costs a month.
@@ -198,6 +208,9 @@ func (c *Catalog) GatewayCost(gatewayID string, need GatewayNeed) (GatewayQuote,
 	}
 	var fits, misfits []candidate
 	for _, p := range g.Plans {
+		if len(need.OnlyPlans) > 0 && !slices.Contains(need.OnlyPlans, p.ID) {
+			continue
+		}
 		q := quotePlan(g, p, need)
 		if why := planMisfit(p, need); why != "" {
 			misfits = append(misfits, candidate{q, why})
@@ -230,6 +243,9 @@ func (c *Catalog) GatewayCost(gatewayID string, need GatewayNeed) (GatewayQuote,
 	})
 	best := fits[0].q
 	for _, p := range g.Plans {
+		if len(need.OnlyPlans) > 0 && !slices.Contains(need.OnlyPlans, p.ID) {
+			continue
+		}
 		if p.ID == best.Plan {
 			continue
 		}
@@ -260,6 +276,9 @@ func planMisfit(p Plan, n GatewayNeed) string {
 	}
 	if n.SSO && p.SSO && p.SSOSeatLimit > 0 && n.Seats > p.SSOSeatLimit {
 		why = append(why, fmt.Sprintf("SSO only for up to %d users, the team has %d", p.SSOSeatLimit, n.Seats))
+	}
+	if n.Failover && p.NoFailover {
+		why = append(why, "cannot fail over to another target")
 	}
 	if n.HIPAA && !p.HIPAA {
 		why = append(why, "no HIPAA BAA")

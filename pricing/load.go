@@ -133,6 +133,7 @@ type planDoc struct {
 	SSO                  bool     `yaml:"sso"`
 	HIPAA                bool     `yaml:"hipaa"`
 	AuditLog             bool     `yaml:"audit_log"`
+	NoFailover           bool     `yaml:"no_failover"`
 	Residency            []string `yaml:"residency"`
 	SelfHosted           bool     `yaml:"self_hosted"`
 	provenanceDoc        `yaml:",inline"`
@@ -563,7 +564,7 @@ func (l *loader) gateways(c *Catalog, d gatewaysDoc) {
 				OverageUSDPerMillion: pd.OverageUSDPerMillion, RequestCap: pd.RequestCap,
 				CreditFeePct: pd.CreditFeePct, BYOKFeePct: pd.BYOKFeePct, BYOKFreeRequests: pd.BYOKFreeRequests,
 				Seats: pd.Seats, SSOSeatLimit: pd.SSOSeatLimit, LogRetentionDays: pd.LogRetentionDays,
-				LogStoreCap: pd.LogStoreCap, SSO: pd.SSO, HIPAA: pd.HIPAA, AuditLog: pd.AuditLog,
+				LogStoreCap: pd.LogStoreCap, SSO: pd.SSO, HIPAA: pd.HIPAA, AuditLog: pd.AuditLog, NoFailover: pd.NoFailover,
 				Residency: pd.Residency, SelfHosted: pd.SelfHosted,
 				Provenance: l.provenance(file, pp, pd.provenanceDoc),
 			})

@@ -204,7 +204,7 @@ func TestBrowserRunAndCompare(t *testing.T) {
 		runs = append(runs, run(t, ctx, chromedp.Location()))
 	}
 	shot("run")
-	if memo := run(t, ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(memo, "Chosen option: direct") {
+	if memo := run(t, ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(memo, "Chosen: direct") {
 		t.Errorf("run page lacks the decision:\n%.1500s", memo)
 	}
 	// The charts are drawn in colour under the page's Content-Security-Policy,
@@ -231,14 +231,14 @@ func TestBrowserRunAndCompare(t *testing.T) {
 	if !strings.Contains(md.Disposition, "attachment") || !strings.Contains(md.Disposition, ".md") || !strings.HasPrefix(md.Type, "text/markdown") {
 		t.Errorf("memo download headers: %+v", md)
 	}
-	for _, want := range []string{"status: proposed", "Chosen option: direct", "## Rollout", "```"} {
+	for _, want := range []string{"status: proposed", "**Chosen: direct**", "**Rollout.**", "gatewise rollout"} {
 		if !strings.Contains(md.Body, want) {
 			t.Errorf("downloaded memo lacks %q:\n%.1500s", want, md.Body)
 		}
 	}
-	// static/copy.js gives every code block of the memo (the config snippet) a Copy button.
-	blocks := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".memo pre").length`))
-	buttons := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".memo button.copy").length`))
+	// static/copy.js gives every file of the rollout bundle a Copy button.
+	blocks := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".rollout pre").length`))
+	buttons := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".rollout button.copy").length`))
 	if blocks == 0 || buttons != blocks {
 		t.Errorf("memo has %d code blocks and %d copy buttons; want a button for each, at least one", blocks, buttons)
 	}

@@ -46,7 +46,7 @@ func TestCatalogListsEverythingWithProvenance(t *testing.T) {
 	cat := pricing.Default()
 
 	wantBody(t, rec, `href="#catalog-providers"`, `href="#catalog-models"`, `href="#catalog-gateways"`,
-		"as of "+cat.AsOf(), "newest is from "+cat.AsOf())
+		"newest is from "+cat.AsOf())
 	for _, p := range cat.Providers() {
 		wantBody(t, rec, `id="provider-`+p.ID+`"`, "<code>"+p.ID+"</code>", esc(t, p.Name))
 		for _, r := range p.Regions {

@@ -102,6 +102,9 @@ func TestEveryEndpointAsAnotherUser(t *testing.T) {
 		{"POST", "/runs/:id/cancel", "/runs/" + w.run + "/cancel", "", formHeader},
 		{"POST", "/runs/:id/restart", "/runs/" + w.run + "/restart", "", formHeader},
 		{"GET", "/runs/:id/memo.md", "/runs/" + w.run + "/memo.md", "", nil},
+		{"GET", "/runs/:id/memo.html", "/runs/" + w.run + "/memo.html", "", nil},
+		{"GET", "/runs/:id/memo.pdf", "/runs/" + w.run + "/memo.pdf", "", nil},
+		{"GET", "/runs/:id/rollout.zip", "/runs/" + w.run + "/rollout.zip", "", nil},
 		{"GET", "/runs/:id/result.json", "/runs/" + w.run + "/result.json", "", nil},
 		{"GET", "/runs/:id/result.csv", "/runs/" + w.run + "/result.csv", "", nil},
 		{"POST", "/runs/:id/shares", "/runs/" + w.run + "/shares", "", formHeader},
@@ -114,6 +117,8 @@ func TestEveryEndpointAsAnotherUser(t *testing.T) {
 		{"DELETE", "/api/v1/runs/:id", "/api/v1/runs/" + w.run, "", nil},
 		{"GET", "/api/v1/runs/:id/memo.md", "/api/v1/runs/" + w.run + "/memo.md", "", nil},
 		{"GET", "/api/v1/runs/:id/memo.html", "/api/v1/runs/" + w.run + "/memo.html", "", nil},
+		{"GET", "/api/v1/runs/:id/memo.pdf", "/api/v1/runs/" + w.run + "/memo.pdf", "", nil},
+		{"GET", "/api/v1/runs/:id/rollout.zip", "/api/v1/runs/" + w.run + "/rollout.zip", "", nil},
 	}
 	covered := map[string]bool{}
 	for _, r := range reqs {
@@ -157,6 +162,7 @@ func TestEveryEndpointAsAnotherUser(t *testing.T) {
 	// Every route naming an id or token is in the table above, or public by
 	// design (share links are read by anyone with the token).
 	public := map[string]bool{"GET /s/:token": true, "GET /s/:token/download": true, "GET /s/:token/memo.md": true,
+		"GET /s/:token/memo.html": true, "GET /s/:token/memo.pdf": true, "GET /s/:token/rollout.zip": true,
 		"GET /s/:token/result.json": true, "GET /s/:token/result.csv": true, "GET /static/:hash/*file": true}
 	for _, r := range s.routes() {
 		key := r.Method + " " + r.Path
@@ -182,7 +188,7 @@ func TestShareLinks(t *testing.T) {
 	for _, who := range []http.Header{nil, bob} {
 		rec := do(t, h, "GET", "/s/"+w.runShare, nil, who)
 		wantStatus(t, rec, http.StatusOK)
-		wantBody(t, rec, "Chosen option:", `href="/s/`+w.runShare+`/memo.md"`)
+		wantBody(t, rec, "Chosen: ", `href="/s/`+w.runShare+`/memo.md"`)
 		for _, hidden := range []string{"/cancel", "/restart", "/runs/compare", "Share read-only", "/architectures/" + w.arch, "/runs/" + w.run + "/"} {
 			if strings.Contains(rec.Body.String(), hidden) {
 				t.Errorf("the shared run page shows %q", hidden)
@@ -194,6 +200,12 @@ func TestShareLinks(t *testing.T) {
 		md := do(t, h, "GET", "/s/"+w.runShare+"/memo.md", nil, who)
 		wantStatus(t, md, http.StatusOK)
 		wantBody(t, md, "status: proposed")
+		for _, f := range []struct{ path, ctype string }{{"/memo.html", "text/html"}, {"/memo.pdf", "application/pdf"}, {"/rollout.zip", "application/zip"}} {
+			rec := do(t, h, "GET", "/s/"+w.runShare+f.path, nil, who)
+			if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), f.ctype) {
+				t.Errorf("shared %s: %d %s", f.path, rec.Code, rec.Header().Get("Content-Type"))
+			}
+		}
 		var res struct {
 			Trials int `json:"trials"`
 		}

@@ -150,10 +150,10 @@ func (s *Server) inputDiff(c *gin.Context, a, b store.Run) []DiffLine {
 	return out
 }
 
-// decisionLine is the memo's "Chosen option" sentence.
+// decisionLine is the memo's decision sentence.
 func decisionLine(md string) string {
 	for _, line := range strings.Split(md, "\n") {
-		if strings.HasPrefix(line, "**Chosen option") || strings.HasPrefix(line, "**No single winner") {
+		if strings.HasPrefix(line, "**Chosen:") || strings.HasPrefix(line, "**No single winner") {
 			return strings.ReplaceAll(line, "**", "")
 		}
 	}

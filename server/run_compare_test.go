@@ -48,7 +48,7 @@ func TestCompareRuns(t *testing.T) {
 	wantBody(t, page,
 		"What changed in the inputs", "How the answer moved",
 		`<tr class="changed"><td><code>  requests_per_day: 2000</code></td><td><code>  requests_per_day: 4000</code>`,
-		"Chosen option: direct",
+		"Chosen: direct",
 		"&#43;$", // doubling traffic raises every option's cost (html/template escapes +)
 	)
 }

@@ -112,6 +112,7 @@ type RunPage struct {
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
 	Tables       []ScenarioTable
 	Charts       []ChartView
+	Rollout      *RolloutView // the chosen option's bundle, last on the page
 	// Base is where the page's links start: /runs/ID, or /s/TOKEN for a
 	// read-only share, which also hides everything that changes the run.
 	Base     string
@@ -168,6 +169,14 @@ func (s *Server) showRun(c *gin.Context) {
 		if page.Charts, err = s.runCharts(c.Request.Context(), run); err != nil {
 			s.fail(c, err)
 			return
+		}
+		// A run simulated before runs kept their plans has no bundle;
+		// the page says so rather than failing.
+		if b, err := s.runBundle(c.Request.Context(), run, ""); err == nil {
+			page.Rollout = &RolloutView{Gateway: b.Gateway}
+			for _, f := range b.Files {
+				page.Rollout.Files = append(page.Rollout.Files, RolloutFile{Name: f.Name, Content: string(f.Content)})
+			}
 		}
 	}
 	page.Base = "/runs/" + run.ID
@@ -264,13 +273,26 @@ func (s *Server) downloadMemo(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if strings.HasSuffix(c.Request.URL.Path, ".html") {
-		page, err := memo.Page("Gateway decision", []byte(run.Memo))
+	switch {
+	case strings.HasSuffix(c.Request.URL.Path, ".html"):
+		page, err := memo.Page([]byte(run.Memo))
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
+		// The standalone memo styles itself with one inline stylesheet,
+		// allowed by its hash and nothing else.
+		c.Header("Content-Security-Policy", "default-src 'none'; style-src "+memo.PageStyleSource()+"; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 		c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+		return
+	case strings.HasSuffix(c.Request.URL.Path, ".pdf"):
+		pdf, err := memo.PDF([]byte(run.Memo), memo.A4)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Header("Content-Disposition", `attachment; filename="gatewise-memo-`+run.ID+`.pdf"`)
+		c.Data(http.StatusOK, "application/pdf", pdf)
 		return
 	}
 	c.Header("Content-Disposition", `attachment; filename="gatewise-memo-`+run.ID+`.md"`)
@@ -405,7 +427,7 @@ func (s *Server) runCharts(ctx context.Context, run store.Run) ([]ChartView, err
 		return nil, err
 	}
 	var scores []charts.Scores
-	if _, spec, err := s.loadArchitecture(ctx, run.ArchitectureID); err == nil {
+	if spec, err := runSpec(ctx, s.store, run); err == nil {
 		if d, err := memo.Score(spec, res, s.catalog); err == nil {
 			for _, o := range d.Options {
 				scores = append(scores, charts.Scores{Gateway: o.Gateway, Failover: o.Failover, Cost: o.Cost, Observability: o.Observability})

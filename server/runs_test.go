@@ -75,13 +75,13 @@ func TestRunFromTheBrowser(t *testing.T) {
 	}
 	page := do(t, h, "GET", "/runs/"+run.ID, nil, nil)
 	wantStatus(t, page, http.StatusOK)
-	wantBody(t, page, "Chosen option: direct", "Download memo (.md)", "<table>")
+	wantBody(t, page, "Chosen: direct", "Memo (.md)", "<table>", "Rollout: direct", "sdk.yaml")
 	if strings.Contains(page.Body.String(), `http-equiv="refresh"`) || strings.Contains(page.Body.String(), "progress.js") {
 		t.Error("a finished run's page should not follow its progress")
 	}
 	md := do(t, h, "GET", "/runs/"+run.ID+"/memo.md", nil, nil)
 	wantStatus(t, md, http.StatusOK)
-	wantBody(t, md, "status: proposed", "## Rollout")
+	wantBody(t, md, "status: proposed", "**Rollout.**")
 	res := do(t, h, "GET", "/runs/"+run.ID+"/result.json", nil, nil)
 	var result struct {
 		Trials  int `json:"trials"`
@@ -131,7 +131,7 @@ func TestRunAPI(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &done); err != nil || done.Status != store.RunDone || done.Progress.Done != 40 || len(done.Result) == 0 {
 		t.Fatalf("done = %+v, %v", done, err)
 	}
-	wantBody(t, do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.md", nil, nil), "## Decision")
+	wantBody(t, do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.md", nil, nil), "# Gateway decision")
 	html := do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.html", nil, nil)
 	wantStatus(t, html, http.StatusOK)
 	wantBody(t, html, "<h1")

@@ -110,6 +110,9 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/s/:token", s.showShared)
 	r.GET("/s/:token/download", s.shared(store.ShareArchitecture, s.downloadArchitecture))
 	r.GET("/s/:token/memo.md", s.shared(store.ShareRun, s.downloadMemo))
+	r.GET("/s/:token/memo.html", s.shared(store.ShareRun, s.downloadMemo))
+	r.GET("/s/:token/memo.pdf", s.shared(store.ShareRun, s.downloadMemo))
+	r.GET("/s/:token/rollout.zip", s.shared(store.ShareRun, s.downloadRollout))
 	r.GET("/s/:token/result.json", s.shared(store.ShareRun, s.downloadResult))
 	r.GET("/s/:token/result.csv", s.shared(store.ShareRun, s.downloadResultCSV))
 
@@ -120,6 +123,9 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/runs/:id/cancel", s.cancelRun)
 	r.POST("/runs/:id/restart", runs, s.restartRun)
 	r.GET("/runs/:id/memo.md", s.downloadMemo)
+	r.GET("/runs/:id/memo.html", s.downloadMemo)
+	r.GET("/runs/:id/memo.pdf", s.downloadMemo)
+	r.GET("/runs/:id/rollout.zip", s.downloadRollout)
 	r.GET("/runs/:id/result.json", s.downloadResult)
 	r.GET("/runs/:id/result.csv", s.downloadResultCSV)
 
@@ -132,6 +138,8 @@ func (s *Server) engine() *gin.Engine {
 	r.DELETE("/api/v1/runs/:id", s.apiCancelRun)
 	r.GET("/api/v1/runs/:id/memo.md", s.downloadMemo)
 	r.GET("/api/v1/runs/:id/memo.html", s.downloadMemo)
+	r.GET("/api/v1/runs/:id/memo.pdf", s.downloadMemo)
+	r.GET("/api/v1/runs/:id/rollout.zip", s.downloadRollout)
 
 	return r
 }

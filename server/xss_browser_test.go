@@ -318,13 +318,13 @@ func TestMemoHTMLEscapesHostileText(t *testing.T) {
 			t.Errorf("memo.html holds %q:\n%s", markup, memo)
 		}
 	}
-	// goldmark escapes <, >, " and & in text; the name is the heading, the
-	// route names are in the context and in the rollout config's code.
+	// goldmark escapes <, >, " and & in text; the name is the heading and
+	// the route names are in the context.
 	for _, text := range []string{
 		"<h1>Gateway decision: &lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; &quot;&gt;&lt;script&gt;window.__xss=1&lt;/script&gt; [click](javascript:window.__xss=1) {{.Version}}{{template &quot;layout&quot; .}}</h1>",
-		"&quot;&gt;&lt;script&gt;window.__xss=1&lt;/script&gt; (50 %",
-		"&lt;svg onload=alert(1)&gt;{{.Version}}{{template &quot;layout&quot; .}} (30 %",
-		"fence ``` &lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; [click](javascript:window.__xss=1) (20 %",
+		"&quot;&gt;&lt;script&gt;window.__xss=1&lt;/script&gt; 50 % (",
+		"&lt;svg onload=alert(1)&gt;{{.Version}}{{template &quot;layout&quot; .}} 30 % (",
+		"fence ``` &lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; [click](javascript:window.__xss=1) 20 % (",
 	} {
 		if !strings.Contains(memo, text) {
 			t.Errorf("memo.html lacks the escaped text %q:\n%s", text, memo)

@@ -1,8 +1,11 @@
 package simulator
 
 import (
+	"cmp"
+	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -20,19 +23,77 @@ const (
 	midStreamShare = 0.05
 	// fastErrorSeconds is how long a fast 5xx takes to come back (ESTIMATE).
 	fastErrorSeconds = 0.5
-	// clientTimeoutSeconds applies when a gateway has no timeout of its own:
-	// the official SDKs wait 600 s (gateways.md §7.1).
+	// clientTimeoutSeconds is the official SDKs' timeout: 600 s
+	// (gateways.md §7.1). It ends an attempt no gateway timeout ends first.
 	clientTimeoutSeconds = 600
 	// midStreamBilled is the share of a request's cost billed when it breaks
 	// mid-stream: the prompt and part of the output (ESTIMATE: half).
 	midStreamBilled = 0.5
-	// breakerOpenAbove is the failure share above which a path with a
-	// cooldown rule is out of rotation most of the time (ESTIMATE: a breaker
-	// that trips after a few failures stays open while most requests fail).
-	breakerOpenAbove = 0.5
+	// overloadedShare of Anthropic's fast failures answer 529 "overloaded"
+	// rather than another 5xx (ESTIMATE: Anthropic's ~12 h outage was a 529
+	// spike and its 2026-03-02 incident answered 500 and 529, outages.md
+	// §12 rows 15 and 17; Portkey's customers who lost requests had not
+	// listed 529 for fallback). A gateway that cannot fail over on 529 lets
+	// these through.
+	overloadedShare = 0.5
+	// significantOutage is the failure share at which a gateway that
+	// routes on provider health (OpenRouter skips providers with
+	// significant outages in the last 30 s, gateways.md §1) stops sending
+	// to a provider (ESTIMATE: most requests failing).
+	significantOutage = 0.5
 )
 
-// hop is one reachable path as the attempt model sees it.
+// policy is a Plan's rules in the form the attempt model reads them.
+type policy struct {
+	retries             int
+	retryOn, failoverOn ErrorClasses
+	backoff             []float64
+	// timeout is how long a hung attempt waits; ownTimeout says the
+	// gateway ends it itself (and may retry or fail over), rather than the
+	// client giving up on the whole request.
+	timeout    float64
+	ownTimeout bool
+	cooldown   *Cooldown
+	// The client's retries around each pass through the gateway.
+	clientRetries int
+	clientRetryOn ErrorClasses
+	clientBackoff []float64
+}
+
+// newPolicy reads a plan's rules.
+func newPolicy(p Plan) (policy, error) {
+	pol := policy{retries: p.Retries, backoff: p.BackoffSeconds, cooldown: p.Cooldown,
+		clientRetries: p.Client.Retries, clientBackoff: p.Client.BackoffSeconds}
+	var err error
+	if pol.retryOn, err = conditionClasses(p.RetryOn); err != nil {
+		return policy{}, fmt.Errorf("%s: retry_on: %w", p.Gateway, err)
+	}
+	if pol.failoverOn, err = conditionClasses(p.FailOverOn); err != nil {
+		return policy{}, fmt.Errorf("%s: fail_over_on: %w", p.Gateway, err)
+	}
+	if pol.clientRetryOn, err = conditionClasses(p.Client.RetryOn); err != nil {
+		return policy{}, fmt.Errorf("%s: client retry_on: %w", p.Gateway, err)
+	}
+	pol.timeout, pol.ownTimeout = p.Client.TimeoutSeconds, false
+	if pol.timeout <= 0 {
+		pol.timeout = clientTimeoutSeconds
+	}
+	if p.TimeoutSeconds > 0 && p.TimeoutSeconds < pol.timeout {
+		pol.timeout, pol.ownTimeout = p.TimeoutSeconds, true
+	}
+	return pol, nil
+}
+
+// backoffAt is the wait before retry n (0-based): the listed waits, the last
+// one repeated.
+func backoffAt(waits []float64, n int) float64 {
+	if len(waits) == 0 {
+		return 0
+	}
+	return waits[min(n, len(waits)-1)]
+}
+
+// hop is one target as the attempt model sees it.
 type hop struct {
 	fail float64 // share of attempts on this path that fail
 	// background is the part of fail that is transient and fast (no hangs,
@@ -43,14 +104,17 @@ type hop struct {
 	// the first token (named outages): it hangs or fails fast, never
 	// mid-stream.
 	down float64
-	// skippable marks a path a cooldown rule can take out of rotation.
-	skippable bool
 	// throttle is the share of attempts refused with 429 because the
 	// account's rate limit is reached, on top of fail.
 	throttle float64
 	// slow multiplies the path's response time (latency degradation); 0 or
 	// 1 for normal. Slow answers that exceed the timeout count as hangs.
 	slow float64
+	// overloaded is the share of the path's fast failures that answer 529.
+	overloaded float64
+	// rate is the requests a second the route plan's traffic brings to the
+	// gateway, which is what makes a cooldown trip in time.
+	rate float64
 }
 
 // Response times of a healthy path, for latency degradation: lognormal
@@ -72,10 +136,13 @@ func slowTimeouts(slow, timeout float64) (share float64, extraMS int64) {
 }
 
 // outcome is what happens to requests of one route and origin through one
-// gateway while failure rates are constant.
+// option while failure rates are constant.
 type outcome struct {
 	success float64 // share of requests that succeed
 	cost    float64 // expected USD per request (served, or partly billed)
+	// fallback is the share of requests served by a target other than the
+	// first.
+	fallback float64
 	// waits lists extra waiting (over a first-try success) by share of
 	// requests, failed or not; shares add up to 1.
 	waits []cohort
@@ -94,29 +161,19 @@ type cohort struct {
 	bucket int32 // latency bucket of ms, filled in where needed
 }
 
-// addCohort merges into a short list; the lists stay at a few dozen
-// entries, where a linear scan beats a map and keeps a fixed order.
-func addCohort(cs []cohort, ms int64, share float64) []cohort {
-	if share <= 0 {
-		return cs
-	}
-	for i := range cs {
-		if cs[i].ms == ms {
-			cs[i].share += share
-			return cs
-		}
-	}
-	return append(cs, cohort{ms: ms, share: share})
-}
-
 // attemptScratch holds the buffers attempts reuses, one per worker.
 type attemptScratch struct {
-	here, retry, moving, waits []cohort
-	costs, loads               []float64
+	here, retry, moving, waits, again []cohort
+	// terminal, repeat and next hold the client's retries: what ends a
+	// pass, what the client sends again, and the requests starting the
+	// next pass, merged by latency bucket.
+	terminal, repeat, next, start []cohort
+	costs, loads, served          []float64
 	// waitsAt finds a cohort of waits by its waiting time: with several
 	// retries over six paths the list reaches hundreds of cohorts, too
 	// many to scan for every addition.
-	waitsAt cohortIndex
+	waitsAt, againAt, movingAt, retryAt cohortIndex
+	byBucket                            []int32
 }
 
 // cohortIndex is an open-addressing table from waiting time to 1 + the
@@ -129,7 +186,8 @@ type cohortIndex struct {
 
 func (x *cohortIndex) reset() { clear(x.slots) }
 
-// add is addCohort through the index; cs must be the list x indexes.
+// add merges share into the cohort waiting ms, or appends one; cs must be
+// the list x indexes.
 func (x *cohortIndex) add(cs []cohort, ms int64, share float64) []cohort {
 	if share <= 0 {
 		return cs
@@ -164,158 +222,410 @@ func (x *cohortIndex) grow(cs []cohort) {
 	}
 }
 
-// attempts evaluates the retry and failover rules of b over hops in closed
-// form. Each attempt on a path fails independently with the path's failure
-// share. A failure is fast (a 5xx after fastErrorSeconds), a hang (the
-// timeout), or a mid-stream break (final, partly billed). A fast failure or
-// a hang is retried on the same path while retries last and the gateway
-// retries that class, then moves to the next path if the gateway fails over
-// on it; otherwise the request fails. Requests with the same waiting time
-// are merged, so the work is about paths × attempts², whatever the traffic.
-// The returned waits live in sc and are valid until its next use.
-func attempts(b Behaviour, sc *attemptScratch, hops []hop) outcome {
-	var out outcome
-	timeout := b.TimeoutSeconds
-	if timeout <= 0 {
-		timeout = clientTimeoutSeconds
+// failureKind is one way an attempt can fail, with its share, how long it
+// takes, and the class the rules see.
+type failureKind struct {
+	share float64
+	wait  int64
+	class ErrorClass
+}
+
+// attemptShares splits one attempt on a hop into its outcomes: served, and
+// each way of failing (fast 5xx, 529, hang, 429), with mid-stream breaks
+// apart (final: nothing retries a stream that already started).
+func attemptShares(pol *policy, h hop, fastMS, hangMS int64) (served, mid float64, slowMS int64, kinds [4]failureKind) {
+	open := 1 - h.throttle
+	incident := max(h.fail-h.background, 0)
+	tooSlow, slowMS := slowTimeouts(h.slow, pol.timeout)
+	fast := open * (h.background + incident*(1-hangShare-midStreamShare))
+	hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
+	mid = open * incident * midStreamShare
+	if h.down > 0 {
+		// Only failures from incidents that let streams start can break
+		// mid-stream; a refused request fails fast instead.
+		streaming := max(incident-h.down, 0)
+		fast = open * (h.background + incident*(1-hangShare) - streaming*midStreamShare)
+		mid = open * streaming * midStreamShare
 	}
-	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(timeout*1000)
-	sc.waits = sc.waits[:0]
+	served = open * (1 - h.fail) * (1 - tooSlow)
+	kinds = [4]failureKind{
+		{fast * (1 - h.overloaded), fastMS, ServerError},
+		{fast * h.overloaded, fastMS, Overloaded},
+		{hang, hangMS, Timeout},
+		{h.throttle, fastMS, RateLimited},
+	}
+	return served, mid, slowMS, kinds
+}
+
+// reaction is what the option does with a failed attempt: retry it on the
+// same target, move to the next, or give up (the client may then retry the
+// whole request).
+type reaction uint8
+
+const (
+	giveUp reaction = iota
+	retryHere
+	moveOn
+)
+
+func (pol *policy) react(class ErrorClass, canRetry, last bool) reaction {
+	if class == Timeout && !pol.ownTimeout {
+		return giveUp // the client's timeout ended the request, not the gateway
+	}
+	switch {
+	case canRetry && pol.retryOn.Has(class):
+		return retryHere
+	case !last && pol.failoverOn.Has(class):
+		return moveOn
+	}
+	return giveUp
+}
+
+// skipShare is the share of requests arriving at hop h that its cooldown
+// sends past it. A target cools down after AfterFails failures within
+// WindowSeconds and stays out for Seconds. Failures reach it at μ a second
+// (arrivals × attempts per arrival × failure share); while it is open it
+// trips at μ·P(N ≥ AfterFails−1), N the other failures in the window
+// (Poisson), and it then stays out for Seconds: the share of time out, and
+// so of requests skipped, is τC/(1+τC). A gateway that routes on provider
+// health stops sending to a provider most of whose requests fail.
+func (pol *policy) skipShare(h hop, arriving, attemptsPerArrival, failing float64) float64 {
+	c := pol.cooldown
+	switch {
+	case c == nil:
+		return 0
+	case c.Kind == CooldownProviderHealth:
+		if h.fail+h.throttle >= significantOutage {
+			return 1
+		}
+		return 0
+	}
+	mu := h.rate * arriving * attemptsPerArrival * failing
+	if mu <= 0 || c.Seconds <= 0 {
+		return 0
+	}
+	tau := mu
+	if c.AfterFails > 1 {
+		tau *= 1 - distuv.Poisson{Lambda: math.Max(mu*c.WindowSeconds, 1e-300)}.CDF(float64(c.AfterFails-2))
+	}
+	return tau * c.Seconds / (1 + tau*c.Seconds)
+}
+
+// evaluatePlan works out one option on one route and origin while failure
+// shares are constant, in closed form: each pass through the gateway walks
+// the targets in order with its retries, failover and cooldown rules (a
+// gateway whose own platform fails a share gate of requests answers them
+// with a fast 5xx, and its exact-match cache answers hit of the rest at
+// once); the client then retries what its rule retries, each pass failing
+// independently of the last. Requests with the same waiting time are
+// merged, so the work is about targets × attempts², whatever the traffic.
+// The returned slices live in sc and are valid until its next use.
+func evaluatePlan(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64) outcome {
+	out, retryShare := gatewayPass(pol, sc, hops, hit, gate)
+	passes := 1.0
+	if pol.clientRetries > 0 && retryShare > 0 {
+		passes = sc.clientRetries(pol, retryShare)
+	} else {
+		for _, c := range sc.again {
+			sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share)
+		}
+	}
+	out.success *= passes
+	out.cost *= passes
+	out.fallback *= passes
+	for j := range sc.costs {
+		sc.costs[j] *= passes
+		sc.loads[j] *= passes
+	}
+	out.waits, out.costs, out.loads = sc.waits, sc.costs, sc.loads
+	return out
+}
+
+// gatewayPass is one pass through the option. Its waits (sc.waits) hold
+// the requests the pass ends for good, served or failed; sc.again holds
+// those the client may retry, with their share retryShare.
+func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64) (outcome, float64) {
+	var out outcome
+	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(pol.timeout*1000)
+	sc.waits, sc.again = sc.waits[:0], sc.again[:0]
 	sc.waitsAt.reset()
+	sc.againAt.reset()
 	sc.costs = append(sc.costs[:0], make([]float64, len(hops))...)
 	sc.loads = append(sc.loads[:0], make([]float64, len(hops))...)
-	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: 1})
+	// A down gateway answers a fast 5xx, which the client may retry.
+	through := 1 - gate
+	giveUpAs := func(class ErrorClass, ms int64, share float64) {
+		if pol.clientRetryOn.Has(class) {
+			sc.again = sc.againAt.add(sc.again, ms, share)
+		} else {
+			sc.waits = sc.waitsAt.add(sc.waits, ms, share)
+		}
+	}
+	giveUpAs(ServerError, fastMS, gate)
+	// The cache answers at once, at no token cost.
+	out.success = through * hit
+	sc.waits = sc.waitsAt.add(sc.waits, 0, through*hit)
+	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: through * (1 - hit)})
+	if through*(1-hit) <= 0 {
+		sc.moving = sc.moving[:0]
+	}
 	for i, h := range hops {
+		if len(sc.moving) == 0 {
+			break
+		}
 		last := i == len(hops)-1
 		sc.here, sc.moving = sc.moving, sc.here[:0]
-		if h.skippable && h.fail >= breakerOpenAbove && !last {
-			// The breaker is open for about the share of time the path
-			// fails; those requests go straight to the next path.
-			for k := range sc.here {
-				sc.moving = addCohort(sc.moving, sc.here[k].ms, sc.here[k].share*h.fail)
-				sc.here[k].share *= 1 - h.fail
+		sc.movingAt.reset()
+		served, mid, slowMS, kinds := attemptShares(pol, h, fastMS, hangMS)
+		if pol.cooldown != nil {
+			arriving := 0.0
+			for _, c := range sc.here {
+				arriving += c.share
+			}
+			// Attempts per arriving request while the target is open: each
+			// retried failure brings one more, up to the retries.
+			retried, failing := 0.0, 0.0
+			for _, k := range kinds {
+				failing += k.share
+				if pol.react(k.class, true, last) == retryHere {
+					retried += k.share
+				}
+			}
+			perArrival := 1.0
+			for n, x := 0, 1.0; n < pol.retries; n++ {
+				x *= retried
+				perArrival += x
+			}
+			if q := pol.skipShare(h, arriving, perArrival, failing); q > 0 && !(last && pol.cooldown.Kind == CooldownProviderHealth) {
+				for k := range sc.here {
+					skipped := sc.here[k].share * q
+					if last {
+						// Nothing left to try: the gateway answers that no
+						// target is available, as a rate limit.
+						giveUpAs(RateLimited, sc.here[k].ms, skipped)
+					} else {
+						sc.moving = sc.movingAt.add(sc.moving, sc.here[k].ms, skipped)
+					}
+					sc.here[k].share -= skipped
+				}
 			}
 		}
-		// An attempt is throttled (429) first; one that gets through fails
-		// as the path's health says.
-		open := 1 - h.throttle
-		incident := max(h.fail-h.background, 0)
-		tooSlow, slowMS := slowTimeouts(h.slow, timeout)
-		fast := open * (h.background + incident*(1-hangShare-midStreamShare))
-		hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
-		mid := open * incident * midStreamShare
-		if h.down > 0 {
-			// Only failures from incidents that let streams start can
-			// break mid-stream; a refused request fails fast instead.
-			streaming := max(incident-h.down, 0)
-			fast = open * (h.background + incident*(1-hangShare) - streaming*midStreamShare)
-			mid = open * streaming * midStreamShare
-		}
-		served := open * (1 - h.fail) * (1 - tooSlow)
-		// Each way an attempt can fail: its share, how long it takes, and
-		// whether the gateway retries it or fails over on it.
-		failures := [3]struct {
-			share       float64
-			wait        int64
-			retry, move bool
-		}{
-			{fast, fastMS, b.RetryOn.Has(ServerError), !last && b.FailoverOn.Has(ServerError)},
-			{hang, hangMS, b.RetryOn.Has(Timeout), !last && b.FailoverOn.Has(Timeout)},
-			{h.throttle, fastMS, b.RetryOn.Has(RateLimited), !last && b.FailoverOn.Has(RateLimited)},
-		}
-		for n := 0; n <= b.Retries && len(sc.here) > 0; n++ {
+		for n := 0; n <= pol.retries && len(sc.here) > 0; n++ {
 			sc.retry = sc.retry[:0]
-			canRetry := n < b.Retries
-			backoff := int64(b.Backoff(n) * 1000)
+			sc.retryAt.reset()
+			canRetry := n < pol.retries
+			backoff := int64(backoffAt(pol.backoff, n) * 1000)
 			for _, c := range sc.here {
+				if c.share <= 0 {
+					continue
+				}
 				sc.loads[i] += c.share
 				ok := c.share * served
 				out.success += ok
+				if i > 0 {
+					out.fallback += ok
+				}
 				spent := ok*h.cost + c.share*mid*h.cost*midStreamBilled
 				out.cost += spent
 				sc.costs[i] += spent
 				sc.waits = sc.waitsAt.add(sc.waits, c.ms+slowMS, ok)
 				sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share*mid)
-				for _, fl := range failures {
-					f := c.share * fl.share
+				for _, k := range kinds {
+					f := c.share * k.share
 					if f <= 0 {
 						continue
 					}
-					w := c.ms + fl.wait
-					switch {
-					case canRetry && fl.retry:
-						sc.retry = addCohort(sc.retry, w+backoff, f)
-					case fl.move:
-						sc.moving = addCohort(sc.moving, w, f)
+					w := c.ms + k.wait
+					switch pol.react(k.class, canRetry, last) {
+					case retryHere:
+						sc.retry = sc.retryAt.add(sc.retry, w+backoff, f)
+					case moveOn:
+						sc.moving = sc.movingAt.add(sc.moving, w, f)
 					default:
-						sc.waits = sc.waitsAt.add(sc.waits, w, f)
+						giveUpAs(k.class, w, f)
 					}
 				}
 			}
 			sc.here, sc.retry = sc.retry, sc.here
 		}
-		if len(sc.moving) == 0 {
-			break
-		}
 	}
-	// Requests still moving when the paths ran out have failed.
+	// Requests still moving when the targets ran out give up with the
+	// last failure, which is fast.
 	for _, c := range sc.moving {
-		sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share)
+		giveUpAs(ServerError, c.ms, c.share)
 	}
 	sc.moving = sc.moving[:0]
-	out.waits = sc.waits
-	out.costs = sc.costs
-	out.loads = sc.loads
+	retryShare := 0.0
+	for _, c := range sc.again {
+		retryShare += c.share
+	}
+	return out, retryShare
+}
+
+// clientRetries applies the client's retries to one pass's outcome, which
+// the scratch holds: each retried request waits its failure and the
+// backoff, then meets the same pass again. It leaves every request's
+// final waiting in sc.waits and returns the expected passes per request,
+// which scale success, cost and load. Waits of the retried requests are
+// merged by latency bucket (±1.2 %) so the work stays small.
+func (sc *attemptScratch) clientRetries(pol *policy, retryShare float64) float64 {
+	sc.terminal = bucketed(sc.terminal[:0], sc.waits, &sc.byBucket)
+	sc.repeat = representatives(bucketed(sc.repeat[:0], sc.again, &sc.byBucket))
+	sc.start = append(sc.start[:0], sc.repeat...)
+	passes, reach := 1.0, 1.0
+	for k := 1; k <= pol.clientRetries; k++ {
+		reach *= retryShare
+		passes += reach
+		shift := int64(backoffAt(pol.clientBackoff, k-1) * 1000)
+		sc.next = sc.next[:0]
+		for _, s := range sc.start {
+			for _, t := range sc.terminal {
+				sc.waits = sc.waitsAt.add(sc.waits, s.ms+shift+t.ms, s.share*t.share)
+			}
+			for _, r := range sc.repeat {
+				if k < pol.clientRetries {
+					sc.next = append(sc.next, cohort{ms: s.ms + shift + r.ms, share: s.share * r.share})
+				} else {
+					sc.waits = sc.waitsAt.add(sc.waits, s.ms+shift+r.ms, s.share*r.share)
+				}
+			}
+		}
+		sc.start = representatives(bucketed(sc.start[:0], sc.next, &sc.byBucket))
+	}
+	// The first pass's retried requests are not final: their waits moved
+	// into the later passes above.
+	return passes
+}
+
+// maxRetried is how many waiting times the requests a client retries are
+// kept at: at most four (each the mean of a quarter of them by share), so
+// the client's retries cost a few passes' work, not the square of a pass.
+// Up to four the waits are exact, as for direct calls (fast errors,
+// timeouts and rate limits).
+const maxRetried = 4
+
+// representatives merges a list of cohorts into at most maxRetried, in
+// order of waiting time, each at the share-weighted mean wait of its
+// group; shares add up as before.
+func representatives(cs []cohort) []cohort {
+	if len(cs) <= maxRetried {
+		return cs
+	}
+	slices.SortFunc(cs, func(a, b cohort) int { return cmp.Compare(a.ms, b.ms) })
+	total := 0.0
+	for _, c := range cs {
+		total += c.share
+	}
+	var out [maxRetried]cohort
+	n, acc, weighted := 0, 0.0, 0.0
+	for i, c := range cs {
+		out[n].share += c.share
+		weighted += c.share * float64(c.ms)
+		acc += c.share
+		if (acc >= total*float64(n+1)/maxRetried && n < maxRetried-1) || i == len(cs)-1 {
+			out[n].ms = int64(math.Round(weighted / out[n].share))
+			out[n].bucket = latencyBucket(out[n].ms)
+			n, weighted = n+1, 0
+		}
+	}
+	return append(cs[:0], out[:n]...)
+}
+
+// bucketed merges cohorts that fall in the same latency bucket, keeping
+// the first waiting time seen as the bucket's, in the order they appear.
+func bucketed(out, cs []cohort, at *[]int32) []cohort {
+	if len(*at) < latencyBuckets {
+		*at = make([]int32, latencyBuckets)
+	}
+	idx := *at
+	for _, c := range cs {
+		if c.share <= 0 {
+			continue
+		}
+		b := latencyBucket(c.ms)
+		if k := idx[b]; k > 0 {
+			out[k-1].share += c.share
+			continue
+		}
+		out = append(out, cohort{ms: c.ms, share: c.share, bucket: b})
+		idx[b] = int32(len(out))
+	}
+	for _, c := range out {
+		idx[c.bucket] = 0
+	}
 	return out
 }
 
-// attemptLoads is attempts reduced to what a rate limit sees: the expected
-// attempts per request on each hop. Waiting does not matter here, so each
-// hop's requests are one share instead of cohorts; the rules are the same.
-func attemptLoads(b Behaviour, hops []hop, loads []float64) {
-	timeout := b.TimeoutSeconds
-	if timeout <= 0 {
-		timeout = clientTimeoutSeconds
+// planLoads is evaluatePlan reduced to what a rate limit sees: the
+// expected attempts per request on each hop. Waiting does not matter here,
+// so each hop's requests are one share instead of cohorts; the rules are
+// the same.
+func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
+	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(pol.timeout*1000)
+	moving := (1 - gate) * (1 - hit)
+	again := gate
+	if !pol.clientRetryOn.Has(ServerError) {
+		again = 0
 	}
-	moving := 1.0
 	for i, h := range hops {
 		loads[i] = 0
 		last := i == len(hops)-1
 		here := moving
 		moving = 0
-		if h.skippable && h.fail >= breakerOpenAbove && !last {
-			moving += here * h.fail
-			here *= 1 - h.fail
+		served, _, _, kinds := attemptShares(pol, h, fastMS, hangMS)
+		_ = served
+		if pol.cooldown != nil && here > 0 {
+			retried, failing := 0.0, 0.0
+			for _, k := range kinds {
+				failing += k.share
+				if pol.react(k.class, true, last) == retryHere {
+					retried += k.share
+				}
+			}
+			perArrival := 1.0
+			for n, x := 0, 1.0; n < pol.retries; n++ {
+				x *= retried
+				perArrival += x
+			}
+			if q := pol.skipShare(h, here, perArrival, failing); q > 0 && !(last && pol.cooldown.Kind == CooldownProviderHealth) {
+				if last {
+					if pol.clientRetryOn.Has(RateLimited) {
+						again += here * q
+					}
+				} else {
+					moving += here * q
+				}
+				here *= 1 - q
+			}
 		}
-		open := 1 - h.throttle
-		incident := max(h.fail-h.background, 0)
-		tooSlow, _ := slowTimeouts(h.slow, timeout)
-		fast := open * (h.background + incident*(1-hangShare-midStreamShare))
-		hang := open * (incident*hangShare + (1-h.fail)*tooSlow)
-		if h.down > 0 { // as in attempts
-			fast = open * (h.background + incident*(1-hangShare) - max(incident-h.down, 0)*midStreamShare)
-		}
-		failures := [3]struct {
-			share       float64
-			retry, move bool
-		}{
-			{fast, b.RetryOn.Has(ServerError), !last && b.FailoverOn.Has(ServerError)},
-			{hang, b.RetryOn.Has(Timeout), !last && b.FailoverOn.Has(Timeout)},
-			{h.throttle, b.RetryOn.Has(RateLimited), !last && b.FailoverOn.Has(RateLimited)},
-		}
-		for n := 0; n <= b.Retries && here > 0; n++ {
+		for n := 0; n <= pol.retries && here > 0; n++ {
 			loads[i] += here
 			retry := 0.0
-			for _, fl := range failures {
-				f := here * fl.share
-				switch {
-				case n < b.Retries && fl.retry:
+			for _, k := range kinds {
+				f := here * k.share
+				switch pol.react(k.class, n < pol.retries, last) {
+				case retryHere:
 					retry += f
-				case fl.move:
+				case moveOn:
 					moving += f
+				default:
+					if pol.clientRetryOn.Has(k.class) {
+						again += f
+					}
 				}
 			}
 			here = retry
 		}
+	}
+	if pol.clientRetryOn.Has(ServerError) {
+		again += moving
+	}
+	passes, reach := 1.0, 1.0
+	for range pol.clientRetries {
+		reach *= again
+		passes += reach
+	}
+	for i := range hops {
+		loads[i] *= passes
 	}
 }

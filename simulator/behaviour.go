@@ -22,10 +22,10 @@ type ErrorClass uint8
 
 const (
 	RateLimited ErrorClass = 1 << iota // 429
-	ServerError                        // 5xx, 529 overloaded
-	Timeout                            // no answer before the timeout (or 408)
+	ServerError                        // 500, 502, 503, 504
+	Timeout                            // no answer before the timeout (a gateway's own answers 408)
 	Connection                         // reset or refused
-	BadRequest                         // 400 for context length or content policy
+	Overloaded                         // 529, Anthropic's "overloaded"
 )
 
 // ErrorClasses is a set of error classes.
@@ -34,37 +34,42 @@ type ErrorClasses uint8
 // Has reports whether c is in the set.
 func (s ErrorClasses) Has(c ErrorClass) bool { return s&ErrorClasses(c) != 0 }
 
-// parseTrigger reads one entry of retry_on or failover_on.
-func parseTrigger(s string) (ErrorClass, error) {
-	switch s {
-	case "429":
-		return RateLimited, nil
-	case "5xx", "500", "502", "503", "504", "529", "409":
-		return ServerError, nil
-	case "408", "timeout":
-		return Timeout, nil
-	case "connection":
-		return Connection, nil
-	case "400-context", "400-content":
-		return BadRequest, nil
-	}
-	return 0, fmt.Errorf("unknown trigger %q (use 429, 5xx, a 5xx code, 408, timeout, connection, 400-context or 400-content)", s)
-}
-
 // Paths says which other ways to serve a request a gateway may try.
 type Paths struct {
 	OtherHost      bool `yaml:"other_host"`      // the same model on another provider
 	FallbackModels bool `yaml:"fallback_models"` // the route's next model
 	OtherRegion    bool `yaml:"other_region"`    // another region of the same provider, within residency
+	// MaxModels caps the models one request may try (0: no cap).
+	MaxModels int `yaml:"max_models,omitempty"`
+	// Providers lists the providers the gateway can send to (empty: all).
+	Providers []string `yaml:"providers,omitempty"`
+	// OneProviderOrder: one order of providers holds for every model of a
+	// request (OpenRouter's provider.order), so each model's targets
+	// follow it.
+	OneProviderOrder bool `yaml:"one_provider_order,omitempty"`
 }
 
-// Cooldown is how a gateway remembers a failing path: after AfterFails
-// failures it skips the path for Seconds. SingleDeploymentNever marks
-// LiteLLM's rule that a group with one deployment is never cooled down.
+// Cooldown kinds.
+const (
+	// CooldownTarget: a target that fails AfterFails times within
+	// WindowSeconds is skipped for Seconds (LiteLLM's allowed_fails and
+	// cooldown_time, Kong's max_fails and fail_timeout).
+	CooldownTarget = "target"
+	// CooldownProviderHealth: the gateway stops routing to a provider with
+	// a significant outage, judged on all its customers' traffic
+	// (OpenRouter skips providers that failed in the last 30 s).
+	CooldownProviderHealth = "provider-health"
+)
+
+// Cooldown is how a gateway stops sending to a failing target.
 type Cooldown struct {
-	AfterFails            int     `yaml:"after_fails"`
-	Seconds               float64 `yaml:"seconds"`
-	SingleDeploymentNever bool    `yaml:"single_deployment_never,omitempty"`
+	Kind          string  `yaml:"kind" json:"kind"`
+	AfterFails    int     `yaml:"after_fails,omitempty" json:"after_fails,omitempty"`
+	WindowSeconds float64 `yaml:"window_seconds,omitempty" json:"window_seconds,omitempty"`
+	Seconds       float64 `yaml:"seconds,omitempty" json:"seconds,omitempty"`
+	// FirstFailureOnly counts a request's first failed attempt only, as
+	// LiteLLM's proxy does (one logging object per request).
+	FirstFailureOnly bool `yaml:"first_failure_only,omitempty" json:"first_failure_only,omitempty"`
 }
 
 // Latency is a gateway's added latency per request.
@@ -73,27 +78,40 @@ type Latency struct {
 	P95 float64 `yaml:"p95"`
 }
 
-// Behaviour is one option's failure handling, as documented by its vendor
-// or measured independently.
+// Behaviour is one option as gatewise ships it: its failure handling as
+// documented by its vendor or measured independently, with the settings
+// gatewise's rollout config chooses where the vendor's defaults would
+// serve the team badly (each such choice says so in its source). Plans are
+// built from it; the engine and the rollout both read the plan.
 type Behaviour struct {
-	ID                string            `yaml:"id"`
-	InPath            bool              `yaml:"in_path"`
-	Paths             Paths             `yaml:"paths"`
-	Retries           int               `yaml:"retries"`
-	RetryOnRaw        []string          `yaml:"retry_on"`
-	BackoffSeconds    []float64         `yaml:"backoff_seconds"`
-	HonoursRetryAfter bool              `yaml:"honours_retry_after"`
-	FailoverOnRaw     []string          `yaml:"failover_on"`
-	TimeoutSeconds    float64           `yaml:"timeout_seconds"` // 0: none of its own, the client's applies
-	Cooldown          Cooldown          `yaml:"cooldown"`
-	AddedLatencyMS    Latency           `yaml:"added_latency_ms"`
-	Cache             string            `yaml:"cache"`
-	DependsOn         []string          `yaml:"depends_on"`
-	RescuesMidStream  bool              `yaml:"rescues_mid_stream"`
-	Sources           map[string]string `yaml:"sources"`
+	ID     string `yaml:"id"`
+	InPath bool   `yaml:"in_path"`
+	Paths  Paths  `yaml:"paths"`
+	// ClientRetries are the app's SDK retries around the option.
+	ClientRetries  int       `yaml:"client_retries"`
+	Retries        int       `yaml:"retries"`
+	RetryOnRaw     []string  `yaml:"retry_on"`
+	BackoffSeconds []float64 `yaml:"backoff_seconds"`
+	FailoverOnRaw  []string  `yaml:"failover_on"`
+	TimeoutSeconds float64   `yaml:"timeout_seconds"` // 0: none of its own, the client's applies
+	// MaxTargets caps the targets one request may try (0: all of them).
+	MaxTargets int `yaml:"max_targets"`
+	// OneRegionPerProvider: the gateway picks the provider's endpoint
+	// itself, so a model is one target per provider.
+	OneRegionPerProvider bool              `yaml:"one_region_per_provider"`
+	Cooldown             Cooldown          `yaml:"cooldown"`
+	AddedLatencyMS       Latency           `yaml:"added_latency_ms"`
+	Cache                string            `yaml:"cache"`
+	DependsOn            []string          `yaml:"depends_on"`
+	RescuesMidStream     bool              `yaml:"rescues_mid_stream"`
+	Unmodelled           []string          `yaml:"unmodelled"`
+	Sources              map[string]string `yaml:"sources"`
 
 	RetryOn    ErrorClasses `yaml:"-"`
 	FailoverOn ErrorClasses `yaml:"-"`
+	// ClientTimeoutSeconds is the SDK timeout of direct calls when the
+	// architecture sets one (gateway_settings.direct.timeout_seconds).
+	ClientTimeoutSeconds float64 `yaml:"-"`
 
 	// Where a self-hosted gateway runs, from the architecture's
 	// gateway_settings: that region's and platform's events take it down.
@@ -102,8 +120,8 @@ type Behaviour struct {
 
 // behaviourKnobs are the knobs every gateway must give a source for.
 func behaviourKnobs() []string {
-	return []string{"paths", "retries", "retry_on", "backoff_seconds", "honours_retry_after", "failover_on",
-		"timeout_seconds", "cooldown", "added_latency_ms", "cache", "depends_on", "rescues_mid_stream"}
+	return []string{"paths", "client_retries", "retries", "retry_on", "backoff_seconds", "failover_on",
+		"timeout_seconds", "max_targets", "cooldown", "added_latency_ms", "cache", "depends_on", "rescues_mid_stream"}
 }
 
 type behaviourFile struct {
@@ -156,27 +174,27 @@ func (b *Behaviour) resolve() error {
 	if !slices.Contains(GatewayIDs(), b.ID) {
 		return fmt.Errorf("unknown gateway")
 	}
-	for _, t := range b.RetryOnRaw {
-		c, err := parseTrigger(t)
-		if err != nil {
-			return fmt.Errorf("retry_on: %w", err)
-		}
-		b.RetryOn |= ErrorClasses(c)
+	var err error
+	if b.RetryOn, err = conditionClasses(b.RetryOnRaw); err != nil {
+		return fmt.Errorf("retry_on: %w", err)
 	}
-	for _, t := range b.FailoverOnRaw {
-		c, err := parseTrigger(t)
-		if err != nil {
-			return fmt.Errorf("failover_on: %w", err)
-		}
-		b.FailoverOn |= ErrorClasses(c)
+	if b.FailoverOn, err = conditionClasses(b.FailoverOnRaw); err != nil {
+		return fmt.Errorf("failover_on: %w", err)
 	}
+	c := b.Cooldown
 	switch {
-	case b.Retries < 0 || b.Retries > 10:
+	case b.Retries < 0 || b.Retries > 10 || b.ClientRetries < 0 || b.ClientRetries > 10:
 		return fmt.Errorf("retries must be between 0 and 10")
 	case b.TimeoutSeconds < 0 || b.TimeoutSeconds > 3600:
 		return fmt.Errorf("timeout_seconds must be between 0 and 3600")
-	case b.Cooldown.AfterFails < 0 || b.Cooldown.Seconds < 0 || b.Cooldown.Seconds > 3600:
-		return fmt.Errorf("cooldown values out of range")
+	case b.MaxTargets < 0:
+		return fmt.Errorf("max_targets must not be negative")
+	case c.Kind != "" && c.Kind != CooldownTarget && c.Kind != CooldownProviderHealth:
+		return fmt.Errorf("cooldown kind must be %s or %s", CooldownTarget, CooldownProviderHealth)
+	case c.Kind == CooldownTarget && (c.AfterFails < 1 || c.Seconds <= 0 || c.Seconds > 3600 || c.WindowSeconds < 0 || c.WindowSeconds > 3600):
+		return fmt.Errorf("a target cooldown needs after_fails ≥ 1, 0 < seconds ≤ 3600 and a window of at most 3600 s")
+	case c.Kind != CooldownTarget && (c.AfterFails != 0 || c.Seconds != 0 || c.WindowSeconds != 0 || c.FirstFailureOnly):
+		return fmt.Errorf("cooldown values apply to a target cooldown only")
 	case b.AddedLatencyMS.P50 < 0 || b.AddedLatencyMS.P95 < b.AddedLatencyMS.P50:
 		return fmt.Errorf("added_latency_ms needs 0 ≤ p50 ≤ p95")
 	case !slices.Contains([]string{"none", "exact", "semantic"}, b.Cache):
@@ -212,9 +230,4 @@ func (b *Behaviour) resolve() error {
 
 // Backoff is the wait before retry n (0-based): the listed waits, the last
 // one repeated when more retries than waits are configured.
-func (b Behaviour) Backoff(n int) float64 {
-	if len(b.BackoffSeconds) == 0 {
-		return 0
-	}
-	return b.BackoffSeconds[min(n, len(b.BackoffSeconds)-1)]
-}
+func (b Behaviour) Backoff(n int) float64 { return backoffAt(b.BackoffSeconds, n) }

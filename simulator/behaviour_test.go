@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -12,37 +13,44 @@ func TestDefaultBehavioursLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bs.AsOf != "2026-11-25" {
+	if bs.AsOf != "2026-12-01" {
 		t.Errorf("as_of = %q", bs.AsOf)
 	}
 	if len(bs.ByID) != len(GatewayIDs()) {
 		t.Errorf("%d gateways, want %d", len(bs.ByID), len(GatewayIDs()))
 	}
-	// Facts the research states outright (gateways.md §7.1, §5, §4, §6).
+	// Facts the research states outright (gateways.md §7.1, §5, §4, §6)
+	// and the settings gatewise ships.
 	direct := bs.ByID["direct"]
-	if direct.InPath || direct.Paths != (Paths{}) || direct.Retries != 2 || direct.TimeoutSeconds != 600 ||
-		!direct.RetryOn.Has(RateLimited) || !direct.RetryOn.Has(ServerError) || direct.FailoverOn != 0 {
+	if direct.InPath || !reflect.DeepEqual(direct.Paths, Paths{}) || direct.ClientRetries != 2 || direct.Retries != 0 || direct.FailoverOn != 0 {
 		t.Errorf("direct = %+v", direct)
 	}
-	kong := bs.ByID["kong"]
-	if kong.FailoverOn.Has(RateLimited) || kong.FailoverOn.Has(ServerError) || !kong.FailoverOn.Has(Timeout) || !kong.FailoverOn.Has(Connection) {
-		t.Errorf("kong fails over on %b, want only timeouts and connection errors", kong.FailoverOn)
+	for id, b := range bs.ByID {
+		if b.ClientRetries != 2 {
+			t.Errorf("%s: the app's SDK keeps its two retries around every option, not %d", id, b.ClientRetries)
+		}
+		if b.RescuesMidStream {
+			t.Errorf("%s rescues mid-stream failures; no evidence says any gateway does (gateways.md §8.2)", id)
+		}
 	}
-	if kong.Retries != 5 || kong.TimeoutSeconds != 60 || kong.Cooldown != (Cooldown{AfterFails: 3, Seconds: 10}) {
+	kong := bs.ByID["kong"]
+	if !kong.FailoverOn.Has(RateLimited) || !kong.FailoverOn.Has(ServerError) || !kong.FailoverOn.Has(Timeout) || kong.FailoverOn.Has(Overloaded) {
+		t.Errorf("kong ships failover on 429, 5xx and timeouts, and its schema has no 529: %b", kong.FailoverOn)
+	}
+	if kong.Retries != 0 || kong.MaxTargets != 6 || kong.TimeoutSeconds != 60 || kong.Cooldown != (Cooldown{Kind: CooldownTarget, AfterFails: 3, WindowSeconds: 10, Seconds: 10}) {
 		t.Errorf("kong = %+v", kong)
 	}
+	portkey := bs.ByID["portkey"]
+	if portkey.Retries != 3 || portkey.TimeoutSeconds != 30 || !portkey.FailoverOn.Has(Timeout) || !portkey.FailoverOn.Has(Overloaded) || portkey.Cooldown.Kind != "" || portkey.MaxTargets != 0 {
+		t.Errorf("portkey = %+v", portkey)
+	}
 	litellm := bs.ByID["litellm"]
-	if !litellm.Cooldown.SingleDeploymentNever || litellm.Cooldown.Seconds != 5 || litellm.Retries != 2 {
-		t.Errorf("litellm cooldown = %+v", litellm.Cooldown)
+	if litellm.Cooldown != (Cooldown{Kind: CooldownTarget, AfterFails: 2, WindowSeconds: 30, Seconds: 30, FirstFailureOnly: true}) || litellm.Retries != 2 || litellm.MaxTargets != 6 {
+		t.Errorf("litellm = %+v", litellm)
 	}
 	for _, id := range []string{"openrouter", "helicone", "cloudflare"} {
 		if d := bs.ByID[id].DependsOn; len(d) != 1 || d[0] != "cloudflare" {
 			t.Errorf("%s depends on %v, want cloudflare", id, d)
-		}
-	}
-	for id, b := range bs.ByID {
-		if b.RescuesMidStream {
-			t.Errorf("%s rescues mid-stream failures; no evidence says any gateway does (gateways.md §8.2)", id)
 		}
 	}
 }
@@ -64,11 +72,12 @@ func TestBehaviourFileErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ name, from, to, want string }{
 		{"unknown key", "    in_path: true\n", "    in_path: true\n    retries_max: 3\n", "field retries_max not found"},
-		{"unknown trigger", "retry_on: [429, 500, 502, 503, 504]", "retry_on: [429, 599x]", `unknown trigger "599x"`},
+		{"unknown condition", "retry_on: [429, 5xx]", "retry_on: [429, 599x]", `unknown condition "599x"`},
 		{"missing source", "      cache: \"gateways.md §2: simple cache on all plans\"\n", "", "no source for cache"},
-		{"bad cache", "    cache: none\n    depends_on: []\n    rescues_mid_stream: false\n    sources:\n      paths: \"gateways.md §9 Direct", "    cache: lru\n    depends_on: []\n    rescues_mid_stream: false\n    sources:\n      paths: \"gateways.md §9 Direct", "cache must be"},
+		{"bad cache", "    cache: none\n    depends_on: []\n    rescues_mid_stream: false\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "    cache: lru\n    depends_on: []\n    rescues_mid_stream: false\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "cache must be"},
 		{"duplicate", "  - id: kong\n", "  - id: litellm\n", "listed twice"},
-		{"negative retries", "    retries: 5\n", "    retries: -1\n", "retries must be"},
+		{"negative retries", "    retries: 3\n", "    retries: -1\n", "retries must be"},
+		{"bad cooldown", "cooldown: {kind: target, after_fails: 3", "cooldown: {kind: target, after_fails: 0", "a target cooldown needs"},
 	}
 	for _, c := range cases {
 		if !bytes.Contains(gatewayBehaviourYAML, []byte(c.from)) {

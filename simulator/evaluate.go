@@ -12,6 +12,7 @@ type trialResult struct {
 	failed   float64 // requests
 	cost     float64 // USD of tokens
 	downtime float64 // status-page-weighted hours
+	fallback float64 // requests served by a target other than the first
 }
 
 // evaluator holds one worker's scratch space and its view of the run's
@@ -105,8 +106,9 @@ type memoEntry struct {
 	// the gateway's own failure share folded in: what evaluate adds. These
 	// come first, and the shares with them when they fit, so a stretch
 	// reads one place per hit.
-	lost float64 // the calm success share less the stretch's
-	cost float64 // USD
+	lost     float64 // the calm success share less the stretch's
+	cost     float64 // USD
+	fallback float64 // share served by a target other than the first
 	// shares[:nWaits] are shares of requests by latency bucket, merged;
 	// the rest are USD by run-wide path. Each part comes largest first,
 	// without those too small to ever count (see significant).
@@ -290,15 +292,16 @@ func (e *evaluator) same(me *memoEntry, g, i int, fg float64) bool {
 func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	o := &e.m.options[g]
 	reach := o.reach[i]
-	hops := e.m.hopsInto(&e.hops, &e.m.flows[i], reach, o.skip[i], e.fails[i])
+	hops := e.m.hopsInto(&e.hops, &e.m.flows[i], reach, e.fails[i], o.rate[i])
 	me := &memoEntry{option: g, flow: i, gate: fg, state: make([]float64, 3*len(reach))}
 	for j, k := range reach {
 		hops[j].slow, hops[j].down = e.slows[i][k], e.downs[i][k]
 		me.state[j], me.state[len(reach)+j], me.state[2*len(reach)+j] = e.fails[i][k], e.slows[i][k], e.downs[i][k]
 	}
 	out, calm := &e.out, o.calm[i]
-	cachedInto(out, attempts(o.b, &e.sc, hops), o.cacheHit)
-	me.success, me.cost = (1-fg)*out.success, (1-fg)*out.cost-calm.cost
+	copyInto(out, evaluatePlan(&o.pol, &e.sc, hops, o.cacheHit, fg))
+	me.success, me.cost = out.success, out.cost-calm.cost
+	me.fallback = out.fallback - calm.fallback
 	merged := e.merged[:0]
 	add := func(b int32, share float64) {
 		if k := e.mergedAt[b]; k > 0 {
@@ -309,13 +312,10 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 		e.mergedAt[b] = int32(len(merged))
 	}
 	for _, c := range out.waits {
-		add(c.bucket, (1-fg)*c.share)
+		add(c.bucket, c.share)
 	}
 	for _, c := range calm.waits {
 		add(c.bucket, -c.share)
-	}
-	if fg > 0 {
-		add(latencyBucket(int64(fastErrorSeconds*1000)), fg)
 	}
 	// One buffer for both parts keeps what evaluate reads together.
 	shares := e.shares[:0]
@@ -326,7 +326,7 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	e.merged = merged
 	nw := len(shares)
 	for j := range out.costs {
-		shares = append(shares, share{x: (1-fg)*out.costs[j] - calm.costs[j], at: o.paths[i][j]})
+		shares = append(shares, share{x: out.costs[j] - calm.costs[j], at: o.paths[i][j]})
 	}
 	waits := significant(shares[:nw], e.m.flows[i].total, waitUnit)
 	costs := significant(shares[nw:], e.m.flows[i].total, microUSD)
@@ -401,7 +401,11 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 		e.key = e.key[:0]
 		for _, ev := range live {
 			if ev.inc.Start <= mid && mid < ev.inc.End {
-				e.key = append(e.key, segmentKey{hit: ev.hit, rate: ev.rate(mid), slow: ev.slow, down: ev.down})
+				// An incident failing every request refuses them before the
+				// first token, as a named outage does: no stream starts, so
+				// none breaks mid-stream.
+				rate := ev.rate(mid)
+				e.key = append(e.key, segmentKey{hit: ev.hit, rate: rate, slow: ev.slow, down: ev.down || rate >= 1})
 			}
 		}
 		if len(e.key) == 0 {
@@ -425,6 +429,7 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				me := h.me
 				res.failed += d * me.lost
 				res.cost += d * me.cost
+				res.fallback += d * me.fallback
 				addRounded(acc[g].waits, me.shares[:me.nWaits], d, waitUnit, e.limitW[h.flow])
 				addRounded(acc[g].cost, me.shares[me.nWaits:], d, microUSD, e.limitC[h.flow])
 			}
@@ -600,10 +605,17 @@ func (se *segment) hitOn(g, i int) *memoEntry {
 func canon(x float64) float64 { return math.Round(x*1e12) / 1e12 }
 
 // hopsInto is hops with a reused buffer.
-func (m *model) hopsInto(buf *[]hop, f *flow, reach []int, skip []bool, fails []float64) []hop {
+func (m *model) hopsInto(buf *[]hop, f *flow, reach []int, fails []float64, rate float64) []hop {
 	*buf = (*buf)[:0]
-	for j, k := range reach {
-		*buf = append(*buf, hop{fail: fails[k], background: f.bg[k], cost: f.cost[k], skippable: skip[j]})
+	for _, k := range reach {
+		h := hop{fail: f.bg[k], background: f.bg[k], cost: f.cost[k], rate: rate}
+		if fails != nil {
+			h.fail = fails[k]
+		}
+		if f.paths[k].Provider == "anthropic" {
+			h.overloaded = overloadedShare
+		}
+		*buf = append(*buf, h)
 	}
 	return *buf
 }

@@ -135,6 +135,12 @@ func (g observabilityGateway) resolve() ([]FeatureSupport, error) {
 	}
 	var out []FeatureSupport
 	for _, need := range ObservabilityNeeds() {
+		if need == "sso" {
+			if len(byNeed[need]) > 0 {
+				return nil, fmt.Errorf("sso is a plan fact in pricing/data/gateways.yaml, not listed here")
+			}
+			continue
+		}
 		es := byNeed[need]
 		if len(es) == 0 {
 			return nil, fmt.Errorf("need %s is not accounted for (give level no with a source if it is not met)", need)
@@ -246,4 +252,40 @@ func MonthlyLogCap(p pricing.Plan, retentionDays int) float64 {
 		return 0
 	}
 	return slices.Min(caps)
+}
+
+// NeedsOnPlan is NeedsMet for a plan of the price catalog: single sign-on
+// is judged from the plan itself (sso, and sso_seat_limit against the
+// team's console seats), every other need from the feature facts.
+func (f ObservabilityFacts) NeedsOnPlan(g pricing.Gateway, plan pricing.Plan, needs []string, seats int) (met, partial, missing []string) {
+	order := make([]string, len(g.Plans))
+	for i, p := range g.Plans {
+		order[i] = p.ID
+	}
+	rest := slices.DeleteFunc(slices.Clone(needs), func(n string) bool { return n == "sso" })
+	m, p, x := f.NeedsMet(g.ID, plan.ID, order, rest)
+	if !slices.Contains(needs, "sso") {
+		return m, p, x
+	}
+	sso := plan.SSO && (plan.SSOSeatLimit == 0 || seats <= plan.SSOSeatLimit)
+	// Keep the needs' order: put sso back where the team listed it.
+	for _, n := range needs {
+		switch {
+		case n == "sso" && sso && !slices.Contains(met, n):
+			met = append(met, n)
+		case n == "sso" && !sso && !slices.Contains(missing, n):
+			missing = append(missing, n)
+		case slices.Contains(m, n) && !slices.Contains(met, n):
+			met = append(met, n)
+		case slices.Contains(x, n) && !slices.Contains(missing, n):
+			missing = append(missing, n)
+		}
+	}
+	return met, p, missing
+}
+
+// NeedScore weighs met needs for choosing a plan: a need met in full
+// counts 1, a partly met one a half.
+func NeedScore(met, partial []string) float64 {
+	return float64(len(met)) - float64(len(partial))/2
 }

@@ -120,6 +120,30 @@ func (v *validation) overrides(s Spec) {
 			v.add(path, "unknown gateway %q%s", id, hint(v.cat, GatewayIDs(), id))
 			continue
 		}
+		st := s.GatewaySettings[id]
+		for _, k := range []struct {
+			set  bool
+			name string
+			ok   bool
+			why  string
+		}{
+			{st.NumRetries != nil, "num_retries", id != "openrouter" && id != "kong", map[string]string{
+				"openrouter": "openrouter exposes no retry count: it moves along the models and providers instead",
+				"kong":       "kong's balancer retries move to the next target, one try each, which its plan already does"}[id]},
+			{st.TimeoutSeconds != nil, "timeout_seconds", id != "openrouter" && id != "helicone", id + " documents no timeout of its own to set; the client's applies"},
+			{st.AllowedFails != nil, "allowed_fails", id == "litellm" || id == "kong", "only litellm (allowed_fails) and kong (max_fails) cool a failing target down by a count"},
+			{st.CooldownSeconds != nil, "cooldown_seconds", id == "litellm" || id == "kong", "only litellm (cooldown_time) and kong (fail_timeout) cool a failing target down for a time"},
+		} {
+			if k.set && !k.ok {
+				v.add(path+"."+k.name, "%s", k.why)
+			}
+		}
+		if id == "portkey" && st.NumRetries != nil && *st.NumRetries > 5 {
+			v.add(path+".num_retries", "Portkey allows at most 5 retry attempts")
+		}
+		if id == "cloudflare" && st.NumRetries != nil && *st.NumRetries > 4 {
+			v.add(path+".num_retries", "Cloudflare allows at most 5 attempts a step, 4 retries")
+		}
 		if s.GatewaySettings[id].Replicas != nil && !selfHosted(id) {
 			v.add(path+".replicas", "only self-hosted gateways (litellm, kong) have replicas you run")
 		}

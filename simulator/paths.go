@@ -93,12 +93,27 @@ func (b Behaviour) Reachable(paths []Path) []Path {
 	if len(paths) == 0 {
 		return nil
 	}
+	if len(b.Paths.Providers) > 0 {
+		paths = slices.DeleteFunc(slices.Clone(paths), func(p Path) bool { return !slices.Contains(b.Paths.Providers, p.Provider) })
+		if len(paths) == 0 {
+			return nil
+		}
+	}
 	first := paths[0]
 	if b.ID == "direct" {
 		return paths[:1]
 	}
 	out := []Path{first}
+	models := []string{first.Model}
 	for _, p := range paths[1:] {
+		if !slices.Contains(models, p.Model) {
+			if b.Paths.MaxModels > 0 && len(models) == b.Paths.MaxModels {
+				continue
+			}
+			if b.Paths.FallbackModels {
+				models = append(models, p.Model)
+			}
+		}
 		switch {
 		case p.Model != first.Model && !b.Paths.FallbackModels:
 		case p.Model == first.Model && p.Provider != first.Provider && !b.Paths.OtherHost:

@@ -165,6 +165,7 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 			// This bin at its demand and throttling, less the calm bin.
 			extra.res.failed += demand[i]*(1-out.success) - base*(1-calm.success)
 			extra.res.cost += demand[i]*out.cost - base*calm.cost
+			extra.res.fallback += demand[i]*out.fallback - base*calm.fallback
 			addWaits(extra.acc.waits, out.waits, demand[i])
 			addWaits(extra.acc.waits, calm.waits, -base)
 			at := m.pathAt[i]
@@ -196,7 +197,7 @@ func near(demand, ref []float64, rel float64) bool {
 func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, demand, theta, load []float64, outs []outcome, sc *attemptScratch, buf *[]hop, finals map[uint64]outcome) {
 	hopsFor := func(i int, round bool) []hop {
 		f := &m.flows[i]
-		hops := m.hopsInto(buf, f, o.reach[i], o.skip[i], f.bg)
+		hops := m.hopsInto(buf, f, o.reach[i], nil, o.rate[i])
 		for j, k := range o.reach[i] {
 			if gi := groupOf[i][k]; gi >= 0 {
 				hops[j].throttle = theta[gi]
@@ -215,11 +216,11 @@ func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, d
 			}
 			hops := hopsFor(i, false)
 			loads := append(sc.loads[:0], make([]float64, len(hops))...)
-			attemptLoads(o.b, hops, loads)
+			planLoads(&o.pol, hops, o.cacheHit, 0, loads)
 			sc.loads = loads
 			for j, k := range o.reach[i] {
 				if gi := groupOf[i][k]; gi >= 0 {
-					load[gi] += demand[i] * (1 - o.cacheHit) * loads[j]
+					load[gi] += demand[i] * loads[j]
 				}
 			}
 		}
@@ -249,7 +250,7 @@ func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, d
 		}
 		out, ok := finals[h]
 		if !ok {
-			out = cached(attempts(o.b, sc, hops), o.cacheHit)
+			out = copied(evaluatePlan(&o.pol, sc, hops, o.cacheHit, 0))
 			finals[h] = out
 		}
 		outs[i] = out

@@ -20,6 +20,22 @@ type Result struct {
 	// carry, with every parameter as simulated (defaults filled in: which
 	// provider "provider-outage" took down, and for how long).
 	Scenarios []ScenarioRun `json:"scenarios,omitempty"`
+	// RequestsPerDay is the traffic as simulated: the synthetic volume, or
+	// the log's as replayed over the horizon.
+	RequestsPerDay float64 `json:"requests_per_day"`
+	// Plans are the options as simulated: what each would deploy, route
+	// by route, which the rollout renders.
+	Plans []Plan `json:"plans,omitempty"`
+}
+
+// PlanOf finds an option's plan as simulated.
+func (r Result) PlanOf(gateway string) (Plan, bool) {
+	for _, p := range r.Plans {
+		if p.Gateway == gateway {
+			return p, true
+		}
+	}
+	return Plan{}, false
 }
 
 // ScenarioRun is one simulated scenario and its parameters.
@@ -42,8 +58,12 @@ type OptionResult struct {
 	// Excluded says why the option cannot be used at all (a hard
 	// constraint), or is nil.
 	Excluded *string `json:"excluded"`
-	// Plan is the gateway plan priced.
-	Plan string `json:"plan,omitempty"`
+	// PricePlan is the gateway's price plan the option is priced and
+	// scored on.
+	PricePlan string `json:"price_plan,omitempty"`
+	// FallbackShare is the mean share of requests served by a target other
+	// than the first: what a team can watch in production.
+	FallbackShare float64 `json:"fallback_share"`
 	// VersusBest is this option minus the most reliable one, trial by trial.
 	VersusBest *Paired `json:"versus_best,omitempty"`
 }
@@ -84,6 +104,10 @@ type CostBreakdown struct {
 	GatewayFees    float64      `json:"gateway_fees"`
 	Infrastructure float64      `json:"infrastructure"`
 	Operations     float64      `json:"operations"`
+	// Estimated is the part of the monthly cost that is gatewise's
+	// placeholder for a plan without a public price (a custom enterprise
+	// quote), so the memo can say when such a figure decides the choice.
+	Estimated float64 `json:"estimated,omitempty"`
 }
 
 // TokenSpend is the mean monthly spend on one model at one provider.
@@ -96,9 +120,42 @@ type TokenSpend struct {
 // Observability is the share of requests logged under the plan's limits and
 // the architecture's needs the option meets.
 type Observability struct {
-	Coverage     float64  `json:"coverage"`
-	NeedsMet     []string `json:"needs_met"`
+	Coverage float64  `json:"coverage"`
+	NeedsMet []string `json:"needs_met"`
+	// NeedsPartial are the needs of NeedsMet met only in a weaker form
+	// (export to the team's own tool, short retention, a narrower feature).
+	NeedsPartial []string `json:"needs_partial,omitempty"`
 	NeedsMissing []string `json:"needs_missing"`
+	// CostTracking is what the option tells the team about its spend, on
+	// the plan priced, whatever needs were stated: the seed's cost corner.
+	CostTracking CostTracking `json:"cost_tracking"`
+}
+
+// CostTracking is how far an option answers "what does this feature
+// cost?": dollars per request, attribution by user and feature, budgets
+// and alerts. Levels are "yes", "partial" or "no".
+type CostTracking struct {
+	// PerRequest is the share of requests logged with their cost.
+	PerRequest  float64 `json:"per_request"`
+	Attribution string  `json:"attribution"`
+	Budgets     string  `json:"budgets"`
+	Alerts      string  `json:"alerts"`
+}
+
+// Score is the share of cost tracking met, 0–1: per-request cost,
+// attribution, budgets and alerts weigh a quarter each, a partial level
+// half of its quarter.
+func (c CostTracking) Score() float64 {
+	level := func(l string) float64 {
+		switch l {
+		case LevelYes:
+			return 1
+		case LevelPartial:
+			return 0.5
+		}
+		return 0
+	}
+	return (c.PerRequest + level(c.Attribution) + level(c.Budgets) + level(c.Alerts)) / 4
 }
 
 // summarize computes a Distribution. The interval is mean ± 1.96 standard

@@ -84,13 +84,16 @@ type flow struct {
 	bg            []float64 // background error share on each path
 }
 
-// option is one gateway as the run evaluates it.
+// option is one gateway as the run evaluates it: its facts (b), the plan it
+// ships and the plan's rules as the attempt model reads them.
 type option struct {
 	b        Behaviour
+	plan     Plan
+	pol      policy
 	cacheHit float64   // share of requests its cache answers
-	reach    [][]int   // per flow: indices into flow.paths, in order
-	paths    [][]int32 // per flow: the run-wide index of each reached path
-	skip     [][]bool
+	reach    [][]int   // per flow: the plan's targets as indices into flow.paths, in order
+	paths    [][]int32 // per flow: the run-wide index of each target
+	rate     []float64 // per flow: requests a second of its route plan
 	calm     []outcome
 	excluded *string
 	quote    pricing.GatewayQuote
@@ -99,6 +102,8 @@ type option struct {
 // model is everything a trial needs, built once per run.
 type model struct {
 	spec     Spec
+	cat      *pricing.Catalog
+	obs      ObservabilityFacts
 	horizon  float64 // hours of traffic in the profile
 	binHours float64
 	flows    []flow
@@ -341,11 +346,7 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	obs, err := DefaultObservability()
-	if err != nil {
-		return Result{}, err
-	}
-	return m.collect(per, acc, baseAcc, trials, seed, cat, obs, notes, workers), nil
+	return m.collect(per, acc, baseAcc, trials, seed, cat, m.obs, notes, workers), nil
 }
 
 // tiling says how a profile fills the horizon. A profile that spans the
@@ -387,8 +388,14 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		return nil, nil, err
 	}
 	incidents := spec.IncidentModels()
+	obs, err := DefaultObservability()
+	if err != nil {
+		return nil, nil, err
+	}
 	m := &model{
+		obs:      obs,
 		spec:     spec,
+		cat:      cat,
 		binHours: profile.BinWidth.Hours(),
 		sources:  environmentSources(spec, incidents, cat),
 		bg:       map[string]float64{},
@@ -474,53 +481,54 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		}
 	}
 
-	// Options: each compared gateway with the architecture's tuning.
+	// Options: each compared gateway's plan, as it would ship.
 	monthly := HoursPerMonth / m.horizon
-	for _, id := range spec.Gateways {
-		b := bs.ByID[id]
+	plans, err := spec.Plans(cat)
+	if err != nil {
+		return nil, nil, err
+	}
+	for gi, id := range spec.Gateways {
+		b := spec.behaviour(bs, id)
 		st := spec.GatewaySettings[id]
-		if st.AsyncLogging != nil && *st.AsyncLogging {
-			// Out of the path, Helicone leaves requests to the app's SDK.
-			d := bs.ByID["direct"]
-			d.ID, d.Sources = id, b.Sources
-			b = d
-		}
-		b.Apply(st)
 		if st.HostingRegion != "" {
 			b.HostingRegion = st.HostingRegion
 			b.HostingPlatform, _ = cloudOfRegion(cat, st.HostingRegion)
 		}
-		o := option{b: b}
+		o := option{b: b, plan: plans[gi]}
+		if o.pol, err = newPolicy(o.plan); err != nil {
+			return nil, nil, err
+		}
 		if st.CacheHitRate != nil {
 			o.cacheHit = *st.CacheHitRate
 		}
 		sc := new(attemptScratch)
 		calmSpend := 0.0
+		groupRate := m.groupRates(o.plan, profile.Origins)
 		for i, f := range m.flows {
 			var reach []int
-			reachable := b.Reachable(f.paths)
-			for k, p := range f.paths {
-				if len(reach) < maxAttemptedPaths && slices.Contains(reachable, p) {
+			if rp, ok := o.plan.For(spec.Routes[f.route].Name, profile.Origins[f.origin]); ok {
+				for _, t := range rp.Targets {
+					k := slices.IndexFunc(f.paths, func(p Path) bool { return p.Model == t.Model && p.Provider == t.Provider && p.Region == t.Region })
+					if k < 0 {
+						return nil, nil, fmt.Errorf("simulate: %s's plan sends route %q to %s/%s in %s, which the route cannot use", id, rp.Route, t.Provider, t.Model, t.Region)
+					}
 					reach = append(reach, k)
 				}
 			}
-			skip := make([]bool, len(reach))
-			for j, k := range reach {
-				skip[j] = b.Cooldown.AfterFails > 0 && !(b.Cooldown.SingleDeploymentNever && deployments(f.paths, reach, f.paths[k].Model) == 1)
-			}
-			o.reach, o.skip = append(o.reach, reach), append(o.skip, skip)
+			o.reach = append(o.reach, reach)
+			o.rate = append(o.rate, groupRate[i])
 			paths := make([]int32, len(reach))
 			for j, k := range reach {
 				paths[j] = int32(m.pathAt[i] + k)
 			}
 			o.paths = append(o.paths, paths)
-			out := cached(attempts(b, sc, m.hops(f, reach, skip, nil)), o.cacheHit)
+			out := copied(evaluatePlan(&o.pol, sc, m.hops(f, reach, nil, groupRate[i]), o.cacheHit, 0))
 			o.calm = append(o.calm, out)
 			calmSpend += out.cost * f.total * monthly
 		}
 		o.excluded = hardConstraint(spec, b, cat)
 		if o.excluded == nil {
-			q, err := cat.GatewayCost(id, gatewayNeed(spec, m.total*monthly, calmSpend))
+			q, err := choosePlan(spec, cat, m.obs, id, gatewayNeed(spec, m.total*monthly, calmSpend))
 			var none *pricing.NoPlanError
 			switch {
 			case errors.As(err, &none):
@@ -593,61 +601,20 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 	return m, notes, nil
 }
 
-// cached copies an outcome out of the scratch space and mixes in the
-// requests a gateway's exact-match cache answers: they succeed at once and
-// cost no tokens, while the gateway itself is up (gateway failures are
-// applied on top). hit is the cache's hit share.
-func cached(out outcome, hit float64) outcome {
+// copied copies an outcome out of the scratch space, with the latency
+// bucket of every wait filled in.
+func copied(out outcome) outcome {
 	var c outcome
-	cachedInto(&c, out, hit)
+	copyInto(&c, out)
 	return c
 }
 
-// cachedInto is cached into c, reusing its slices.
-func cachedInto(c *outcome, out outcome, hit float64) {
-	c.success, c.cost = hit+(1-hit)*out.success, (1-hit)*out.cost
+// copyInto is copied into c, reusing its slices.
+func copyInto(c *outcome, out outcome) {
+	c.success, c.cost, c.fallback = out.success, out.cost, out.fallback
 	c.waits = withBuckets(append(c.waits[:0], out.waits...))
 	c.costs = append(c.costs[:0], out.costs...)
 	c.loads = append(c.loads[:0], out.loads...)
-	if hit == 0 {
-		return
-	}
-	for i := range c.waits {
-		c.waits[i].share *= 1 - hit
-	}
-	c.waits = append(c.waits, cohort{ms: 0, share: hit, bucket: latencyBucket(0)})
-	for i := range c.costs {
-		c.costs[i] *= 1 - hit
-		c.loads[i] *= 1 - hit
-	}
-}
-
-// deployments counts the reachable paths serving a model: LiteLLM's model
-// group for it.
-func deployments(paths []Path, reach []int, model string) int {
-	n := 0
-	for _, k := range reach {
-		if paths[k].Model == model {
-			n++
-		}
-	}
-	return n
-}
-
-// Apply puts an architecture's tuned knobs over the documented defaults.
-func (b *Behaviour) Apply(s GatewaySettings) {
-	if s.NumRetries != nil {
-		b.Retries = *s.NumRetries
-	}
-	if s.TimeoutSeconds != nil {
-		b.TimeoutSeconds = *s.TimeoutSeconds
-	}
-	if s.AllowedFails != nil {
-		b.Cooldown.AfterFails = *s.AllowedFails
-	}
-	if s.CooldownSeconds != nil {
-		b.Cooldown.Seconds = *s.CooldownSeconds
-	}
 }
 
 // hardConstraint says why an option cannot be used at all, or nil: a
@@ -687,10 +654,11 @@ func gatewayNeed(s Spec, requests, spend float64) pricing.GatewayNeed {
 		HIPAA:            s.Compliance.HIPAA,
 		// Observability needs (audit logs among them) are scored, not
 		// required: only compliance rules rule a plan out.
-		Seats:        s.Team.Engineers,
+		Seats:        s.Team.ConsoleSeats(),
 		Models:       len(distinctModels(s)),
 		OpsHourlyUSD: s.Team.OpsHourlyUSD,
 		BYOK:         true, // teams keep their provider accounts; OpenRouter's BYOK fee then applies
+		Failover:     true, // every plan gatewise ships can move to another target
 	}
 	for _, j := range s.Compliance.DataResidency {
 		if !slices.Contains(need.Residency, j) {
@@ -748,7 +716,7 @@ func (m *model) withDefaults(sc Scenario) Scenario {
 		def(&sc.DurationHours, 4)
 	case "region-outage":
 		if sc.Region == "" {
-			sc.Region = "us-east-1"
+			sc.Region = m.spec.DefaultOutageRegion(m.cat)
 		}
 		def(&sc.DurationHours, 6)
 	case "gateway-outage":
@@ -783,6 +751,9 @@ func (m *model) scenarioEvents(sc Scenario) ([]event, bool, string) {
 	case "provider-outage":
 		return []event{{src: -1, inc: full(sc.DurationHours), provider: sc.Provider, down: true}}, true, ""
 	case "region-outage":
+		if sc.Region == "" {
+			return nil, false, "region-outage is left out of the results: none of the providers runs in a cloud region"
+		}
 		return []event{{src: -1, inc: full(sc.DurationHours), provider: sc.Provider, region: sc.Region, down: true}}, true, ""
 	case "gateway-outage":
 		return []event{{src: -1, inc: full(sc.DurationHours), allGateways: true}}, true, ""
@@ -808,18 +779,30 @@ func (m *model) primaryProvider() string {
 	return m.flows[best].paths[0].Provider
 }
 
-// hops builds the attempt model's input for a flow: each reachable path's
-// failure share now (fails by path index; nil for calm) and price.
-func (m *model) hops(f flow, reach []int, skip []bool, fails []float64) []hop {
-	out := make([]hop, len(reach))
-	for j, k := range reach {
-		p := f.paths[k]
-		bg := m.bg[p.Provider]
-		fail := bg
-		if fails != nil {
-			fail = fails[k]
+// hops builds the attempt model's input for a flow: each target's failure
+// share now (fails by path index; nil for calm), price, and the requests a
+// second its route plan brings (rate).
+func (m *model) hops(f flow, reach []int, fails []float64, rate float64) []hop {
+	var out []hop
+	return m.hopsInto(&out, &f, reach, fails, rate)
+}
+
+// groupRates is, per flow, the mean requests a second of all the flows one
+// route plan of the option serves: a cooldown counts the failures of every
+// request sent to a target, whatever origin it came from.
+func (m *model) groupRates(plan Plan, origins []string) []float64 {
+	seconds := m.horizon * 3600
+	out := make([]float64, len(m.flows))
+	for i, f := range m.flows {
+		rp, ok := plan.For(m.spec.Routes[f.route].Name, origins[f.origin])
+		if !ok {
+			continue
 		}
-		out[j] = hop{fail: fail, background: bg, cost: f.cost[k], skippable: skip[j]}
+		for _, g := range m.flows {
+			if g.route == f.route && (rp.Origins == nil || slices.Contains(rp.Origins, origins[g.origin])) {
+				out[i] += g.total / seconds
+			}
+		}
 	}
 	return out
 }
@@ -829,7 +812,11 @@ func (m *model) hops(f flow, reach []int, skip []bool, fails []float64) []hop {
 // serial work, so up to workers goroutines share it.
 func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string, workers int) Result {
 	nG := len(m.options)
-	res := Result{Seed: seed, Trials: trials, CatalogAsOf: cat.AsOf(), Assumptions: append(notes, modelAssumptions()...)}
+	res := Result{Seed: seed, Trials: trials, CatalogAsOf: cat.AsOf(), Assumptions: append(notes, ModelAssumptions()...)}
+	for _, o := range m.options {
+		res.Plans = append(res.Plans, o.plan)
+	}
+	res.RequestsPerDay = m.total / m.horizon * 24
 	for _, sp := range m.scen {
 		res.Scenarios = append(res.Scenarios, ScenarioRun{Label: sp.label, Scenario: sp.sc})
 	}
@@ -873,13 +860,16 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 	}
 	fees := 0.0
 	extra := sp.extra[g]
-	calmFailed, calmCost := extra.res.failed, extra.res.cost
+	calmFailed, calmCost, calmFallback := extra.res.failed, extra.res.cost, extra.res.fallback
 	for i, f := range m.flows {
 		calmFailed += f.total * (1 - o.calm[i].success)
 		calmCost += f.total * o.calm[i].cost
+		calmFallback += f.total * o.calm[i].fallback
 	}
 	requests := m.total + extra.requests
+	fallback := 0.0
 	for t, r := range rows {
+		fallback += max(r.fallback+calmFallback, 0) / requests
 		// Incident stretches add their difference to the calm month;
 		// rounding must not make a count negative.
 		r.failed = max(r.failed+calmFailed, 0)
@@ -924,13 +914,22 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 		LatencyAddedMS: latencyPercentiles(o.b, merged),
 		CostUSD: CostBreakdown{
 			Total: summarize(total), Tokens: tokens / float64(trials), TokensBy: m.spendBy(spent, float64(trials), monthly), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,
-			Infrastructure: o.quote.Infrastructure, Operations: o.quote.Operations,
+			Infrastructure: o.quote.Infrastructure, Operations: o.quote.Operations, Estimated: estimated(o.quote),
 		},
 		Observability: m.observability(cat, obs, o, monthly),
 		Excluded:      o.excluded,
-		Plan:          o.quote.Plan,
+		PricePlan:     o.quote.Plan,
+		FallbackShare: fallback / float64(trials),
 	}
 	return row, failed, total
+}
+
+// estimated is the part of a quote that is a placeholder price.
+func estimated(q pricing.GatewayQuote) float64 {
+	if q.Estimate {
+		return q.Base
+	}
+	return 0
 }
 
 // pairWithBest compares every option with the most reliable one (fewest
@@ -993,18 +992,28 @@ func (m *model) observability(cat *pricing.Catalog, obs ObservabilityFacts, o op
 	if !ok {
 		return out
 	}
-	var order []string
 	var plan pricing.Plan
 	for _, p := range g.Plans {
-		order = append(order, p.ID)
 		if p.ID == o.quote.Plan {
 			plan = p
 		}
 	}
 	out.Coverage = Coverage(o.b.ID, MonthlyLogCap(plan, 0), m.total*monthly)
-	met, _, missing := obs.NeedsMet(o.b.ID, o.quote.Plan, order, m.spec.ObservabilityNeeds)
+	met, partial, missing := obs.NeedsOnPlan(g, plan, m.spec.ObservabilityNeeds, m.spec.Team.ConsoleSeats())
 	out.NeedsMet = append(out.NeedsMet, met...)
+	out.NeedsPartial = partial
 	out.NeedsMissing = append(out.NeedsMissing, missing...)
+	order := make([]string, len(g.Plans))
+	for i, p := range g.Plans {
+		order[i] = p.ID
+	}
+	level := func(need string) string {
+		if s, ok := obs.Support(o.b.ID, plan.ID, order, need); ok {
+			return s.Level
+		}
+		return levelNo
+	}
+	out.CostTracking = CostTracking{PerRequest: out.Coverage, Attribution: level("per_user_cost"), Budgets: level("budgets"), Alerts: level("alerts")}
 	return out
 }
 
@@ -1065,11 +1074,13 @@ func latencyPercentiles(b Behaviour, waits []int64) Percentiles {
 	return Percentiles{P50: q(0.5), P95: q(0.95), P99: q(0.99)}
 }
 
-// modelAssumptions are the judgements every run rests on.
-func modelAssumptions() []string {
+// ModelAssumptions are the judgements every run rests on, in the order
+// the result lists them after the run's own notes.
+func ModelAssumptions() []string {
 	return []string{
-		fmt.Sprintf("incident failures: %.0f %% hang until the timeout, %.0f %% break mid-stream (never rescued), the rest fail fast (%.1f s); a named provider or region outage refuses requests, so none of its failures breaks mid-stream", hangShare*100, midStreamShare*100, fastErrorSeconds),
-		"cooldown rules skip a path about as often as it fails once most requests fail (never a LiteLLM group of one deployment)",
+		fmt.Sprintf("incident failures: %.0f %% hang until the timeout, %.0f %% break mid-stream (never retried), the rest fail fast (%.1f s); an outage that fails every request refuses them, so none breaks mid-stream", hangShare*100, midStreamShare*100, fastErrorSeconds),
+		fmt.Sprintf("every option keeps the app's SDK retries (2, after 0.5 s and 1 s), each pass failing independently of the last; %.0f %% of Anthropic's fast failures answer 529", overloadedShare*100),
+		"cooldowns trip in time, from each route plan's mean request rate; OpenRouter skips a provider most of whose requests fail",
 		"self-hosted gateways run 2 replicas unless set; half their own incidents take every replica down",
 		"failures are independent apart from the common-mode cloud layer; teams bring their own provider keys",
 		"named scenarios start Wednesday 14:00 UTC",

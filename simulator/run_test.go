@@ -403,11 +403,12 @@ func TestCacheAndAsyncLogging(t *testing.T) {
 
 // A self-hosted gateway in us-east-1 goes down with the region (the
 // region-outage scenario: us-east-1 for 6 h of a 168 h week, 3.57 % of
-// flat traffic); the same gateway hosted elsewhere rides it out.
+// flat traffic); the same gateway hosted elsewhere rides it out, the
+// region's Bedrock fallback down but never needed.
 func TestHostingRegionOutage(t *testing.T) {
 	t.Parallel()
 	base := strings.Replace(limited, "[{id: openai, regions: [us], rate_limits: {rpm: 5}}, {id: mistral, regions: [eu], rate_limits: {rpm: 5}}]",
-		"[{id: openai, regions: [us]}, {id: mistral, regions: [eu]}]", 1)
+		"[{id: openai, regions: [us]}, {id: mistral, regions: [eu]}, {id: aws-bedrock, regions: [us-east-1]}]", 1)
 	base = strings.Replace(base, "scenarios: [baseline, rate-limit-storm]", "scenarios: [baseline, region-outage]", 1)
 	for _, tc := range []struct {
 		region string

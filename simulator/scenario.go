@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gatewise/pricing"
 )
 
 // Params describes the scenario's parameters for people, "" when it has
@@ -107,4 +109,132 @@ func (s Scenario) takesDown() bool {
 // a rate-limit storm, latency in a degradation.
 func (s Scenario) multiplies() bool {
 	return s.Name == "rate-limit-storm" || s.Name == "latency-degradation"
+}
+
+// allPaths lists every path any route may take for any origin that sends
+// traffic, and the share of requests each route and origin carries.
+func (s Spec) allPaths(cat *pricing.Catalog) (paths [][]Path, weight []float64) {
+	for r, route := range s.Routes {
+		for _, o := range sortedKeys(s.Traffic.Origin) {
+			if w := route.Share * s.Traffic.Origin[o]; w > 0 {
+				paths = append(paths, s.RoutePaths(cat, r, o))
+				weight = append(weight, w)
+			}
+		}
+	}
+	return paths, weight
+}
+
+// DefaultOutageRegion is the cloud region a region-outage without one takes
+// down: us-east-1 (the region behind 38 % of AWS's events, outages.md §11.4)
+// when any path or self-hosted gateway runs there, else the cloud region carrying most primary
+// traffic, else the first cloud region any path uses; "" when no path runs
+// in a cloud region.
+func (s Spec) DefaultOutageRegion(cat *pricing.Catalog) string {
+	paths, weight := s.allPaths(cat)
+	byRegion := map[string]float64{}
+	var first string
+	for _, g := range s.Gateways {
+		if s.GatewaySettings[g].HostingRegion == "us-east-1" {
+			return "us-east-1"
+		}
+	}
+	for i, ps := range paths {
+		for k, p := range ps {
+			if !inCloudRegion(p) {
+				continue
+			}
+			if p.Region == "us-east-1" {
+				return p.Region
+			}
+			if first == "" {
+				first = p.Region
+			}
+			if k == 0 {
+				byRegion[p.Region] += weight[i]
+			}
+		}
+	}
+	best := first
+	for _, r := range sortedKeys(byRegion) {
+		if best == first && byRegion[first] == 0 || byRegion[r] > byRegion[best] {
+			best = r
+		}
+	}
+	return best
+}
+
+// untouched says why a scenario would touch nothing in the architecture
+// (and the field to point at), or "" when it touches something.
+func (s Spec) untouched(cat *pricing.Catalog, sc Scenario) (field, msg string) {
+	paths, _ := s.allPaths(cat)
+	uses := func(match func(Path) bool) bool {
+		for _, ps := range paths {
+			if slices.ContainsFunc(ps, match) {
+				return true
+			}
+		}
+		return false
+	}
+	switch sc.Name {
+	case "provider-outage", "latency-degradation":
+		if sc.Provider != "" && !uses(func(p Path) bool {
+			return p.Provider == sc.Provider && (sc.Region == "" || p.Region == sc.Region)
+		}) {
+			if sc.Region != "" {
+				return ".region", fmt.Sprintf("%s %s %s: none of your routes is served there, so it would touch nothing", sc.Name, sc.Provider, sc.Region)
+			}
+			return ".provider", fmt.Sprintf("%s %s: none of your routes uses %s, so it would touch nothing", sc.Name, sc.Provider, sc.Provider)
+		}
+	case "region-outage":
+		region := sc.Region
+		if region == "" {
+			if region = s.DefaultOutageRegion(cat); region == "" {
+				return ".name", "region-outage: none of your providers runs in a cloud region (AWS, GCP or Azure), so there is no region to take down; name a provider and region"
+			}
+			return "", ""
+		}
+		hosts := false
+		for _, g := range s.Gateways {
+			hosts = hosts || s.GatewaySettings[g].HostingRegion == region && sc.Provider == ""
+		}
+		if !hosts && !uses(func(p Path) bool { return p.Region == region && (sc.Provider == "" || p.Provider == sc.Provider) }) {
+			return ".region", fmt.Sprintf("region-outage %s: no provider of this architecture runs there", region)
+		}
+	case "gateway-outage":
+		if !slices.ContainsFunc(s.Gateways, s.inPath) {
+			return ".name", "gateway-outage: none of the options compared puts a gateway in the request path, so it would touch nothing"
+		}
+	}
+	return "", ""
+}
+
+// inPath reports whether an option puts a service of its own between the
+// app and its providers: every gateway but direct calls and Helicone with
+// async logging.
+func (s Spec) inPath(gateway string) bool {
+	if gateway == "direct" {
+		return false
+	}
+	st := s.GatewaySettings[gateway]
+	return !(gateway == "helicone" && st.AsyncLogging != nil && *st.AsyncLogging)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// inCloudRegion reports whether a path runs in a region of AWS, GCP or
+// Azure, which a region outage can take down.
+func inCloudRegion(p Path) bool {
+	switch p.Provider {
+	case "aws-bedrock", "google-vertex", "azure-openai":
+		return p.Region != globalRegion
+	}
+	return false
 }

@@ -12,7 +12,7 @@ type Spec struct {
 	Compliance         Compliance `yaml:"compliance" json:"compliance"`
 	Priorities         Priorities `yaml:"priorities" json:"priorities"`
 	Team               Team       `yaml:"team" json:"team"`
-	ObservabilityNeeds []string   `yaml:"observability_needs" json:"observability_needs" validate:"dive,oneof=per_user_cost tracing replay alerts audit_log budgets prompt_management guardrails"`
+	ObservabilityNeeds []string   `yaml:"observability_needs" json:"observability_needs" validate:"dive,oneof=per_user_cost tracing replay alerts audit_log budgets prompt_management guardrails sso rbac"`
 	Gateways           []string   `yaml:"gateways" json:"gateways" validate:"dive,oneof=direct openrouter portkey helicone litellm kong cloudflare"`
 	Scenarios          []Scenario `yaml:"scenarios" json:"scenarios" validate:"max=50,dive"`
 	Simulation         Simulation `yaml:"simulation" json:"simulation"`
@@ -75,10 +75,22 @@ type Priorities struct {
 	Observability float64 `yaml:"observability" json:"observability" validate:"gte=0,lte=1"`
 }
 
-// Team prices the operations work a self-hosted gateway needs.
+// Team prices the operations work a self-hosted gateway needs and says how
+// many people need a seat in a gateway's console.
 type Team struct {
 	Engineers    int     `yaml:"engineers" json:"engineers" validate:"gte=1,lte=100000"`
 	OpsHourlyUSD float64 `yaml:"ops_hourly_usd" json:"ops_hourly_usd" validate:"gte=0,lte=10000"`
+	// Seats is how many people sign in to the gateway's console; 0 means
+	// every engineer.
+	Seats int `yaml:"seats,omitempty" json:"seats,omitempty" validate:"gte=0,lte=100000"`
+}
+
+// ConsoleSeats is the number of console seats a plan must offer.
+func (t Team) ConsoleSeats() int {
+	if t.Seats > 0 {
+		return t.Seats
+	}
+	return t.Engineers
 }
 
 // Simulation fixes the size and seed of a run, so it reproduces bit for bit.
@@ -131,6 +143,9 @@ type CommonModeOverride struct {
 
 // GatewaySettings overrides one gateway's failover knobs.
 type GatewaySettings struct {
+	// ClientRetries are the app's SDK retries around the option (2 in the
+	// OpenAI and Anthropic SDKs); 0 turns them off.
+	ClientRetries   *int     `yaml:"client_retries,omitempty" json:"client_retries,omitempty" validate:"omitempty,gte=0,lte=10"`
 	NumRetries      *int     `yaml:"num_retries,omitempty" json:"num_retries,omitempty" validate:"omitempty,gte=0,lte=10"`
 	TimeoutSeconds  *float64 `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty" validate:"omitempty,gte=0,lte=3600"`
 	AllowedFails    *int     `yaml:"allowed_fails,omitempty" json:"allowed_fails,omitempty" validate:"omitempty,gte=0,lte=1000"`
@@ -164,9 +179,10 @@ func ScenarioNames() []string {
 	return []string{"baseline", "provider-outage", "region-outage", "gateway-outage", "rate-limit-storm", "latency-degradation"}
 }
 
-// ObservabilityNeeds lists the observability features a team can ask for.
+// ObservabilityNeeds lists the observability and governance features a
+// team can ask for (the file's observability_needs).
 func ObservabilityNeeds() []string {
-	return []string{"per_user_cost", "tracing", "replay", "alerts", "audit_log", "budgets", "prompt_management", "guardrails"}
+	return []string{"per_user_cost", "tracing", "replay", "alerts", "audit_log", "budgets", "prompt_management", "guardrails", "sso", "rbac"}
 }
 
 // Defaults used when the file leaves a field out.

@@ -41,7 +41,9 @@ func (s Spec) Validate(cat *pricing.Catalog) error {
 		v.routes(s)
 		v.origins(s)
 		v.residency(s)
+		v.servable(s)
 		v.scenarios(s)
+		v.scenarioReach(s)
 		v.overrides(s)
 	}
 	v.unique("gateways", s.Gateways)
@@ -431,6 +433,78 @@ func (v *validation) scenarios(s Spec) {
 			v.add(path+".region", "%q is not a region of your providers%s", sc.Region, hint(v.cat, slices.Compact(slices.Sorted(slices.Values(all))), sc.Region))
 		}
 	}
+}
+
+// servable checks that every route can be served for every origin that
+// sends it traffic: a route whose models no allowed host serves for an
+// origin would fail that origin's requests under every option, and a memo
+// would still pick one. Origins whose residency rule is itself a problem
+// are left to that problem.
+func (v *validation) servable(s Spec) {
+	if v.problemUnder("providers") {
+		return
+	}
+	for _, origin := range slices.Sorted(maps.Keys(s.Traffic.Origin)) {
+		if s.Traffic.Origin[origin] <= 0 || slices.ContainsFunc(v.problems, func(p Problem) bool {
+			return p.Path == "compliance.data_residency."+origin || p.Path == "traffic.origin."+origin
+		}) {
+			continue
+		}
+		for r, route := range s.Routes {
+			if len(s.RoutePaths(v.cat, r, origin)) > 0 || !v.knownModels(route) {
+				continue
+			}
+			msg := fmt.Sprintf("no host you listed serves %s for traffic from %s", modelList(route.Models), origin)
+			if j, ok := s.Compliance.DataResidency[origin]; ok {
+				msg = fmt.Sprintf("traffic from %s must be served in %s, and no region you listed there serves %s", origin, j, modelList(route.Models))
+			}
+			v.add(fmt.Sprintf("routes[%d].models", r), "route %q cannot serve its %s traffic: %s; add a model or a provider region that can", route.Name, origin, msg)
+		}
+	}
+}
+
+// scenarioReach checks that every named scenario touches the
+// architecture: an outage of a region none of its paths runs in would be
+// quoted as an option's worst case while nothing happened. Scenarios with a
+// problem of their own are left to it.
+func (v *validation) scenarioReach(s Spec) {
+	if v.problemUnder("providers") || v.problemUnder("routes") || v.problemUnder("traffic") {
+		return
+	}
+	for i, sc := range s.Scenarios {
+		path := fmt.Sprintf("scenarios[%d]", i)
+		if slices.ContainsFunc(v.problems, func(p Problem) bool { return p.Path == path || strings.HasPrefix(p.Path, path+".") }) {
+			continue
+		}
+		if where, msg := s.untouched(v.cat, sc); msg != "" {
+			v.add(path+where, "%s", msg)
+		}
+	}
+}
+
+// problemUnder reports whether a problem was found at path or below it.
+func (v *validation) problemUnder(path string) bool {
+	return slices.ContainsFunc(v.problems, func(p Problem) bool {
+		return p.Path == path || strings.HasPrefix(p.Path, path+".") || strings.HasPrefix(p.Path, path+"[")
+	})
+}
+
+// knownModels reports whether every model of a route is in the catalog,
+// so that a route with an unknown model is reported once, for that model.
+func (v *validation) knownModels(r Route) bool {
+	for _, id := range r.Models {
+		if _, ok := v.cat.Model(id); !ok {
+			return false
+		}
+	}
+	return len(r.Models) > 0
+}
+
+func modelList(models []string) string {
+	if len(models) == 1 {
+		return models[0]
+	}
+	return "any of " + strings.Join(models, ", ")
 }
 
 func (v *validation) unique(path string, items []string) {

@@ -144,6 +144,54 @@ func TestValidateProblems(t *testing.T) {
 			},
 		},
 		{
+			// A route whose only model is hosted in the US, with half its
+			// traffic from the EU that must stay there: every option would
+			// fail that half, so the file cannot be served.
+			name: "a route no allowed host serves for an origin",
+			edit: func(s *Spec) {
+				s.Providers = []Provider{{ID: "anthropic", Regions: []string{"us"}}, {ID: "mistral", Regions: []string{"eu"}}}
+				s.Routes = []Route{
+					{Name: "chat", Share: 0.5, Models: []string{"claude-sonnet-4.5"}, InputTokens: 100, OutputTokens: 10},
+					{Name: "summarize", Share: 0.5, Models: []string{"mistral-small"}, InputTokens: 100, OutputTokens: 10},
+				}
+				s.Traffic.Origin = map[string]float64{"us": 0.5, "eu": 0.5}
+				s.Scenarios = []Scenario{{Name: "baseline"}}
+			},
+			want: Problems{
+				{Path: "routes[0].models", Message: `route "chat" cannot serve its eu traffic: traffic from eu must be served in eu, and no region you listed there serves claude-sonnet-4.5; add a model or a provider region that can`},
+			},
+		},
+		{
+			name: "scenarios that touch nothing",
+			edit: func(s *Spec) {
+				s.Providers = []Provider{{ID: "mistral", Regions: []string{"eu"}}, {ID: "aws-bedrock", Regions: []string{"eu-central-1"}}}
+				s.Routes = []Route{{Name: "chat", Share: 1, Models: []string{"mistral-small"}, InputTokens: 100, OutputTokens: 10}}
+				s.Traffic.Origin = map[string]float64{"eu": 1}
+				s.Gateways = []string{"direct"}
+				s.Scenarios = []Scenario{
+					{Name: "region-outage"}, // defaults to the region the file does run in
+					{Name: "region-outage", Region: "eu-central-1"},
+					{Name: "gateway-outage"},
+					{Name: "latency-degradation", Provider: "mistral", DurationHours: 2},
+				}
+			},
+			want: Problems{
+				{Path: "scenarios[2].name", Message: "gateway-outage: none of the options compared puts a gateway in the request path, so it would touch nothing"},
+			},
+		},
+		{
+			name: "a region outage where nothing runs",
+			edit: func(s *Spec) {
+				s.Providers = []Provider{{ID: "mistral", Regions: []string{"eu"}}, {ID: "aws-bedrock", Regions: []string{"eu-central-1", "us-east-1"}}}
+				s.Routes = []Route{{Name: "chat", Share: 1, Models: []string{"mistral-small"}, InputTokens: 100, OutputTokens: 10}}
+				s.Traffic.Origin = map[string]float64{"eu": 1}
+				s.Scenarios = []Scenario{{Name: "region-outage", Region: "us-east-1"}, {Name: "provider-outage", Provider: "mistral"}}
+			},
+			want: Problems{
+				{Path: "scenarios[0].region", Message: "region-outage us-east-1: no provider of this architecture runs there"},
+			},
+		},
+		{
 			name: "empty lists",
 			edit: func(s *Spec) {
 				s.Providers = nil

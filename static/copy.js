@@ -1,12 +1,12 @@
-// Adds a Copy button to every code block of a memo, so the winner's config
-// snippet can be pasted as is. Without JavaScript the snippet is still there
-// to select by hand.
+// Adds a Copy button to every file of the rollout bundle on a run's page,
+// so the winner's config can be pasted as is. Without JavaScript the text
+// is still there to select by hand.
 (function () {
   "use strict";
   if (!navigator.clipboard) {
     return;
   }
-  document.querySelectorAll(".memo pre").forEach(function (pre) {
+  document.querySelectorAll(".rollout pre, .memo pre").forEach(function (pre) {
     var button = document.createElement("button");
     button.type = "button";
     button.className = "copy";

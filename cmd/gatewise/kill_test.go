@@ -92,7 +92,7 @@ func killTest(t *testing.T, dsn string, intact func(t *testing.T)) {
 	first.waitRun(t, finished, func(r apiRunState) bool { return r.Status == "done" })
 	memo := first.get(t, "/api/v1/runs/"+finished+"/memo.md")
 	result := first.get(t, "/runs/"+finished+"/result.json")
-	if !bytes.Contains(memo, []byte("Chosen option: ")) {
+	if !bytes.Contains(memo, []byte("# Gateway decision: ")) {
 		t.Fatalf("the finished run's memo:\n%.600s", memo)
 	}
 

@@ -21,6 +21,8 @@ Usage:
   gatewise prices SUBCOMMAND    price requests and gateways: list, cost, diff, gateways
   gatewise ingest FILE          read a request log and summarise the traffic it describes
   gatewise simulate -f FILE     replay the traffic through every option under outages
+  gatewise rollout -f FILE --gateway ID --out DIR
+                                write one option's rollout bundle (configs, SDK settings, drill)
   gatewise hash-password        read a password on standard input, print its hash for a users file
   gatewise claim -user NAME     give the rows made without sign-in to NAME
   gatewise version              print the version
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return ingestCmd(ctx, args, stdout, stderr)
 	case "simulate":
 		return simulateCmd(ctx, args, stdout, stderr)
+	case "rollout":
+		return rolloutCmd(ctx, args, stdout, stderr)
 	case "hash-password":
 		return hashPassword(args, stdin, stdout)
 	case "claim":

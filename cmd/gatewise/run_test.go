@@ -313,7 +313,7 @@ func TestSimulateScenarioKeepsTheFilesParameters(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if got := mustRead(t, memo); !strings.Contains(got, `- Scenarios: region\-outage (azure\-openai, swedencentral, 6 h); baseline.`) {
+	if got := mustRead(t, memo); !strings.Contains(got, `never weighted as monthly (region-outage (azure-openai, swedencentral, 6 h))`) {
 		t.Errorf("the memo's scenarios:\n%s", got)
 	}
 }
@@ -328,7 +328,7 @@ func TestSimulateWritesMemo(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	text := mustRead(t, md)
-	for _, w := range []string{"status: proposed", "**Chosen option: direct**", "You don't need a gateway yet", "## Revisit if", "## Rollout"} {
+	for _, w := range []string{"status: proposed", "**Chosen: direct**", "You don't need a gateway yet", "**Revisit if**", "**Rollout.**"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("memo lacks %q", w)
 		}

@@ -44,8 +44,10 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	jsonOut := fs.String("json", "", "write the full result as JSON to `FILE`, or - for standard output")
 	memoOut := fs.String("memo", "", "write the decision memo as Markdown to `FILE`")
 	memoHTML := fs.String("memo-html", "", "write the memo as a standalone HTML page to `FILE`")
+	memoPDF := fs.String("memo-pdf", "", "write the memo as a one-page PDF (A4) to `FILE`")
+	rollout := fs.String("rollout", "", "write the chosen option's rollout bundle into `DIR` (the runner-up's in DIR/runner-up)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-] [--memo OUT.md] [--memo-html OUT.html]")
+		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-] [--memo OUT.md] [--memo-html OUT.html] [--memo-pdf OUT.pdf] [--rollout DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -112,8 +114,13 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{code: 1, err: err}
 	}
 	fmt.Fprintf(stderr, "%d trials in %s\n", res.Trials, time.Since(began).Round(time.Millisecond))
-	if err := writeMemo(ctx, spec, profile, cat, res, *memoOut, *memoHTML); err != nil {
+	if err := writeMemo(ctx, spec, profile, cat, res, *memoOut, *memoHTML, *memoPDF); err != nil {
 		return err
+	}
+	if *rollout != "" {
+		if err := writeRollouts(spec, cat, res, *rollout, stderr); err != nil {
+			return err
+		}
 	}
 
 	if *jsonOut != "" {
@@ -136,8 +143,8 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // writeMemo writes the decision memo (Markdown, HTML or both) when asked.
 // The outage sensitivity re-runs the simulation on 300 trials with the same
 // seed.
-func writeMemo(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, res simulator.Result, mdPath, htmlPath string) error {
-	if mdPath == "" && htmlPath == "" {
+func writeMemo(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, res simulator.Result, mdPath, htmlPath, pdfPath string) error {
+	if mdPath == "" && htmlPath == "" && pdfPath == "" {
 		return nil
 	}
 	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, 300)
@@ -155,11 +162,69 @@ func writeMemo(ctx context.Context, spec simulator.Spec, profile *traffic.Profil
 		}
 	}
 	if htmlPath != "" {
-		page, err := memo.Page(spec.Name, md.Bytes())
+		page, err := memo.Page(md.Bytes())
 		if err != nil {
 			return err
 		}
 		if err := os.WriteFile(htmlPath, page, 0o644); err != nil {
+			return err
+		}
+	}
+	if pdfPath != "" {
+		pdf, err := memo.PDF(md.Bytes(), memo.A4)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		if err := os.WriteFile(pdfPath, pdf, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRollouts writes the chosen option's bundle into dir and the
+// runner-up's into dir/runner-up, from the plans the run simulated.
+func writeRollouts(spec simulator.Spec, cat *pricing.Catalog, res simulator.Result, dir string, stderr io.Writer) error {
+	d, err := memo.Score(spec, res, cat)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	ids := []string{d.Chosen}
+	for _, o := range d.Options {
+		if o.Gateway != d.Chosen {
+			ids = append(ids, o.Gateway)
+			break
+		}
+	}
+	for i, id := range ids {
+		plan, ok := res.PlanOf(id)
+		if !ok {
+			return fmt.Errorf("the result has no plan for %s", id)
+		}
+		b, err := memo.Rollout(spec, plan, cat)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		out := dir
+		if i > 0 {
+			out = filepath.Join(dir, "runner-up")
+		}
+		if err := writeBundle(b, out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "rollout bundle for %s: %s\n", id, out)
+	}
+	return nil
+}
+
+// writeBundle writes a bundle's files under dir, creating folders.
+func writeBundle(b memo.Bundle, dir string) error {
+	for _, f := range b.Files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Content, 0o644); err != nil {
 			return err
 		}
 	}

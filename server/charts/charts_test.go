@@ -83,7 +83,7 @@ func regenerateFixture() error {
 	fx.Result.Assumptions = nil
 	for i := range fx.Result.Results {
 		o := &fx.Result.Results[i]
-		o.CostUSD.TokensBy, o.VersusBest, o.Observability, o.Plan = nil, nil, simulator.Observability{}, ""
+		o.CostUSD.TokensBy, o.VersusBest, o.Observability, o.PricePlan = nil, nil, simulator.Observability{}, ""
 		o.Uptime = simulator.Distribution{} // not charted
 	}
 	for _, o := range dec.Options {
