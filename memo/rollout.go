@@ -296,7 +296,9 @@ func yamlBytes(v any) ([]byte, error) {
 
 // statusCodes spells a plan's conditions as the HTTP statuses a gateway
 // sees: 5xx as 500, 502, 503 and 504; a timeout as 408, which Portkey
-// answers on its own request_timeout.
+// answers on its own request_timeout. A connection error has no code of
+// its own: Portkey retries it whenever it retries at all and ends it as a
+// 500, so it follows 5xx (the conformance test checks both).
 func statusCodes(conds []string) []int {
 	var out []int
 	for _, c := range conds {

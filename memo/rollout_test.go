@@ -214,9 +214,17 @@ func readBack(t *testing.T, spec simulator.Spec, cat *pricing.Catalog, b Bundle)
 			if cfg.Strategy.Mode != "fallback" {
 				t.Errorf("%s: strategy mode %q", name, cfg.Strategy.Mode)
 			}
-			out.FailOverOn = conditions(t, cfg.Strategy.OnStatusCodes)
+			// Portkey retries a connection error whenever it retries, and
+			// ends it as a 500: it follows 5xx.
+			withConnection := func(c []string) []string {
+				if slices.Contains(c, simulator.On5xx) {
+					c = append(c, simulator.OnConnection)
+				}
+				return c
+			}
+			out.FailOverOn = withConnection(conditions(t, cfg.Strategy.OnStatusCodes))
 			if cfg.Retry != nil {
-				out.Retries, out.RetryOn = cfg.Retry.Attempts, conditions(t, cfg.Retry.OnStatusCodes)
+				out.Retries, out.RetryOn = cfg.Retry.Attempts, withConnection(conditions(t, cfg.Retry.OnStatusCodes))
 			}
 			out.TimeoutSeconds = float64(cfg.RequestTimeout) / 1000
 			var ts []simulator.Target

@@ -27,6 +27,15 @@ const NoGatewayMaxRequestsPerDay = 100_000
 // it.
 const clearWin = 10
 
+// clearFailoverGain is the share of requests a gateway must spare from
+// failing (one in two hundred) to overturn the "no gateway yet" rule: an
+// app that calls one provider at low volume gains logs and cost tracking
+// from any gateway, which the scores count, but only failures its users
+// would notice pay for a new dependency in the path; a single provider's
+// incidents cost such an app a fraction of that, which the SDK's retries
+// and an apology absorb.
+const clearFailoverGain = 0.005
+
 // Decision is the scored comparison and its recommendation.
 type Decision struct {
 	// Baseline is the scenario the scores come from: the sampled months,
@@ -225,8 +234,9 @@ func (d *Decision) choose(spec simulator.Spec) {
 		// Only a gain the simulation measures overturns the rule: more
 		// than clearWin points overall and fewer failures beyond the
 		// intervals. Logging alone does not make a gateway worth adding.
+		spared := (1 - direct.Base.SuccessRate.Mean) - (1 - top.Base.SuccessRate.Mean)
 		clear := top.Gateway != "direct" && top.Overall-direct.Overall > top.Margin+direct.Margin+clearWin &&
-			top.failLo > direct.failHi
+			top.failLo > direct.failHi && spared > clearFailoverGain
 		if !clear {
 			d.Chosen, d.NoGatewayYet, d.Tied = "direct", true, nil
 		}

@@ -21,15 +21,15 @@ type ScenarioTable struct {
 
 // ResultRow is one option in one scenario, formatted for people.
 type ResultRow struct {
-	Gateway  string
-	Excluded string
-	Success  string // mean with its 95 % interval
-	Failed   string // per month: mean (p95)
-	Uptime   string
-	Latency  string // added p50 / p95 / p99 ms
-	Cost     string // p50 (p5–p95)
-	Logged   string
-	Missing  string
+	Gateway      string
+	Excluded     string
+	Success      string // mean with its 95 % interval
+	Failed       string // per month: mean (p95)
+	Availability string
+	Latency      string // added p50 / p95 / p99 ms
+	Cost         string // p50 (p5–p95)
+	Logged       string
+	Missing      string
 }
 
 // resultTables turns a stored result into a table per scenario.
@@ -49,7 +49,7 @@ func resultTables(data []byte) ([]ScenarioTable, error) {
 		} else {
 			row.Success = fmt.Sprintf("%.3f %% (%.3f–%.3f)", r.SuccessRate.Mean*100, r.SuccessRate.CI95[0]*100, r.SuccessRate.CI95[1]*100)
 			row.Failed = fmt.Sprintf("%s (%s)", formatNumber(roundTo(r.FailedRequests.Mean)), formatNumber(roundTo(r.FailedRequests.P95)))
-			row.Uptime = fmt.Sprintf("%.3f %%", r.Uptime.Mean*100)
+			row.Availability = fmt.Sprintf("%.3f %%", r.Availability.Mean*100)
 			row.Latency = fmt.Sprintf("%s / %s / %s", formatNumber(roundTo(r.LatencyAddedMS.P50)), formatNumber(roundTo(r.LatencyAddedMS.P95)), formatNumber(roundTo(r.LatencyAddedMS.P99)))
 			row.Cost = fmt.Sprintf("$%s ($%s–$%s)", formatNumber(roundTo(r.CostUSD.Total.P50)), formatNumber(roundTo(r.CostUSD.Total.P5)), formatNumber(roundTo(r.CostUSD.Total.P95)))
 			row.Logged = fmt.Sprintf("%.0f %%", r.Observability.Coverage*100)
@@ -91,7 +91,7 @@ func (s *Server) downloadResultCSV(c *gin.Context) {
 	w := csv.NewWriter(c.Writer)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 	w.Write([]string{"gateway", "scenario", "excluded", "success_mean", "success_ci95_lo", "success_ci95_hi",
-		"failed_requests_mean", "failed_requests_p95", "uptime_mean", "latency_added_ms_p50", "latency_added_ms_p95",
+		"failed_requests_mean", "failed_requests_p95", "availability_mean", "latency_added_ms_p50", "latency_added_ms_p95",
 		"latency_added_ms_p99", "cost_usd_p50", "cost_usd_p5", "cost_usd_p95", "tokens_usd", "gateway_fees_usd",
 		"infrastructure_usd", "operations_usd", "log_coverage"})
 	for _, r := range res.Results {
@@ -100,7 +100,7 @@ func (s *Server) downloadResultCSV(c *gin.Context) {
 			excluded = *r.Excluded
 		}
 		w.Write([]string{r.Gateway, r.Scenario, excluded, f(r.SuccessRate.Mean), f(r.SuccessRate.CI95[0]), f(r.SuccessRate.CI95[1]),
-			f(r.FailedRequests.Mean), f(r.FailedRequests.P95), f(r.Uptime.Mean), f(r.LatencyAddedMS.P50), f(r.LatencyAddedMS.P95),
+			f(r.FailedRequests.Mean), f(r.FailedRequests.P95), f(r.Availability.Mean), f(r.LatencyAddedMS.P50), f(r.LatencyAddedMS.P95),
 			f(r.LatencyAddedMS.P99), f(r.CostUSD.Total.P50), f(r.CostUSD.Total.P5), f(r.CostUSD.Total.P95), f(r.CostUSD.Tokens),
 			f(r.CostUSD.GatewayFees), f(r.CostUSD.Infrastructure), f(r.CostUSD.Operations), f(r.Observability.Coverage)})
 	}

@@ -41,7 +41,30 @@ const (
 	// significant outages in the last 30 s, gateways.md §1) stops sending
 	// to a provider (ESTIMATE: most requests failing).
 	significantOutage = 0.5
+	// retryCorrelation is the share of a failed attempt's retries that fail
+	// together with it, whatever the path's failure share: a request whose
+	// problem persists (an overloaded shard, a poisoned prompt, a dead
+	// connection pool) meets it again half a second later. The rest fail
+	// independently, at the path's share (ESTIMATE: nothing published
+	// measures it; with 0 two SDK retries would make a direct call ~7×
+	// more reliable on their own, outages.md §8's telemetry shows no such
+	// gap; the memo's assumptions name it).
+	retryCorrelation = 0.5
 )
+
+// correlated scales a retry's outcome shares for the failures it shares
+// with the attempt before it, ρ of them: of the attempts a rate limit lets
+// through (open), served becomes (1 − ρ)·s and every health failure
+// (fast, hang, mid-stream) grows by ρ/F + 1 − ρ, with F = 1 − s, so the
+// shares still add up to one. A 429 from the account's limit stays
+// independent: it is the minute's capacity, not the request's fate.
+func correlated(rho, served, open float64) (servedScale, failScale float64) {
+	if open <= 0 || served >= open || rho == 0 {
+		return 1, 1
+	}
+	s := served / open
+	return 1 - rho, rho/(1-s) + 1 - rho
+}
 
 // policy is a Plan's rules in the form the attempt model reads them.
 type policy struct {
@@ -54,6 +77,8 @@ type policy struct {
 	timeout    float64
 	ownTimeout bool
 	cooldown   *Cooldown
+	// rho is the share of a failed attempt's retries that fail with it.
+	rho float64
 	// The client's retries around each pass through the gateway.
 	clientRetries int
 	clientRetryOn ErrorClasses
@@ -62,7 +87,7 @@ type policy struct {
 
 // newPolicy reads a plan's rules.
 func newPolicy(p Plan) (policy, error) {
-	pol := policy{retries: p.Retries, backoff: p.BackoffSeconds, cooldown: p.Cooldown,
+	pol := policy{retries: p.Retries, backoff: p.BackoffSeconds, cooldown: p.Cooldown, rho: retryCorrelation,
 		clientRetries: p.Client.Retries, clientBackoff: p.Client.BackoffSeconds}
 	var err error
 	if pol.retryOn, err = conditionClasses(p.RetryOn); err != nil {
@@ -321,21 +346,26 @@ func (pol *policy) skipShare(h hop, arriving, attemptsPerArrival, failing float6
 // merged, so the work is about targets × attempts², whatever the traffic.
 // The returned slices live in sc and are valid until its next use.
 func evaluatePlan(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64) outcome {
-	out, retryShare := gatewayPass(pol, sc, hops, hit, gate)
-	passes := 1.0
+	out, retryShare, limited := gatewayPass(pol, sc, hops, hit, gate)
+	fresh, all := 1.0, 1.0
 	if pol.clientRetries > 0 && retryShare > 0 {
-		passes = sc.clientRetries(pol, retryShare)
+		// Retries of what a rate limit refused are independent; the
+		// rest fail with the pass before at ρ.
+		fresh, all = sc.clientRetries(pol, retryShare, pol.rho*(1-limited/retryShare))
 	} else {
 		for _, c := range sc.again {
 			sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share)
 		}
 	}
-	out.success *= passes
-	out.cost *= passes
-	out.fallback *= passes
+	// Passes that fail with the one before make attempts but serve and
+	// spend nothing: success and spend scale with the fresh passes, load
+	// with all of them.
+	out.success *= fresh
+	out.cost *= fresh
+	out.fallback *= fresh
 	for j := range sc.costs {
-		sc.costs[j] *= passes
-		sc.loads[j] *= passes
+		sc.costs[j] *= fresh
+		sc.loads[j] *= all
 	}
 	out.waits, out.costs, out.loads = sc.waits, sc.costs, sc.loads
 	return out
@@ -343,9 +373,11 @@ func evaluatePlan(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64
 
 // gatewayPass is one pass through the option. Its waits (sc.waits) hold
 // the requests the pass ends for good, served or failed; sc.again holds
-// those the client may retry, with their share retryShare.
-func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64) (outcome, float64) {
+// those the client may retry, with their share retryShare, of which
+// limited gave up on a rate limit.
+func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64) (outcome, float64, float64) {
 	var out outcome
+	limited := 0.0
 	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(pol.timeout*1000)
 	sc.waits, sc.again = sc.waits[:0], sc.again[:0]
 	sc.waitsAt.reset()
@@ -357,6 +389,9 @@ func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64)
 	giveUpAs := func(class ErrorClass, ms int64, share float64) {
 		if pol.clientRetryOn.Has(class) {
 			sc.again = sc.againAt.add(sc.again, ms, share)
+			if class == RateLimited {
+				limited += share
+			}
 		} else {
 			sc.waits = sc.waitsAt.add(sc.waits, ms, share)
 		}
@@ -415,23 +450,30 @@ func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64)
 			sc.retryAt.reset()
 			canRetry := n < pol.retries
 			backoff := int64(backoffAt(pol.backoff, n) * 1000)
+			sv, fs := 1.0, 1.0
+			if n > 0 {
+				sv, fs = correlated(pol.rho, served, 1-h.throttle)
+			}
 			for _, c := range sc.here {
 				if c.share <= 0 {
 					continue
 				}
 				sc.loads[i] += c.share
-				ok := c.share * served
+				ok := c.share * served * sv
 				out.success += ok
 				if i > 0 {
 					out.fallback += ok
 				}
-				spent := ok*h.cost + c.share*mid*h.cost*midStreamBilled
+				spent := ok*h.cost + c.share*mid*fs*h.cost*midStreamBilled
 				out.cost += spent
 				sc.costs[i] += spent
 				sc.waits = sc.waitsAt.add(sc.waits, c.ms+slowMS, ok)
-				sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share*mid)
+				sc.waits = sc.waitsAt.add(sc.waits, c.ms, c.share*mid*fs)
 				for _, k := range kinds {
 					f := c.share * k.share
+					if k.class != RateLimited {
+						f *= fs
+					}
 					if f <= 0 {
 						continue
 					}
@@ -459,7 +501,7 @@ func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64)
 	for _, c := range sc.again {
 		retryShare += c.share
 	}
-	return out, retryShare
+	return out, retryShare, min(limited, retryShare)
 }
 
 // clientRetries applies the client's retries to one pass's outcome, which
@@ -468,25 +510,31 @@ func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64)
 // final waiting in sc.waits and returns the expected passes per request,
 // which scale success, cost and load. Waits of the retried requests are
 // merged by latency bucket (±1.2 %) so the work stays small.
-func (sc *attemptScratch) clientRetries(pol *policy, retryShare float64) float64 {
+func (sc *attemptScratch) clientRetries(pol *policy, retryShare, rho float64) (fresh, all float64) {
 	sc.terminal = bucketed(sc.terminal[:0], sc.waits, &sc.byBucket)
 	sc.repeat = representatives(bucketed(sc.repeat[:0], sc.again, &sc.byBucket))
 	sc.start = append(sc.start[:0], sc.repeat...)
-	passes, reach := 1.0, 1.0
+	// A retried request fails with the pass before it (rho), else meets a
+	// fresh pass, which fails again at retryShare.
+	fresh, all = 1, 1
+	starting := retryShare
 	for k := 1; k <= pol.clientRetries; k++ {
-		reach *= retryShare
-		passes += reach
+		all += starting
+		fresh += starting * (1 - rho)
+		starting *= rho + (1-rho)*retryShare
 		shift := int64(backoffAt(pol.clientBackoff, k-1) * 1000)
 		sc.next = sc.next[:0]
 		for _, s := range sc.start {
+			newPass, sticky := s.share*(1-rho), s.share*rho/retryShare
 			for _, t := range sc.terminal {
-				sc.waits = sc.waitsAt.add(sc.waits, s.ms+shift+t.ms, s.share*t.share)
+				sc.waits = sc.waitsAt.add(sc.waits, s.ms+shift+t.ms, newPass*t.share)
 			}
 			for _, r := range sc.repeat {
+				share := (newPass + sticky) * r.share
 				if k < pol.clientRetries {
-					sc.next = append(sc.next, cohort{ms: s.ms + shift + r.ms, share: s.share * r.share})
+					sc.next = append(sc.next, cohort{ms: s.ms + shift + r.ms, share: share})
 				} else {
-					sc.waits = sc.waitsAt.add(sc.waits, s.ms+shift+r.ms, s.share*r.share)
+					sc.waits = sc.waitsAt.add(sc.waits, s.ms+shift+r.ms, share)
 				}
 			}
 		}
@@ -494,7 +542,7 @@ func (sc *attemptScratch) clientRetries(pol *policy, retryShare float64) float64
 	}
 	// The first pass's retried requests are not final: their waits moved
 	// into the later passes above.
-	return passes
+	return fresh, all
 }
 
 // maxRetried is how many waiting times the requests a client retries are
@@ -563,7 +611,7 @@ func bucketed(out, cs []cohort, at *[]int32) []cohort {
 func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
 	fastMS, hangMS := int64(fastErrorSeconds*1000), int64(pol.timeout*1000)
 	moving := (1 - gate) * (1 - hit)
-	again := gate
+	again, limited := gate, 0.0
 	if !pol.clientRetryOn.Has(ServerError) {
 		again = 0
 	}
@@ -573,7 +621,6 @@ func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
 		here := moving
 		moving = 0
 		served, _, _, kinds := attemptShares(pol, h, fastMS, hangMS)
-		_ = served
 		if pol.cooldown != nil && here > 0 {
 			retried, failing := 0.0, 0.0
 			for _, k := range kinds {
@@ -591,6 +638,7 @@ func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
 				if last {
 					if pol.clientRetryOn.Has(RateLimited) {
 						again += here * q
+						limited += here * q
 					}
 				} else {
 					moving += here * q
@@ -600,9 +648,15 @@ func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
 		}
 		for n := 0; n <= pol.retries && here > 0; n++ {
 			loads[i] += here
-			retry := 0.0
+			retry, fs := 0.0, 1.0
+			if n > 0 {
+				_, fs = correlated(pol.rho, served, 1-h.throttle)
+			}
 			for _, k := range kinds {
 				f := here * k.share
+				if k.class != RateLimited {
+					f *= fs
+				}
 				switch pol.react(k.class, n < pol.retries, last) {
 				case retryHere:
 					retry += f
@@ -611,6 +665,9 @@ func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
 				default:
 					if pol.clientRetryOn.Has(k.class) {
 						again += f
+						if k.class == RateLimited {
+							limited += f
+						}
 					}
 				}
 			}
@@ -620,10 +677,14 @@ func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
 	if pol.clientRetryOn.Has(ServerError) {
 		again += moving
 	}
-	passes, reach := 1.0, 1.0
+	rho := 0.0
+	if again > 0 {
+		rho = pol.rho * (1 - min(limited, again)/again)
+	}
+	passes, starting := 1.0, again
 	for range pol.clientRetries {
-		reach *= again
-		passes += reach
+		passes += starting
+		starting *= rho + (1-rho)*again
 	}
 	for i := range hops {
 		loads[i] *= passes

@@ -53,11 +53,13 @@ func shippedPolicies(t testing.TB) map[string]*policy {
 }
 
 // Direct calls with the SDK's two retries on a path whose failures are all
-// fast background errors: a request fails only if all three attempts fail,
-// and the client's retries wait the error and the SDK's backoff.
+// fast background errors, with retries failing independently: a request
+// fails only if all three attempts fail, and the client's retries wait the
+// error and the SDK's backoff.
 func TestClientRetriesOnOnePath(t *testing.T) {
 	t.Parallel()
 	pol := mustPolicy(t, Plan{Gateway: "direct", Client: sdk(2)})
+	pol.rho = 0
 	o := evaluatePlan(pol, new(attemptScratch), []hop{{fail: 0.1, background: 0.1, cost: 2}}, 0, 0)
 	// success = 1 − 0.1³ = 0.999; cost = 0.999 × 2
 	if !scalar.EqualWithinAbs(o.success, 0.999, 1e-12) || !scalar.EqualWithinAbs(o.cost, 1.998, 1e-12) {
@@ -103,12 +105,39 @@ func TestFailoverMovesAllButMidStream(t *testing.T) {
 	}
 }
 
+// Retries fail with the attempt before at ρ: on a path failing a tenth of
+// attempts, each retry fails at ρ + (1 − ρ)·0.1, so three attempts fail
+// 0.1·q² of requests; the same holds for the client's passes, and a
+// request a rate limit refused retries independently.
+func TestRetriesFailTogether(t *testing.T) {
+	t.Parallel()
+	q := retryCorrelation + (1-retryCorrelation)*0.1
+	want := 0.1 * q * q
+	gateway := mustPolicy(t, Plan{Gateway: "g", Retries: 2, RetryOn: []string{On5xx}, TimeoutSeconds: 30})
+	client := mustPolicy(t, Plan{Gateway: "direct", Client: sdk(2)})
+	for name, pol := range map[string]*policy{"gateway retries": gateway, "client retries": client} {
+		o := evaluatePlan(pol, new(attemptScratch), []hop{{fail: 0.1, background: 0.1, cost: 1}}, 0, 0)
+		if !scalar.EqualWithinAbs(1-o.success, want, 1e-12) {
+			t.Errorf("%s: failed share %v, want 0.1·q² = %v", name, 1-o.success, want)
+		}
+		if s := sumWaits(o); !scalar.EqualWithinAbs(s, 1, 1e-12) {
+			t.Errorf("%s: waits add up to %v", name, s)
+		}
+	}
+	// A rate limit's refusals: each retry meets the minute's share again.
+	o := evaluatePlan(client, new(attemptScratch), []hop{{throttle: 0.4, cost: 1}}, 0, 0)
+	if !scalar.EqualWithinAbs(1-o.success, 0.4*0.4*0.4, 1e-12) {
+		t.Errorf("throttled: failed share %v, want 0.4³", 1-o.success)
+	}
+}
+
 // A plan that does not fail over on 5xx hands them to the app, whose SDK
 // retries them: each pass serves the hang share on the fallback, so with
 // two client retries success is 0.1·(1 + 0.85 + 0.85²).
 func TestClientRetriesAroundTheGateway(t *testing.T) {
 	t.Parallel()
 	pol := mustPolicy(t, Plan{Gateway: "g", FailOverOn: []string{OnTimeout}, TimeoutSeconds: 60, Client: sdk(2)})
+	pol.rho = 0
 	o := evaluatePlan(pol, new(attemptScratch), []hop{{fail: 1, cost: 1}, {fail: 0, cost: 1}}, 0, 0)
 	if want := 0.1 * (1 + 0.85 + 0.85*0.85); !scalar.EqualWithinAbs(o.success, want, 1e-12) {
 		t.Errorf("success = %v, want %v", o.success, want)
@@ -194,6 +223,7 @@ func TestTwoPathsMultiply(t *testing.T) {
 func TestClientRetriesADownGateway(t *testing.T) {
 	t.Parallel()
 	pol := mustPolicy(t, Plan{Gateway: "g", FailOverOn: []string{On5xx}, TimeoutSeconds: 30, Client: sdk(2)})
+	pol.rho = 0
 	o := evaluatePlan(pol, new(attemptScratch), []hop{{fail: 0, cost: 1}}, 0, 0.5)
 	if !scalar.EqualWithinAbs(o.success, 0.875, 1e-12) {
 		t.Errorf("success = %v, want 0.875", o.success)

@@ -103,7 +103,6 @@ type Behaviour struct {
 	AddedLatencyMS       Latency           `yaml:"added_latency_ms"`
 	Cache                string            `yaml:"cache"`
 	DependsOn            []string          `yaml:"depends_on"`
-	RescuesMidStream     bool              `yaml:"rescues_mid_stream"`
 	Unmodelled           []string          `yaml:"unmodelled"`
 	Sources              map[string]string `yaml:"sources"`
 
@@ -121,7 +120,7 @@ type Behaviour struct {
 // behaviourKnobs are the knobs every gateway must give a source for.
 func behaviourKnobs() []string {
 	return []string{"paths", "client_retries", "retries", "retry_on", "backoff_seconds", "failover_on",
-		"timeout_seconds", "max_targets", "cooldown", "added_latency_ms", "cache", "depends_on", "rescues_mid_stream"}
+		"timeout_seconds", "max_targets", "cooldown", "added_latency_ms", "cache", "depends_on"}
 }
 
 type behaviourFile struct {

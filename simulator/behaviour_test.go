@@ -29,9 +29,6 @@ func TestDefaultBehavioursLoad(t *testing.T) {
 		if b.ClientRetries != 2 {
 			t.Errorf("%s: the app's SDK keeps its two retries around every option, not %d", id, b.ClientRetries)
 		}
-		if b.RescuesMidStream {
-			t.Errorf("%s rescues mid-stream failures; no evidence says any gateway does (gateways.md §8.2)", id)
-		}
 	}
 	kong := bs.ByID["kong"]
 	if !kong.FailoverOn.Has(RateLimited) || !kong.FailoverOn.Has(ServerError) || !kong.FailoverOn.Has(Timeout) || kong.FailoverOn.Has(Overloaded) {
@@ -72,9 +69,9 @@ func TestBehaviourFileErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ name, from, to, want string }{
 		{"unknown key", "    in_path: true\n", "    in_path: true\n    retries_max: 3\n", "field retries_max not found"},
-		{"unknown condition", "retry_on: [429, 5xx]", "retry_on: [429, 599x]", `unknown condition "599x"`},
+		{"unknown condition", "retry_on: [429, 5xx, connection]", "retry_on: [429, 599x]", `unknown condition "599x"`},
 		{"missing source", "      cache: \"gateways.md §2: simple cache on all plans\"\n", "", "no source for cache"},
-		{"bad cache", "    cache: none\n    depends_on: []\n    rescues_mid_stream: false\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "    cache: lru\n    depends_on: []\n    rescues_mid_stream: false\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "cache must be"},
+		{"bad cache", "    cache: none\n    depends_on: []\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "    cache: lru\n    depends_on: []\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "cache must be"},
 		{"duplicate", "  - id: kong\n", "  - id: litellm\n", "listed twice"},
 		{"negative retries", "    retries: 3\n", "    retries: -1\n", "retries must be"},
 		{"bad cooldown", "cooldown: {kind: target, after_fails: 3", "cooldown: {kind: target, after_fails: 0", "a target cooldown needs"},

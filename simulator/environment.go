@@ -1,6 +1,8 @@
 package simulator
 
 import (
+	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 
@@ -25,8 +27,20 @@ type source struct {
 	region   string
 	gateway  string
 	model    IncidentModel
-	models   []string // the architecture's models at this provider, for model-scoped incidents
+	// onlyModel is the one model a model-scoped stream's incidents hit;
+	// "" for every model of the provider.
+	onlyModel string
+	// status is how much one of the source's incidents counts on the
+	// provider's status page (a model's share of a posted incident).
+	status   float64
+	platform string   // common mode: cloudflare, gcp, aws, azure
+	carries  []string // common mode: the provider APIs the platform carries
 	scale    float64  // multiplies error rates (self-hosted replicas); 1 otherwise
+	// key seeds the source's own random stream, from what it is rather
+	// than where it sits in the list, so adding an option to a comparison
+	// leaves every other source's draws, and so every other option's
+	// results, as they were.
+	key uint64
 }
 
 // event is one incident with what it hits resolved.
@@ -34,7 +48,6 @@ type event struct {
 	src      int // index into the sources, -1 for a scenario's own incident
 	inc      Incident
 	model    string // "" for every model
-	scope    int    // 0 for every model, k+1 for the source's models[k]
 	platform string // common mode: cloudflare, aws, gcp, azure
 	// Scenario incidents name their target directly.
 	provider, region string
@@ -52,29 +65,6 @@ type event struct {
 	hit int32
 }
 
-// commonPlatforms is how 2025's six hyperscaler and CDN events split
-// (outages.md §11.4: Cloudflare Jun 12, Nov 18, Dec 5; GCP Jun 12; AWS Oct
-// 20; Azure Oct 29), as cumulative shares for a uniform pick.
-var commonPlatforms = []struct {
-	name  string
-	upTo  float64
-	hitsP []string // providers whose API the platform carries
-}{
-	{"cloudflare", 3.0 / 6, nil},
-	{"gcp", 4.0 / 6, []string{"google-vertex", "google-gemini"}},
-	{"aws", 5.0 / 6, []string{"aws-bedrock"}},
-	{"azure", 1, []string{"azure-openai"}},
-}
-
-func platformFor(pick float64) int {
-	for i, p := range commonPlatforms {
-		if pick < p.upTo {
-			return i
-		}
-	}
-	return len(commonPlatforms) - 1
-}
-
 // environmentSources lists the incident streams of an architecture: each of
 // its providers (regional providers split into a provider-wide stream and
 // one per region), each compared gateway's platform, and the common-mode
@@ -86,8 +76,12 @@ func environmentSources(s Spec, m IncidentModels, cat *pricing.Catalog) []source
 		if !ok {
 			continue
 		}
-		// A model-scoped incident hits one of the models this provider
-		// serves the architecture.
+		// Incidents scoped to one model come from a stream of each model
+		// the team uses there, at the provider's model-scoped rate: the
+		// provider's failure share on aggregate traffic (what FAILS and
+		// Portkey measure) is what any one model's requests see, and
+		// listing another fallback model must not thin out the incidents
+		// of the primary. Provider-wide incidents hit every model.
 		var models []string
 		for _, r := range s.Routes {
 			for _, id := range r.Models {
@@ -97,19 +91,26 @@ func environmentSources(s Spec, m IncidentModels, cat *pricing.Catalog) []source
 			}
 		}
 		slices.Sort(models)
-		wide := pm
-		if pm.RegionalShare > 0 {
-			wide.PerMonth = pm.PerMonth * (1 - pm.RegionalShare)
+		streams := func(kind sourceKind, region string, base IncidentModel, share float64) {
+			wide := base
+			wide.PerMonth = base.PerMonth * share * (1 - base.ModelScopedShare)
+			wide.ModelScopedShare = 0
+			out = append(out, source{kind: kind, provider: p.ID, region: region, model: wide, scale: 1, status: 1})
+			for _, id := range models {
+				one := base
+				one.PerMonth = base.PerMonth * share * base.ModelScopedShare
+				one.ModelScopedShare = 0
+				// The status page posts each model-scoped incident once,
+				// whichever model: a team's N streams share it.
+				out = append(out, source{kind: kind, provider: p.ID, region: region, onlyModel: id, model: one, scale: 1, status: 1 / float64(len(models))})
+			}
 		}
-		out = append(out, source{kind: srcProvider, provider: p.ID, model: wide, models: models, scale: 1})
+		streams(srcProvider, "", pm, 1-pm.RegionalShare)
 		if pm.RegionalShare > 0 {
-			regional := pm
-			regional.PerMonth = pm.PerMonth * pm.RegionalShare
 			for _, r := range p.Regions {
-				if r == globalRegion {
-					continue
+				if r != globalRegion {
+					streams(srcRegion, r, pm, pm.RegionalShare)
 				}
-				out = append(out, source{kind: srcRegion, provider: p.ID, region: r, model: regional, models: models, scale: 1})
 			}
 		}
 	}
@@ -127,8 +128,20 @@ func environmentSources(s Spec, m IncidentModels, cat *pricing.Catalog) []source
 		}
 		out = append(out, source{kind: srcGateway, gateway: g, model: gm, scale: scale})
 	}
-	out = append(out, source{kind: srcCommon, model: m.CommonMode, scale: 1})
+	for _, pl := range m.CommonMode {
+		out = append(out, source{kind: srcCommon, platform: pl.Name, carries: pl.Providers, model: pl.Model, scale: 1})
+	}
+	for i := range out {
+		out[i].key = sourceKey(out[i])
+	}
 	return out
+}
+
+// sourceKey hashes what a source is (FNV-1a).
+func sourceKey(s source) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%s", s.kind, s.provider, s.region, s.gateway, s.platform, s.onlyModel)
+	return h.Sum64()
 }
 
 // replicas is how many instances of a self-hosted gateway run: the
@@ -143,9 +156,13 @@ func replicas(s Spec, g string) int {
 
 // sampleEnvironment draws one trial's incidents from every source,
 // appending them to out[:0]; incs is scratch space for one source's draws.
-func sampleEnvironment(r *rand.Rand, sources []source, horizon float64, out []event, incs *[]Incident) []event {
+// Each source draws from its own stream, seeded by the run's seed, the
+// source's key and the trial (common random numbers that hold whichever
+// options are compared).
+func sampleEnvironment(pcg *rand.PCG, r *rand.Rand, seed uint64, trial int, sources []source, horizon float64, out []event, incs *[]Incident) []event {
 	out = out[:0]
 	for i, src := range sources {
+		pcg.Seed(seed^src.key, uint64(trial))
 		*incs = src.model.sampleInto((*incs)[:0], r, horizon)
 		for _, inc := range *incs {
 			e := event{src: i, inc: inc}
@@ -155,12 +172,9 @@ func sampleEnvironment(r *rand.Rand, sources []source, horizon float64, out []ev
 			}
 			switch src.kind {
 			case srcProvider, srcRegion:
-				if inc.ModelScoped && len(src.models) > 0 {
-					k := min(int(inc.Pick*float64(len(src.models))), len(src.models)-1)
-					e.model, e.scope = src.models[k], k+1
-				}
+				e.model = src.onlyModel
 			case srcCommon:
-				e.platform = commonPlatforms[platformFor(inc.Pick)].name
+				e.platform = src.platform
 			}
 			out = append(out, e)
 		}
@@ -194,16 +208,12 @@ func (e event) hitsPath(sources []source, p Path) bool {
 	case srcRegion:
 		return src.provider == p.Provider && src.region == p.Region && (e.model == "" || e.model == p.Model)
 	case srcCommon:
-		for _, pl := range commonPlatforms {
-			if pl.name == e.platform {
-				if !slices.Contains(pl.hitsP, p.Provider) {
-					return false
-				}
-				// An AWS event is a us-east-1 event (outages.md §11.4:
-				// 38 % of AWS entries, and the 2025-10-20 event).
-				return p.Provider != "aws-bedrock" || p.Region == "us-east-1"
-			}
+		if !slices.Contains(src.carries, p.Provider) {
+			return false
 		}
+		// An AWS event is a us-east-1 event (outages.md §11.4: 38 % of
+		// AWS entries, and the 2025-10-20 event).
+		return p.Provider != "aws-bedrock" || p.Region == "us-east-1"
 	}
 	return false
 }

@@ -11,7 +11,7 @@ import (
 type trialResult struct {
 	failed   float64 // requests
 	cost     float64 // USD of tokens
-	downtime float64 // status-page-weighted hours
+	downtime float64 // hours in which more than unavailableAbove of the option's requests fail
 	fallback float64 // requests served by a target other than the first
 }
 
@@ -78,7 +78,7 @@ type segment struct {
 	// hits[from[g]:from[g+1]] are the flows option g sees hit, in order.
 	hits   []segmentHit
 	from   []int32
-	status []float64 // per option: the stretch's status-page weight
+	status []float64 // per option: 1 when the stretch counts as unavailable to its users, else 0
 	flows  []int32   // the flows any option sees hit
 }
 
@@ -229,15 +229,16 @@ func (e *evaluator) demandIn(i int32, a, b float64) float64 {
 	return after - before
 }
 
-// statusWeight counts a period as a status page would: most requests failing
-// is a major outage (1), a fifth or more a partial one (0.3), less is
-// degraded (0); outages.md §5.
-func statusWeight(failedShare float64) float64 {
-	switch {
-	case failedShare >= 0.5:
+// unavailableAbove is the failed share above which a minute counts as
+// down for an option's users: Google's ML service SLAs count a minute with
+// more than 5 % of requests failing as downtime (outages.md §6).
+const unavailableAbove = 0.05
+
+// unavailable is 1 for a stretch whose failed share makes it downtime for
+// the option's users, else 0.
+func unavailable(failedShare float64) float64 {
+	if failedShare > unavailableAbove {
 		return 1
-	case failedShare >= 0.2:
-		return 0.3
 	}
 	return 0
 }
@@ -404,8 +405,11 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				// An incident failing every request refuses them before the
 				// first token, as a named outage does: no stream starts, so
 				// none breaks mid-stream.
-				rate := ev.rate(mid)
-				e.key = append(e.key, segmentKey{hit: ev.hit, rate: rate, slow: ev.slow, down: ev.down || rate >= 1})
+				rate, slow := ev.rate(mid), ev.slow
+				if ev.src >= 0 && mid < ev.inc.PeakEnd && ev.inc.LatencyMultiplier > 1 {
+					slow = ev.inc.LatencyMultiplier // a degraded incident's peak: slower answers
+				}
+				e.key = append(e.key, segmentKey{hit: ev.hit, rate: rate, slow: slow, down: ev.down || rate >= 1})
 			}
 		}
 		if len(e.key) == 0 {
@@ -539,7 +543,7 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 			seen[i] = true
 		}
 		se.from = append(se.from, int32(len(hits)))
-		se.status[g] = statusWeight(failedShare)
+		se.status[g] = unavailable(failedShare)
 	}
 	se.hits, e.hits = slices.Clone(hits), hits
 	for i, ok := range seen {

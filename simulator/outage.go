@@ -211,7 +211,11 @@ func (m IncidentModel) sampleInto(out []Incident, r *rand.Rand, horizon float64)
 	if m.PerMonth <= 0 || horizon <= 0 {
 		return out
 	}
-	meanGap := HoursPerMonth / m.PerMonth // in operational hours
+	// The mean gap in operational hours, scaled so that the horizon holds
+	// PerMonth × horizon / HoursPerMonth incidents on average whatever its
+	// mix of weekdays: a 30-day window from a Monday has 22 weekdays, and
+	// unscaled it would carry 2 % more incidents than a mean month.
+	meanGap := HoursPerMonth / m.PerMonth * operationalHours(horizon) / horizon
 	var next func() float64
 	switch m.Arrival {
 	case Poisson:

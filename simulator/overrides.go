@@ -49,7 +49,7 @@ func (o IncidentOverride) apply(m IncidentModel) IncidentModel {
 type IncidentModels struct {
 	Providers  map[string]IncidentModel
 	Gateways   map[string]IncidentModel
-	CommonMode IncidentModel
+	CommonMode []CommonPlatform
 }
 
 // IncidentModels resolves the outage model for this architecture.
@@ -74,8 +74,12 @@ func (s Spec) IncidentModels() IncidentModels {
 		}
 	}
 	if m.CommonMode != nil && m.CommonMode.EventsPerYear != nil {
-		out.CommonMode.PerMonth = *m.CommonMode.EventsPerYear / 12
-		out.CommonMode.Source += "; overridden in the architecture file"
+		// The override scales every platform alike, keeping their split.
+		for i := range out.CommonMode {
+			pm := &out.CommonMode[i].Model
+			pm.PerMonth *= *m.CommonMode.EventsPerYear / commonEventsPerYear
+			pm.Source += "; overridden in the architecture file"
+		}
 	}
 	return out
 }
@@ -177,7 +181,8 @@ func (v *validation) reported(path string) bool {
 // cloudOfRegion names the cloud platform a region id belongs to, from the
 // catalog's regions of the cloud providers.
 func cloudOfRegion(cat *pricing.Catalog, region string) (string, bool) {
-	for provider, platform := range map[string]string{"aws-bedrock": "aws", "google-vertex": "gcp", "azure-openai": "azure"} {
+	for _, pp := range [][2]string{{"aws-bedrock", "aws"}, {"google-vertex", "gcp"}, {"azure-openai", "azure"}} {
+		provider, platform := pp[0], pp[1]
 		if p, ok := cat.Provider(provider); ok {
 			for _, r := range p.Regions {
 				if r.ID == region && r.ID != globalRegion && r.Jurisdiction != globalRegion {

@@ -61,7 +61,11 @@ func TestOverridesApply(t *testing.T) {
 	if got := m.Gateways["openrouter"]; got.PerMonth != 0.4 || math.Abs(got.DurationMu-math.Log(0.7)) > 1e-12 {
 		t.Errorf("openrouter = %+v", got)
 	}
-	if got := m.CommonMode.PerMonth; math.Abs(got-5.0/12) > 1e-12 {
+	got := 0.0
+	for _, pl := range m.CommonMode {
+		got += pl.Model.PerMonth
+	}
+	if math.Abs(got-5.0/12) > 1e-12 {
 		t.Errorf("common mode per month = %v", got)
 	}
 	lit := spec.GatewaySettings["litellm"]

@@ -20,6 +20,9 @@ type Result struct {
 	// carry, with every parameter as simulated (defaults filled in: which
 	// provider "provider-outage" took down, and for how long).
 	Scenarios []ScenarioRun `json:"scenarios,omitempty"`
+	// Providers is each provider's status-page uptime in the sampled
+	// months, as its status page would show it, whatever any client does.
+	Providers []ProviderStatus `json:"providers,omitempty"`
 	// RequestsPerDay is the traffic as simulated: the synthetic volume, or
 	// the log's as replayed over the horizon.
 	RequestsPerDay float64 `json:"requests_per_day"`
@@ -38,6 +41,18 @@ func (r Result) PlanOf(gateway string) (Plan, bool) {
 	return Plan{}, false
 }
 
+// ProviderStatus is what a provider's status page would show over the
+// sampled months: Statuspage's weighting, major outage minutes in full,
+// partial outage minutes at 0.3, degraded minutes not at all (outages.md
+// §5), from the provider's own incidents and their classes. Incidents of
+// one region count for the share of the provider's regions they cover.
+type ProviderStatus struct {
+	Provider         string       `json:"provider"`
+	StatusPageUptime Distribution `json:"status_page_uptime"`
+	// IncidentsPerMonth is the incidents the status page would post.
+	IncidentsPerMonth Distribution `json:"incidents_per_month"`
+}
+
 // ScenarioRun is one simulated scenario and its parameters.
 type ScenarioRun struct {
 	Label    string   `json:"label"`
@@ -51,7 +66,11 @@ type OptionResult struct {
 	Scenario       string        `json:"scenario"`
 	SuccessRate    Distribution  `json:"success_rate"`
 	FailedRequests Distribution  `json:"failed_requests"`
-	Uptime         Distribution  `json:"uptime"`
+	// Availability is the share of the month the option's users see it
+	// up: minutes in which at most 5 % of its requests fail (Google's ML
+	// SLAs' definition of downtime), its retries and failover included.
+	// Status-page uptime is a provider's, in Result.Providers.
+	Availability Distribution `json:"availability"`
 	LatencyAddedMS Percentiles   `json:"latency_added_ms"`
 	CostUSD        CostBreakdown `json:"cost_usd"`
 	Observability  Observability `json:"observability"`

@@ -118,13 +118,10 @@ type model struct {
 	nPaths int
 	// flowOf gives the flow of each run-wide path index.
 	flowOf []int32
-	// What incidents can hit (hitSets), by source and the model a
-	// model-scoped incident picks (scope: 0 for every model, k+1 for the
-	// source's models[k]), and by common-mode platform. A scenario's
-	// incident has a set of its own.
-	hitSets      []hitSet
-	srcHits      [][]int32
-	platformHits []int32
+	// What incidents can hit (hitSets), by source; a scenario's incident
+	// has a set of its own.
+	hitSets []hitSet
+	srcHits []int32
 }
 
 // hitSet is what an incident hits: run-wide paths and a bit per option,
@@ -168,10 +165,8 @@ func (m *model) resolve(e *event) {
 	switch {
 	case e.src < 0:
 		e.hit = m.addHitSet(*e)
-	case m.sources[e.src].kind == srcCommon:
-		e.hit = m.platformHits[platformFor(e.inc.Pick)]
 	default:
-		e.hit = m.srcHits[e.src][e.scope]
+		e.hit = m.srcHits[e.src]
 	}
 }
 
@@ -195,17 +190,8 @@ func (m *model) hits(e event) hitSet {
 
 // buildHits tabulates what each source's incidents can hit.
 func (m *model) buildHits() {
-	add := m.addHitSet
 	for s, src := range m.sources {
-		byScope := []int32{add(event{src: s})}
-		for _, model := range src.models {
-			byScope = append(byScope, add(event{src: s, model: model}))
-		}
-		m.srcHits = append(m.srcHits, byScope)
-	}
-	common := slices.IndexFunc(m.sources, func(s source) bool { return s.kind == srcCommon })
-	for _, pl := range commonPlatforms {
-		m.platformHits = append(m.platformHits, add(event{src: common, platform: pl.name}))
+		m.srcHits = append(m.srcHits, m.addHitSet(event{src: s, platform: src.platform, model: src.onlyModel}))
 	}
 }
 
@@ -287,6 +273,8 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	}
 	nS, nG := len(m.scen), len(m.options)
 	per := make([]trialResult, trials*nS*nG)
+	nP := len(m.spec.Providers)
+	status := make([]providerMonth, trials*nP)
 	acc := make([][]accum, workers)
 	baseAcc := make([][]accum, workers)
 	shared := newMemos()
@@ -312,11 +300,11 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 				if i >= trials || ctx.Err() != nil {
 					return
 				}
-				pcg.Seed(seed, uint64(i))
-				env = sampleEnvironment(r, m.sources, m.horizon, env, &incs)
+				env = sampleEnvironment(pcg, r, seed, i, m.sources, m.horizon, env, &incs)
 				for k := range env {
 					m.resolve(&env[k])
 				}
+				m.statusPages(env, status[i*nP:(i+1)*nP])
 				// The sampled month once; each scenario then only redoes
 				// the window its incident covers.
 				clear(base)
@@ -346,7 +334,60 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	return m.collect(per, acc, baseAcc, trials, seed, cat, m.obs, notes, workers), nil
+	res := m.collect(per, acc, baseAcc, trials, seed, cat, m.obs, notes, workers)
+	res.Providers = m.providerStatus(status, trials)
+	return res, nil
+}
+
+// providerMonth is one provider's status page over one trial's horizon.
+type providerMonth struct {
+	down      float64 // status-page-weighted hours
+	incidents float64
+}
+
+// statusPages adds up what each provider's status page would show for a
+// trial's sampled incidents: the peak in its class's weight (major 1,
+// partial 0.3, degraded 0; the mitigated tail shows as degraded), an
+// incident of one region for its share of the provider's regions.
+func (m *model) statusPages(env []event, out []providerMonth) {
+	clear(out)
+	for _, e := range env {
+		if e.src < 0 {
+			continue
+		}
+		src := &m.sources[e.src]
+		if src.kind != srcProvider && src.kind != srcRegion {
+			continue
+		}
+		k := slices.IndexFunc(m.spec.Providers, func(p Provider) bool { return p.ID == src.provider })
+		if k < 0 {
+			continue
+		}
+		share := src.status
+		if src.kind == srcRegion {
+			share /= float64(len(slices.DeleteFunc(slices.Clone(m.spec.Providers[k].Regions), func(r string) bool { return r == globalRegion })))
+		}
+		peak := math.Min(e.inc.PeakEnd, m.horizon) - math.Min(e.inc.Start, m.horizon)
+		out[k].down += share * e.inc.StatusWeight * peak
+		out[k].incidents += src.status
+	}
+}
+
+// providerStatus summarises the providers' status pages over the trials.
+func (m *model) providerStatus(status []providerMonth, trials int) []ProviderStatus {
+	nP := len(m.spec.Providers)
+	monthly := HoursPerMonth / m.horizon
+	var out []ProviderStatus
+	for k, p := range m.spec.Providers {
+		up, n := make([]float64, trials), make([]float64, trials)
+		for t := range trials {
+			s := status[t*nP+k]
+			up[t] = 1 - math.Min(s.down, m.horizon)/m.horizon
+			n[t] = s.incidents * monthly
+		}
+		out = append(out, ProviderStatus{Provider: p.ID, StatusPageUptime: summarize(up), IncidentsPerMonth: summarize(n)})
+	}
+	return out
 }
 
 // tiling says how a profile fills the horizon. A profile that spans the
@@ -490,9 +531,9 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 	for gi, id := range spec.Gateways {
 		b := spec.behaviour(bs, id)
 		st := spec.GatewaySettings[id]
-		if st.HostingRegion != "" {
-			b.HostingRegion = st.HostingRegion
-			b.HostingPlatform, _ = cloudOfRegion(cat, st.HostingRegion)
+		if region := spec.HostingRegion(cat, id); region != "" {
+			b.HostingRegion = region
+			b.HostingPlatform, _ = cloudOfRegion(cat, region)
 		}
 		o := option{b: b, plan: plans[gi]}
 		if o.pol, err = newPolicy(o.plan); err != nil {
@@ -853,7 +894,7 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 	sp, o := &m.scen[s], m.options[g]
 	k := s*nG + g
 	rows := per[k*trials : (k+1)*trials]
-	success, failed, uptime, total, tokens := make([]float64, trials), make([]float64, trials), make([]float64, trials), make([]float64, trials), 0.0
+	success, failed, avail, total, tokens := make([]float64, trials), make([]float64, trials), make([]float64, trials), make([]float64, trials), 0.0
 	calmTokens := 0.0
 	for i, f := range m.flows {
 		calmTokens += f.total * o.calm[i].cost * monthly
@@ -876,7 +917,7 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 		r.cost += calmCost
 		success[t] = 1 - r.failed/requests
 		failed[t] = r.failed * monthly
-		uptime[t] = 1 - r.downtime/m.horizon
+		avail[t] = 1 - max(r.downtime, 0)/m.horizon
 		tok := r.cost * monthly
 		fee := 0.0
 		if calmTokens > 0 {
@@ -910,7 +951,7 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 	}
 	row := OptionResult{
 		Gateway: o.b.ID, Scenario: sp.label,
-		SuccessRate: summarize(success), FailedRequests: summarize(failed), Uptime: summarize(uptime),
+		SuccessRate: summarize(success), FailedRequests: summarize(failed), Availability: summarize(avail),
 		LatencyAddedMS: latencyPercentiles(o.b, merged),
 		CostUSD: CostBreakdown{
 			Total: summarize(total), Tokens: tokens / float64(trials), TokensBy: m.spendBy(spent, float64(trials), monthly), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,

@@ -238,3 +238,43 @@ func inCloudRegion(p Path) bool {
 	}
 	return false
 }
+
+// HostingRegion is the cloud region a self-hosted gateway runs in, whose
+// events take it down: gateway_settings' hosting_region, or by default the
+// first cloud region the team lists in the jurisdiction most of its
+// traffic comes from (where a team would run its proxy), else its first
+// cloud region, else us-east-1. "" for options the team does not host.
+func (s Spec) HostingRegion(cat *pricing.Catalog, gateway string) string {
+	if !selfHosted(gateway) {
+		return ""
+	}
+	if r := s.GatewaySettings[gateway].HostingRegion; r != "" {
+		return r
+	}
+	main := ""
+	for _, o := range sortedKeys(s.Traffic.Origin) {
+		if main == "" || s.Traffic.Origin[o] > s.Traffic.Origin[main] {
+			main = o
+		}
+	}
+	first := ""
+	for _, p := range s.Providers {
+		for _, r := range p.Regions {
+			// A multi-region id (Vertex's us, Azure's eu data zone) is not
+			// a place to run a proxy.
+			if !inCloudRegion(Path{Provider: p.ID, Region: r}) || r == "us" || r == "eu" {
+				continue
+			}
+			if j, _ := cat.Jurisdiction(p.ID, r); j == main {
+				return r
+			}
+			if first == "" {
+				first = r
+			}
+		}
+	}
+	if first != "" {
+		return first
+	}
+	return "us-east-1"
+}

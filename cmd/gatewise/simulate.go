@@ -292,14 +292,14 @@ func printSimulation(w io.Writer, spec simulator.Spec, res simulator.Result) err
 			scenario = r.Scenario
 			fmt.Fprintf(w, "\n%s\n", scenario)
 			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "OPTION\tSUCCESS\tFAILED/MONTH (p95)\tUPTIME\tADDED p95 ms\tCOST/MONTH p50 (p5–p95)\tLOGGED\tNEEDS MISSING\t")
+			fmt.Fprintln(tw, "OPTION\tSUCCESS\tFAILED/MONTH (p95)\tAVAILABLE\tADDED p95 ms\tCOST/MONTH p50 (p5–p95)\tLOGGED\tNEEDS MISSING\t")
 		}
 		missing := strings.Join(r.Observability.NeedsMissing, ",")
 		if missing == "" {
 			missing = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%.4f %%\t%s (%s)\t%.3f %%\t%.0f\t$%s ($%s–$%s)\t%.0f %%\t%s\t\n",
-			r.Gateway, r.SuccessRate.Mean*100, count(r.FailedRequests.Mean), count(r.FailedRequests.P95), r.Uptime.Mean*100,
+			r.Gateway, r.SuccessRate.Mean*100, count(r.FailedRequests.Mean), count(r.FailedRequests.P95), r.Availability.Mean*100,
 			r.LatencyAddedMS.P95, count(r.CostUSD.Total.P50), count(r.CostUSD.Total.P5), count(r.CostUSD.Total.P95),
 			r.Observability.Coverage*100, missing)
 	}

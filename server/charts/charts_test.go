@@ -84,7 +84,7 @@ func regenerateFixture() error {
 	for i := range fx.Result.Results {
 		o := &fx.Result.Results[i]
 		o.CostUSD.TokensBy, o.VersusBest, o.Observability, o.PricePlan = nil, nil, simulator.Observability{}, ""
-		o.Uptime = simulator.Distribution{} // not charted
+		o.Availability = simulator.Distribution{} // not charted
 	}
 	for _, o := range dec.Options {
 		fx.Scores = append(fx.Scores, Scores{Gateway: o.Gateway, Failover: o.Failover, Cost: o.Cost, Observability: o.Observability})
