@@ -62,15 +62,15 @@ type ScenarioRun struct {
 // OptionResult is one gateway under one scenario. Distributions are over
 // trials; request counts are per month.
 type OptionResult struct {
-	Gateway        string        `json:"gateway"`
-	Scenario       string        `json:"scenario"`
-	SuccessRate    Distribution  `json:"success_rate"`
-	FailedRequests Distribution  `json:"failed_requests"`
+	Gateway        string       `json:"gateway"`
+	Scenario       string       `json:"scenario"`
+	SuccessRate    Distribution `json:"success_rate"`
+	FailedRequests Distribution `json:"failed_requests"`
 	// Availability is the share of the month the option's users see it
 	// up: minutes in which at most 5 % of its requests fail (Google's ML
 	// SLAs' definition of downtime), its retries and failover included.
 	// Status-page uptime is a provider's, in Result.Providers.
-	Availability Distribution `json:"availability"`
+	Availability   Distribution  `json:"availability"`
 	LatencyAddedMS Percentiles   `json:"latency_added_ms"`
 	CostUSD        CostBreakdown `json:"cost_usd"`
 	Observability  Observability `json:"observability"`
