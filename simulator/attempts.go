@@ -201,9 +201,13 @@ type attemptScratch struct {
 	byBucket                            []int32
 }
 
-// cohortIndex is an open-addressing table from waiting time to 1 + the
-// cohort's place in a list, 0 for a free slot. It only finds cohorts: the
-// list keeps its order, so sums come out as a scan would give them.
+// cohortIndex is an open-addressing table from a latency bucket to 1 + the
+// place in a list of the cohort that holds it, 0 for a free slot. Waits
+// that fall in one bucket (±1.2 %) merge into its first cohort, whose
+// waiting time stands for all of them: the lists stay short however many
+// targets and retries a request goes through, and every figure read from
+// them is read by bucket anyway. It only finds cohorts: the list keeps its
+// order, so sums come out as a scan would give them.
 type cohortIndex struct {
 	slots []int32 // a power of two long
 	shift uint    // 64 - log2(len(slots))
@@ -211,8 +215,8 @@ type cohortIndex struct {
 
 func (x *cohortIndex) reset() { clear(x.slots) }
 
-// add merges share into the cohort waiting ms, or appends one; cs must be
-// the list x indexes.
+// add merges share into the cohort of ms's bucket, or appends one; cs must
+// be the list x indexes.
 func (x *cohortIndex) add(cs []cohort, ms int64, share float64) []cohort {
 	if share <= 0 {
 		return cs
@@ -220,13 +224,14 @@ func (x *cohortIndex) add(cs []cohort, ms int64, share float64) []cohort {
 	if 2*(len(cs)+1) > len(x.slots) {
 		x.grow(cs)
 	}
+	b := latencyBucket(ms)
 	mask := len(x.slots) - 1
-	for h := int(uint64(ms) * 0x9e3779b97f4a7c15 >> x.shift); ; h = (h + 1) & mask {
+	for h := int(uint64(b) * 0x9e3779b97f4a7c15 >> x.shift); ; h = (h + 1) & mask {
 		switch at := x.slots[h]; {
 		case at == 0:
 			x.slots[h] = int32(len(cs) + 1)
-			return append(cs, cohort{ms: ms, share: share})
-		case cs[at-1].ms == ms:
+			return append(cs, cohort{ms: ms, share: share, bucket: b})
+		case cs[at-1].bucket == b:
 			cs[at-1].share += share
 			return cs
 		}
@@ -239,7 +244,7 @@ func (x *cohortIndex) grow(cs []cohort) {
 	x.slots, x.shift = make([]int32, n), uint(64-bits.TrailingZeros(uint(n)))
 	mask := n - 1
 	for i, c := range cs {
-		h := int(uint64(c.ms) * 0x9e3779b97f4a7c15 >> x.shift)
+		h := int(uint64(c.bucket) * 0x9e3779b97f4a7c15 >> x.shift)
 		for x.slots[h] != 0 {
 			h = (h + 1) & mask
 		}
@@ -400,7 +405,7 @@ func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64)
 	// The cache answers at once, at no token cost.
 	out.success = through * hit
 	sc.waits = sc.waitsAt.add(sc.waits, 0, through*hit)
-	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: through * (1 - hit)})
+	sc.moving = append(sc.moving[:0], cohort{ms: 0, share: through * (1 - hit), bucket: 0})
 	if through*(1-hit) <= 0 {
 		sc.moving = sc.moving[:0]
 	}

@@ -660,9 +660,54 @@ func latencyBucket(ms int64) int32 {
 	if ms < 1 {
 		return 0
 	}
+	if ms < int64(len(bucketOfMS)) {
+		return int32(bucketOfMS[ms])
+	}
+	if k := ms >> coarseShift; k < int64(len(bucketOfCoarse)) {
+		if b := bucketOfCoarse[k]; b >= 0 {
+			return int32(b)
+		}
+	}
+	return bucketByLog(ms)
+}
+
+func bucketByLog(ms int64) int32 {
 	b := 1 + int32(math.Log10(float64(ms))*bucketsPerDecade)
 	return min(b, latencyBuckets-1)
 }
+
+// bucketOfMS is latencyBucket for waits under about a minute, where most
+// fall, read from a table instead of a logarithm: the hot loops bucket
+// every cohort they merge.
+var bucketOfMS = func() []int16 {
+	t := make([]int16, 1<<16)
+	for ms := 1; ms < len(t); ms++ {
+		t[ms] = int16(bucketByLog(int64(ms)))
+	}
+	return t
+}()
+
+// bucketOfCoarse is latencyBucket by 64 ms cells up to the last bucket
+// (about 2.8 h): a cell wholly inside one bucket reads it here, the few
+// that straddle a bucket's edge (−1) take the logarithm.
+const coarseShift = 6
+
+var bucketOfCoarse = func() []int16 {
+	t := make([]int16, 1e7>>coarseShift)
+	for k := range t {
+		lo, hi := int64(k)<<coarseShift, int64(k+1)<<coarseShift-1
+		if lo == 0 {
+			t[k] = -1
+			continue
+		}
+		if b := bucketByLog(lo); b == bucketByLog(hi) {
+			t[k] = int16(b)
+		} else {
+			t[k] = -1
+		}
+	}
+	return t
+}()
 
 // bucketMS is a bucket's representative waiting: its geometric middle.
 func bucketMS(b int) float64 {
