@@ -27,6 +27,18 @@ const (
 	Letter Paper = "Letter"
 )
 
+// ParsePaper reads a paper size as a user writes it: "a4" (or nothing)
+// or "letter", in any case.
+func ParsePaper(s string) (Paper, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "a4":
+		return A4, nil
+	case "letter":
+		return Letter, nil
+	}
+	return "", fmt.Errorf("paper %q: the memo prints on a4 or letter", s)
+}
+
 // PDF lays the memo out on one page of paper, for forwarding: the front
 // matter in a line, then the memo's headings, paragraphs and table, in
 // Liberation Sans (which carries every character the memo uses). It starts

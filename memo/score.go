@@ -270,6 +270,21 @@ func (d Decision) reason() string {
 		return fmt.Sprintf("one provider, under %s requests a day and no compliance rule: direct calls fail %s requests a month and the most reliable gateway, %s, %s, not a clear enough gain to pay for a new dependency, its latency and its bill",
 			thousands(NoGatewayMaxRequestsPerDay), thousands(c.Base.FailedRequests.Mean), best.Gateway, thousands(best.Base.FailedRequests.Mean))
 	case len(d.Tied) > 1:
+		// The memo's table rounds corner scores to whole points: a lead
+		// under half a point is no lead a reader can see.
+		level, ahead := true, true
+		for _, id := range d.Tied[1:] {
+			o, _ := d.Option(id)
+			level = level && corner.of(c)-corner.of(o) < 0.5
+			ahead = ahead && c.Overall > o.Overall
+		}
+		if level {
+			rest := "is marginally ahead overall"
+			if !ahead {
+				rest = "comes first in the table"
+			}
+			return fmt.Sprintf("%s are tied within the simulation's intervals and level on %s, %s; %s %s", joinAnd(d.Tied), corner.name, heaviest, d.Chosen, rest)
+		}
 		return fmt.Sprintf("%s are tied within the simulation's intervals; %s leads on %s, %s", joinAnd(d.Tied), d.Chosen, corner.name, heaviest)
 	case len(d.Options) == 1 && d.Compared == 1:
 		return fmt.Sprintf("it is the only option compared (overall %.1f)", c.Overall)

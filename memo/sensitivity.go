@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"gatewise/pricing"
 	"gatewise/simulator"
@@ -31,7 +33,7 @@ type BreakEven struct {
 
 // Variant is the choice under a changed assumption.
 type Variant struct {
-	Name   string // "outage rates ×2", "token prices +20 %"
+	Name   string // "provider incident rates ×2", "token prices +20 %"
 	Chosen string
 	// Method says how it was computed: "re-simulated, N trials, seed S" or
 	// "token costs scaled in the result".
@@ -42,6 +44,12 @@ type Variant struct {
 	FallbackShares map[string]float64 `json:",omitempty"`
 	// Factor is the multiplier on outage rates or prices.
 	Factor float64 `json:",omitempty"`
+	// Of is what an outage variant scales: OfProviders or OfGateways.
+	Of string `json:",omitempty"`
+	// Control is the choice on the variant's trials at the modelled
+	// rates: the variant changes the choice only when it differs from it.
+	Control string `json:",omitempty"`
+	Trials  int    `json:",omitempty"`
 }
 
 // breakEven compares the best SaaS and self-hosted options' monthly cost as
@@ -150,69 +158,97 @@ func priceVariants(spec simulator.Spec, res simulator.Result, cat *pricing.Catal
 	return out
 }
 
-// Outages re-runs the simulation with every provider's and gateway's
-// incident rate halved and doubled, on fewer trials with the result's seed
-// (so the environments are the same draws, only thinned or thickened), and
-// reports the choice under each. Pass what it returns to Write as
-// Input.Outages. trials of 0 means 300.
+// Outages re-runs the simulation with the providers' incident rates
+// halved and doubled, then the gateways' own, on fewer trials with the
+// result's seed (so the environments are the same draws, only thinned or
+// thickened), and reports the choice under each. The two are apart because
+// a team watches them apart: its providers' status pages, its gateway's
+// own. Pass what it returns to Write as Input.Outages. trials of 0 means
+// OutageTrials.
 func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, seed uint64, trials int) ([]Variant, error) {
 	if trials <= 0 {
-		trials = 300
+		trials = OutageTrials
 	}
 	if profile == nil {
 		return nil, errors.New("memo: outage sensitivity needs the traffic profile")
 	}
+	// The control: the same trials and seed at the modelled rates. A close
+	// call can come out differently on fewer trials than the result's, so
+	// a variant changes the choice only when it differs from this.
+	control, err := simulator.Run(ctx, spec, profile, cat, simulator.Options{Trials: trials, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	d0, err := Score(spec, control, cat)
+	if err != nil {
+		return nil, err
+	}
 	var out []Variant
-	for _, f := range []float64{0.5, 2} {
-		s := scaleOutages(spec, f)
-		res, err := simulator.Run(ctx, s, profile, cat, simulator.Options{Trials: trials, Seed: seed})
-		if err != nil {
-			return nil, err
+	for _, of := range []string{OfProviders, OfGateways} {
+		if of == OfGateways && !slices.ContainsFunc(spec.Gateways, func(g string) bool { return g != "direct" }) {
+			continue
 		}
-		d, err := Score(s, res, cat)
-		if err != nil {
-			return nil, err
-		}
-		v := Variant{Name: fmt.Sprintf("outage rates ×%g", f), Chosen: d.Chosen, Method: fmt.Sprintf("re-simulated, %d trials, seed %d", trials, seed), Factor: f,
-			FallbackShares: map[string]float64{}}
-		for _, r := range res.Results {
-			if r.Scenario == d.Baseline {
-				v.FallbackShares[r.Gateway] = r.FallbackShare
+		for _, f := range []float64{0.5, 2} {
+			s := scaleOutages(spec, of, f)
+			res, err := simulator.Run(ctx, s, profile, cat, simulator.Options{Trials: trials, Seed: seed})
+			if err != nil {
+				return nil, err
 			}
+			d, err := Score(s, res, cat)
+			if err != nil {
+				return nil, err
+			}
+			v := Variant{Name: fmt.Sprintf("%s incident rates ×%g", strings.TrimSuffix(of, "s"), f), Chosen: d.Chosen,
+				Method: fmt.Sprintf("re-simulated, %d trials, seed %d", trials, seed), Factor: f, Of: of, Control: d0.Chosen, Trials: trials,
+				FallbackShares: map[string]float64{}}
+			for _, r := range res.Results {
+				if r.Scenario == d.Baseline {
+					v.FallbackShares[r.Gateway] = r.FallbackShare
+				}
+			}
+			out = append(out, v)
 		}
-		out = append(out, v)
 	}
 	return out, nil
 }
 
-// scaleOutages multiplies the incident rate of every provider and gateway,
-// keeping the architecture's other overrides.
-func scaleOutages(spec simulator.Spec, f float64) simulator.Spec {
+// OutageTrials is how many trials each incident-rate variant runs: enough
+// to separate options a point or two apart (the example's 1,000 trials of
+// five runs take about a second and a half), against the result's 10,000.
+const OutageTrials = 1000
+
+// What an outage variant scales: the providers' incident rates or the
+// gateways' own.
+const (
+	OfProviders = "providers"
+	OfGateways  = "gateways"
+)
+
+// scaleOutages multiplies the incident rate of every provider, or of every
+// gateway's own platform, keeping the architecture's other overrides.
+func scaleOutages(spec simulator.Spec, of string, f float64) simulator.Spec {
 	im := spec.IncidentModels()
 	om := simulator.OutageModel{Providers: map[string]simulator.IncidentOverride{}, Gateways: map[string]simulator.IncidentOverride{}}
 	if spec.OutageModel != nil {
 		om.CommonMode = spec.OutageModel.CommonMode
+		maps.Copy(om.Providers, spec.OutageModel.Providers)
+		maps.Copy(om.Gateways, spec.OutageModel.Gateways)
 	}
-	for _, p := range spec.Providers {
-		o := simulator.IncidentOverride{}
-		if spec.OutageModel != nil {
-			o = spec.OutageModel.Providers[p.ID]
-		}
-		if m, ok := im.Providers[p.ID]; ok {
+	scale := func(into map[string]simulator.IncidentOverride, models map[string]simulator.IncidentModel, id string) {
+		if m, ok := models[id]; ok {
+			o := into[id]
 			v := m.PerMonth * f
 			o.IncidentsPerMonth = &v
-			om.Providers[p.ID] = o
+			into[id] = o
 		}
 	}
-	for _, g := range spec.Gateways {
-		o := simulator.IncidentOverride{}
-		if spec.OutageModel != nil {
-			o = spec.OutageModel.Gateways[g]
+	if of == OfProviders {
+		for _, p := range spec.Providers {
+			scale(om.Providers, im.Providers, p.ID)
 		}
-		if m, ok := im.Gateways[g]; ok {
-			v := m.PerMonth * f
-			o.IncidentsPerMonth = &v
-			om.Gateways[g] = o
+	} else {
+		for _, g := range spec.Gateways {
+			scale(om.Gateways, im.Gateways, g)
 		}
 	}
 	spec.OutageModel = &om

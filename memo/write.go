@@ -96,9 +96,16 @@ type view struct {
 	Needs                             []string
 	FailureMode                       string
 	Revisit                           []string
-	ReviewBy                          string
-	Assumptions                       string
-	Rollout                           string
+	// Steady are the tested changes that leave the choice as it is;
+	// IncidentNote says when the incident-rate variants say nothing.
+	Steady       []string
+	IncidentNote string
+	// Volume is how the cheapest hosted and self-hosted options compare
+	// as traffic changes, when it is no trigger.
+	Volume      string
+	ReviewBy    string
+	Assumptions string
+	Rollout     string
 }
 
 type row struct {
@@ -154,7 +161,8 @@ func newView(in Input, d Decision) (view, error) {
 	estimates := estimatedPrices(in, d)
 	v.Needs = append(needsText(spec, chosen), estimates.sentences...)
 	v.FailureMode = failureMode(chosen, d, res)
-	v.Revisit = append(revisit(in, d), estimates.triggers...)
+	v.Revisit, v.Steady, v.Volume, v.IncidentNote = revisit(in, d)
+	v.Revisit = append(v.Revisit, estimates.triggers...)
 	v.Assumptions = assumptionsText(spec, res, d)
 	if v.Rollout, err = rolloutPointer(spec, res, in.Catalog, d.Chosen); err != nil {
 		return view{}, err
@@ -191,15 +199,26 @@ func contextText(spec simulator.Spec, d Decision) string {
 	if len(tiedWith) > 0 {
 		lead = capitalise(joinAnd(append([]string{dom.name}, tiedWith...))) + " weigh most, equally, and " + dom.name + " breaks the tie"
 	}
-	volume := thousands(spec.Traffic.RequestsPerDay) + " requests a day"
-	if math.Abs(d.RequestsPerDay-spec.Traffic.RequestsPerDay) > 0.02*spec.Traffic.RequestsPerDay {
-		volume = thousands(d.RequestsPerDay) + " requests a day as replayed"
+	volume := thousands(shownVolume(spec, d)) + " requests a day"
+	if shownVolume(spec, d) != spec.Traffic.RequestsPerDay {
+		volume += " as replayed"
 	}
 	return fmt.Sprintf("%s: %s. %s from %s. %s: %s. Compliance: %s. %s (%s): %s.",
 		count(len(spec.Providers), "provider", "providers"), strings.Join(provs, "; "),
 		volume, strings.Join(mix, ", "),
 		count(len(spec.Routes), "route", "routes"), strings.Join(routes, "; "),
 		complianceText(spec.Compliance), lead, weights, why(dom.name, spec))
+}
+
+// shownVolume is the daily volume the memo quotes: the file's, unless the
+// simulated traffic (a replayed log) is more than 2 % away from it. A
+// synthetic month samples within a fraction of a percent of the file's
+// figure, and quoting two numbers for one volume reads as a mistake.
+func shownVolume(spec simulator.Spec, d Decision) float64 {
+	if math.Abs(d.RequestsPerDay-spec.Traffic.RequestsPerDay) > 0.02*spec.Traffic.RequestsPerDay {
+		return d.RequestsPerDay
+	}
+	return spec.Traffic.RequestsPerDay
 }
 
 // count writes "one provider", "3 routes".
@@ -214,8 +233,9 @@ func count(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// sameKind writes variants of one kind once: "outage rates ×0.5",
-// "outage rates ×2" become "outage rates ×0.5 or ×2".
+// sameKind writes variants of one kind once: "provider incident rates
+// ×0.5", "provider incident rates ×2" become "provider incident rates
+// ×0.5 or ×2".
 func sameKind(names []string) []string {
 	var out []string
 	last := ""
@@ -352,6 +372,9 @@ func needsText(spec simulator.Spec, c OptionScore) []string {
 		return []string{fmt.Sprintf("%s meets %s only in part on its %s plan", c.Gateway, joinAnd(partial), c.Base.PricePlan)}
 	}
 	out := fmt.Sprintf("%s misses %s on every plan it offers", c.Gateway, joinAnd(obs.NeedsMissing))
+	if c.Hosting == "none" {
+		out = fmt.Sprintf("Calling providers directly gives the team no %s", joinAnd(obs.NeedsMissing))
+	}
 	if c.Base.PricePlan != "" && c.Base.PricePlan != "none" {
 		out = fmt.Sprintf("%s on its %s plan misses %s", c.Gateway, c.Base.PricePlan, joinAnd(obs.NeedsMissing))
 	}
@@ -399,30 +422,42 @@ func failureMode(c OptionScore, d Decision, res simulator.Result) string {
 // revisit lists what a team can watch in production that would change the
 // choice: volume crossing a break-even, the fallback share when incidents
 // come more or less often than modelled, token prices.
-func revisit(in Input, d Decision) []string {
-	var out []string
+func revisit(in Input, d Decision) (out, steady []string, volume, note string) {
 	if be := breakEven(in.Spec, in.Catalog, d); be != nil {
 		other := be.SaaS
 		if be.CheaperAfter == be.SaaS {
 			other = be.SelfHosted
 		}
 		switch {
+		case be.Found && be.CheaperAfter == d.Chosen:
+			// A crossing that makes the chosen option cheaper still is
+			// no reason to revisit it.
+			dir := "past"
+			if !be.Rising {
+				dir = "below"
+			}
+			volume = fmt.Sprintf("%s %s requests a day (now %s) %s also costs less than %s", dir, thousands(roundSignificant(be.RequestsPerDay, 3)), thousands(shownVolume(in.Spec, d)), be.CheaperAfter, other)
 		case be.Found && be.Rising:
-			out = append(out, fmt.Sprintf("traffic rises past %s requests a day (now %s): %s then costs less than %s", thousands(be.RequestsPerDay), thousands(d.RequestsPerDay), be.CheaperAfter, other))
+			out = append(out, fmt.Sprintf("traffic rises past %s requests a day (now %s): %s then costs less than %s", thousands(roundSignificant(be.RequestsPerDay, 3)), thousands(shownVolume(in.Spec, d)), be.CheaperAfter, other))
 		case be.Found:
-			out = append(out, fmt.Sprintf("traffic falls below %s requests a day (now %s): %s then costs less than %s", thousands(be.RequestsPerDay), thousands(d.RequestsPerDay), be.CheaperAfter, other))
+			out = append(out, fmt.Sprintf("traffic falls below %s requests a day (now %s): %s then costs less than %s", thousands(roundSignificant(be.RequestsPerDay, 3)), thousands(shownVolume(in.Spec, d)), be.CheaperAfter, other))
 		case be.CheaperSaaS:
-			out = append(out, fmt.Sprintf("not on volume alone: %s stays cheaper than %s (self-hosted) from 1/100 to 100× today's traffic", be.SaaS, be.SelfHosted))
+			volume = fmt.Sprintf("%s stays cheaper than %s (self-hosted) from 1/100 to 100 times today's traffic", be.SaaS, be.SelfHosted)
 		default:
-			out = append(out, fmt.Sprintf("not on volume alone: %s (self-hosted) stays cheaper than %s from 1/100 to 100× today's traffic", be.SelfHosted, be.SaaS))
+			volume = fmt.Sprintf("%s (self-hosted) stays cheaper than %s from 1/100 to 100 times today's traffic", be.SelfHosted, be.SaaS)
 		}
 	}
 	if d.NoGatewayYet {
 		out = append(out, fmt.Sprintf("a second provider is added, traffic passes %s requests a day, or a compliance rule appears", thousands(NoGatewayMaxRequestsPerDay)))
 	}
 	chosen, _ := d.Option(d.Chosen)
-	var steady []string
 	for _, v := range in.Outages {
+		if v.Control != "" && v.Control != d.Chosen {
+			// On the variants' fewer trials the modelled rates already
+			// choose another option: the two are too close for them.
+			note = fmt.Sprintf("Incident rates ×0.5 and ×2 were re-simulated on %d trials, too few to separate %s from %s: on them the modelled rates already put %s first.", v.Trials, d.Chosen, v.Control, v.Control)
+			continue
+		}
 		if v.Chosen == d.Chosen {
 			steady = append(steady, v.Name)
 			continue
@@ -430,6 +465,16 @@ func revisit(in Input, d Decision) []string {
 		how := "twice as often"
 		if v.Factor < 1 {
 			how = "half as often"
+		}
+		if v.Of == OfGateways {
+			// The gateway a team would watch: the one it runs, or the
+			// one it would switch to.
+			g := d.Chosen
+			if chosen.Hosting == "none" {
+				g = v.Chosen
+			}
+			out = append(out, fmt.Sprintf("gateways' own incidents come %s as modelled (%s %s): %s would be chosen", how, g, gatewayWatch(in.Spec, g, v.Factor), v.Chosen))
+			continue
 		}
 		watch := incidentWatch(in.Spec, v.Factor)
 		if fb, ok := v.FallbackShares[d.Chosen]; ok && chosen.Hosting != "none" {
@@ -439,7 +484,7 @@ func revisit(in Input, d Decision) []string {
 			}
 			watch += fmt.Sprintf(", or %s's fallback share %s %s (simulated %s)", d.Chosen, dir, percent(fb), percent(chosen.Base.FallbackShare))
 		}
-		out = append(out, fmt.Sprintf("incidents come %s as modelled (%s): %s would be chosen", how, watch, v.Chosen))
+		out = append(out, fmt.Sprintf("provider incidents come %s as modelled (%s): %s would be chosen", how, watch, v.Chosen))
 	}
 	for _, v := range priceVariants(in.Spec, in.Result, in.Catalog) {
 		if v.Chosen == d.Chosen {
@@ -452,13 +497,20 @@ func revisit(in Input, d Decision) []string {
 		}
 		out = append(out, fmt.Sprintf("token prices %s %.0f %%: %s would be chosen", dir, math.Abs(v.Factor-1)*100, v.Chosen))
 	}
-	if len(steady) > 0 {
-		out = append(out, "not a trigger: "+strings.Join(sameKind(steady), "; ")+" leave the choice unchanged")
-	}
 	if len(in.Outages) == 0 {
-		out = append(out, "outage rates ×0.5 and ×2 were not re-simulated for this memo")
+		note = "Incident rates ×0.5 and ×2 were not re-simulated for this memo."
 	}
-	return out
+	return out, sameKind(steady), volume, note
+}
+
+// roundSignificant rounds v to n significant digits: a break-even volume
+// found by bisection over a modelled bill is not known to the request.
+func roundSignificant(v float64, n int) float64 {
+	if v == 0 {
+		return 0
+	}
+	scale := math.Pow(10, float64(n)-math.Ceil(math.Log10(math.Abs(v))))
+	return math.Round(v*scale) / scale
 }
 
 // incidentWatch says what "incidents come f times as often" looks like:
@@ -472,6 +524,20 @@ func incidentWatch(spec simulator.Spec, f float64) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// gatewayWatch is a gateway's own incidents a month at f times the
+// modelled rate, with the source's caveat for a self-hosted one.
+func gatewayWatch(spec simulator.Spec, g string, f float64) string {
+	m, ok := spec.IncidentModels().Gateways[g]
+	if !ok {
+		return "its incident rate"
+	}
+	s := fmt.Sprintf("%s a month against %s modelled", trimNumber(m.PerMonth*f), trimNumber(m.PerMonth))
+	if g == "litellm" || g == "kong" {
+		s += ", counting the team's own bad deploys and config changes"
+	}
+	return s
 }
 
 func percent(x float64) string {
@@ -594,7 +660,11 @@ func rolloutPointer(spec simulator.Spec, res simulator.Result, cat *pricing.Cata
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("The bundle for %s holds %s (`gatewise rollout -f FILE --gateway %s --out DIR`, or the run page's download); its README's drill confirms failover in staging.", gateway, joinAnd(b.Summary()), gateway), nil
+	confirms := "failover"
+	if gateway == "direct" {
+		confirms = "the SDK's retries"
+	}
+	return fmt.Sprintf("The bundle for %s holds %s (`gatewise rollout -f FILE --gateway %s --out DIR`, or the run page's download); its README's drill confirms %s in staging.", gateway, joinAnd(b.Summary()), gateway, confirms), nil
 }
 
 func capitalise(s string) string {

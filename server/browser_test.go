@@ -236,6 +236,18 @@ func TestBrowserRunAndCompare(t *testing.T) {
 			t.Errorf("downloaded memo lacks %q:\n%.1500s", want, md.Body)
 		}
 	}
+	// The standalone memo's stylesheet applies under its strict
+	// Content-Security-Policy, and the page prints on one sheet.
+	steps(t, ctx, chromedp.Navigate(runs[1]+"/memo.html"), chromedp.WaitVisible(chromedp.CSS("table")))
+	if collapse := run(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("table")).borderCollapse`)); collapse != "collapse" {
+		t.Errorf("memo.html table border-collapse = %q: the page's stylesheet was blocked", collapse)
+	}
+	for _, p := range papers {
+		if n := printedPages(t, ctx, p.size); n != 1 {
+			t.Errorf("memo.html prints on %d pages of %s, want 1", n, p.name)
+		}
+	}
+	steps(t, ctx, chromedp.Navigate(runs[1]), chromedp.WaitVisible(chromedp.CSS(`a[href$="/memo.md"]`)))
 	// static/copy.js gives every file of the rollout bundle a Copy button.
 	blocks := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".rollout pre").length`))
 	buttons := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".rollout button.copy").length`))

@@ -294,7 +294,7 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, min(300, res.Trials))
+	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, min(memo.OutageTrials, res.Trials))
 	if err != nil {
 		return nil, "", err
 	}

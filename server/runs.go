@@ -266,8 +266,8 @@ func (s *Server) restartRun(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/runs/"+c.Param("id"))
 }
 
-// downloadMemo sends a finished run's memo as Markdown (or, for the API,
-// HTML).
+// downloadMemo sends a finished run's memo as Markdown, as a standalone
+// HTML page, or as a one-page PDF (?paper=a4, the default, or letter).
 func (s *Server) downloadMemo(c *gin.Context) {
 	run, ok := s.finishedRun(c)
 	if !ok {
@@ -286,7 +286,12 @@ func (s *Server) downloadMemo(c *gin.Context) {
 		c.Data(http.StatusOK, "text/html; charset=utf-8", page)
 		return
 	case strings.HasSuffix(c.Request.URL.Path, ".pdf"):
-		pdf, err := memo.PDF([]byte(run.Memo), memo.A4)
+		paper, err := memo.ParsePaper(c.Query("paper"))
+		if err != nil {
+			s.fail(c, &Error{Status: http.StatusUnprocessableEntity, Message: err.Error(), Fields: map[string]string{"paper": err.Error()}})
+			return
+		}
+		pdf, err := memo.PDF([]byte(run.Memo), paper)
 		if err != nil {
 			s.fail(c, err)
 			return

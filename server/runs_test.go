@@ -135,6 +135,16 @@ func TestRunAPI(t *testing.T) {
 	html := do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.html", nil, nil)
 	wantStatus(t, html, http.StatusOK)
 	wantBody(t, html, "<h1")
+	// The PDF prints on the paper asked for: A4 is 595×842 points, Letter
+	// 612×792.
+	for _, p := range []struct{ query, box string }{{"", "MediaBox [0 0 595.28 841.89]"}, {"?paper=letter", "MediaBox [0 0 612.00 792.00]"}} {
+		pdf := do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.pdf"+p.query, nil, nil)
+		wantStatus(t, pdf, http.StatusOK)
+		wantBody(t, pdf, p.box)
+	}
+	badPaper := do(t, h, "GET", "/api/v1/runs/"+queued.ID+"/memo.pdf?paper=legal", nil, nil)
+	wantStatus(t, badPaper, http.StatusUnprocessableEntity)
+	wantBody(t, badPaper, `"paper"`)
 	wantStatus(t, do(t, h, "DELETE", "/api/v1/runs/"+queued.ID, nil, nil), http.StatusConflict)
 
 	bad := []struct {

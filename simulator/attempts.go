@@ -347,7 +347,8 @@ func (pol *policy) skipShare(h hop, arriving, attemptsPerArrival, failing float6
 // gateway whose own platform fails a share gate of requests answers them
 // with a fast 5xx, and its exact-match cache answers hit of the rest at
 // once); the client then retries what its rule retries, each pass failing
-// independently of the last. Requests with the same waiting time are
+// with the one before at retryCorrelation and otherwise independently (a
+// rate limit's 429s always independently). Requests with the same waiting time are
 // merged, so the work is about targets × attempts², whatever the traffic.
 // The returned slices live in sc and are valid until its next use.
 func evaluatePlan(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64) outcome {

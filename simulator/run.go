@@ -1120,7 +1120,7 @@ func latencyPercentiles(b Behaviour, waits []int64) Percentiles {
 func ModelAssumptions() []string {
 	return []string{
 		fmt.Sprintf("incident failures: %.0f %% hang until the timeout, %.0f %% break mid-stream (never retried), the rest fail fast (%.1f s); an outage that fails every request refuses them, so none breaks mid-stream", hangShare*100, midStreamShare*100, fastErrorSeconds),
-		fmt.Sprintf("every option keeps the app's SDK retries (2, after 0.5 s and 1 s), each pass failing independently of the last; %.0f %% of Anthropic's fast failures answer 529", overloadedShare*100),
+		fmt.Sprintf("every option keeps the app's SDK retries (2, after 0.5 s and 1 s); a retry fails with the attempt before it %.0f %% of the time (estimate) and is otherwise independent, a 429 always independent; %.0f %% of Anthropic's fast failures answer 529", retryCorrelation*100, overloadedShare*100),
 		"cooldowns trip in time, from each route plan's mean request rate; OpenRouter skips a provider most of whose requests fail",
 		"self-hosted gateways run 2 replicas unless set; half their own incidents take every replica down",
 		"failures are independent apart from the common-mode cloud layer; teams bring their own provider keys",

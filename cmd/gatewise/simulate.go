@@ -44,10 +44,11 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	jsonOut := fs.String("json", "", "write the full result as JSON to `FILE`, or - for standard output")
 	memoOut := fs.String("memo", "", "write the decision memo as Markdown to `FILE`")
 	memoHTML := fs.String("memo-html", "", "write the memo as a standalone HTML page to `FILE`")
-	memoPDF := fs.String("memo-pdf", "", "write the memo as a one-page PDF (A4) to `FILE`")
+	memoPDF := fs.String("memo-pdf", "", "write the memo as a one-page PDF to `FILE`")
+	paperName := fs.String("paper", "a4", "paper of --memo-pdf: `a4` or letter")
 	rollout := fs.String("rollout", "", "write the chosen option's rollout bundle into `DIR` (the runner-up's in DIR/runner-up)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-] [--memo OUT.md] [--memo-html OUT.html] [--memo-pdf OUT.pdf] [--rollout DIR]")
+		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-] [--memo OUT.md] [--memo-html OUT.html] [--memo-pdf OUT.pdf [--paper a4|letter]] [--rollout DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +57,10 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *file == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return &exitError{code: 2, err: errors.New("simulate needs an architecture file: gatewise simulate -f ARCH.yaml")}
+	}
+	paper, err := memo.ParsePaper(*paperName)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--paper: %w", err)}
 	}
 	cat := pricing.Default()
 	data, err := readInput(*file)
@@ -114,7 +119,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{code: 1, err: err}
 	}
 	fmt.Fprintf(stderr, "%d trials in %s\n", res.Trials, time.Since(began).Round(time.Millisecond))
-	if err := writeMemo(ctx, spec, profile, cat, res, *memoOut, *memoHTML, *memoPDF); err != nil {
+	if err := writeMemo(ctx, spec, profile, cat, res, memoFiles{md: *memoOut, html: *memoHTML, pdf: *memoPDF, paper: paper}); err != nil {
 		return err
 	}
 	if *rollout != "" {
@@ -140,14 +145,22 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return printSimulation(stdout, spec, res)
 }
 
-// writeMemo writes the decision memo (Markdown, HTML or both) when asked.
-// The outage sensitivity re-runs the simulation on 300 trials with the same
-// seed.
-func writeMemo(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, res simulator.Result, mdPath, htmlPath, pdfPath string) error {
+// memoFiles are where simulate writes the memo, "" for a form not asked
+// for, and the PDF's paper.
+type memoFiles struct {
+	md, html, pdf string
+	paper         memo.Paper
+}
+
+// writeMemo writes the decision memo (Markdown, HTML, PDF) when asked. The
+// incident-rate sensitivity re-runs the simulation on up to
+// memo.OutageTrials trials with the same seed.
+func writeMemo(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, res simulator.Result, to memoFiles) error {
+	mdPath, htmlPath, pdfPath := to.md, to.html, to.pdf
 	if mdPath == "" && htmlPath == "" && pdfPath == "" {
 		return nil
 	}
-	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, 300)
+	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, min(memo.OutageTrials, res.Trials))
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
@@ -171,7 +184,7 @@ func writeMemo(ctx context.Context, spec simulator.Spec, profile *traffic.Profil
 		}
 	}
 	if pdfPath != "" {
-		pdf, err := memo.PDF(md.Bytes(), memo.A4)
+		pdf, err := memo.PDF(md.Bytes(), to.paper)
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
