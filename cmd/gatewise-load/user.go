@@ -213,10 +213,15 @@ func (u *user) memo(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(data, []byte("\n# ")) || !bytes.Contains(data, []byte("Chosen option")) {
-		return u.c.invalid(r, "want Markdown with a heading and \"Chosen option\", got %s", snippet(data))
+	if !bytes.Contains(data, []byte("\n# ")) || !decided(data) {
+		return u.c.invalid(r, "want Markdown with a heading and the decision (\"Chosen:\" or \"No single winner:\"), got %s", snippet(data))
 	}
 	return nil
+}
+
+// decided says a memo states its decision: one option chosen, or a tie.
+func decided(memo []byte) bool {
+	return bytes.Contains(memo, []byte("Chosen: ")) || bytes.Contains(memo, []byte("No single winner: "))
 }
 
 // readResults is the read-heavy part: rounds of the run's page, the runs
@@ -226,7 +231,7 @@ func (u *user) readResults(ctx context.Context, archID, runID string) error {
 		r    request
 		want string // in the body
 	}{
-		{request{method: http.MethodGet, pattern: "/runs/{id}", id: runID, want: http.StatusOK}, "Chosen option"},
+		{request{method: http.MethodGet, pattern: "/runs/{id}", id: runID, want: http.StatusOK}, "Gateway decision: "},
 		{request{method: http.MethodGet, pattern: "/runs", want: http.StatusOK}, "</html>"},
 		{request{method: http.MethodGet, pattern: "/architectures/{id}", id: archID, want: http.StatusOK}, fmt.Sprintf("Load user %d", u.n)},
 		{request{method: http.MethodGet, pattern: "/api/v1/runs/{id}", id: runID, want: http.StatusOK}, `"status":"done"`},
