@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -201,55 +200,43 @@ type attemptScratch struct {
 	byBucket                            []int32
 }
 
-// cohortIndex is an open-addressing table from a latency bucket to 1 + the
-// place in a list of the cohort that holds it, 0 for a free slot. Waits
-// that fall in one bucket (±1.2 %) merge into its first cohort, whose
-// waiting time stands for all of them: the lists stay short however many
-// targets and retries a request goes through, and every figure read from
-// them is read by bucket anyway. It only finds cohorts: the list keeps its
-// order, so sums come out as a scan would give them.
+// cohortIndex maps a latency bucket to the place in a list of the cohort
+// that holds it. Waits that fall in one bucket (±1.2 %) merge into its
+// first cohort, whose waiting time stands for all of them: the lists stay
+// short however many targets and retries a request goes through, and every
+// figure read from them is read by bucket anyway. It only finds cohorts:
+// the list keeps its order, so sums come out as a scan would give them.
+// There are few buckets, so it indexes them directly, and a reset is a new
+// generation rather than a clear.
 type cohortIndex struct {
-	slots []int32 // a power of two long
-	shift uint    // 64 - log2(len(slots))
+	slots []uint64 // by bucket: the generation that set it << 32 | the cohort's place
+	cur   uint64   // the generation, shifted into place
 }
 
-func (x *cohortIndex) reset() { clear(x.slots) }
+func (x *cohortIndex) reset() {
+	if x.slots == nil {
+		x.slots = make([]uint64, latencyBuckets)
+	}
+	x.cur += 1 << 32
+	if x.cur == 0 { // wrapped: every stamp is stale again
+		clear(x.slots)
+		x.cur = 1 << 32
+	}
+}
 
 // add merges share into the cohort of ms's bucket, or appends one; cs must
-// be the list x indexes.
+// be the list x indexes, since its last reset.
 func (x *cohortIndex) add(cs []cohort, ms int64, share float64) []cohort {
 	if share <= 0 {
 		return cs
 	}
-	if 2*(len(cs)+1) > len(x.slots) {
-		x.grow(cs)
-	}
 	b := latencyBucket(ms)
-	mask := len(x.slots) - 1
-	for h := int(uint64(b) * 0x9e3779b97f4a7c15 >> x.shift); ; h = (h + 1) & mask {
-		switch at := x.slots[h]; {
-		case at == 0:
-			x.slots[h] = int32(len(cs) + 1)
-			return append(cs, cohort{ms: ms, share: share, bucket: b})
-		case cs[at-1].bucket == b:
-			cs[at-1].share += share
-			return cs
-		}
+	if v := x.slots[b]; v&^(1<<32-1) == x.cur {
+		cs[uint32(v)].share += share
+		return cs
 	}
-}
-
-// grow doubles the table (to 64 slots at least) and indexes cs again.
-func (x *cohortIndex) grow(cs []cohort) {
-	n := max(64, 2*len(x.slots))
-	x.slots, x.shift = make([]int32, n), uint(64-bits.TrailingZeros(uint(n)))
-	mask := n - 1
-	for i, c := range cs {
-		h := int(uint64(c.bucket) * 0x9e3779b97f4a7c15 >> x.shift)
-		for x.slots[h] != 0 {
-			h = (h + 1) & mask
-		}
-		x.slots[h] = int32(i + 1)
-	}
+	x.slots[b] = x.cur | uint64(len(cs))
+	return append(cs, cohort{ms: ms, share: share, bucket: b})
 }
 
 // failureKind is one way an attempt can fail, with its share, how long it

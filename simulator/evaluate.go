@@ -348,20 +348,24 @@ func halfUnit(d, unit float64) float64 {
 	return 0.5 / (math.Abs(d) * unit) * (1 - 1e-12)
 }
 
-// significant sorts shares largest first and keeps those that can count:
+// significant keeps the shares that can count, largest first:
 // the rest make less than half a unit even for all the flow's requests
 // (total) in one stretch, so addRounded would skip them anyway. Most of
 // what a difference from calm leaves is float noise near 1e-17 from
 // cohorts the stretch did not change.
 func significant(shares []share, total, unit float64) []share {
-	largestFirst(shares)
 	// A stretch's requests never exceed the flow's total but for a few
 	// ulps of interpolation; the margin covers them.
 	limit := halfUnit(total*(1+1e-9), unit)
+	// Dropping the noise first leaves little to sort.
 	n := 0
-	for n < len(shares) && math.Abs(shares[n].x) >= limit {
-		n++
+	for _, s := range shares {
+		if math.Abs(s.x) >= limit {
+			shares[n] = s
+			n++
+		}
 	}
+	largestFirst(shares[:n])
 	return shares[:n]
 }
 

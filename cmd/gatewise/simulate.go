@@ -325,6 +325,16 @@ func printSimulation(w io.Writer, spec simulator.Spec, res simulator.Result) err
 			fmt.Fprintln(w, "  -", e)
 		}
 	}
+	if len(res.Providers) > 0 {
+		// What the providers' status pages would show under the incident
+		// model: the figure a team can hold against the real page.
+		fmt.Fprintln(w, "\nProviders' status pages, as sampled (mean, p5–p95 month):")
+		for _, p := range res.Providers {
+			u, n := p.StatusPageUptime, p.IncidentsPerMonth
+			fmt.Fprintf(w, "  - %s: uptime %.3f %% (%.3f–%.3f %%), %.1f incidents a month (%.0f–%.0f)\n",
+				p.Provider, 100*u.Mean, 100*u.P5, 100*u.P95, n.Mean, n.P5, n.P95)
+		}
+	}
 	if len(res.Assumptions) > 0 {
 		fmt.Fprintln(w, "\nAssumptions:")
 		for _, a := range res.Assumptions {
