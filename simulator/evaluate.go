@@ -34,26 +34,45 @@ type evaluator struct {
 	touched         []int32
 	flowHit         []bool
 	gateUp          []float64
-	// Per flow: requests in the segment and the shares too small to
-	// count for them (halfUnit) in waiting and in spend; the demand
-	// before upToT hours, which the next segment starts from.
-	demand, limitW, limitC []float64
-	upToT, upToAt          []float64
-	sc                     attemptScratch
-	hops                   []hop
-	out                    outcome     // attempts' outcome with the cache mixed in
-	fails                  [][]float64 // per flow, per path
-	hits                   []segmentHit
-	alone                  []*segment
-	flowSeen               []bool
-	merged                 []cohort
-	shares                 []share
-	mergedAt               []int32 // per latency bucket: 1 + its place in merged, or 0
+	pre             []float64 // per flow and bound of the stretch evaluated: demand before it, or NaN
+	sc              attemptScratch
+	hops            []hop
+	out             outcome     // attempts' outcome with the cache mixed in
+	fails           [][]float64 // per flow, per path
+	hits            []segmentHit
+	alone           []*segment
+	merged          []cohort
+	shares          []share
+	mergedAt        []int32 // per latency bucket: 1 + its place in merged, or 0
 	// What the run's workers have worked out, and this worker's copies of
 	// the segments it has used (reading them takes no lock; outcomes are
 	// only looked up when a segment is new, so they need no copy).
 	shared   *memos
 	segments map[uint64]*segment
+	// Per option: the stretches being added up, one per flow under one
+	// outcome (open lists the flows that have one), and the stretch of
+	// downtime.
+	pend [][]stretch
+	open [][]int32
+	down []stretch
+}
+
+// stretch is a run of consecutive segments in which one option's flow
+// keeps one outcome (or the option stays down). It is added once, when it
+// ends, so an event that touches neither the option nor the flow (another
+// option's own incident) splits nothing: every option's figures are the
+// same whichever others are compared, to the last bit.
+type stretch struct {
+	me     *memoEntry
+	sa, sb int32 // from bounds[sa] to bounds[sb]
+	on     bool
+}
+
+// sameOutcome says two entries answer the same option, flow and state:
+// workers may each hold a copy of one.
+func sameOutcome(x, y *memoEntry) bool {
+	return x == y || x.lost == y.lost && x.cost == y.cost && x.fallback == y.fallback &&
+		x.option == y.option && x.flow == y.flow && x.gate == y.gate && slices.Equal(x.state, y.state)
 }
 
 // memos are the tables a run's workers share.
@@ -79,7 +98,6 @@ type segment struct {
 	hits   []segmentHit
 	from   []int32
 	status []float64 // per option: 1 when the stretch counts as unavailable to its users, else 0
-	flows  []int32   // the flows any option sees hit
 }
 
 // segmentKey is one active incident: what it hits, and how hard now.
@@ -188,11 +206,13 @@ const maxMemo = 1 << 18
 func newEvaluator(m *model, shared *memos) *evaluator {
 	e := &evaluator{m: m, fails: make([][]float64, len(m.flows)), slows: make([][]float64, len(m.flows)), downs: make([][]float64, len(m.flows)),
 		survive: make([]float64, m.nPaths), slowAt: make([]float64, m.nPaths), downSurvive: make([]float64, m.nPaths), flowHit: make([]bool, len(m.flows)), gateUp: make([]float64, len(m.options)),
-		demand: make([]float64, len(m.flows)), limitW: make([]float64, len(m.flows)), limitC: make([]float64, len(m.flows)),
-		upToT: make([]float64, len(m.flows)), upToAt: make([]float64, len(m.flows)), flowSeen: make([]bool, len(m.flows)), mergedAt: make([]int32, latencyBuckets),
-		shared: shared, segments: map[uint64]*segment{}}
+		mergedAt: make([]int32, latencyBuckets),
+		shared:   shared, segments: map[uint64]*segment{},
+		pend: make([][]stretch, len(m.options)), open: make([][]int32, len(m.options)), down: make([]stretch, len(m.options))}
+	for g := range m.options {
+		e.pend[g] = make([]stretch, len(m.flows))
+	}
 	for i, f := range m.flows {
-		e.upToT[i] = math.NaN()
 		e.fails[i] = slices.Clone(f.bg)
 		e.slows[i] = make([]float64, len(f.paths))
 		e.downs[i] = make([]float64, len(f.paths))
@@ -216,17 +236,21 @@ func (f *flow) upTo(t, binHours float64) float64 {
 	return f.prefix[i] + (x-float64(i))*(f.prefix[i+1]-f.prefix[i])
 }
 
-// demandIn is flow i's requests over [a, b), with the demand before a
-// taken from the stretch before when it ended at a.
-func (e *evaluator) demandIn(i int32, a, b float64) float64 {
-	f := &e.m.flows[i]
-	before := e.upToAt[i]
-	if e.upToT[i] != a {
-		before = f.upTo(a, e.m.binHours)
+// demandIn is flow i's requests from bounds[sa] to bounds[sb]: options'
+// stretches of one flow mostly start and end at the same boundaries, so
+// the demand before each boundary is read once per flow (pre holds it).
+func (e *evaluator) demandIn(i, sa, sb int32) float64 {
+	return e.demandBefore(i, sb) - e.demandBefore(i, sa)
+}
+
+func (e *evaluator) demandBefore(i, k int32) float64 {
+	at := int(i)*len(e.bounds) + int(k)
+	if v := e.pre[at]; !math.IsNaN(v) {
+		return v
 	}
-	after := f.upTo(b, e.m.binHours)
-	e.upToT[i], e.upToAt[i] = b, after
-	return after - before
+	v := e.m.flows[i].upTo(e.bounds[k], e.m.binHours)
+	e.pre[at] = v
+	return v
 }
 
 // unavailableAbove is the failed share above which a minute counts as
@@ -397,9 +421,13 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 	for _, ev := range live {
 		bounds = append(bounds, clampTo(ev.inc.Start, lo, hi), clampTo(ev.inc.PeakEnd, lo, hi), clampTo(ev.inc.End, lo, hi))
 	}
-	defer func() { e.bounds = bounds }()
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
+	e.bounds = bounds
+	e.pre = slices.Grow(e.pre[:0], len(m.flows)*len(bounds))[:len(m.flows)*len(bounds)]
+	for k := range e.pre {
+		e.pre[k] = math.NaN()
+	}
 	for s := 0; s+1 < len(bounds); s++ {
 		a, b := bounds[s], bounds[s+1]
 		mid := (a + b) / 2
@@ -420,30 +448,77 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 			continue
 		}
 		se := e.segment(e.key)
-		for _, i := range se.flows {
-			d := e.demandIn(i, a, b)
-			e.demand[i] = d
-			e.limitW[i], e.limitC[i] = halfUnit(d, waitUnit), halfUnit(d, microUSD)
-		}
 		for g := range m.options {
-			res := &result[g]
 			for k := se.from[g]; k < se.from[g+1]; k++ {
 				h := &se.hits[k]
-				d := e.demand[h.flow]
-				if d == 0 {
+				p := &e.pend[g][h.flow]
+				if p.on && p.sb == int32(s) && sameOutcome(p.me, h.me) {
+					p.sb = int32(s + 1)
 					continue
 				}
-				d *= sign
-				me := h.me
-				res.failed += d * me.lost
-				res.cost += d * me.cost
-				res.fallback += d * me.fallback
-				addRounded(acc[g].waits, me.shares[:me.nWaits], d, waitUnit, e.limitW[h.flow])
-				addRounded(acc[g].cost, me.shares[me.nWaits:], d, microUSD, e.limitC[h.flow])
+				if p.on {
+					e.add(g, h.flow, sign, &result[g], &acc[g])
+				} else {
+					e.open[g] = append(e.open[g], h.flow)
+				}
+				*p = stretch{me: h.me, sa: int32(s), sb: int32(s + 1), on: true}
 			}
-			res.downtime += sign * (b - a) * se.status[g]
+			// A flow this segment leaves calm ends its stretch.
+			open := e.open[g][:0]
+			for _, i := range e.open[g] {
+				if e.pend[g][i].sb == int32(s+1) {
+					open = append(open, i)
+				} else {
+					e.add(g, i, sign, &result[g], &acc[g])
+				}
+			}
+			e.open[g] = open
+			dn := &e.down[g]
+			switch {
+			case se.status[g] == 0:
+				if dn.on {
+					result[g].downtime += sign * (bounds[dn.sb] - bounds[dn.sa])
+					dn.on = false
+				}
+			case dn.on && dn.sb == int32(s):
+				dn.sb = int32(s + 1)
+			default:
+				if dn.on {
+					result[g].downtime += sign * (bounds[dn.sb] - bounds[dn.sa])
+				}
+				*dn = stretch{sa: int32(s), sb: int32(s + 1), on: true}
+			}
 		}
 	}
+	for g := range m.options {
+		for _, i := range e.open[g] {
+			e.add(g, i, sign, &result[g], &acc[g])
+		}
+		e.open[g] = e.open[g][:0]
+		if dn := &e.down[g]; dn.on {
+			result[g].downtime += sign * (bounds[dn.sb] - bounds[dn.sa])
+			dn.on = false
+		}
+	}
+}
+
+// add ends option g's stretch on flow i: its requests times the outcome's
+// difference from calm, with waits and spend rounded to their units.
+func (e *evaluator) add(g int, i int32, sign float64, res *trialResult, acc *accum) {
+	p := &e.pend[g][i]
+	p.on = false
+	d := e.demandIn(i, p.sa, p.sb)
+	if d == 0 {
+		return
+	}
+	limitW, limitC := halfUnit(d, waitUnit), halfUnit(d, microUSD)
+	d *= sign
+	me := p.me
+	res.failed += d * me.lost
+	res.cost += d * me.cost
+	res.fallback += d * me.fallback
+	addRounded(acc.waits, me.shares[:me.nWaits], d, waitUnit, limitW)
+	addRounded(acc.cost, me.shares[me.nWaits:], d, microUSD, limitC)
 }
 
 // segment is the effect of the active events key describes, from the
@@ -523,9 +598,15 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 		e.downs[i][k] = canon(1 - e.downSurvive[p])
 	}
 	se := &segment{key: slices.Clone(key), from: make([]int32, 1, len(m.options)+1), status: make([]float64, len(m.options))}
-	hits, seen := e.hits[:0], e.flowSeen
+	hits := e.hits[:0]
 	for g := range m.options {
 		o := &m.options[g]
+		if o.excluded != nil {
+			// A hard constraint rules it out: nothing of it is reported,
+			// so nothing of it is worked out.
+			se.from = append(se.from, int32(len(hits)))
+			continue
+		}
 		fg := canon(1 - e.gateUp[g])
 		failedShare := 0.0
 		for i, f := range m.flows {
@@ -544,18 +625,11 @@ func (e *evaluator) workOut(key []segmentKey) *segment {
 			}
 			failedShare += f.weight * (1 - me.success)
 			hits = append(hits, segmentHit{flow: int32(i), me: me})
-			seen[i] = true
 		}
 		se.from = append(se.from, int32(len(hits)))
 		se.status[g] = unavailable(failedShare)
 	}
 	se.hits, e.hits = slices.Clone(hits), hits
-	for i, ok := range seen {
-		if ok {
-			se.flows = append(se.flows, int32(i))
-			seen[i] = false
-		}
-	}
 	for _, p := range e.touched {
 		i := m.flowOf[p]
 		k := int(p) - m.pathAt[i]

@@ -224,7 +224,10 @@ func (m IncidentModel) sampleInto(out []Incident, r *rand.Rand, horizon float64)
 		// Weibull with mean meanGap: scale = mean / Γ(1+1/k).
 		k := m.WeibullShape
 		scale := meanGap / math.Gamma(1+1/k)
-		next = func() float64 { return scale * math.Pow(-math.Log(1-r.Float64()), 1/k) }
+		// E^(1/k) for E exponential, as exp(ln E / k): the hot part of
+		// sampling a month's incidents.
+		invK := 1 / k
+		next = func() float64 { return scale * math.Exp(math.Log(r.ExpFloat64())*invK) }
 	}
 	endOp := operationalHours(horizon)
 	t := 0.0

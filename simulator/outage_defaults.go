@@ -129,7 +129,7 @@ func DefaultCommonMode() []CommonPlatform {
 	}
 	share := commonEventsPerYear / 6
 	return []CommonPlatform{
-		{Name: "cloudflare", Model: event(3*share, 1.5, 0.9, "outages.md §11.4: 3 of 2025's 6 platform events (Jun 12 2 h 28 min, Nov 18 core 3 h 10 min, Dec 5 25 min): median 1.5 h, σ 0.9")},
+		{Name: "cloudflare", Model: event(3*share, 1.5, 0.9, "outages.md §11.4: 3 of 2025's 6 platform events (Jun 12 2 h 28 min, Nov 18 core 3 h 10 min, Dec 5 25 min): median 1.5 h, σ 0.9; OpenAI's API hosts terminate TLS on Cloudflare (gateways.md §7.2), and its 2023-11-08 errors were cf_bad_gateway"), Providers: []string{"openai"}},
 		{Name: "gcp", Model: event(share, 9, 0.5, "outages.md §11.4: GCP 2025-06-12; hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"google-vertex", "google-gemini"}},
 		{Name: "aws", Model: event(share, 9, 0.5, "outages.md §11.4: AWS us-east-1 2025-10-20; hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"aws-bedrock"}},
 		{Name: "azure", Model: event(share, 9, 0.5, "outages.md §11.4: Azure Front Door 2025-10-29; hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"azure-openai"}},

@@ -949,6 +949,11 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 			spent[p] += n + baseAcc[w][g].cost[p]
 		}
 	}
+	if o.excluded != nil {
+		// Not simulated (see workOut): the reason, and no figures that
+		// would read as a calm month.
+		return OptionResult{Gateway: o.b.ID, Scenario: sp.label, Excluded: o.excluded}, failed, total
+	}
 	row := OptionResult{
 		Gateway: o.b.ID, Scenario: sp.label,
 		SuccessRate: summarize(success), FailedRequests: summarize(failed), Availability: summarize(avail),
