@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -99,6 +100,38 @@ func makeTie(res simulator.Result) simulator.Result {
 		t.Mean, t.P5, t.P50, t.P95 = t.Mean*1.001, t.P5*1.001, t.P50*1.001, t.P95*1.001
 		t.CI95 = [2]float64{t.CI95[0] * 1.001, t.CI95[1] * 1.001}
 		out.Results[i] = p
+	}
+	// The trials pair as the outcomes do: litellm's are portkey's, its
+	// costs 0.1 % higher.
+	if c := res.Covariance; c != nil {
+		pi, li := slices.Index(c.Options, "portkey"), slices.Index(c.Options, "litellm")
+		if pi >= 0 && li >= 0 {
+			cc := *c
+			cc.Matrix = make([][]float64, len(c.Matrix))
+			for i := range c.Matrix {
+				cc.Matrix[i] = slices.Clone(c.Matrix[i])
+			}
+			scale := [2]float64{1, 1.001} // success share, cost
+			from := func(i int) int {
+				if i/2 == li {
+					return 2*pi + i%2
+				}
+				return i
+			}
+			for i := range cc.Matrix {
+				for j := range cc.Matrix[i] {
+					v := c.Matrix[from(i)][from(j)]
+					if i/2 == li {
+						v *= scale[i%2]
+					}
+					if j/2 == li {
+						v *= scale[j%2]
+					}
+					cc.Matrix[i][j] = v
+				}
+			}
+			out.Covariance = &cc
+		}
 	}
 	return out
 }
@@ -390,5 +423,54 @@ func TestHostileRouteNamesStayText(t *testing.T) {
 	// The name shows as the text it is.
 	if want := "fence ``` &lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;"; !bytes.Contains(html, []byte(want)) {
 		t.Errorf("the memo's HTML lacks %q", want)
+	}
+}
+
+// Two options that met the same incidents are told apart by their paired
+// difference, not by the sum of their separate margins: a steady gap
+// between perfectly correlated trials is no tie, the same gap between
+// independent ones is.
+func TestPairedTies(t *testing.T) {
+	t.Parallel()
+	spec := simulator.Spec{
+		Providers: []simulator.Provider{{ID: "openai", Regions: []string{"us"}}, {ID: "anthropic", Regions: []string{"us"}}},
+		Traffic:   simulator.Traffic{RequestsPerDay: 200_000, Origin: map[string]float64{"us": 1}},
+		Team:      simulator.Team{Engineers: 5, OpsHourlyUSD: 100},
+		// Failover only, so the overall score is the failover score.
+		Priorities: simulator.Priorities{Failover: 1},
+	}
+	const trials = 1000
+	sd := 0.002 // per-trial success share
+	option := func(id string, mean float64) simulator.OptionResult {
+		half := 1.96 * sd / math.Sqrt(trials)
+		return simulator.OptionResult{Gateway: id, Scenario: "baseline",
+			SuccessRate: simulator.Distribution{Mean: mean, CI95: [2]float64{mean - half, mean + half}, P5: mean},
+			CostUSD:     simulator.CostBreakdown{Total: simulator.Distribution{Mean: 1000, CI95: [2]float64{1000, 1000}}}}
+	}
+	// 99.900 % against 99.896 %: 0.56 points of failover, inside the
+	// margins of independent trials (0.90 and 0.86, 1.25 paired) but far
+	// outside the 0.04 of trials that move together.
+	res := simulator.Result{Results: []simulator.OptionResult{option("portkey", 0.9990), option("helicone", 0.99896)}}
+	v := sd * sd
+	for _, tt := range []struct {
+		name string
+		corr float64
+		tied bool
+	}{{"independent trials", 0, true}, {"the same incidents", 1, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := res
+			r.Covariance = &simulator.Covariance{Scenario: "baseline", Trials: trials, Options: []string{"portkey", "helicone"},
+				Matrix: [][]float64{{v, 0, tt.corr * v, 0}, {0, 0, 0, 0}, {tt.corr * v, 0, v, 0}, {0, 0, 0, 0}}}
+			d, err := Score(spec, r, pricing.Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := d.Options[0], d.Options[1]
+			m, _ := d.pairedMargin(a, b)
+			t.Logf("overall %.2f vs %.2f, margins %.2f + %.2f, paired %.3f", a.Overall, b.Overall, a.Margin, b.Margin, m)
+			if got := d.tiedWith(a, b); got != tt.tied {
+				t.Errorf("tied = %v, want %v (overall %.2f vs %.2f, margins %.2f + %.2f, paired %.3f)", got, tt.tied, a.Overall, b.Overall, a.Margin, b.Margin, m)
+			}
+		})
 	}
 }

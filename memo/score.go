@@ -65,6 +65,9 @@ type Decision struct {
 	RequestsPerDay float64
 	// Reason is the decision in one line.
 	Reason string
+	// cov pairs the options' trials under the baseline, when the result
+	// carries it (results from before it did compare intervals).
+	cov *simulator.Covariance
 }
 
 // OptionScore is one eligible option on the triangle, each score 0–100.
@@ -139,6 +142,9 @@ func Score(spec simulator.Spec, res simulator.Result, cat *pricing.Catalog) (Dec
 		return Decision{}, errors.New("memo: the result has no options")
 	}
 	d := Decision{Baseline: baselineScenario(res), Weights: normalise(spec.Priorities), RequestsPerDay: res.RequestsPerDay}
+	if c := res.Covariance; c != nil && c.Scenario == d.Baseline && validCovariance(c) {
+		d.cov = c
+	}
 	if d.RequestsPerDay <= 0 {
 		d.RequestsPerDay = spec.Traffic.RequestsPerDay
 	}
@@ -204,6 +210,76 @@ func tied(a, b OptionScore) bool {
 	return math.Abs(a.Overall-b.Overall) <= a.Margin+b.Margin+0.05
 }
 
+// tiedWith is tied on the paired interval of the two options' difference
+// when the result pairs their trials: options that met the same incidents
+// differ by much less than the sum of their separate margins, which would
+// call a steady gap a tie.
+func (d Decision) tiedWith(a, b OptionScore) bool {
+	if m, ok := d.pairedMargin(a, b); ok {
+		return math.Abs(a.Overall-b.Overall) <= m+0.05
+	}
+	return tied(a, b)
+}
+
+// pairedMargin is the half-width of the 95 % interval of a's overall score
+// less b's. The scores move with the mean success share (Failover) and the
+// mean monthly cost (Cost) at the slopes their own intervals give, so the
+// difference's variance is the covariance of those four means, weighted.
+func (d Decision) pairedMargin(a, b OptionScore) (float64, bool) {
+	c := d.cov
+	if c == nil {
+		return 0, false
+	}
+	ia, ib := slices.Index(c.Options, a.Gateway), slices.Index(c.Options, b.Gateway)
+	if ia < 0 || ib < 0 {
+		return 0, false
+	}
+	w := d.Weights
+	at := [4]int{2 * ia, 2*ia + 1, 2 * ib, 2*ib + 1}
+	coef := [4]float64{w.Failover * a.failSlope(), w.Cost * a.costSlope(), -w.Failover * b.failSlope(), -w.Cost * b.costSlope()}
+	v := 0.0
+	for i := range at {
+		for j := range at {
+			v += coef[i] * coef[j] * c.Matrix[at[i]][at[j]]
+		}
+	}
+	return 1.96 * math.Sqrt(max(v, 0)/float64(c.Trials)), true
+}
+
+// failSlope is Failover's change per unit of mean success share, across
+// the mean's interval (0 when the interval is empty or the score pinned).
+func (o OptionScore) failSlope() float64 {
+	lo, hi := o.Base.SuccessRate.CI95[0], o.Base.SuccessRate.CI95[1]
+	if hi <= lo {
+		return 0
+	}
+	return (o.failHi - o.failLo) / (hi - lo)
+}
+
+// costSlope is Cost's change per dollar of mean monthly cost.
+func (o OptionScore) costSlope() float64 {
+	lo, hi := o.Base.CostUSD.Total.CI95[0], o.Base.CostUSD.Total.CI95[1]
+	if hi <= lo {
+		return 0
+	}
+	return (o.costLo - o.costHi) / (hi - lo)
+}
+
+// validCovariance checks a covariance read from a stored result: square,
+// two variables per option, trials to divide by.
+func validCovariance(c *simulator.Covariance) bool {
+	n := 2 * len(c.Options)
+	if c.Trials < 2 || len(c.Matrix) != n {
+		return false
+	}
+	for _, row := range c.Matrix {
+		if len(row) != n {
+			return false
+		}
+	}
+	return true
+}
+
 // choose picks the recommendation: the best overall, unless it is tied
 // (then the tied option best on the dominant corner leads, and the memo says
 // it is a tie) or the "no gateway yet" rule applies.
@@ -211,7 +287,7 @@ func (d *Decision) choose(spec simulator.Spec) {
 	d.Tied, d.NoGatewayYet = nil, false
 	top := d.Options[0]
 	for _, o := range d.Options {
-		if tied(top, o) {
+		if d.tiedWith(top, o) {
 			d.Tied = append(d.Tied, o.Gateway)
 		}
 	}

@@ -339,7 +339,7 @@ func runnerUp(c, o OptionScore, d Decision) string {
 		}
 	}
 	gap := fmt.Sprintf("%.1f points behind", c.Overall-o.Overall)
-	if tied(c, o) {
+	if d.tiedWith(c, o) {
 		gap = "tied within the intervals"
 	}
 	if c.Overall < o.Overall && !d.NoGatewayYet {

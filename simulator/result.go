@@ -29,6 +29,19 @@ type Result struct {
 	// Plans are the options as simulated: what each would deploy, route
 	// by route, which the rollout renders.
 	Plans []Plan `json:"plans,omitempty"`
+	// Covariance pairs the options' trials under the baseline.
+	Covariance *Covariance `json:"covariance,omitempty"`
+}
+
+// Covariance is the trial-by-trial covariance of each eligible option's
+// success share and monthly cost (USD) under one scenario: Matrix rows
+// and columns are, for each of Options in turn, its success share, then
+// its cost. A mean's variance is the entry over Trials.
+type Covariance struct {
+	Scenario string      `json:"scenario"`
+	Trials   int         `json:"trials"`
+	Options  []string    `json:"options"`
+	Matrix   [][]float64 `json:"matrix"`
 }
 
 // PlanOf finds an option's plan as simulated.

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"gatewise/pricing"
@@ -862,14 +864,53 @@ func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, s
 		res.Scenarios = append(res.Scenarios, ScenarioRun{Label: sp.label, Scenario: sp.sc})
 	}
 	res.Results = make([]OptionResult, len(m.scen)*nG)
-	failedBy, totalBy := make([][]float64, len(res.Results)), make([][]float64, len(res.Results))
+	series := make([]trialSeries, len(res.Results))
 	parallel(workers, len(res.Results), func(k int) {
-		res.Results[k], failedBy[k], totalBy[k] = m.row(k/nG, k%nG, per, acc, baseAcc, trials, cat, obs)
+		res.Results[k], series[k] = m.row(k/nG, k%nG, per, acc, baseAcc, trials, cat, obs)
 	})
 	parallel(workers, len(m.scen), func(s int) {
-		pairWithBest(res.Results[s*nG:(s+1)*nG], failedBy[s*nG:(s+1)*nG], totalBy[s*nG:(s+1)*nG])
+		pairWithBest(res.Results[s*nG:(s+1)*nG], series[s*nG:(s+1)*nG])
 	})
+	for s, sp := range m.scen {
+		if sp.sc.Name == "baseline" {
+			res.Covariance = covariance(sp.label, res.Results[s*nG:(s+1)*nG], series[s*nG:(s+1)*nG])
+			break
+		}
+	}
 	return res
+}
+
+// covariance is the trial-by-trial covariance of the eligible options'
+// success shares and monthly costs: all of them met the same incidents,
+// so the difference of two options is known far better than their
+// separate intervals say, and the memo's ties read it.
+func covariance(label string, rows []OptionResult, series []trialSeries) *Covariance {
+	var names []string
+	var cols [][]float64
+	for g, r := range rows {
+		if r.Excluded == nil && len(series[g].success) > 1 {
+			names = append(names, r.Gateway)
+			cols = append(cols, series[g].success, series[g].total)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	n := len(cols[0])
+	x := mat.NewDense(n, len(cols), nil)
+	for j, c := range cols {
+		x.SetCol(j, c)
+	}
+	var cov mat.SymDense
+	stat.CovarianceMatrix(&cov, x, nil)
+	out := &Covariance{Scenario: label, Trials: n, Options: names, Matrix: make([][]float64, len(cols))}
+	for i := range cols {
+		out.Matrix[i] = make([]float64, len(cols))
+		for j := range cols {
+			out.Matrix[i][j] = cov.At(i, j)
+		}
+	}
+	return out
 }
 
 // parallel calls f(0), …, f(n-1) from up to workers goroutines.
@@ -888,7 +929,7 @@ func parallel(workers, n int, f func(int)) {
 
 // row summarises option g under scenario s, with its failed requests and
 // total cost per trial for the pairing with the best option.
-func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials int, cat *pricing.Catalog, obs ObservabilityFacts) (OptionResult, []float64, []float64) {
+func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials int, cat *pricing.Catalog, obs ObservabilityFacts) (OptionResult, trialSeries) {
 	monthly := HoursPerMonth / m.horizon
 	nG := len(m.options)
 	sp, o := &m.scen[s], m.options[g]
@@ -952,7 +993,7 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 	if o.excluded != nil {
 		// Not simulated (see workOut): the reason, and no figures that
 		// would read as a calm month.
-		return OptionResult{Gateway: o.b.ID, Scenario: sp.label, Excluded: o.excluded}, failed, total
+		return OptionResult{Gateway: o.b.ID, Scenario: sp.label, Excluded: o.excluded}, trialSeries{}
 	}
 	row := OptionResult{
 		Gateway: o.b.ID, Scenario: sp.label,
@@ -967,7 +1008,13 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 		PricePlan:     o.quote.Plan,
 		FallbackShare: fallback / float64(trials),
 	}
-	return row, failed, total
+	return row, trialSeries{success: success, failed: failed, total: total}
+}
+
+// trialSeries are one option's per-trial figures under one scenario, for
+// the comparisons that pair trials.
+type trialSeries struct {
+	success, failed, total []float64
 }
 
 // estimated is the part of a quote that is a placeholder price.
@@ -982,7 +1029,7 @@ func estimated(q pricing.GatewayQuote) float64 {
 // failed requests on average, among those not excluded) trial by trial:
 // both saw the same incidents, so the differences carry far less noise than
 // the two intervals suggest.
-func pairWithBest(rows []OptionResult, failed, total [][]float64) {
+func pairWithBest(rows []OptionResult, series []trialSeries) {
 	best := -1
 	for g, r := range rows {
 		if r.Excluded == nil && (best < 0 || r.FailedRequests.Mean < rows[best].FailedRequests.Mean) {
@@ -996,10 +1043,11 @@ func pairWithBest(rows []OptionResult, failed, total [][]float64) {
 		if rows[g].Excluded != nil {
 			continue
 		}
-		df, dc := make([]float64, len(failed[g])), make([]float64, len(total[g]))
+		a, b := series[g], series[best]
+		df, dc := make([]float64, len(a.failed)), make([]float64, len(a.total))
 		for t := range df {
-			df[t] = failed[g][t] - failed[best][t]
-			dc[t] = total[g][t] - total[best][t]
+			df[t] = a.failed[t] - b.failed[t]
+			dc[t] = a.total[t] - b.total[t]
 		}
 		rows[g].VersusBest = &Paired{Best: rows[best].Gateway, FailedRequests: summarize(df), CostUSD: summarize(dc)}
 	}
