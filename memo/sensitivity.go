@@ -14,8 +14,9 @@ import (
 	"gatewise/simulator/traffic"
 )
 
-// BreakEven is the traffic volume at which the best self-hosted option and
-// the best hosted (SaaS) option cost the same a month, nearest today's.
+// BreakEven is the traffic volume at which the chosen option and the best
+// option of the other kind (self-hosted or hosted, SaaS) cost the same a
+// month, nearest today's; with direct calls chosen, the best of each kind.
 type BreakEven struct {
 	SaaS, SelfHosted string
 	// Found is false when the cheaper of the two stays cheaper at every
@@ -59,7 +60,21 @@ type Variant struct {
 // outages to first order. The crossing reported is the nearest to today's
 // volume, in whichever direction.
 func breakEven(spec simulator.Spec, cat *pricing.Catalog, d Decision) *BreakEven {
+	// The chosen option against the best of the other kind; for direct
+	// calls, the best of each kind (the gateway a team would add later).
 	var saas, self *OptionScore
+	if c, ok := d.Option(d.Chosen); ok {
+		for i := range d.Options {
+			if d.Options[i].Gateway == c.Gateway {
+				switch c.Hosting {
+				case "saas":
+					saas = &d.Options[i]
+				case "self-hosted":
+					self = &d.Options[i]
+				}
+			}
+		}
+	}
 	for i := range d.Options {
 		o := &d.Options[i]
 		switch {

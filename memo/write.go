@@ -436,7 +436,7 @@ func revisit(in Input, d Decision) (out, steady []string, volume, note string) {
 			if !be.Rising {
 				dir = "below"
 			}
-			volume = fmt.Sprintf("%s %s requests a day (now %s) %s also costs less than %s", dir, thousands(roundSignificant(be.RequestsPerDay, 3)), thousands(shownVolume(in.Spec, d)), be.CheaperAfter, other)
+			volume = fmt.Sprintf("%s %s requests a day (now %s) %s would cost less than %s too", dir, thousands(roundSignificant(be.RequestsPerDay, 3)), thousands(shownVolume(in.Spec, d)), be.CheaperAfter, other)
 		case be.Found && be.Rising:
 			out = append(out, fmt.Sprintf("traffic rises past %s requests a day (now %s): %s then costs less than %s", thousands(roundSignificant(be.RequestsPerDay, 3)), thousands(shownVolume(in.Spec, d)), be.CheaperAfter, other))
 		case be.Found:

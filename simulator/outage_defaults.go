@@ -82,18 +82,18 @@ func DefaultGatewayIncidents() map[string]IncidentModel {
 		}
 	}
 	return map[string]IncidentModel{
-		"openrouter": gateway(0.4, 0.7, 1.0, outageClasses(0.3, 0.2, 0.9),
-			"outages.md §11.6: 3 full outages in ~8 months, 35–50 min; error share ramps 0.2→0.9"),
-		"portkey": gateway(0.5, 1.5, 1.0, outageClasses(0.5, 0, 0.3),
-			"outages.md §11.6: 12 outages over 24 months, mean 2.7 h; data plane hit in ~50% (ESTIMATE), f≈0.3"),
-		"helicone": gateway(0.3, 1.0, 1.0, outageClasses(0.5, 0.3, 1.0),
-			"outages.md §11.6: own rate 0.3/month (ESTIMATE), median 1 h, f 0.3–1.0"),
+		"openrouter": gateway(0.25, 0.6, 0.7, outageClasses(0.3, 0.2, 0.9),
+			"OpenRouter's status page as captured 2025-09-07 to 2026-07-23 (bentleypark/aiwatch fixtures, read 2026-12-01) plus the 2025-08-28 outage (outages.md §9): three chat-API outages in ~11 months (2025-08-28, 2026-02-17, 2026-02-19), 35–82 min, median 0.6 h; error share ramped 0.2→0.9, answered as 401 (its postmortem). Its five other incidents (generation lookup, logs and budgets, login) leave completions alone and are not modelled"),
+		"portkey": gateway(0.5, 1.0, 1.2, outageClasses(0.7, 0, 0.2),
+			"pingoru: 12 posted incidents in 24 months, 32 h 20 min (0.5 a month); of the 3 readable (2026-01-22 dashboard, a sign-in outage, 2026-05-08 budget enforcement), none took routing down, so 30 % touch the request path at a 0.2 share (ESTIMATE); median 1 h, σ 1.2 for the long tail behind the 2.7 h mean"),
+		"helicone": gateway(0.1, 0.5, 1.0, outageClasses(0.5, 0.3, 1.0),
+			"ESTIMATE 0.1 a month, median 0.5 h: no proxy incident found in its status history or issues (read 2026-12-01); its measured 2026 incidents (AWS account lock 2026-05-14–18, API monitors 2026-08-14–16) hit logging and the API, not the proxy, which runs on Cloudflare Workers (the common-mode layer holds Cloudflare's events)"),
 		"cloudflare": gateway(0.1, 1.0, 1.0, outageClasses(0.5, 0.3, 1.0),
-			"AI Gateway's own failures beyond the Cloudflare platform events, which the common-mode layer holds once for every Cloudflare-hosted option (outages.md §11.6 counts those ~3 a year as its own): 0.1 a month, median 1 h (ESTIMATE: cloudflare/ai #611 2026-07-12, recreated routes answering 2005; #436 2026-03-04)"),
+			"AI Gateway's own failures beyond the Cloudflare platform events, which the common-mode layer holds once for every Cloudflare-hosted option: 0.1 a month, median 1 h (ESTIMATE: none found gateway-wide; cloudflare/ai #611 2026-07-12 recreated routes answering 2005, #616 2026-07-06 one model failing for a week: one-route and one-model failures are not modelled)"),
 		"litellm": gateway(0.5, 1.0, 1.2, outageClasses(0, 0, 1.0),
-			"outages.md §11.6: self-hosted deploy/config incidents 0.5/month (ESTIMATE), median 1 h σ 1.2, f 1.0 for one replica"),
-		"kong": gateway(0.5, 1.0, 1.2, outageClasses(0, 0, 1.0),
-			"outages.md §11.6: self-hosted deploy/config incidents 0.5/month (ESTIMATE), median 1 h σ 1.2, f 1.0 for one replica"),
+			"ESTIMATE 0.5 a month of the team's own deploy, upgrade and config incidents, median 1 h (a rollback), σ 1.2, every request on the replicas hit: BerriAI/litellm ships a stable release weekly, and at least 11 upgrades broke auth or start-up for their users in 2024-03 to 2026-08 (#2539, #5111, #5164, #5677, #7287, #9885, #16871, #23976, #36922, …; read 2026-12-01). Pods OOM-killed every 1–3 days (#21908, #27954) lose only in-flight requests and are not modelled"),
+		"kong": gateway(0.25, 1.0, 1.2, outageClasses(0, 0, 1.0),
+			"ESTIMATE 0.25 a month of the team's own deploy and config incidents, median 1 h, σ 1.2: Kong releases far less often than LiteLLM and its public data-plane regressions are rarer (Kong/kong #8517 stale config, #13553 memory growth; read 2026-12-01)"),
 	}
 }
 
