@@ -474,3 +474,37 @@ func TestPairedTies(t *testing.T) {
 		})
 	}
 }
+
+// The decision line on the cases that would make a fixed sentence false:
+// a tie whose leader leads nothing visible, a tie beside an option that
+// leads the heaviest corner from outside it, a lone eligible option.
+func TestReasonSentences(t *testing.T) {
+	t.Parallel()
+	opt := func(id string, overall, failover, cost float64) OptionScore {
+		return OptionScore{Gateway: id, Overall: overall, Failover: failover, Cost: cost}
+	}
+	failoverFirst := simulator.Priorities{Failover: 0.5, Cost: 0.3, Observability: 0.2}
+	tests := []struct {
+		name string
+		d    Decision
+		want string
+	}{
+		{"tie, level on the heaviest corner", Decision{Weights: failoverFirst, Chosen: "portkey", Tied: []string{"portkey", "litellm"},
+			Options: []OptionScore{opt("portkey", 58.6, 24.2, 92), opt("litellm", 58.5, 24.1, 92)}},
+			"portkey and litellm are tied within the simulation's intervals and level on failover, the corner that weighs most; portkey is marginally ahead overall"},
+		{"tie, led from outside", Decision{Weights: failoverFirst, Chosen: "kong", Tied: []string{"kong", "litellm"},
+			Options: []OptionScore{opt("kong", 52.8, 20, 83), opt("litellm", 52.8, 17, 91), opt("direct", 20.9, 22, 50)}},
+			"kong and litellm are tied within the simulation's intervals; kong leads them on failover, the corner that weighs most (direct scores higher on it, 22 against 20, at 20.9 overall against 52.8)"},
+		{"one eligible of several", Decision{Weights: failoverFirst, Chosen: "litellm", Compared: 3, Options: []OptionScore{opt("litellm", 50, 20, 90)}},
+			"it is the only option compared that meets the hard constraints (overall 50.0)"},
+		{"the only option compared", Decision{Weights: failoverFirst, Chosen: "litellm", Compared: 1, Options: []OptionScore{opt("litellm", 50, 20, 90)}},
+			"it is the only option compared (overall 50.0)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.d.reason(); got != tt.want {
+				t.Errorf("reason:\ngot  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}

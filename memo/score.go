@@ -361,7 +361,16 @@ func (d Decision) reason() string {
 			}
 			return fmt.Sprintf("%s are tied within the simulation's intervals and level on %s, %s; %s %s", joinAnd(d.Tied), corner.name, heaviest, d.Chosen, rest)
 		}
-		return fmt.Sprintf("%s are tied within the simulation's intervals; %s leads on %s, %s", joinAnd(d.Tied), d.Chosen, corner.name, heaviest)
+		reason := fmt.Sprintf("%s are tied within the simulation's intervals; %s leads them on %s, %s", joinAnd(d.Tied), d.Chosen, corner.name, heaviest)
+		// An option outside the tie may still lead that corner: say so,
+		// as the table shows it.
+		for _, o := range d.Options {
+			if !slices.Contains(d.Tied, o.Gateway) && corner.of(o)-corner.of(c) >= 0.5 {
+				reason += fmt.Sprintf(" (%s scores higher on it, %.0f against %.0f, at %.1f overall against %.1f)", o.Gateway, corner.of(o), corner.of(c), o.Overall, c.Overall)
+				break
+			}
+		}
+		return reason
 	case len(d.Options) == 1 && d.Compared == 1:
 		return fmt.Sprintf("it is the only option compared (overall %.1f)", c.Overall)
 	case len(d.Options) == 1:
