@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"math"
+	"slices"
 )
 
 // limitGroup is one region of a provider whose account has a rate limit:
@@ -72,10 +73,14 @@ func (m *model) buildLimits(meanTokens []float64) []limitGroup {
 // group, counting every attempt (retries and failovers from other paths
 // included), exceeds its limit; the share refused with 429 then follows
 // from a fixed point, since refused requests retry or move on and load
-// other groups, which is how cascades show. Incidents are not combined with
-// throttling: where both meet, the incident's stretch is evaluated without
-// the limit.
-func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float64, sc *attemptScratch) scenarioExtra {
+// other groups, which is how cascades show. During a named scenario's
+// outage (during(bin) gives the failure shares it puts on each flow's
+// paths) the offered load is the outage's, failovers onto the fallbacks
+// included, and the bin adds the throttling's difference from the outage
+// alone, which each trial's evaluation of the outage already holds.
+// Sampled incidents are not combined with throttling: where both meet, the
+// incident's stretch is evaluated without the limit.
+func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float64, during func(bin int) *outageState, sc *attemptScratch) scenarioExtra {
 	o := &m.options[g]
 	extra := scenarioExtra{acc: m.newAccums(1)[0]}
 	bins := len(m.flows[0].prefix) - 1
@@ -122,6 +127,10 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 			if x != 1 {
 				extra.requests += demand[i] - (f.prefix[b+1] - f.prefix[b])
 			}
+		}
+		if st := during(b); st != nil {
+			m.throttleOutage(o, groups, groupOf, demand, theta, load, st, sc, &buf, &extra)
+			continue
 		}
 		// With nothing refused, each group carries the calm attempts of
 		// its flows; if that fits every limit, refusing nothing is the
@@ -175,6 +184,117 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 		}
 	}
 	return extra
+}
+
+// outageState is what a named scenario's outage does to each flow's paths
+// in one bin: their failure shares and refused shares (nil for a flow it
+// leaves alone), and whether it takes the option's gateway down.
+type outageState struct {
+	fails, downs [][]float64
+	gateDown     bool
+	key          uint64 // tells states apart in the outcome cache
+	outcomes     map[uint64]outcome
+}
+
+// throttleOutage is one bin of a named outage under rate limits: the load
+// the outage sends to each group (failovers included), the refusal shares
+// if it binds, and the bin's difference from the outage without limits.
+func (m *model) throttleOutage(o *option, groups []limitGroup, groupOf [][]int, demand, theta, load []float64, st *outageState, sc *attemptScratch, buf *[]hop, extra *scenarioExtra) {
+	if st.gateDown {
+		return // every request fails at the gateway; no provider sees load
+	}
+	hopsFor := func(i int, round bool) []hop {
+		f := &m.flows[i]
+		hops := m.hopsInto(buf, f, o.reach[i], st.fails[i], o.rate[i])
+		for j, k := range o.reach[i] {
+			if st.downs[i] != nil {
+				hops[j].down = st.downs[i][k]
+			}
+			if gi := groupOf[i][k]; gi >= 0 {
+				hops[j].throttle = theta[gi]
+				if round {
+					hops[j].throttle = math.Round(theta[gi]*1e4) / 1e4
+				}
+			}
+		}
+		return hops
+	}
+	offered := func() {
+		clear(load)
+		for i := range m.flows {
+			if demand[i] == 0 {
+				continue
+			}
+			hops := hopsFor(i, false)
+			loads := append(sc.loads[:0], make([]float64, len(hops))...)
+			planLoads(&o.pol, hops, o.cacheHit, 0, loads)
+			sc.loads = loads
+			for j, k := range o.reach[i] {
+				if gi := groupOf[i][k]; gi >= 0 {
+					load[gi] += demand[i] * loads[j]
+				}
+			}
+		}
+	}
+	clear(theta)
+	offered()
+	binds := false
+	for gi, grp := range groups {
+		binds = binds || load[gi] > grp.perBin
+	}
+	if !binds {
+		return
+	}
+	for range 200 {
+		change := 0.0
+		for gi, grp := range groups {
+			next := 0.0
+			if load[gi] > grp.perBin {
+				next = 1 - grp.perBin/load[gi]
+			}
+			next = 0.5*theta[gi] + 0.5*next
+			change = math.Max(change, math.Abs(next-theta[gi]))
+			theta[gi] = next
+		}
+		if change < 1e-4 {
+			break
+		}
+		offered()
+	}
+	outcomeOf := func(i int, hops []hop) outcome {
+		h := st.key ^ uint64(i)*0x9e3779b97f4a7c15
+		for _, hp := range hops {
+			h ^= math.Float64bits(hp.throttle)
+			h *= 1099511628211
+		}
+		out, ok := st.outcomes[h]
+		if !ok {
+			out = copied(evaluatePlan(&o.pol, sc, hops, o.cacheHit, 0))
+			st.outcomes[h] = out
+		}
+		return out
+	}
+	for i := range m.flows {
+		if demand[i] == 0 {
+			continue
+		}
+		limited := outcomeOf(i, hopsFor(i, true))
+		saved := slices.Clone(theta)
+		clear(theta)
+		free := outcomeOf(i, hopsFor(i, true))
+		copy(theta, saved)
+		d := demand[i]
+		extra.res.failed += d * (limited.success - free.success) * -1
+		extra.res.cost += d * (limited.cost - free.cost)
+		extra.res.fallback += d * (limited.fallback - free.fallback)
+		addWaits(extra.acc.waits, limited.waits, d)
+		addWaits(extra.acc.waits, free.waits, -d)
+		at := m.pathAt[i]
+		for j, k := range o.reach[i] {
+			extra.acc.cost[at+k] += int64(math.Round(d * (limited.costs[j] - free.costs[j]) * microUSD))
+		}
+	}
+	clear(theta)
 }
 
 // near reports whether every demand is within rel of ref's (both zero

@@ -634,14 +634,86 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			return 1
 		}
 		for g := range m.options {
-			if s > 0 && sp.surge == 1 && m.scen[0].surge == 1 {
-				sp.extra[g] = m.scen[0].extra[g] // throttling at normal demand is the same for every scenario
+			during := m.outageDuring(sp, g)
+			if s > 0 && sp.surge == 1 && m.scen[0].surge == 1 && len(sp.events) == 0 && len(m.scen[0].events) == 0 {
+				sp.extra[g] = m.scen[0].extra[g] // throttling at normal demand is the same for every scenario without an outage
 				continue
 			}
-			sp.extra[g] = m.throttling(g, groups, scale, sc)
+			sp.extra[g] = m.throttling(g, groups, scale, during, sc)
 		}
 	}
 	return m, notes, nil
+}
+
+// outageDuring gives, bin by bin, what a scenario's own incidents do to
+// option g's flows (nil outside them), for throttling: failure and refused
+// shares on the paths they hit, over each flow's background.
+func (m *model) outageDuring(sp *scenarioPlan, g int) func(bin int) *outageState {
+	if len(sp.events) == 0 {
+		return func(int) *outageState { return nil }
+	}
+	states := map[int]*outageState{} // by the set of events active and their phase
+	return func(bin int) *outageState {
+		t := (float64(bin) + 0.5) * m.binHours
+		var key uint64 = 14695981039346656037
+		active := false
+		for x, ev := range sp.events {
+			if ev.inc.Start <= t && t < ev.inc.End && ev.slow <= 1 {
+				active = true
+				phase := uint64(1)
+				if t >= ev.inc.PeakEnd {
+					phase = 2
+				}
+				key ^= uint64(x+1)<<8 | phase
+				key *= 1099511628211
+			}
+		}
+		if !active {
+			return nil
+		}
+		if st, ok := states[int(key%(1<<30))]; ok && st.key == key {
+			return st
+		}
+		st := &outageState{fails: make([][]float64, len(m.flows)), downs: make([][]float64, len(m.flows)), key: key, outcomes: map[uint64]outcome{}}
+		for i, f := range m.flows {
+			survive, refuse := make([]float64, len(f.paths)), make([]float64, len(f.paths))
+			for k := range survive {
+				survive[k], refuse[k] = 1, 1
+			}
+			hit := false
+			for _, ev := range sp.events {
+				if !(ev.inc.Start <= t && t < ev.inc.End) || ev.slow > 1 {
+					continue
+				}
+				hs := &m.hitSets[ev.hit]
+				if hs.gates&(1<<g) != 0 {
+					st.gateDown = true
+				}
+				rate := ev.rate(t)
+				for _, p := range hs.paths {
+					if int(m.flowOf[p]) != i {
+						continue
+					}
+					k := int(p) - m.pathAt[i]
+					survive[k] *= 1 - rate
+					if ev.down || rate >= 1 {
+						refuse[k] *= 1 - rate
+					}
+					hit = true
+				}
+			}
+			if !hit {
+				continue
+			}
+			st.fails[i], st.downs[i] = make([]float64, len(f.paths)), make([]float64, len(f.paths))
+			for k := range survive {
+				st.fails[i][k] = canon(1 - (1-f.bg[k])*survive[k])
+				st.downs[i][k] = canon(1 - refuse[k])
+			}
+		}
+		states[int(key%(1<<30))] = st
+		return st
+	}
 }
 
 // copied copies an outcome out of the scratch space, with the latency
@@ -1179,6 +1251,6 @@ func ModelAssumptions() []string {
 		"failures are independent apart from the common-mode cloud layer; teams bring their own provider keys",
 		"named scenarios start Wednesday 14:00 UTC",
 		"healthy answers take a lognormal time (median 2 s, sigma 0.7)",
-		"rate limits refuse each minute's excess attempts with 429; a stretch with both an incident and a binding limit ignores the limit",
+		"rate limits refuse each minute's excess attempts with 429, counting the load a named outage moves onto the fallbacks; a sampled incident's stretch ignores the limit",
 	}
 }

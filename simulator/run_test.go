@@ -578,3 +578,43 @@ func TestAddingAnOptionChangesNoOtherOption(t *testing.T) {
 		}
 	}
 }
+
+// A named outage that moves 69 requests a minute onto a fallback whose
+// account takes 30 a minute: the fallback serves its 30 and the rest
+// fail, 39 a minute for the outage's 4 h, retries and the SDK's passes
+// included (they only queue more attempts at the same limit). Nothing else
+// fails in this file, so the stress test's failed requests a month are
+// (69 − 30) × 240 scaled from the 30-day horizon to a month, within 2 %
+// (the limit is applied to each minute's attempts; a few accepted
+// attempts still time out or break).
+func TestOutageLoadCountsAgainstTheFallbacksLimit(t *testing.T) {
+	t.Parallel()
+	file := `
+name: failover into a limit
+horizon_days: 30
+providers: [{id: openai, regions: [us]}, {id: azure-openai, regions: [eastus], rate_limits: {rpm: 30}}]
+routes: [{name: chat, share: 1, models: [gpt-4.1-mini], input_tokens: 1000, output_tokens: 200}]
+traffic: {requests_per_day: 99360, origin: {us: 1}, diurnal_amplitude: 0}
+compliance: {data_residency: {us: us}}
+team: {engineers: 2, ops_hourly_usd: 100}
+gateways: [portkey]
+scenarios: [baseline, {name: provider-outage, provider: openai, duration_hours: 4}]
+simulation: {trials: 20, seed: 1}
+outage_model:
+  providers:
+    openai: {incidents_per_month: 0, background_error_rate: 0}
+    azure-openai: {incidents_per_month: 0, background_error_rate: 0}
+  gateways:
+    portkey: {incidents_per_month: 0}
+  common_mode: {events_per_year: 0}
+`
+	res, _, _ := runFile(t, file, Options{})
+	base := find(t, res, "portkey", "baseline")
+	out := find(t, res, "portkey", "provider-outage")
+	got := out.FailedRequests.Mean - base.FailedRequests.Mean
+	want := (69.0 - 30) * 240 * HoursPerMonth / 720
+	t.Logf("outage adds %.0f failed requests a month (want %.0f); baseline %.0f", got, want, base.FailedRequests.Mean)
+	if math.Abs(got-want) > 0.02*want {
+		t.Errorf("the outage adds %.0f failed requests a month, want %.0f ± 2 %%: the fallback's limit must hold during the outage", got, want)
+	}
+}
