@@ -80,10 +80,9 @@ func (m *model) buildLimits(meanTokens []float64) []limitGroup {
 // alone, which each trial's evaluation of the outage already holds.
 // Sampled incidents are not combined with throttling: where both meet, the
 // incident's stretch is evaluated without the limit.
-func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float64, during func(bin int) *outageState, sc *attemptScratch) scenarioExtra {
+func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float64, during func(bin int) *outageState, from, to int, sc *attemptScratch) scenarioExtra {
 	o := &m.options[g]
 	extra := scenarioExtra{acc: m.newAccums(1)[0]}
-	bins := len(m.flows[0].prefix) - 1
 	theta := make([]float64, len(groups))
 	groupOf := make([][]int, len(m.flows)) // per flow, per path: group index or -1
 	for i, f := range m.flows {
@@ -120,7 +119,7 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 	finals := map[uint64]outcome{}
 	var buf []hop
 	load := make([]float64, len(groups))
-	for b := range bins {
+	for b := from; b < to; b++ {
 		x := scale(b)
 		for i, f := range m.flows {
 			demand[i] = (f.prefix[b+1] - f.prefix[b]) * x
@@ -297,6 +296,24 @@ func (m *model) throttleOutage(o *option, groups []limitGroup, groupOf [][]int, 
 	clear(theta)
 }
 
+// bins is how many time bins the flows' demand has.
+func (m *model) bins() int { return len(m.flows[0].prefix) - 1 }
+
+// plus adds y times k to x: scenario extras combine as sums over bins.
+func (x *scenarioExtra) plus(y scenarioExtra, k float64) {
+	x.res.failed += k * y.res.failed
+	x.res.cost += k * y.res.cost
+	x.res.fallback += k * y.res.fallback
+	x.res.downtime += k * y.res.downtime
+	x.requests += k * y.requests
+	for i, v := range y.acc.waits {
+		x.acc.waits[i] += int64(k) * v
+	}
+	for i, v := range y.acc.cost {
+		x.acc.cost[i] += int64(k) * v
+	}
+}
+
 // near reports whether every demand is within rel of ref's (both zero
 // counts as near).
 func near(demand, ref []float64, rel float64) bool {
@@ -375,4 +392,11 @@ func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, d
 		}
 		outs[i] = out
 	}
+}
+
+// clone copies an extra, so adding to it leaves the original alone.
+func (x scenarioExtra) clone() scenarioExtra {
+	x.acc.waits = slices.Clone(x.acc.waits)
+	x.acc.cost = slices.Clone(x.acc.cost)
+	return x
 }

@@ -633,13 +633,21 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			}
 			return 1
 		}
+		calm := func(int) *outageState { return nil }
+		lo, hi, outage := sp.window()
 		for g := range m.options {
-			during := m.outageDuring(sp, g)
-			if s > 0 && sp.surge == 1 && m.scen[0].surge == 1 && len(sp.events) == 0 && len(m.scen[0].events) == 0 {
-				sp.extra[g] = m.scen[0].extra[g] // throttling at normal demand is the same for every scenario without an outage
+			if s == 0 || sp.surge != 1 || m.scen[0].surge != 1 || len(m.scen[0].events) > 0 {
+				sp.extra[g] = m.throttling(g, groups, scale, m.outageDuring(sp, g), 0, m.bins(), sc)
 				continue
 			}
-			sp.extra[g] = m.throttling(g, groups, scale, during, sc)
+			// At normal demand a scenario is the first one's throttling
+			// outside its outage: only the outage's bins are worked again.
+			sp.extra[g] = m.scen[0].extra[g].clone()
+			if outage {
+				from, to := max(int(lo/m.binHours), 0), min(int(math.Ceil(hi/m.binHours)), m.bins())
+				sp.extra[g].plus(m.throttling(g, groups, scale, calm, from, to, sc), -1)
+				sp.extra[g].plus(m.throttling(g, groups, scale, m.outageDuring(sp, g), from, to, sc), 1)
+			}
 		}
 	}
 	return m, notes, nil
