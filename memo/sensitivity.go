@@ -190,11 +190,7 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 	// The control: the same trials and seed at the modelled rates. A close
 	// call can come out differently on fewer trials than the result's, so
 	// a variant changes the choice only when it differs from this.
-	control, err := simulator.Run(ctx, spec, profile, cat, simulator.Options{Trials: trials, Seed: seed})
-	if err != nil {
-		return nil, err
-	}
-	d0, err := Score(spec, control, cat)
+	_, d0, err := runAndScore(ctx, spec, profile, cat, trials, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -204,12 +200,7 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 			continue
 		}
 		for _, f := range []float64{0.5, 2} {
-			s := scaleOutages(spec, of, f)
-			res, err := simulator.Run(ctx, s, profile, cat, simulator.Options{Trials: trials, Seed: seed})
-			if err != nil {
-				return nil, err
-			}
-			d, err := Score(s, res, cat)
+			res, d, err := runAndScore(ctx, scaleOutages(spec, of, f), profile, cat, trials, seed)
 			if err != nil {
 				return nil, err
 			}
@@ -231,6 +222,16 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 // to separate options a point or two apart (the example's 1,000 trials of
 // five runs take about a second and a half), against the result's 10,000.
 const OutageTrials = 1000
+
+// runAndScore simulates spec on trials with seed and scores the result.
+func runAndScore(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, trials int, seed uint64) (simulator.Result, Decision, error) {
+	res, err := simulator.Run(ctx, spec, profile, cat, simulator.Options{Trials: trials, Seed: seed})
+	if err != nil {
+		return res, Decision{}, err
+	}
+	d, err := Score(spec, res, cat)
+	return res, d, err
+}
 
 // What an outage variant scales: the providers' incident rates or the
 // gateways' own.

@@ -218,23 +218,7 @@ func (m *model) throttleOutage(o *option, groups []limitGroup, groupOf [][]int, 
 		}
 		return hops
 	}
-	offered := func() {
-		clear(load)
-		for i := range m.flows {
-			if demand[i] == 0 {
-				continue
-			}
-			hops := hopsFor(i, false)
-			loads := append(sc.loads[:0], make([]float64, len(hops))...)
-			planLoads(&o.pol, hops, o.cacheHit, 0, loads)
-			sc.loads = loads
-			for j, k := range o.reach[i] {
-				if gi := groupOf[i][k]; gi >= 0 {
-					load[gi] += demand[i] * loads[j]
-				}
-			}
-		}
-	}
+	offered := func() { m.offeredLoad(o, groupOf, demand, load, sc, hopsFor) }
 	clear(theta)
 	offered()
 	binds := false
@@ -244,22 +228,7 @@ func (m *model) throttleOutage(o *option, groups []limitGroup, groupOf [][]int, 
 	if !binds {
 		return
 	}
-	for range 200 {
-		change := 0.0
-		for gi, grp := range groups {
-			next := 0.0
-			if load[gi] > grp.perBin {
-				next = 1 - grp.perBin/load[gi]
-			}
-			next = 0.5*theta[gi] + 0.5*next
-			change = math.Max(change, math.Abs(next-theta[gi]))
-			theta[gi] = next
-		}
-		if change < 1e-4 {
-			break
-		}
-		offered()
-	}
+	settle(groups, theta, load, offered)
 	outcomeOf := func(i int, hops []hop) outcome {
 		h := st.key ^ uint64(i)*0x9e3779b97f4a7c15
 		for _, hp := range hops {
@@ -314,6 +283,48 @@ func (x *scenarioExtra) plus(y scenarioExtra, k float64) {
 	}
 }
 
+// offeredLoad is the attempts each group is offered in a bin of demand,
+// every flow's hops (as hopsFor gives them, unrounded) walked by the plan.
+func (m *model) offeredLoad(o *option, groupOf [][]int, demand, load []float64, sc *attemptScratch, hopsFor func(i int, round bool) []hop) {
+	clear(load)
+	for i := range m.flows {
+		if demand[i] == 0 {
+			continue
+		}
+		hops := hopsFor(i, false)
+		loads := append(sc.loads[:0], make([]float64, len(hops))...)
+		planLoads(&o.pol, hops, o.cacheHit, 0, loads)
+		sc.loads = loads
+		for j, k := range o.reach[i] {
+			if gi := groupOf[i][k]; gi >= 0 {
+				load[gi] += demand[i] * loads[j]
+			}
+		}
+	}
+}
+
+// settle finds the groups' refusal shares theta: offered (which fills
+// load at the current theta) and a damped step towards refusing each
+// group's excess, until no share moves by 1e-4.
+func settle(groups []limitGroup, theta, load []float64, offered func()) {
+	for range 200 {
+		offered()
+		change := 0.0
+		for gi, grp := range groups {
+			next := 0.0
+			if load[gi] > grp.perBin {
+				next = 1 - grp.perBin/load[gi]
+			}
+			next = 0.5*theta[gi] + 0.5*next // damped, so the fixed point settles
+			change = math.Max(change, math.Abs(next-theta[gi]))
+			theta[gi] = next
+		}
+		if change < 1e-4 {
+			break
+		}
+	}
+}
+
 // near reports whether every demand is within rel of ref's (both zero
 // counts as near).
 func near(demand, ref []float64, rel float64) bool {
@@ -345,36 +356,7 @@ func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, d
 		}
 		return hops
 	}
-	for range 200 {
-		clear(load)
-		for i := range m.flows {
-			if demand[i] == 0 {
-				continue
-			}
-			hops := hopsFor(i, false)
-			loads := append(sc.loads[:0], make([]float64, len(hops))...)
-			planLoads(&o.pol, hops, o.cacheHit, 0, loads)
-			sc.loads = loads
-			for j, k := range o.reach[i] {
-				if gi := groupOf[i][k]; gi >= 0 {
-					load[gi] += demand[i] * loads[j]
-				}
-			}
-		}
-		change := 0.0
-		for gi, grp := range groups {
-			next := 0.0
-			if load[gi] > grp.perBin {
-				next = 1 - grp.perBin/load[gi]
-			}
-			next = 0.5*theta[gi] + 0.5*next // damped, so the fixed point settles
-			change = math.Max(change, math.Abs(next-theta[gi]))
-			theta[gi] = next
-		}
-		if change < 1e-4 {
-			break
-		}
-	}
+	settle(groups, theta, load, func() { m.offeredLoad(o, groupOf, demand, load, sc, hopsFor) })
 	for i := range m.flows {
 		if demand[i] == 0 {
 			continue
