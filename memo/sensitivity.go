@@ -190,7 +190,7 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 	// The control: the same trials and seed at the modelled rates. A close
 	// call can come out differently on fewer trials than the result's, so
 	// a variant changes the choice only when it differs from this.
-	_, d0, err := runAndScore(ctx, spec, profile, cat, trials, seed)
+	_, d0, err := runAndScore(ctx, spec, profile, cat, trials, seed, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 			continue
 		}
 		for _, f := range []float64{0.5, 2} {
-			res, d, err := runAndScore(ctx, scaleOutages(spec, of, f), profile, cat, trials, seed)
+			res, d, err := runAndScore(ctx, scaleOutages(spec, of, f), profile, cat, trials, seed, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -215,6 +215,16 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 			out = append(out, v)
 		}
 	}
+	// The share of retries that fail with the attempt before them is an
+	// estimate (0.5): none and all of them bracket it.
+	for _, rho := range []float64{0, 1} {
+		_, d, err := runAndScore(ctx, spec, profile, cat, trials, seed, &rho)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Variant{Name: fmt.Sprintf("retries failing together %.0f %%", 100*rho), Chosen: d.Chosen,
+			Method: fmt.Sprintf("re-simulated, %d trials, seed %d", trials, seed), Factor: rho, Of: OfRetries, Control: d0.Chosen, Trials: trials})
+	}
 	return out, nil
 }
 
@@ -224,8 +234,8 @@ func Outages(ctx context.Context, spec simulator.Spec, profile *traffic.Profile,
 const OutageTrials = 1000
 
 // runAndScore simulates spec on trials with seed and scores the result.
-func runAndScore(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, trials int, seed uint64) (simulator.Result, Decision, error) {
-	res, err := simulator.Run(ctx, spec, profile, cat, simulator.Options{Trials: trials, Seed: seed})
+func runAndScore(ctx context.Context, spec simulator.Spec, profile *traffic.Profile, cat *pricing.Catalog, trials int, seed uint64, rho *float64) (simulator.Result, Decision, error) {
+	res, err := simulator.Run(ctx, spec, profile, cat, simulator.Options{Trials: trials, Seed: seed, RetryCorrelation: rho})
 	if err != nil {
 		return res, Decision{}, err
 	}
@@ -238,6 +248,9 @@ func runAndScore(ctx context.Context, spec simulator.Spec, profile *traffic.Prof
 const (
 	OfProviders = "providers"
 	OfGateways  = "gateways"
+	// OfRetries: the share of retries that fail with the attempt before
+	// them, 0 or 1 (Factor), against the estimated 0.5.
+	OfRetries = "retries"
 )
 
 // scaleOutages multiplies the incident rate of every provider, or of every

@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -233,6 +234,10 @@ func count(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// variantValue finds where a variant's name gives its value: the first
+// word that is a number, a factor or a signed change.
+var variantValue = regexp.MustCompile(` ([×+\-]?[0-9].*)$`)
+
 // sameKind writes variants of one kind once: "provider incident rates
 // ×0.5", "provider incident rates ×2" become "provider incident rates
 // ×0.5 or ×2".
@@ -241,8 +246,8 @@ func sameKind(names []string) []string {
 	last := ""
 	for _, n := range names {
 		kind, value := n, ""
-		if i := strings.IndexAny(n, "×+-"); i > 0 && n[i-1] == ' ' {
-			kind, value = n[:i], n[i:]
+		if m := variantValue.FindStringSubmatchIndex(n); m != nil {
+			kind, value = n[:m[2]], n[m[2]:]
 		}
 		if kind == last && value != "" && len(out) > 0 {
 			out[len(out)-1] += " or " + value
@@ -455,11 +460,19 @@ func revisit(in Input, d Decision) (out, steady []string, volume, note string) {
 		if v.Control != "" && v.Control != d.Chosen {
 			// On the variants' fewer trials the modelled rates already
 			// choose another option: the two are too close for them.
-			note = fmt.Sprintf("Incident rates ×0.5 and ×2 were re-simulated on %d trials, too few to separate %s from %s: on them the modelled rates already put %s first.", v.Trials, d.Chosen, v.Control, v.Control)
+			note = fmt.Sprintf("The sensitivity runs (incident rates ×0.5 and ×2, retries failing together 0 %% and 100 %%) were re-simulated on %d trials, too few to separate %s from %s: on them the modelled rates already put %s first.", v.Trials, d.Chosen, v.Control, v.Control)
 			continue
 		}
 		if v.Chosen == d.Chosen {
 			steady = append(steady, v.Name)
+			continue
+		}
+		if v.Of == OfRetries {
+			watch := "the SDK's retries of failed requests almost never succeed"
+			if v.Factor < 0.5 {
+				watch = "the SDK's retries succeed as often as first attempts"
+			}
+			out = append(out, fmt.Sprintf("%s (gatewise assumes half of a failed request's retries fail with it, an estimate; %.0f %% here): %s would be chosen", watch, 100*v.Factor, v.Chosen))
 			continue
 		}
 		how := "twice as often"
@@ -498,7 +511,7 @@ func revisit(in Input, d Decision) (out, steady []string, volume, note string) {
 		out = append(out, fmt.Sprintf("token prices %s %.0f %%: %s would be chosen", dir, math.Abs(v.Factor-1)*100, v.Chosen))
 	}
 	if len(in.Outages) == 0 {
-		note = "Incident rates ×0.5 and ×2 were not re-simulated for this memo."
+		note = "Incident rates ×0.5 and ×2 and retries failing together were not re-simulated for this memo."
 	}
 	return out, sameKind(steady), volume, note
 }

@@ -32,6 +32,10 @@ type Options struct {
 	// Progress is called with trials done and the total, at most about a
 	// hundred times a run, from one goroutine at a time.
 	Progress func(done, total int)
+	// RetryCorrelation, when set, replaces the estimated share of a failed
+	// attempt's retries that fail with it (0.5), for the memo's
+	// sensitivity to that estimate.
+	RetryCorrelation *float64
 }
 
 // maxAttemptedPaths caps how many paths one request tries: the primary and
@@ -264,7 +268,13 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 	if scenarios == nil {
 		scenarios = spec.Scenarios
 	}
-	m, notes, err := buildModel(spec, profile, cat, scenarios)
+	rho := retryCorrelation
+	if opts.RetryCorrelation != nil {
+		if rho = *opts.RetryCorrelation; !(rho >= 0 && rho <= 1) {
+			return Result{}, fmt.Errorf("simulate: retry correlation must be between 0 and 1, not %g", rho)
+		}
+	}
+	m, notes, err := buildModel(spec, profile, cat, scenarios, rho)
 	if err != nil {
 		return Result{}, err
 	}
@@ -425,7 +435,7 @@ func hoursText(h float64) string {
 
 // buildModel resolves paths, prices, behaviours, calm outcomes and the
 // incident streams once, so trials only read them.
-func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scenarios []Scenario) (*model, []string, error) {
+func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scenarios []Scenario, rho float64) (*model, []string, error) {
 	bs, err := DefaultBehaviours()
 	if err != nil {
 		return nil, nil, err
@@ -541,6 +551,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		if o.pol, err = newPolicy(o.plan); err != nil {
 			return nil, nil, err
 		}
+		o.pol.rho = rho
 		if st.CacheHitRate != nil {
 			o.cacheHit = *st.CacheHitRate
 		}
