@@ -43,7 +43,8 @@ type Variant struct {
 	// fallback under the variant, when it was re-simulated: the fallback
 	// share in production is how a team sees the variant coming true.
 	FallbackShares map[string]float64 `json:",omitempty"`
-	// Factor is the multiplier on outage rates or prices.
+	// Factor is the multiplier on incident rates or prices, or the share
+	// of retries failing together (OfRetries).
 	Factor float64 `json:",omitempty"`
 	// Of is what an outage variant scales: OfProviders or OfGateways.
 	Of string `json:",omitempty"`

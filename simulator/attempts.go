@@ -301,7 +301,9 @@ func (pol *policy) react(class ErrorClass, canRetry, last bool) reaction {
 // skipShare is the share of requests arriving at hop h that its cooldown
 // sends past it. A target cools down after AfterFails failures within
 // WindowSeconds and stays out for Seconds. Failures reach it at μ a second
-// (arrivals × attempts per arrival × failure share); while it is open it
+// (arrivals × attempts per arrival × failure share, or, where only a
+// request's first failure counts, arrivals × the share with at least one
+// failed attempt); while it is open it
 // trips at μ·P(N ≥ AfterFails−1), N the other failures in the window
 // (Poisson), and it then stays out for Seconds: the share of time out, and
 // so of requests skipped, is τC/(1+τC). A gateway that routes on provider
@@ -318,6 +320,11 @@ func (pol *policy) skipShare(h hop, arriving, attemptsPerArrival, failing float6
 		return 0
 	}
 	mu := h.rate * arriving * attemptsPerArrival * failing
+	if c.FirstFailureOnly {
+		// Only a request's first failure on the target counts, however
+		// many of its attempts fail there.
+		mu = h.rate * arriving * (1 - math.Pow(1-failing, math.Max(attemptsPerArrival, 1)))
+	}
 	if mu <= 0 || c.Seconds <= 0 {
 		return 0
 	}

@@ -154,8 +154,11 @@ func (v *validation) overrides(s Spec) {
 		if s.GatewaySettings[id].AsyncLogging != nil && id != "helicone" {
 			v.add(path+".async_logging", "only helicone logs asynchronously outside the request path")
 		}
-		if s.GatewaySettings[id].CacheHitRate != nil && (id == "direct" || id == "kong") {
-			v.add(path+".cache_hit_rate", "%s has no exact-match cache by default", id)
+		if s.GatewaySettings[id].CacheHitRate != nil {
+			// The behaviour file says which options cache (its cache knob).
+			if bs, err := DefaultBehaviours(); err == nil && bs.ByID[id].Cache == "none" {
+				v.add(path+".cache_hit_rate", "%s has no exact-match cache by default", id)
+			}
 		}
 		if r := s.GatewaySettings[id].HostingRegion; r != "" {
 			if !selfHosted(id) {
