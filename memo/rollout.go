@@ -973,8 +973,8 @@ func (r *renderer) readme() {
 		}
 		fmt.Fprintf(&b, "- %s: %s\n", escapeMarkdown(rp.Label()), strings.Join(ts, " → "))
 	}
-	fmt.Fprintf(&b, "\nRetries: %d a target on %s; failover on %s; timeout %s a try; the app's SDK retries %d times around it.\n",
-		r.plan.Retries, orNone(r.plan.RetryOn), orNone(r.plan.FailOverOn), seconds(r.plan.TimeoutSeconds), r.plan.Client.Retries)
+	fmt.Fprintf(&b, "\nRetries: %s; failover on %s; %s; the app's SDK retries %d times around it.\n",
+		retriesText(r.plan), orNone(r.plan.FailOverOn), timeoutText(r.plan.TimeoutSeconds), r.plan.Client.Retries)
 	if len(r.notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for _, n := range r.notes {
@@ -992,11 +992,20 @@ func orNone(xs []string) string {
 	return strings.Join(xs, ", ")
 }
 
-func seconds(s float64) string {
-	if s <= 0 {
-		return "of the client's"
+// retriesText is a plan's retries a target in words.
+func retriesText(p simulator.Plan) string {
+	if p.Retries == 0 || len(p.RetryOn) == 0 {
+		return "none at the gateway"
 	}
-	return fmt.Sprintf("%g s", s)
+	return fmt.Sprintf("%d a target on %s", p.Retries, strings.Join(p.RetryOn, ", "))
+}
+
+// timeoutText is a plan's timeout a try in words.
+func timeoutText(s float64) string {
+	if s <= 0 {
+		return "no timeout of its own (the client's applies)"
+	}
+	return fmt.Sprintf("timeout %g s a try", s)
 }
 
 func fileWhat(name string) string {
