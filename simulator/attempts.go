@@ -298,6 +298,26 @@ func (pol *policy) react(class ErrorClass, canRetry, last bool) reaction {
 	return giveUp
 }
 
+// attemptsPerArrival is how many attempts a request arriving at a hop
+// makes there while it is open (each retried failure brings one more, up
+// to the retries), and the share of attempts that fail, from the hop's
+// outcome shares: what a cooldown counts.
+func (pol *policy) attemptsPerArrival(kinds *[4]failureKind, last bool) (perArrival, failing float64) {
+	retried := 0.0
+	for _, k := range kinds {
+		failing += k.share
+		if pol.react(k.class, true, last) == retryHere {
+			retried += k.share
+		}
+	}
+	perArrival = 1.0
+	for n, x := 0, 1.0; n < pol.retries; n++ {
+		x *= retried
+		perArrival += x
+	}
+	return perArrival, failing
+}
+
 // skipShare is the share of requests arriving at hop h that its cooldown
 // sends past it. A target cools down after AfterFails failures within
 // WindowSeconds and stays out for Seconds. Failures reach it at μ a second
@@ -417,20 +437,7 @@ func gatewayPass(pol *policy, sc *attemptScratch, hops []hop, hit, gate float64)
 			for _, c := range sc.here {
 				arriving += c.share
 			}
-			// Attempts per arriving request while the target is open: each
-			// retried failure brings one more, up to the retries.
-			retried, failing := 0.0, 0.0
-			for _, k := range kinds {
-				failing += k.share
-				if pol.react(k.class, true, last) == retryHere {
-					retried += k.share
-				}
-			}
-			perArrival := 1.0
-			for n, x := 0, 1.0; n < pol.retries; n++ {
-				x *= retried
-				perArrival += x
-			}
+			perArrival, failing := pol.attemptsPerArrival(&kinds, last)
 			if q := pol.skipShare(h, arriving, perArrival, failing); q > 0 && !(last && pol.cooldown.Kind == CooldownProviderHealth) {
 				for k := range sc.here {
 					skipped := sc.here[k].share * q
@@ -622,18 +629,7 @@ func planLoads(pol *policy, hops []hop, hit, gate float64, loads []float64) {
 		moving = 0
 		served, _, _, kinds := attemptShares(pol, h, fastMS, hangMS)
 		if pol.cooldown != nil && here > 0 {
-			retried, failing := 0.0, 0.0
-			for _, k := range kinds {
-				failing += k.share
-				if pol.react(k.class, true, last) == retryHere {
-					retried += k.share
-				}
-			}
-			perArrival := 1.0
-			for n, x := 0, 1.0; n < pol.retries; n++ {
-				x *= retried
-				perArrival += x
-			}
+			perArrival, failing := pol.attemptsPerArrival(&kinds, last)
 			if q := pol.skipShare(h, here, perArrival, failing); q > 0 && !(last && pol.cooldown.Kind == CooldownProviderHealth) {
 				if last {
 					if pol.clientRetryOn.Has(RateLimited) {

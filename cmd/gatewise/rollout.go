@@ -38,18 +38,7 @@ func rolloutCmd(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{code: 2, err: fmt.Errorf("--gateway: %q is not an option: use one of %s", *gateway, strings.Join(simulator.GatewayIDs(), ", "))}
 	}
 	cat := pricing.Default()
-	data, err := readInput(*file)
-	if err != nil {
-		return err
-	}
-	spec, err := simulator.Load(data, cat)
-	var problems simulator.Problems
-	if errors.As(err, &problems) {
-		for _, p := range problems {
-			fmt.Fprintln(stderr, formatProblem(*file, p))
-		}
-		return &exitError{code: 1, err: fmt.Errorf("%s has %d problems; gatewise check -f %s lists them", *file, len(problems), *file)}
-	}
+	spec, err := loadArchitecture(*file, cat, stderr)
 	if err != nil {
 		return err
 	}

@@ -63,18 +63,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return &exitError{code: 2, err: fmt.Errorf("--paper: %w", err)}
 	}
 	cat := pricing.Default()
-	data, err := readInput(*file)
-	if err != nil {
-		return err
-	}
-	spec, err := simulator.Load(data, cat)
-	var problems simulator.Problems
-	if errors.As(err, &problems) {
-		for _, p := range problems {
-			fmt.Fprintln(stderr, formatProblem(*file, p))
-		}
-		return &exitError{code: 1, err: fmt.Errorf("%s has %d problems; gatewise check -f %s lists them", *file, len(problems), *file)}
-	}
+	spec, err := loadArchitecture(*file, cat, stderr)
 	if err != nil {
 		return err
 	}
@@ -143,6 +132,25 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return printSimulation(stdout, spec, res)
+}
+
+// loadArchitecture reads and validates an architecture file for a command
+// that runs it: every problem goes to stderr as FILE:LINE:COLUMN, and the
+// command exits 1.
+func loadArchitecture(file string, cat *pricing.Catalog, stderr io.Writer) (simulator.Spec, error) {
+	data, err := readInput(file)
+	if err != nil {
+		return simulator.Spec{}, err
+	}
+	spec, err := simulator.Load(data, cat)
+	var problems simulator.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, formatProblem(file, p))
+		}
+		return simulator.Spec{}, &exitError{code: 1, err: fmt.Errorf("%s has %d problems; gatewise check -f %s lists them", file, len(problems), file)}
+	}
+	return spec, err
 }
 
 // memoFiles are where simulate writes the memo, "" for a form not asked
