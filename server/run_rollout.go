@@ -71,6 +71,15 @@ func (s *Server) runBundle(ctx context.Context, run store.Run, gateway string) (
 		e.Fields = map[string]string{"gateway": e.Message}
 		return memo.Bundle{}, e
 	}
+	// An option a hard constraint rules out is not shipped: its configs
+	// would carry traffic where the architecture says it may not go.
+	for _, r := range res.Results {
+		if r.Gateway == gateway && r.Excluded != nil {
+			e := newError(http.StatusUnprocessableEntity, fmt.Sprintf("%s cannot be shipped for this architecture: %s.", gateway, *r.Excluded), nil)
+			e.Fields = map[string]string{"gateway": e.Message}
+			return memo.Bundle{}, e
+		}
+	}
 	return memo.Rollout(spec, plan, s.catalog)
 }
 

@@ -370,3 +370,30 @@ func TestRunTrialsAreCapped(t *testing.T) {
 	wantBody(t, rec, "Trials must be a whole number from 1 to 500 on this server.")
 	wantStatus(t, do(t, h, "POST", "/api/v1/runs", strings.NewReader(`{"architecture_id": "`+id+`", "trials": 500}`), http.Header{"Content-Type": {"application/json"}}), http.StatusAccepted)
 }
+
+// The rollout bundle of any option the run simulated can be fetched by
+// name, but not of one a hard constraint rules out, nor of one it never
+// simulated.
+func TestRolloutBundleByGateway(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	startRunner(t, s)
+	spec := loadExample(t, "multi-region")
+	body, _ := json.Marshal(map[string]any{"architecture": spec, "trials": 20, "scenarios": []string{"baseline"}})
+	rec := do(t, h, "POST", "/api/v1/runs", strings.NewReader(string(body)), http.Header{"Content-Type": {"application/json"}})
+	wantStatus(t, rec, http.StatusAccepted)
+	var queued apiRun
+	if err := json.Unmarshal(rec.Body.Bytes(), &queued); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s, queued.ID, store.RunDone)
+	base := "/api/v1/runs/" + queued.ID + "/rollout.zip"
+	zip := do(t, h, "GET", base+"?gateway=kong", nil, nil)
+	wantStatus(t, zip, http.StatusOK)
+	wantBody(t, zip, "kong/kong.yaml")
+	// SOC 2 is required and OpenRouter's report is not verified.
+	excluded := do(t, h, "GET", base+"?gateway=openrouter", nil, nil)
+	wantStatus(t, excluded, http.StatusUnprocessableEntity)
+	wantBody(t, excluded, "openrouter cannot be shipped for this architecture: SOC 2 is required")
+	wantStatus(t, do(t, h, "GET", base+"?gateway=nope", nil, nil), http.StatusNotFound)
+}
