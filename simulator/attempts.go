@@ -350,9 +350,29 @@ func (pol *policy) skipShare(h hop, arriving, attemptsPerArrival, failing float6
 	}
 	tau := mu
 	if c.AfterFails > 1 {
-		tau *= 1 - distuv.Poisson{Lambda: math.Max(mu*c.WindowSeconds, 1e-300)}.CDF(float64(c.AfterFails-2))
+		tau *= 1 - poissonCDF(c.AfterFails-2, mu*c.WindowSeconds)
 	}
 	return tau * c.Seconds / (1 + tau*c.Seconds)
+}
+
+// poissonCDF is P(N ≤ k) for N Poisson with mean lambda, summed term by
+// term: k is a cooldown's allowed failures, a handful, and the hot loops
+// of throttling ask for it at every step, where the incomplete gamma
+// function that answers any k costs ten times as much.
+func poissonCDF(k int, lambda float64) float64 {
+	if k < 0 {
+		return 0
+	}
+	if k > 100 || lambda > 500 {
+		// Where the terms could overflow, the library's general form.
+		return distuv.Poisson{Lambda: math.Max(lambda, 1e-300)}.CDF(float64(k))
+	}
+	term, sum := 1.0, 1.0
+	for j := 1; j <= k; j++ {
+		term *= lambda / float64(j)
+		sum += term
+	}
+	return math.Min(sum*math.Exp(-lambda), 1)
 }
 
 // evaluatePlan works out one option on one route and origin while failure

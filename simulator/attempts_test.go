@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats/scalar"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 func waitsAt(o outcome) map[int64]float64 {
@@ -323,6 +324,22 @@ func TestPlanLoadsMatchEvaluatePlan(t *testing.T) {
 				if math.Abs(loads[j]-full.loads[j]) > 1e-12 {
 					t.Errorf("%s gate %v hop %d: load %v, evaluatePlan says %v", id, gate, j, loads[j], full.loads[j])
 				}
+			}
+		}
+	}
+}
+
+// The term-by-term Poisson CDF agrees with gonum's incomplete-gamma form
+// to 1e-12 (relative, or absolute below 1e-300) over the allowed
+// failures and failure rates cooldowns meet, and past them.
+func TestPoissonCDF(t *testing.T) {
+	t.Parallel()
+	for _, k := range []int{0, 1, 2, 4, 9, 30, 100, 150} {
+		for _, lambda := range []float64{1e-9, 0.01, 0.5, 1, 3.7, 20, 120, 499, 800, 5000} {
+			want := distuv.Poisson{Lambda: lambda}.CDF(float64(k))
+			got := poissonCDF(k, lambda)
+			if math.Abs(got-want) > 1e-12*math.Max(want, 1e-300/1e-12) {
+				t.Errorf("poissonCDF(%d, %g) = %g, want %g", k, lambda, got, want)
 			}
 		}
 	}

@@ -55,6 +55,19 @@ type evaluator struct {
 	pend [][]stretch
 	open [][]int32
 	down []stretch
+	// Throttling within the trial (ratelimit_trial.go): per option the
+	// stretch of constant state and the sums it adds at the end of an
+	// evaluation; the scenario's own events; scratch; and the bins worked
+	// out, by demand and state.
+	thr       []throttled
+	thrSum    []trialResult
+	own       []event
+	ownSpans  [][2]float64
+	thrHops   [][]hop
+	thrPer    []float64 // per flow and group
+	thrState  []float64
+	thrGates  []float64
+	thrDemand []float64
 }
 
 // stretch is a run of consecutive segments in which one option's flow
@@ -79,12 +92,14 @@ func sameOutcome(x, y *memoEntry) bool {
 type memos struct {
 	outcomes table[*memoEntry]
 	segments table[*segment]
+	limited  table[*limitedEntry]
 }
 
 func newMemos() *memos {
 	return &memos{
 		outcomes: table[*memoEntry]{m: map[uint64]*memoEntry{}, max: maxMemo},
 		segments: table[*segment]{m: map[uint64]*segment{}, max: maxSegments},
+		limited:  table[*limitedEntry]{m: map[uint64]*limitedEntry{}, max: maxLimited},
 	}
 }
 
@@ -140,6 +155,9 @@ type memoEntry struct {
 	gate         float64
 	state        []float64
 	success      float64
+	// groupLoads is the attempts per request on each rate-limit group
+	// (ratelimit.go), for throttling within a trial.
+	groupLoads []float64
 }
 
 // share is an amount per request and where it is counted: a latency
@@ -212,6 +230,10 @@ func newEvaluator(m *model, shared *memos) *evaluator {
 	for g := range m.options {
 		e.pend[g] = make([]stretch, len(m.flows))
 	}
+	e.thr, e.thrSum = make([]throttled, len(m.options)), make([]trialResult, len(m.options))
+	e.thrHops = make([][]hop, len(m.flows))
+	e.thrPer = make([]float64, len(m.flows)*len(m.lim.groups))
+	e.thrGates, e.thrDemand = make([]float64, len(m.flows)), make([]float64, len(m.flows))
 	for i, f := range m.flows {
 		e.fails[i] = slices.Clone(f.bg)
 		e.slows[i] = make([]float64, len(f.paths))
@@ -326,6 +348,14 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	out, calm := &e.out, o.calm[i]
 	copyInto(out, evaluatePlan(&o.pol, &e.sc, hops, o.cacheHit, fg))
 	me.success, me.cost = out.success, out.cost-calm.cost
+	if groups := e.m.lim.groups; len(groups) > 0 {
+		me.groupLoads = make([]float64, len(groups))
+		for j, k := range reach {
+			if gi := e.m.lim.groupOf[i][k]; gi >= 0 {
+				me.groupLoads[gi] += out.loads[j]
+			}
+		}
+	}
 	me.fallback = out.fallback - calm.fallback
 	merged := e.merged[:0]
 	add := func(b int32, share float64) {
@@ -416,6 +446,8 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 	if len(live) == 0 {
 		return
 	}
+	limited := len(m.lim.groups) > 0
+	e.own, e.ownSpans = extra, ownOutages(extra, e.ownSpans)
 	bounds := e.bounds[:0]
 	bounds = append(bounds, lo, hi)
 	for _, ev := range live {
@@ -488,6 +520,9 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				}
 				*dn = stretch{sa: int32(s), sb: int32(s + 1), on: true}
 			}
+			if limited && m.options[g].excluded == nil {
+				e.trackThrottled(g, se.hits[se.from[g]:se.from[g+1]], s, sign, &acc[g])
+			}
 		}
 	}
 	for g := range m.options {
@@ -498,6 +533,17 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 		if dn := &e.down[g]; dn.on {
 			result[g].downtime += sign * (bounds[dn.sb] - bounds[dn.sa])
 			dn.on = false
+		}
+		if e.thr[g].on {
+			e.throttleStretch(g, sign, &acc[g])
+		}
+		// Throttling's sums come last, in the stretches' order, so they
+		// do not depend on which other options split the segments.
+		if s := &e.thrSum[g]; *s != (trialResult{}) {
+			result[g].failed += s.failed
+			result[g].cost += s.cost
+			result[g].fallback += s.fallback
+			*s = trialResult{}
 		}
 	}
 }

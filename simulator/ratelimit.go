@@ -23,6 +23,63 @@ type scenarioExtra struct {
 	requests float64
 }
 
+// limits is what throttling reads at run time: the groups, the group of
+// each flow's path (-1 for none), and per option the calm attempts per
+// request of each flow on each group, which rule out most bins at once.
+type limits struct {
+	groups  []limitGroup
+	groupOf [][]int
+	calmPer [][][]float64 // per option, flow, group
+	peak    []float64     // per flow: its busiest bin's requests
+	// Per flow and hour (chunk bins): the mean and the most requests in a
+	// bin, for throttling within a trial.
+	chunk        int
+	mean, peakIn [][]float64
+}
+
+// newLimits indexes the groups for the model's flows and options.
+func (m *model) newLimits(groups []limitGroup) *limits {
+	l := &limits{groups: groups, groupOf: make([][]int, len(m.flows)), calmPer: make([][][]float64, len(m.options)), peak: make([]float64, len(m.flows))}
+	l.chunk = max(int(math.Round(1/m.binHours)), 1)
+	chunks := (m.bins() + l.chunk - 1) / l.chunk
+	l.mean, l.peakIn = make([][]float64, len(m.flows)), make([][]float64, len(m.flows))
+	for i, f := range m.flows {
+		l.mean[i], l.peakIn[i] = make([]float64, chunks), make([]float64, chunks)
+		for b := range len(f.prefix) - 1 {
+			d := f.prefix[b+1] - f.prefix[b]
+			l.peak[i] = math.Max(l.peak[i], d)
+			c := b / l.chunk
+			l.peakIn[i][c] = math.Max(l.peakIn[i][c], d)
+			l.mean[i][c] += d / float64(min(l.chunk, m.bins()-c*l.chunk))
+		}
+		l.groupOf[i] = make([]int, len(f.paths))
+		for k := range l.groupOf[i] {
+			l.groupOf[i][k] = -1
+		}
+		for gi, grp := range groups {
+			for _, k := range grp.paths[i] {
+				l.groupOf[i][k] = gi
+			}
+		}
+	}
+	for g := range m.options {
+		o := &m.options[g]
+		l.calmPer[g] = make([][]float64, len(m.flows))
+		for i := range m.flows {
+			l.calmPer[g][i] = make([]float64, len(groups))
+			if o.excluded != nil {
+				continue
+			}
+			for j, k := range o.reach[i] {
+				if gi := l.groupOf[i][k]; gi >= 0 {
+					l.calmPer[g][i][gi] += o.calm[i].loads[j]
+				}
+			}
+		}
+	}
+	return l
+}
+
 // buildLimits reads the architecture's rate limits into groups. A limit in
 // tokens per minute becomes requests at the mean tokens of the traffic that
 // may reach the group; where both are given the tighter one holds. Global
@@ -78,36 +135,13 @@ func (m *model) buildLimits(meanTokens []float64) []limitGroup {
 // paths) the offered load is the outage's, failovers onto the fallbacks
 // included, and the bin adds the throttling's difference from the outage
 // alone, which each trial's evaluation of the outage already holds.
-// Sampled incidents are not combined with throttling: where both meet, the
-// incident's stretch is evaluated without the limit.
-func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float64, during func(bin int) *outageState, from, to int, sc *attemptScratch) scenarioExtra {
+// Sampled incidents are throttled within each trial (throttleStretch),
+// as differences from what this adds.
+func (m *model) throttling(g int, scale func(bin int) float64, during func(bin int) *outageState, from, to int, sc *attemptScratch) scenarioExtra {
 	o := &m.options[g]
 	extra := scenarioExtra{acc: m.newAccums(1)[0]}
+	groups, groupOf, perRequest := m.lim.groups, m.lim.groupOf, m.lim.calmPer[g]
 	theta := make([]float64, len(groups))
-	groupOf := make([][]int, len(m.flows)) // per flow, per path: group index or -1
-	for i, f := range m.flows {
-		groupOf[i] = make([]int, len(f.paths))
-		for k := range groupOf[i] {
-			groupOf[i][k] = -1
-		}
-		for gi, grp := range groups {
-			for _, k := range grp.paths[i] {
-				groupOf[i][k] = gi
-			}
-		}
-	}
-	// Each flow's calm attempts per request on each group, to rule out
-	// most bins at once: below the limit even with a margin for rounding,
-	// the exact load of such a bin cannot bind.
-	perRequest := make([][]float64, len(m.flows))
-	for i := range m.flows {
-		perRequest[i] = make([]float64, len(groups))
-		for j, k := range o.reach[i] {
-			if gi := groupOf[i][k]; gi >= 0 {
-				perRequest[i][gi] += o.calm[i].loads[j]
-			}
-		}
-	}
 	demand := make([]float64, len(m.flows))
 	outs := make([]outcome, len(m.flows))
 	// A binding bin whose demand is within 2 % per flow of the last one
@@ -128,7 +162,7 @@ func (m *model) throttling(g int, groups []limitGroup, scale func(bin int) float
 			}
 		}
 		if st := during(b); st != nil {
-			m.throttleOutage(o, groups, groupOf, demand, theta, load, st, sc, &buf, &extra)
+			m.throttleOutage(o, demand, theta, load, st, sc, &buf, &extra)
 			continue
 		}
 		// With nothing refused, each group carries the calm attempts of
@@ -198,38 +232,20 @@ type outageState struct {
 // throttleOutage is one bin of a named outage under rate limits: the load
 // the outage sends to each group (failovers included), the refusal shares
 // if it binds, and the bin's difference from the outage without limits.
-func (m *model) throttleOutage(o *option, groups []limitGroup, groupOf [][]int, demand, theta, load []float64, st *outageState, sc *attemptScratch, buf *[]hop, extra *scenarioExtra) {
+func (m *model) throttleOutage(o *option, demand, theta, load []float64, st *outageState, sc *attemptScratch, buf *[]hop, extra *scenarioExtra) {
 	if st.gateDown {
 		return // every request fails at the gateway; no provider sees load
 	}
-	hopsFor := func(i int, round bool) []hop {
-		f := &m.flows[i]
-		hops := m.hopsInto(buf, f, o.reach[i], st.fails[i], o.rate[i])
-		for j, k := range o.reach[i] {
-			if st.downs[i] != nil {
+	base := func(i int) []hop {
+		hops := m.hopsInto(buf, &m.flows[i], o.reach[i], st.fails[i], o.rate[i])
+		if st.downs[i] != nil {
+			for j, k := range o.reach[i] {
 				hops[j].down = st.downs[i][k]
-			}
-			if gi := groupOf[i][k]; gi >= 0 {
-				hops[j].throttle = theta[gi]
-				if round {
-					hops[j].throttle = math.Round(theta[gi]*1e4) / 1e4
-				}
 			}
 		}
 		return hops
 	}
-	offered := func() { m.offeredLoad(o, groupOf, demand, load, sc, hopsFor) }
-	clear(theta)
-	offered()
-	binds := false
-	for gi, grp := range groups {
-		binds = binds || load[gi] > grp.perBin
-	}
-	if !binds {
-		return
-	}
-	settle(groups, theta, load, offered)
-	outcomeOf := func(i int, hops []hop) outcome {
+	outcomeOf := func(i int, hops []hop, _ float64) outcome {
 		h := st.key ^ uint64(i)*0x9e3779b97f4a7c15
 		for _, hp := range hops {
 			h ^= math.Float64bits(hp.throttle)
@@ -242,27 +258,81 @@ func (m *model) throttleOutage(o *option, groups []limitGroup, groupOf [][]int, 
 		}
 		return out
 	}
+	lim, free := make([]outcome, len(m.flows)), make([]outcome, len(m.flows))
+	defer clear(theta)
+	if !m.limitedOutcomes(o, demand, nil, nil, theta, load, sc, base, outcomeOf, lim, free) {
+		return
+	}
+	for i := range m.flows {
+		if d := demand[i]; d > 0 {
+			m.addOutcome(o, i, &lim[i], d, &extra.res, &extra.acc)
+			m.addOutcome(o, i, &free[i], -d, &extra.res, &extra.acc)
+		}
+	}
+}
+
+// limitedOutcomes solves one bin under the rate limits: at demand, with
+// each flow's hops before throttling as base gives them and gates[i] of
+// its requests failing at the gateway (nil for none), it finds the groups'
+// refusal shares theta, iterating from start (nil for none refused), and
+// fills lim and free with each flow's outcome with and without them
+// (outcomeOf evaluates a flow's hops). It reports whether a limit binds;
+// when none does, it leaves lim and free alone and theta zero.
+func (m *model) limitedOutcomes(o *option, demand, gates, start, theta, load []float64, sc *attemptScratch, base func(i int) []hop, outcomeOf func(i int, hops []hop, gate float64) outcome, lim, free []outcome) bool {
+	groups, groupOf := m.lim.groups, m.lim.groupOf
+	hopsFor := func(i int, round bool) []hop {
+		hops := base(i)
+		for j, k := range o.reach[i] {
+			if gi := groupOf[i][k]; gi >= 0 {
+				hops[j].throttle = theta[gi]
+				if round {
+					hops[j].throttle = math.Round(theta[gi]*1e4) / 1e4
+				}
+			}
+		}
+		return hops
+	}
+	gate := func(i int) float64 {
+		if gates == nil {
+			return 0
+		}
+		return gates[i]
+	}
+	offered := func() { m.offeredLoad(o, groupOf, demand, load, gates, sc, hopsFor) }
+	clear(theta)
+	offered()
+	binds := false
+	for gi, grp := range groups {
+		binds = binds || load[gi] > grp.perBin
+	}
+	if !binds {
+		return false
+	}
+	if start != nil {
+		copy(theta, start)
+	}
+	settle(groups, theta, load, offered)
 	for i := range m.flows {
 		if demand[i] == 0 {
 			continue
 		}
-		limited := outcomeOf(i, hopsFor(i, true))
-		saved := slices.Clone(theta)
-		clear(theta)
-		free := outcomeOf(i, hopsFor(i, true))
-		copy(theta, saved)
-		d := demand[i]
-		extra.res.failed += d * (limited.success - free.success) * -1
-		extra.res.cost += d * (limited.cost - free.cost)
-		extra.res.fallback += d * (limited.fallback - free.fallback)
-		addWaits(extra.acc.waits, limited.waits, d)
-		addWaits(extra.acc.waits, free.waits, -d)
-		at := m.pathAt[i]
-		for j, k := range o.reach[i] {
-			extra.acc.cost[at+k] += int64(math.Round(d * (limited.costs[j] - free.costs[j]) * microUSD))
-		}
+		lim[i] = outcomeOf(i, hopsFor(i, true), gate(i))
+		free[i] = outcomeOf(i, base(i), gate(i))
 	}
-	clear(theta)
+	return true
+}
+
+// addOutcome adds k requests of flow i at outcome out to res and acc:
+// throttling's figures are sums of such terms, with and without a limit.
+func (m *model) addOutcome(o *option, i int, out *outcome, k float64, res *trialResult, acc *accum) {
+	res.failed += k * (1 - out.success)
+	res.cost += k * out.cost
+	res.fallback += k * out.fallback
+	addWaits(acc.waits, out.waits, k)
+	at := m.pathAt[i]
+	for j, p := range o.reach[i] {
+		acc.cost[at+p] += int64(math.Round(k * out.costs[j] * microUSD))
+	}
 }
 
 // bins is how many time bins the flows' demand has.
@@ -285,7 +355,7 @@ func (x *scenarioExtra) plus(y scenarioExtra, k float64) {
 
 // offeredLoad is the attempts each group is offered in a bin of demand,
 // every flow's hops (as hopsFor gives them, unrounded) walked by the plan.
-func (m *model) offeredLoad(o *option, groupOf [][]int, demand, load []float64, sc *attemptScratch, hopsFor func(i int, round bool) []hop) {
+func (m *model) offeredLoad(o *option, groupOf [][]int, demand, load, gates []float64, sc *attemptScratch, hopsFor func(i int, round bool) []hop) {
 	clear(load)
 	for i := range m.flows {
 		if demand[i] == 0 {
@@ -293,7 +363,11 @@ func (m *model) offeredLoad(o *option, groupOf [][]int, demand, load []float64, 
 		}
 		hops := hopsFor(i, false)
 		loads := append(sc.loads[:0], make([]float64, len(hops))...)
-		planLoads(&o.pol, hops, o.cacheHit, 0, loads)
+		gate := 0.0
+		if gates != nil {
+			gate = gates[i]
+		}
+		planLoads(&o.pol, hops, o.cacheHit, gate, loads)
 		sc.loads = loads
 		for j, k := range o.reach[i] {
 			if gi := groupOf[i][k]; gi >= 0 {
@@ -305,7 +379,10 @@ func (m *model) offeredLoad(o *option, groupOf [][]int, demand, load []float64, 
 
 // settle finds the groups' refusal shares theta: offered (which fills
 // load at the current theta) and a damped step towards refusing each
-// group's excess, until no share moves by 1e-4.
+// group's excess, until no share moves by 1e-4. Where a cooldown trips
+// past some share the load has a cliff and no share balances it: the
+// steps then flap around the cliff, as the breaker does, and stop after
+// 200.
 func settle(groups []limitGroup, theta, load []float64, offered func()) {
 	for range 200 {
 		offered()
@@ -356,7 +433,7 @@ func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, d
 		}
 		return hops
 	}
-	settle(groups, theta, load, func() { m.offeredLoad(o, groupOf, demand, load, sc, hopsFor) })
+	settle(groups, theta, load, func() { m.offeredLoad(o, groupOf, demand, load, nil, sc, hopsFor) })
 	for i := range m.flows {
 		if demand[i] == 0 {
 			continue

@@ -128,6 +128,7 @@ type model struct {
 	// has a set of its own.
 	hitSets []hitSet
 	srcHits []int32
+	lim     *limits // the rate limits, for throttling
 }
 
 // hitSet is what an incident hits: run-wide paths and a bit per option,
@@ -630,12 +631,12 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			m.resolve(&m.scen[s].events[k])
 		}
 	}
-	groups := m.buildLimits(meanTokens)
+	m.lim = m.newLimits(m.buildLimits(meanTokens))
 	sc := new(attemptScratch)
 	for s := range m.scen {
 		sp := &m.scen[s]
 		sp.extra = make([]scenarioExtra, len(m.options))
-		if len(groups) == 0 && sp.surge == 1 {
+		if len(m.lim.groups) == 0 && sp.surge == 1 {
 			continue
 		}
 		scale := func(bin int) float64 {
@@ -648,7 +649,7 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 		lo, hi, outage := sp.window()
 		for g := range m.options {
 			if s == 0 || sp.surge != 1 || m.scen[0].surge != 1 || len(m.scen[0].events) > 0 {
-				sp.extra[g] = m.throttling(g, groups, scale, m.outageDuring(sp, g), 0, m.bins(), sc)
+				sp.extra[g] = m.throttling(g, scale, m.outageDuring(sp, g), 0, m.bins(), sc)
 				continue
 			}
 			// At normal demand a scenario is the first one's throttling
@@ -656,8 +657,8 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			sp.extra[g] = m.scen[0].extra[g].clone()
 			if outage {
 				from, to := max(int(lo/m.binHours), 0), min(int(math.Ceil(hi/m.binHours)), m.bins())
-				sp.extra[g].plus(m.throttling(g, groups, scale, calm, from, to, sc), -1)
-				sp.extra[g].plus(m.throttling(g, groups, scale, m.outageDuring(sp, g), from, to, sc), 1)
+				sp.extra[g].plus(m.throttling(g, scale, calm, from, to, sc), -1)
+				sp.extra[g].plus(m.throttling(g, scale, m.outageDuring(sp, g), from, to, sc), 1)
 			}
 		}
 	}
@@ -1270,6 +1271,6 @@ func ModelAssumptions() []string {
 		"failures are independent apart from the common-mode cloud layer; teams bring their own provider keys",
 		"named scenarios start Wednesday 14:00 UTC",
 		"healthy answers take a lognormal time (median 2 s, sigma 0.7)",
-		"rate limits refuse each minute's excess attempts with 429, counting the load a named outage moves onto the fallbacks; a sampled incident's stretch ignores the limit",
+		"rate limits refuse each minute's excess attempts with 429, counting the load an outage or a sampled incident moves onto the fallbacks (a sampled incident's hour at its mean demand)",
 	}
 }

@@ -562,13 +562,25 @@ func TestAddingAnOptionChangesNoOtherOption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := "gateways: [direct, openrouter, portkey, helicone, litellm, kong, cloudflare]"
-	a, _, _ := runFile(t, strings.Replace(string(data), all, "gateways: [direct, litellm]", 1), Options{Trials: 200})
 	// Each added option brings incidents of its own (kong's deploys,
 	// OpenRouter's platform, Helicone's Cloudflare) that split the month
 	// into more stretches.
-	for _, more := range []string{"[direct, litellm, kong]", "[direct, openrouter, litellm]", "[direct, portkey, litellm, helicone]", "[direct, openrouter, portkey, helicone, litellm, kong, cloudflare]"} {
-		b, _, _ := runFile(t, strings.Replace(string(data), all, "gateways: "+more, 1), Options{Trials: 200})
+	addingChangesNothing(t, string(data), "[direct, litellm]", "[direct, litellm, kong]", "[direct, openrouter, litellm]", "[direct, portkey, litellm, helicone]", "[direct, openrouter, portkey, helicone, litellm, kong, cloudflare]")
+	// With openai limited to 120 requests a minute a region, Anthropic's
+	// incidents move chat onto a limit that then binds: throttling within
+	// the trials must not depend on the others either.
+	limited := strings.Replace(string(data), "rate_limits: {rpm: 10000, tpm: 2000000}", "rate_limits: {rpm: 120}", 1)
+	addingChangesNothing(t, limited, "[direct, portkey, litellm]", "[direct, openrouter, portkey, helicone, litellm, kong, cloudflare]")
+}
+
+// addingChangesNothing runs file with the gateways of base and of each of
+// more, and checks that every option of base has the same results.
+func addingChangesNothing(t *testing.T, file, base string, more ...string) {
+	t.Helper()
+	all := "gateways: [direct, openrouter, portkey, helicone, litellm, kong, cloudflare]"
+	a, _, _ := runFile(t, strings.Replace(file, all, "gateways: "+base, 1), Options{Trials: 200})
+	for _, more := range more {
+		b, _, _ := runFile(t, strings.Replace(file, all, "gateways: "+more, 1), Options{Trials: 200})
 		for _, r := range a.Results {
 			got := find(t, b, r.Gateway, r.Scenario)
 			r.VersusBest, got.VersusBest = nil, nil
@@ -616,5 +628,58 @@ outage_model:
 	t.Logf("outage adds %.0f failed requests a month (want %.0f); baseline %.0f", got, want, base.FailedRequests.Mean)
 	if math.Abs(got-want) > 0.02*want {
 		t.Errorf("the outage adds %.0f failed requests a month, want %.0f ± 2 %%: the fallback's limit must hold during the outage", got, want)
+	}
+}
+
+// The same failover into a 30-a-minute limit, under sampled incidents
+// instead of a named one: openai's incidents (two a month, about 4 h,
+// failing every request) move its 69 requests a minute onto azure-openai,
+// which serves 30 and refuses the rest. Every failed request is one of
+// those 39 a minute, so the month's failed requests are 39 × 60 times the
+// hours openai's status page shows down (each incident is major, weight
+// 1, and the provider has one region), trial by trial; the means agree
+// within 2 % (the limit applies to each minute's attempts, and the
+// minute an incident starts or ends is throttled at the incident's full
+// load). Arrivals are Poisson: the default's clustering makes incidents
+// overlap, which the status page counts twice and the traffic once.
+// Without the limit nothing fails.
+func TestIncidentLoadCountsAgainstTheFallbacksLimit(t *testing.T) {
+	t.Parallel()
+	file := `
+name: failover into a limit
+horizon_days: 30
+providers: [{id: openai, regions: [us]}, {id: azure-openai, regions: [eastus], rate_limits: {rpm: 30}}]
+routes: [{name: chat, share: 1, models: [gpt-4.1-mini], input_tokens: 1000, output_tokens: 200}]
+traffic: {requests_per_day: 99360, origin: {us: 1}, diurnal_amplitude: 0}
+compliance: {data_residency: {us: us}}
+team: {engineers: 2, ops_hourly_usd: 100}
+gateways: [portkey]
+scenarios: [baseline]
+simulation: {trials: 200, seed: 1}
+outage_model:
+  providers:
+    openai: {incidents_per_month: 2, duration_median_hours: 4, duration_sigma: 0.3, incident_error_rate: 1, model_scoped_share: 0, background_error_rate: 0, arrival: poisson}
+    azure-openai: {incidents_per_month: 0, background_error_rate: 0}
+  gateways:
+    portkey: {incidents_per_month: 0}
+  common_mode: {events_per_year: 0}
+`
+	res, _, _ := runFile(t, file, Options{})
+	base := find(t, res, "portkey", "baseline")
+	var down float64
+	for _, p := range res.Providers {
+		if p.Provider == "openai" {
+			down = (1 - p.StatusPageUptime.Mean) * HoursPerMonth
+		}
+	}
+	want := 39.0 * 60 * down
+	got := base.FailedRequests.Mean
+	t.Logf("incidents fail %.0f requests a month (want %.0f from %.2f h down a month)", got, want, down)
+	if down < 4 || math.Abs(got-want) > 0.02*want {
+		t.Errorf("sampled incidents fail %.0f requests a month, want %.0f ± 2 %%: the fallback's limit must hold during them", got, want)
+	}
+	free, _, _ := runFile(t, strings.Replace(file, ", rate_limits: {rpm: 30}", "", 1), Options{})
+	if f := find(t, free, "portkey", "baseline").FailedRequests.Mean; f > 1 {
+		t.Errorf("without the limit %.0f requests fail a month, want none", f)
 	}
 }
