@@ -158,6 +158,7 @@ type memoEntry struct {
 	// groupLoads is the attempts per request on each rate-limit group
 	// (ratelimit.go), for throttling within a trial.
 	groupLoads []float64
+	loadsIn    [4]float64 // groupLoads' room for a few groups
 }
 
 // share is an amount per request and where it is counted: a latency
@@ -349,7 +350,11 @@ func (e *evaluator) workOutOutcome(g, i int, fg float64) *memoEntry {
 	copyInto(out, evaluatePlan(&o.pol, &e.sc, hops, o.cacheHit, fg))
 	me.success, me.cost = out.success, out.cost-calm.cost
 	if groups := e.m.lim.groups; len(groups) > 0 {
-		me.groupLoads = make([]float64, len(groups))
+		if len(groups) <= len(me.loadsIn) {
+			me.groupLoads = me.loadsIn[:len(groups)]
+		} else {
+			me.groupLoads = make([]float64, len(groups))
+		}
 		for j, k := range reach {
 			if gi := e.m.lim.groupOf[i][k]; gi >= 0 {
 				me.groupLoads[gi] += out.loads[j]

@@ -156,21 +156,15 @@ func (e *evaluator) throttleStretch(g int, sign float64, acc *accum) {
 	groups, h := m.lim.groups, m.binHours
 	nF := len(m.flows)
 	// The attempts per request each flow puts on each group in the
-	// stretch's state; its state (gateway failure share and hops) as a key.
-	state := e.thrState[:0]
-	var hash uint64 = 14695981039346656037 ^ uint64(g)
+	// stretch's state.
 	for i := range nF {
 		per := e.thrPer[i*len(groups) : (i+1)*len(groups)]
-		me := e.hitOf(g, i)
-		if me == nil {
-			state = append(state, -1)
+		if me := e.hitOf(g, i); me != nil {
+			copy(per, me.groupLoads)
+		} else {
 			copy(per, m.lim.calmPer[g][i])
-			continue
 		}
-		state = append(append(state, me.gate), me.state...)
-		copy(per, me.groupLoads)
 	}
-	e.thrState = state
 	// At the busiest bin of each flow the stretch's load fits every limit
 	// with room, at calm and in the stretch's state: no bin of it binds.
 	fits := true
@@ -185,6 +179,17 @@ func (e *evaluator) throttleStretch(g int, sign float64, acc *accum) {
 	if fits {
 		return
 	}
+	// The stretch's state (gateway failure share and hops) as a key.
+	state := e.thrState[:0]
+	var hash uint64 = 14695981039346656037 ^ uint64(g)
+	for i := range nF {
+		if me := e.hitOf(g, i); me != nil {
+			state = append(append(state, me.gate), me.state...)
+		} else {
+			state = append(state, -1)
+		}
+	}
+	e.thrState = state
 	for _, x := range state {
 		hash ^= math.Float64bits(x)
 		hash *= 1099511628211
