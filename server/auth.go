@@ -132,9 +132,18 @@ type SignInPage struct {
 	TokenOnly bool
 }
 
-// safeNext keeps a redirect after sign-in on this site.
+// safeNext keeps a redirect after sign-in on this site: a path of its
+// own, or "/". Browsers drop tabs and newlines from a Location and read a
+// backslash as "/", so "/<TAB>/evil.example" would leave the site: a path with a
+// control character or a backslash is refused, as is one that parses with
+// a host or a scheme.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || next == "/signin" {
+	bad := func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.IndexFunc(next, bad) >= 0 {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(u.Path, "//") || u.Path == "/signin" {
 		return "/"
 	}
 	return next
