@@ -263,10 +263,11 @@ func (m *model) throttleOutage(o *option, demand, theta, load []float64, st *out
 	if !m.limitedOutcomes(o, demand, nil, nil, theta, load, sc, base, outcomeOf, lim, free) {
 		return
 	}
+	at := make([]int32, latencyBuckets)
 	for i := range m.flows {
 		if d := demand[i]; d > 0 {
-			m.addOutcome(o, i, &lim[i], d, &extra.res, &extra.acc)
-			m.addOutcome(o, i, &free[i], -d, &extra.res, &extra.acc)
+			delta := deltaOf(&lim[i], &free[i], at)
+			m.addDelta(o, i, &delta, d, &extra.res, &extra.acc)
 		}
 	}
 }
@@ -320,19 +321,6 @@ func (m *model) limitedOutcomes(o *option, demand, gates, start, theta, load []f
 		free[i] = outcomeOf(i, base(i), gate(i))
 	}
 	return true
-}
-
-// addOutcome adds k requests of flow i at outcome out to res and acc:
-// throttling's figures are sums of such terms, with and without a limit.
-func (m *model) addOutcome(o *option, i int, out *outcome, k float64, res *trialResult, acc *accum) {
-	res.failed += k * (1 - out.success)
-	res.cost += k * out.cost
-	res.fallback += k * out.fallback
-	addWaits(acc.waits, out.waits, k)
-	at := m.pathAt[i]
-	for j, p := range o.reach[i] {
-		acc.cost[at+p] += int64(math.Round(k * out.costs[j] * microUSD))
-	}
 }
 
 // bins is how many time bins the flows' demand has.

@@ -591,17 +591,9 @@ func addingChangesNothing(t *testing.T, file, base string, more ...string) {
 	}
 }
 
-// A named outage that moves 69 requests a minute onto a fallback whose
-// account takes 30 a minute: the fallback serves its 30 and the rest
-// fail, 39 a minute for the outage's 4 h, retries and the SDK's passes
-// included (they only queue more attempts at the same limit). Nothing else
-// fails in this file, so the stress test's failed requests a month are
-// (69 − 30) × 240 scaled from the 30-day horizon to a month, within 2 %
-// (the limit is applied to each minute's attempts; a few accepted
-// attempts still time out or break).
-func TestOutageLoadCountsAgainstTheFallbacksLimit(t *testing.T) {
-	t.Parallel()
-	file := `
+// failoverIntoALimit is openai failing over onto an azure-openai account
+// that takes 30 requests a minute, with nothing else failing.
+const failoverIntoALimit = `
 name: failover into a limit
 horizon_days: 30
 providers: [{id: openai, regions: [us]}, {id: azure-openai, regions: [eastus], rate_limits: {rpm: 30}}]
@@ -620,6 +612,18 @@ outage_model:
     portkey: {incidents_per_month: 0}
   common_mode: {events_per_year: 0}
 `
+
+// A named outage that moves 69 requests a minute onto a fallback whose
+// account takes 30 a minute: the fallback serves its 30 and the rest
+// fail, 39 a minute for the outage's 4 h, retries and the SDK's passes
+// included (they only queue more attempts at the same limit). Nothing else
+// fails in this file, so the stress test's failed requests a month are
+// (69 − 30) × 240 scaled from the 30-day horizon to a month, within 2 %
+// (the limit is applied to each minute's attempts; a few accepted
+// attempts still time out or break).
+func TestOutageLoadCountsAgainstTheFallbacksLimit(t *testing.T) {
+	t.Parallel()
+	file := failoverIntoALimit
 	res, _, _ := runFile(t, file, Options{})
 	base := find(t, res, "portkey", "baseline")
 	out := find(t, res, "portkey", "provider-outage")
@@ -645,25 +649,11 @@ outage_model:
 // Without the limit nothing fails.
 func TestIncidentLoadCountsAgainstTheFallbacksLimit(t *testing.T) {
 	t.Parallel()
-	file := `
-name: failover into a limit
-horizon_days: 30
-providers: [{id: openai, regions: [us]}, {id: azure-openai, regions: [eastus], rate_limits: {rpm: 30}}]
-routes: [{name: chat, share: 1, models: [gpt-4.1-mini], input_tokens: 1000, output_tokens: 200}]
-traffic: {requests_per_day: 99360, origin: {us: 1}, diurnal_amplitude: 0}
-compliance: {data_residency: {us: us}}
-team: {engineers: 2, ops_hourly_usd: 100}
-gateways: [portkey]
-scenarios: [baseline]
-simulation: {trials: 200, seed: 1}
-outage_model:
-  providers:
-    openai: {incidents_per_month: 2, duration_median_hours: 4, duration_sigma: 0.3, incident_error_rate: 1, model_scoped_share: 0, background_error_rate: 0, arrival: poisson}
-    azure-openai: {incidents_per_month: 0, background_error_rate: 0}
-  gateways:
-    portkey: {incidents_per_month: 0}
-  common_mode: {events_per_year: 0}
-`
+	file := strings.NewReplacer(
+		"scenarios: [baseline, {name: provider-outage, provider: openai, duration_hours: 4}]", "scenarios: [baseline]",
+		"trials: 20", "trials: 200",
+		"\n    openai: {incidents_per_month: 0,", "\n    openai: {incidents_per_month: 2, duration_median_hours: 4, duration_sigma: 0.3, incident_error_rate: 1, model_scoped_share: 0, arrival: poisson,",
+	).Replace(failoverIntoALimit)
 	res, _, _ := runFile(t, file, Options{})
 	base := find(t, res, "portkey", "baseline")
 	var down float64
