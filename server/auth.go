@@ -199,16 +199,18 @@ func (s *Server) signIn(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
-// checkPassword compares in constant time for the token and in bcrypt's
-// time for everyone else, known or not.
+// checkPassword costs one bcrypt comparison for every name, known or not,
+// the API token's included (compared in constant time besides): signing
+// in as "api" took 1 ms against 88–299 ms for other names, which told the
+// token's name apart.
 func (s *Server) checkPassword(name, password string) bool {
 	if hash := s.cfg.Users[name]; hash != nil {
-		return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+		return s.compareHash(hash, []byte(password)) == nil
 	}
+	_ = s.compareHash(dummyHash, []byte(password))
 	if name == APIUser && s.cfg.AuthToken != "" {
 		return subtle.ConstantTimeCompare([]byte(password), []byte(s.cfg.AuthToken)) == 1
 	}
-	_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 	return false
 }
 
