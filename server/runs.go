@@ -364,10 +364,8 @@ func toAPIRun(r store.Run) apiRun {
 // (which is saved first), and answers 202.
 func (s *Server) apiCreateRun(c *gin.Context) {
 	var req apiRunRequest
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.fail(c, &Error{Status: http.StatusBadRequest, Message: "The body must be a JSON object: " + err.Error(), Err: err})
+	if err := decodeJSONBody(c, &req); err != nil {
+		s.fail(c, err)
 		return
 	}
 	id := req.ArchitectureID

@@ -150,7 +150,7 @@ func checkBytes(data []byte) Problems {
 		return Problems{{Message: "the file is gzip-compressed; decompress it and give the YAML or JSON text"}}
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
-		line, col := lineColumn(data, i)
+		line, col := LineColumn(data, i)
 		return Problems{{Line: line, Column: col, Message: "the file contains a NUL byte; it must be UTF-8 text"}}
 	}
 	if !utf8.Valid(data) {
@@ -162,15 +162,15 @@ func checkBytes(data []byte) Problems {
 			}
 			i += size
 		}
-		line, col := lineColumn(data, i)
+		line, col := LineColumn(data, i)
 		return Problems{{Line: line, Column: col, Message: "the file is not valid UTF-8 text"}}
 	}
 	return nil
 }
 
-// lineColumn turns a byte offset into a 1-based line and column, counting
+// LineColumn turns a byte offset into a 1-based line and column, counting
 // characters, not bytes, as editors do.
-func lineColumn(data []byte, offset int) (int, int) {
+func LineColumn(data []byte, offset int) (int, int) {
 	offset = min(max(offset, 0), len(data))
 	before := data[:offset]
 	line := bytes.Count(before, []byte("\n")) + 1
@@ -189,9 +189,9 @@ func decodeDocument(data []byte) (*yaml.Node, Problems) {
 		if !json.Valid(data) {
 			var syn *json.SyntaxError
 			if err := json.Unmarshal(data, new(any)); errors.As(err, &syn) {
-				line, col := lineColumn(data, int(syn.Offset)-1)
+				line, col := LineColumn(data, int(syn.Offset)-1)
 				if syn.Offset >= int64(len(data)) {
-					line, col = lineColumn(data, len(data))
+					line, col = LineColumn(data, len(data))
 				}
 				return nil, Problems{{Line: line, Column: col, Message: "JSON: " + syn.Error()}}
 			}
