@@ -134,6 +134,11 @@ func parse(data []byte) (spec Spec, w walker, err error) {
 		}
 		return Spec{}, w, yamlProblems(err, data)
 	}
+	if pos, ok := w.positions["horizon_days"]; ok && spec.HorizonDays == 0 && !w.valuePaths["horizon_days"] {
+		// A stated zero is refused, as the form refuses it; only an
+		// absent horizon takes the default.
+		w.problems = append(w.problems, Problem{Path: "horizon_days", Line: pos.line, Column: pos.column, Message: "must be at least 1"})
+	}
 	spec.ApplyDefaults()
 	return spec, w, nil
 }

@@ -330,6 +330,20 @@ func TestLoadProblems(t *testing.T) {
 				{Path: "routes[0].name", Line: 5, Column: 5, Message: "is required"},
 			},
 		},
+		{
+			// A stated zero was saved as the 30-day default while the
+			// form refused it.
+			name: "horizon of zero days",
+			data: multiRegion(t, "horizon_days: 30", "horizon_days: 0"),
+			want: Problems{{Path: "horizon_days", Line: 2, Column: 1, Message: "must be at least 1"}},
+		},
+		{
+			// Saved, then the run failed with "the traffic profile is
+			// empty".
+			name: "less than a request in the horizon",
+			data: multiRegion(t, "requests_per_day: 400000", "requests_per_day: 1e-300"),
+			want: Problems{{Path: "traffic.requests_per_day", Line: 33, Column: 3, Message: "must be at least one request in the 30-day horizon (0.03333 a day)"}},
+		},
 		{name: "empty file", data: []byte(" \n\t\n"), want: Problems{{Message: "the file is empty"}}},
 		{name: "only comments", data: []byte("# nothing yet\n"), want: Problems{{Message: "the file is empty"}}},
 		{name: "oversized file", data: bytes.Repeat([]byte("# padding\n"), maxFileSize/10+1), want: Problems{{Message: "the file is larger than 1 MiB"}}},

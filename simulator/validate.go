@@ -34,6 +34,7 @@ func (s Spec) Validate(cat *pricing.Catalog) error {
 	v.finite(reflect.ValueOf(s), "")
 	v.tags(s)
 	v.shares(s)
+	v.volume(s)
 	// The cross-checks compare lists with one another; the tags already
 	// reject lists this long, so a hostile file cannot make them quadratic.
 	if len(s.Providers) <= 20 && len(s.Routes) <= 50 && len(s.Scenarios) <= 50 {
@@ -194,6 +195,14 @@ func tagMessage(fe validator.FieldError) string {
 }
 
 // shares checks the three sets of weights that must add up to 1.
+// volume refuses traffic of less than one request in the horizon, which
+// would pass the tags and then leave the run nothing to simulate.
+func (v *validation) volume(s Spec) {
+	if d := s.Traffic.RequestsPerDay; d > 0 && s.HorizonDays > 0 && d*float64(s.HorizonDays) < 1 {
+		v.add("traffic.requests_per_day", "must be at least one request in the %d-day horizon (%s a day)", s.HorizonDays, strconv.FormatFloat(1/float64(s.HorizonDays), 'g', 4, 64))
+	}
+}
+
 func (v *validation) shares(s Spec) {
 	if len(s.Routes) > 0 {
 		var sum float64
