@@ -69,15 +69,16 @@ func (s *Server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-// requestUser reads the API token or the session cookie.
+// requestUser reads the API token or the session cookie. Only a Bearer
+// Authorization is the app's: another scheme (a proxy's Basic, say) is
+// not ours to judge, so it neither signs in nor overrides a session.
 func (s *Server) requestUser(c *gin.Context) (string, error) {
-	if h := c.GetHeader("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
+	if token, ok := bearerToken(c.GetHeader("Authorization")); ok {
 		key := "ip:" + c.ClientIP()
 		if wait := s.signins.wait(key); wait > 0 {
 			return "", retryAfter(c, wait, "failed sign-ins from here")
 		}
-		if ok && s.cfg.AuthToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AuthToken)) == 1 {
+		if s.cfg.AuthToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AuthToken)) == 1 {
 			return APIUser, nil
 		}
 		s.signins.take(key)
@@ -98,6 +99,16 @@ func (s *Server) requestUser(c *gin.Context) (string, error) {
 		return "", nil // removed from the users file since signing in
 	}
 	return user, nil
+}
+
+// bearerToken is the token of a Bearer Authorization header (the scheme's
+// name in any case, as HTTP allows), and whether the header is one.
+func bearerToken(h string) (string, bool) {
+	const scheme = "bearer "
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	return h[len(scheme):], true
 }
 
 // mayUse reports whether a user is still allowed in.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -287,4 +288,24 @@ func TestEverySignInCostsOneBcrypt(t *testing.T) {
 			t.Errorf("signing in as %s made %d bcrypt comparisons, want 1", try.name, calls)
 		}
 	}
+}
+
+// Any Authorization header, a proxy's Basic say, overrode a valid session
+// cookie and answered 401. Only a Bearer token is the app's: another
+// scheme leaves the session as it is (and signs nobody in); a wrong
+// Bearer token is still refused, and the scheme's name is read in any
+// case.
+func TestSessionWinsOverAnUnaskedAuthorization(t *testing.T) {
+	t.Parallel()
+	_, h := newAuthServer(t, nil)
+	rec := postForm(t, h, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}})
+	c := rec.Result().Cookies()[0]
+	cookie := c.Name + "=" + c.Value
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("proxy:secret"))
+	page := do(t, h, "GET", "/", nil, http.Header{"Cookie": {cookie}, "Authorization": {basic}})
+	wantStatus(t, page, http.StatusOK)
+	wantBody(t, page, "alice")
+	wantStatus(t, do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Authorization": {basic}}), http.StatusUnauthorized)
+	wantStatus(t, do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Cookie": {cookie}, "Authorization": {"Bearer wrong"}}), http.StatusUnauthorized)
+	wantStatus(t, do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Authorization": {"bearer " + testToken}}), http.StatusNotFound)
 }
