@@ -277,6 +277,9 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 		if profile, err = decodeProfile(up.Profile); err != nil {
 			return nil, "", fmt.Errorf("the uploaded traffic does not decode: %w", err)
 		}
+		if sim.Log, err = uploadLogSource(up); err != nil {
+			return nil, "", fmt.Errorf("the uploaded traffic's summary does not decode: %w", err)
+		}
 	} else if profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), sim.Seed); err != nil {
 		return nil, "", err
 	}
@@ -307,4 +310,15 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 		return nil, "", err
 	}
 	return data, md.String(), nil
+}
+
+// uploadLogSource names an upload for the run's result.
+func uploadLogSource(up store.Upload) (*simulator.LogSource, error) {
+	var sum traffic.Summary
+	if len(up.Summary) > 0 {
+		if err := json.Unmarshal(up.Summary, &sum); err != nil {
+			return nil, err
+		}
+	}
+	return simulator.NewLogSource(up.Name, sum), nil
 }

@@ -3,8 +3,11 @@ package simulator
 import (
 	"math"
 	"slices"
+	"time"
 
 	"gonum.org/v1/gonum/stat"
+
+	"gatewise/simulator/traffic"
 )
 
 // Result is a simulation's answer: every option under every scenario, with
@@ -26,11 +29,62 @@ type Result struct {
 	// RequestsPerDay is the traffic as simulated: the synthetic volume, or
 	// the log's as replayed over the horizon.
 	RequestsPerDay float64 `json:"requests_per_day"`
+	// Traffic says where the traffic came from and how it filled the
+	// horizon, so every page that shows a result can name its input.
+	Traffic TrafficSource `json:"traffic"`
 	// Plans are the options as simulated: what each would deploy, route
 	// by route, which the rollout renders.
 	Plans []Plan `json:"plans,omitempty"`
 	// Covariance pairs the options' trials under the baseline.
 	Covariance *Covariance `json:"covariance,omitempty"`
+}
+
+// TrafficSource is the traffic a run replayed: the architecture's
+// synthetic shape or a request log, and what of the log the run uses.
+type TrafficSource struct {
+	// Kind is TrafficSynthetic or TrafficLog.
+	Kind string `json:"kind"`
+	// Log describes the request log; nil for synthetic traffic.
+	Log *LogSource `json:"log,omitempty"`
+	// SpanHours is the traffic's own span, before it fills the horizon.
+	SpanHours float64 `json:"span_hours"`
+	// Filled says how the traffic was repeated to fill the horizon; empty
+	// when it spans the horizon.
+	Filled string `json:"filled,omitempty"`
+	// RequestsPerDay is the daily volume as replayed (Result.RequestsPerDay).
+	RequestsPerDay float64 `json:"requests_per_day"`
+	// Uses and Ignores name the log's figures the run takes from it and
+	// those it models instead; empty for synthetic traffic.
+	Uses    []string `json:"uses,omitempty"`
+	Ignores []string `json:"ignores,omitempty"`
+}
+
+// The kinds of traffic a run replays.
+const (
+	TrafficSynthetic = "synthetic"
+	TrafficLog       = "log"
+)
+
+// LogSource is the request log a run replayed, as its reader summed it up.
+type LogSource struct {
+	File        string    `json:"file"`
+	Format      string    `json:"format"`
+	RowsRead    int64     `json:"rows_read"`
+	RowsUsed    int64     `json:"rows_used"`
+	RowsSkipped int64     `json:"rows_skipped"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	// RequestsPerDay is the log's own daily volume over its span.
+	RequestsPerDay float64 `json:"requests_per_day"`
+}
+
+// NewLogSource describes a log read as sum says.
+func NewLogSource(file string, sum traffic.Summary) *LogSource {
+	src := &LogSource{File: file, Format: sum.Format, RowsRead: sum.RowsRead, RowsUsed: sum.RowsUsed, Start: sum.Start, End: sum.End}
+	for _, n := range sum.RowsSkipped {
+		src.RowsSkipped += n
+	}
+	return src
 }
 
 // Covariance is the trial-by-trial covariance of each eligible option's

@@ -36,6 +36,27 @@ type Options struct {
 	// attempt's retries that fail with it (0.5), for the memo's
 	// sensitivity to that estimate.
 	RetryCorrelation *float64
+	// Log describes the request log the profile was read from, for the
+	// result to name its input; nil when the traffic is synthetic.
+	Log *LogSource
+}
+
+// logUses and logIgnores say which of a request log's figures a run takes
+// from it and which it models instead, for every page that names the log.
+func logUses() []string {
+	return []string{
+		"requests and their timing, minute by minute",
+		"input, cached and output tokens of each route and region",
+		"which route and region each request belongs to",
+	}
+}
+
+func logIgnores() []string {
+	return []string{
+		"its errors: failures come from the incident model, so every option meets the same incidents",
+		"its latencies: added latency comes from each gateway's measured overhead",
+		"its models and logged cost: each route is priced at the catalog's prices for the architecture's model",
+	}
 }
 
 // maxAttemptedPaths caps how many paths one request tries: the primary and
@@ -112,12 +133,15 @@ type model struct {
 	obs      ObservabilityFacts
 	horizon  float64 // hours of traffic in the profile
 	binHours float64
-	flows    []flow
-	options  []option
-	sources  []source
-	bg       map[string]float64 // background error share per provider
-	scen     []scenarioPlan
-	total    float64
+	// traffic is the profile's span and how it filled the horizon, for
+	// Result.Traffic.
+	traffic TrafficSource
+	flows   []flow
+	options []option
+	sources []source
+	bg      map[string]float64 // background error share per provider
+	scen    []scenarioPlan
+	total   float64
 	// pathAt is where each flow's paths start in a run-wide list, for
 	// spend by provider and model.
 	pathAt []int
@@ -348,6 +372,13 @@ func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.
 		return Result{}, err
 	}
 	res := m.collect(per, acc, baseAcc, trials, seed, cat, m.obs, notes, workers)
+	res.Traffic.Kind = TrafficSynthetic
+	if opts.Log != nil {
+		log := *opts.Log
+		log.RequestsPerDay = profile.RequestsPerDay()
+		res.Traffic.Kind, res.Traffic.Log = TrafficLog, &log
+		res.Traffic.Uses, res.Traffic.Ignores = logUses(), logIgnores()
+	}
 	res.Providers = m.providerStatus(status, trials)
 	return res, nil
 }
@@ -460,12 +491,16 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 	}
 	var notes []string
 	bins, period := profile.Bins, profile.Bins
+	m.traffic.SpanHours = float64(profile.Bins) * m.binHours
 	if bins, period = tiling(profile.Bins, m.binHours, spec.HorizonDays); bins != profile.Bins {
 		m.horizon = float64(bins) * m.binHours
-		repeats := "it repeats"
+		repeats, what := "it repeats", "all "+hoursText(m.traffic.SpanHours)
 		if period != profile.Bins {
 			repeats = "its first " + hoursText(float64(period)*m.binHours) + " repeat"
+			what = "its first " + hoursText(float64(period)*m.binHours)
 		}
+		m.traffic.Filled = fmt.Sprintf("%s of it repeated %s times to fill the %d-day horizon",
+			what, strconv.FormatFloat(math.Round(float64(bins)/float64(period)*10)/10, 'f', -1, 64), spec.HorizonDays)
 		notes = append(notes, fmt.Sprintf("the traffic covers %s; %s to fill the %d-day horizon, so that a named outage counts once a month",
 			hoursText(float64(profile.Bins)*m.binHours), repeats, spec.HorizonDays))
 	}
@@ -952,6 +987,8 @@ func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, s
 		res.Plans = append(res.Plans, o.plan)
 	}
 	res.RequestsPerDay = m.total / m.horizon * 24
+	res.Traffic = m.traffic
+	res.Traffic.RequestsPerDay = res.RequestsPerDay
 	for _, sp := range m.scen {
 		res.Scenarios = append(res.Scenarios, ScenarioRun{Label: sp.label, Scenario: sp.sc})
 	}

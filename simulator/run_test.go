@@ -494,9 +494,17 @@ func TestShortLogRepeatsToTheHorizon(t *testing.T) {
 		day.Cells = append(day.Cells, traffic.Cell{Bin: int32(b), Demand: d})
 		day.Total.Requests++
 	}
-	res, err := Run(context.Background(), spec, day, cat, Options{})
+	log := &LogSource{File: "day.csv", Format: "csv", RowsRead: 1441, RowsUsed: 1440, RowsSkipped: 1}
+	res, err := Run(context.Background(), spec, day, cat, Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The result names the log, its own volume (1,440 rows over a day) and
+	// how it was replayed; the volume as replayed is the same a day.
+	want := TrafficSource{Kind: TrafficLog, Log: &LogSource{File: "day.csv", Format: "csv", RowsRead: 1441, RowsUsed: 1440, RowsSkipped: 1, RequestsPerDay: 1440},
+		SpanHours: 24, Filled: "all 24 h of it repeated 30 times to fill the 30-day horizon", RequestsPerDay: 1440, Uses: logUses(), Ignores: logIgnores()}
+	if !reflect.DeepEqual(res.Traffic, want) {
+		t.Errorf("traffic source\n got %+v\nwant %+v", res.Traffic, want)
 	}
 	got := find(t, res, "direct", "provider-outage")
 	if want := 240.0 / 43200; math.Abs((1-got.SuccessRate.Mean)-want) > 1e-12 {

@@ -87,7 +87,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	var profile *traffic.Profile
 	if logFile != "" {
-		profile, err = readLogProfile(ctx, spec, cat, logFile, *format, *mapping, *start, stderr)
+		profile, opts.Log, err = readLogProfile(ctx, spec, cat, logFile, *format, *mapping, *start, stderr)
 	} else {
 		profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), opts.Seed)
 	}
@@ -254,7 +254,7 @@ func writeBundle(b memo.Bundle, dir string) error {
 
 // readLogProfile reads a request log with the architecture's routes (by
 // model) and origin mix.
-func readLogProfile(ctx context.Context, spec simulator.Spec, cat *pricing.Catalog, name, format, mapping, start string, stderr io.Writer) (*traffic.Profile, error) {
+func readLogProfile(ctx context.Context, spec simulator.Spec, cat *pricing.Catalog, name, format, mapping, start string, stderr io.Writer) (*traffic.Profile, *simulator.LogSource, error) {
 	opts := traffic.ReadOptions{Format: format, OriginMix: spec.Traffic.Origin, RouteBy: traffic.RouteByModel}
 	for _, r := range spec.Routes {
 		opts.Routes = append(opts.Routes, traffic.Route{Name: r.Name, Models: r.Models})
@@ -263,28 +263,28 @@ func readLogProfile(ctx context.Context, spec simulator.Spec, cat *pricing.Catal
 	if mapping != "" {
 		mp, err := traffic.ParseMapping(mapping)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.Mapping = mp
 	}
 	if start != "" {
 		t, err := parseStart(start)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.Start = t
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	profile, sum, err := traffic.Read(ctx, f, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	fmt.Fprintf(stderr, "%s: %d requests over %s (%s)\n", name, profile.Total.Requests, profile.End().Sub(profile.Start).Round(time.Minute), sum.Format)
-	return profile, nil
+	return profile, simulator.NewLogSource(filepath.Base(name), sum), nil
 }
 
 // printSimulation writes a table per scenario.
