@@ -19,111 +19,85 @@ import (
 	"gatewise/version"
 )
 
-// option is one setting: a flag, the environment variable behind it, and its
-// default. The README's configuration table lists the same rows.
-type option struct {
-	flag, env, def, help string
+// serveFlags are serve's settings once read: a flag wins over its
+// environment variable, which wins over the default.
+type serveFlags struct {
+	addr, db, logLevel, logFormat, uploadDir, users, authToken    string
+	maxBody, maxUpload                                            size
+	workers, maxTrials, logReads, runsPerMinute, uploadsPerMinute int
+	secureCookies                                                 bool
 }
 
-var serveOptions = []option{
-	{"addr", "GATEWISE_ADDR", server.DefaultAddr, "address to listen on, host:port"},
-	{"db", "GATEWISE_DB", "gatewise.db", "SQLite file path, or a postgres:// URL for PostgreSQL"},
-	{"max-body", "GATEWISE_MAX_BODY", "2MiB", "largest request body accepted (bytes, or with KiB, MiB, GiB)"},
-	{"log-level", "GATEWISE_LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"log-format", "GATEWISE_LOG_FORMAT", "text", "text or json"},
-	{"workers", "GATEWISE_WORKERS", strconv.Itoa(runtime.NumCPU()), "simulations run at once; more wait in the queue (default: one per core)"},
-	{"max-upload", "GATEWISE_MAX_UPLOAD", "2GiB", "largest request log accepted (bytes, or with KiB, MiB, GiB)"},
-	{"max-trials", "GATEWISE_MAX_TRIALS", strconv.Itoa(server.DefaultMaxTrials), "most trials a run may have (1 to 1000000); a run holds each trial's outcomes in memory until it ends"},
-	{"log-reads", "GATEWISE_LOG_READS", strconv.Itoa(runtime.NumCPU()), "uploaded logs read into profiles at once; more wait on disk (default: one per core)"},
-	{"upload-dir", "GATEWISE_UPLOAD_DIR", "", "where an uploaded log waits while it is read (default: the system's temporary folder)"},
-	{"users", "GATEWISE_USERS", "", "file of NAME:BCRYPT_HASH lines; turns sign-in on (see gatewise hash-password)"},
-	{"auth-token", "GATEWISE_AUTH_TOKEN", "", "token for the API (Authorization: Bearer), acting as the user api; turns sign-in on. Prefer the environment variable: flags show in process lists"},
-	{"secure-cookies", "GATEWISE_SECURE_COOKIES", "false", "mark the session cookie Secure even without TLS here (TLS ends at a proxy)"},
-	{"runs-per-minute", "GATEWISE_RUNS_PER_MINUTE", strconv.Itoa(server.DefaultRunsPerMinute), "runs each client may start a minute (0: no limit)"},
-	{"uploads-per-minute", "GATEWISE_UPLOADS_PER_MINUTE", strconv.Itoa(server.DefaultUploadsPerMinute), "logs each client may upload a minute (0: no limit)"},
+// option is one setting: a flag, the environment variable behind it, and
+// what it means. The README's configuration table lists the same rows.
+type option struct {
+	flag, env, help string
+	define          func(fs *flag.FlagSet, name, usage string)
+}
+
+// options binds every setting to its field of f, with its default, in the
+// order -h lists them.
+func (f *serveFlags) options() []option {
+	str := func(p *string, def string) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, name, usage string) { fs.StringVar(p, name, def, usage) }
+	}
+	num := func(p *int, def int) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, name, usage string) { fs.IntVar(p, name, def, usage) }
+	}
+	bytes := func(p *size, def int64) func(*flag.FlagSet, string, string) {
+		return func(fs *flag.FlagSet, name, usage string) { *p = size(def); fs.Var(p, name, usage) }
+	}
+	return []option{
+		{"addr", "GATEWISE_ADDR", "`address` to listen on, host:port", str(&f.addr, server.DefaultAddr)},
+		{"db", "GATEWISE_DB", "SQLite file `path`, or a postgres:// URL for PostgreSQL", str(&f.db, "gatewise.db")},
+		{"max-body", "GATEWISE_MAX_BODY", "largest request body accepted (`bytes`, or with KiB, MiB, GiB)", bytes(&f.maxBody, 2<<20)},
+		{"log-level", "GATEWISE_LOG_LEVEL", "`level`: debug, info, warn or error", str(&f.logLevel, "info")},
+		{"log-format", "GATEWISE_LOG_FORMAT", "`format`: text or json", str(&f.logFormat, "text")},
+		{"workers", "GATEWISE_WORKERS", "simulations run at once, 1 to 64, by default one per core; more wait in the queue", num(&f.workers, runtime.NumCPU())},
+		{"max-upload", "GATEWISE_MAX_UPLOAD", "largest request log accepted (`bytes`, or with KiB, MiB, GiB)", bytes(&f.maxUpload, 2<<30)},
+		{"max-trials", "GATEWISE_MAX_TRIALS", "most trials a run may have (1 to 1000000); a run holds each trial's outcomes in memory until it ends", num(&f.maxTrials, server.DefaultMaxTrials)},
+		{"log-reads", "GATEWISE_LOG_READS", "uploaded logs read into profiles at once, 1 to 64, by default one per core; more wait on disk", num(&f.logReads, runtime.NumCPU())},
+		{"upload-dir", "GATEWISE_UPLOAD_DIR", "`folder` where an uploaded log waits while it is read (default: the system's temporary folder)", str(&f.uploadDir, "")},
+		{"users", "GATEWISE_USERS", "`file` of NAME:BCRYPT_HASH lines; turns sign-in on (see gatewise hash-password)", str(&f.users, "")},
+		{"auth-token", "GATEWISE_AUTH_TOKEN", "`token` for the API (Authorization: Bearer), acting as the user api; turns sign-in on. Prefer the environment variable: flags show in process lists", str(&f.authToken, "")},
+		{"secure-cookies", "GATEWISE_SECURE_COOKIES", "mark the session cookie Secure even without TLS here (TLS ends at a proxy); the variable takes true or false", func(fs *flag.FlagSet, name, usage string) {
+			fs.BoolVar(&f.secureCookies, name, false, usage)
+		}},
+		{"runs-per-minute", "GATEWISE_RUNS_PER_MINUTE", "runs each client may start a minute (0: no limit)", num(&f.runsPerMinute, server.DefaultRunsPerMinute)},
+		{"uploads-per-minute", "GATEWISE_UPLOADS_PER_MINUTE", "logs each client may upload a minute (0: no limit)", num(&f.uploadsPerMinute, server.DefaultUploadsPerMinute)},
+	}
+}
+
+// size is a byte count read as "2097152", "512KiB" or "2MiB".
+type size int64
+
+func (s *size) String() string {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n := int64(*s); n > 0 && n%u.mult == 0 {
+			return strconv.FormatInt(n/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(*s), 10)
+}
+
+func (s *size) Set(v string) error {
+	n, err := parseSize(v)
+	*s = size(n)
+	return err
 }
 
 // serve runs the web app until ctx is cancelled (Ctrl-C), then shuts down:
 // in-flight requests finish, then the database is closed.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	vals := map[string]*string{}
-	for _, o := range serveOptions {
-		def := o.def
-		if v := getenv(o.env); v != "" {
-			def = v
-		}
-		vals[o.flag] = fs.String(o.flag, def, fmt.Sprintf("%s (env %s)", o.help, o.env))
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
-	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("serve takes no arguments, got %q", fs.Args())}
-	}
-
-	logger, err := newLogger(*vals["log-level"], *vals["log-format"], stderr)
+	setup, err := readServeFlags(args, getenv, stderr)
 	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	maxBody, err := parseSize(*vals["max-body"])
-	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("-max-body: %w", err)}
-	}
-	maxUpload, err := parseSize(*vals["max-upload"])
-	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("-max-upload: %w", err)}
-	}
-	maxTrials, err := strconv.Atoi(*vals["max-trials"])
-	if err != nil || maxTrials < 1 || maxTrials > 1_000_000 {
-		return &exitError{code: 2, err: fmt.Errorf("-max-trials: %q is not a number from 1 to 1000000", *vals["max-trials"])}
-	}
-	logReads, err := strconv.Atoi(*vals["log-reads"])
-	if err != nil || logReads < 1 || logReads > 64 {
-		return &exitError{code: 2, err: fmt.Errorf("-log-reads: %q is not a number from 1 to 64", *vals["log-reads"])}
-	}
-	workers, err := strconv.Atoi(*vals["workers"])
-	if err != nil || workers < 1 || workers > 64 {
-		return &exitError{code: 2, err: fmt.Errorf("-workers: %q is not a number from 1 to 64", *vals["workers"])}
-	}
-
-	cfg := server.Config{
-		Addr:           *vals["addr"],
-		Version:        version.String(),
-		MaxBodyBytes:   maxBody,
-		Workers:        workers,
-		MaxUploadBytes: maxUpload,
-		UploadDir:      *vals["upload-dir"],
-		LogReads:       logReads,
-		MaxTrials:      maxTrials,
-		AuthToken:      *vals["auth-token"],
-	}
-	if cfg.RunsPerMinute, err = perMinute(*vals["runs-per-minute"], "runs-per-minute"); err != nil {
 		return err
 	}
-	if cfg.UploadsPerMinute, err = perMinute(*vals["uploads-per-minute"], "uploads-per-minute"); err != nil {
-		return err
-	}
-	if cfg.SecureCookies, err = strconv.ParseBool(*vals["secure-cookies"]); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("-secure-cookies: %q is not true or false", *vals["secure-cookies"])}
-	}
-	if cfg.AuthToken != "" && len(cfg.AuthToken) < 16 {
-		return &exitError{code: 2, err: errors.New("-auth-token: use at least 16 characters (for example: openssl rand -hex 32)")}
-	}
-	if path := *vals["users"]; path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("-users: %w", err)}
-		}
-		cfg.Users, err = server.ReadUsers(f, path)
-		f.Close()
-		if err != nil {
-			return &exitError{code: 2, err: err}
-		}
-	}
-
-	st, err := store.Open(ctx, *vals["db"], logger)
+	cfg, logger := setup.cfg, setup.logger
+	st, err := store.Open(ctx, setup.db, logger)
 	if err != nil {
 		return err
 	}
@@ -156,10 +130,106 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 }
 
-func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
+// serveSetup is what serve reads from its flags and the environment
+// before it opens anything.
+type serveSetup struct {
+	cfg    server.Config
+	db     string
+	logger *slog.Logger
+}
+
+// readServeFlags reads serve's flags, then the environment for those the
+// command line left unset, and checks every value, naming the flag or the
+// variable it came from.
+func readServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveSetup, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	opts := f.options()
+	for _, o := range opts {
+		o.define(fs, o.flag, fmt.Sprintf("%s (env %s)", o.help, o.env))
+	}
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: gatewise [serve] [flags]\n\n"+
+			"Serves the web app until Ctrl-C; in-flight requests finish, then the database is\n"+
+			"closed. Each flag may be set by its environment variable instead; a flag wins.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return serveSetup{}, usageError(err)
+	}
+	if fs.NArg() > 0 {
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("serve takes no arguments, got %q", fs.Args())}
+	}
+	// The environment fills what the command line left unset, read by the
+	// same parser as the flag so "GATEWISE_WORKERS=two" fails as -workers two would.
+	onCommandLine := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { onCommandLine[fl.Name] = true })
+	from := map[string]string{} // the name to blame for a bad value
+	for _, o := range opts {
+		from[o.flag] = "-" + o.flag
+		v := getenv(o.env)
+		if onCommandLine[o.flag] || v == "" {
+			continue
+		}
+		from[o.flag] = o.env
+		if err := fs.Set(o.flag, v); err != nil {
+			return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %q %s", o.env, v, envProblem(fs.Lookup(o.flag), err))}
+		}
+	}
+
+	logger, err := newLogger(f.logLevel, f.logFormat, stderr, from)
+	if err != nil {
+		return serveSetup{}, &exitError{code: 2, err: err}
+	}
+	for _, r := range []struct {
+		name     string
+		n        *int
+		min, max int
+	}{{"max-trials", &f.maxTrials, 1, 1_000_000}, {"log-reads", &f.logReads, 1, 64}, {"workers", &f.workers, 1, 64},
+		{"runs-per-minute", &f.runsPerMinute, 0, 100000}, {"uploads-per-minute", &f.uploadsPerMinute, 0, 100000}} {
+		if *r.n < r.min || *r.n > r.max {
+			return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %d is not a number from %d to %d", from[r.name], *r.n, r.min, r.max)}
+		}
+	}
+
+	cfg := server.Config{
+		Addr:             f.addr,
+		Version:          version.String(),
+		MaxBodyBytes:     int64(f.maxBody),
+		Workers:          f.workers,
+		MaxUploadBytes:   int64(f.maxUpload),
+		UploadDir:        f.uploadDir,
+		LogReads:         f.logReads,
+		MaxTrials:        f.maxTrials,
+		AuthToken:        f.authToken,
+		RunsPerMinute:    f.runsPerMinute,
+		UploadsPerMinute: f.uploadsPerMinute,
+		SecureCookies:    f.secureCookies,
+	}
+	if cfg.AuthToken != "" && len(cfg.AuthToken) < 16 {
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: use at least 16 characters (for example: openssl rand -hex 32)", from["auth-token"])}
+	}
+	if path := f.users; path != "" {
+		file, err := os.Open(path)
+		if err != nil {
+			return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %w", from["users"], err)}
+		}
+		cfg.Users, err = server.ReadUsers(file, path)
+		file.Close()
+		if err != nil {
+			return serveSetup{}, &exitError{code: 2, err: err}
+		}
+	}
+	return serveSetup{cfg: cfg, db: f.db, logger: logger}, nil
+}
+
+// newLogger builds the log handler; from names where each setting came from
+// (flag or environment variable), so a bad value is blamed on the right one.
+func newLogger(level, format string, w io.Writer, from map[string]string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("-log-level: %q is not one of debug, info, warn, error", level)
+		return nil, fmt.Errorf("%s: %q is not one of debug, info, warn, error", from["log-level"], level)
 	}
 	opts := &slog.HandlerOptions{Level: l}
 	switch format {
@@ -168,7 +238,19 @@ func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("-log-format: %q is not text or json", format)
+	return nil, fmt.Errorf("%s: %q is not text or json", from["log-format"], format)
+}
+
+// envProblem says what an environment variable's value should have been,
+// in the words of the flag it stands for.
+func envProblem(fl *flag.Flag, err error) string {
+	if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return "is not true or false"
+	}
+	if _, ok := fl.Value.(*size); ok {
+		return err.Error()
+	}
+	return "is not a whole number"
 }
 
 // parseSize reads "2097152", "512KiB", "2MiB" or "1GiB" (KB, MB, GB and K, M, G
@@ -193,15 +275,6 @@ func parseSize(s string) (int64, error) {
 		return 0, errors.New("is too large")
 	}
 	return n * mult, nil
-}
-
-// perMinute reads a per-minute limit.
-func perMinute(v, name string) (int, error) {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > 100000 {
-		return 0, &exitError{code: 2, err: fmt.Errorf("-%s: %q is not a number from 0 to 100000", name, v)}
-	}
-	return n, nil
 }
 
 // loopback reports whether addr listens only on this machine.
