@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -190,49 +192,159 @@ func (f Field) Units() []string {
 // so a mapping form starts close to right. Each column is used once; fields
 // it cannot place are left out.
 func Suggest(columns []string) Mapping {
-	has := func(s string, parts ...string) bool {
-		for _, p := range parts {
-			if strings.Contains(s, p) {
-				return true
+	cols := make([]Column, len(columns))
+	for i, c := range columns {
+		cols[i] = Column{Name: c}
+	}
+	return SuggestColumns(cols)
+}
+
+// nameWords splits a column name into lower-case words at separators and
+// at camelCase humps: "ContextTokens" is context+tokens, "request_created_at"
+// is request+created+at, "costUSD" is cost+usd.
+func nameWords(name string) []string {
+	var words []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(name)
+	for i, r := range rs {
+		isUpper, isLower, isDigit := unicode.IsUpper(r), unicode.IsLower(r), unicode.IsDigit(r)
+		if !isUpper && !isLower && !isDigit {
+			flush()
+			continue
+		}
+		if isUpper && len(cur) > 0 {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				flush()
 			}
 		}
-		return false
+		cur = append(cur, r)
 	}
-	// Rules are tried in order, each against the columns still free, on the
-	// name lower-cased with separators kept (so "sent_at" ends in "_at").
-	rules := []struct {
-		f    Field
-		test func(n string) bool
-	}{
-		{FieldCached, func(n string) bool { return has(n, "cached", "cache_read") && has(n, "tok") }},
-		{FieldCacheWrite, func(n string) bool { return has(n, "cache_write", "cache_creation") && has(n, "tok") }},
-		{FieldInput, func(n string) bool { return has(n, "prompt", "input", "context", "request") && has(n, "tok") }},
-		{FieldOutput, func(n string) bool { return has(n, "completion", "output", "generated", "response") && has(n, "tok") }},
-		{FieldEnd, func(n string) bool { return has(n, "end_time", "endtime", "ended_at", "finished_at", "completed_at") }},
-		{FieldTime, func(n string) bool {
-			return has(n, "timestamp", "start_time", "starttime", "started_at", "created_at", "request_time") ||
-				n == "time" || n == "date" || n == "created" || n == "ts"
-		}},
-		{FieldTime, func(n string) bool { return strings.HasSuffix(n, "_at") }}, // sent_at, received_at
-		{FieldModel, func(n string) bool { return has(n, "model", "engine", "deployment", "llm") }},
-		{FieldStatus, func(n string) bool { return n == "status" || has(n, "status_code", "statuscode", "http_status") }},
-		{FieldLatency, func(n string) bool { return has(n, "latency", "duration", "elapsed") }},
-		{FieldCost, func(n string) bool { return has(n, "cost", "spend") }},
+	flush()
+	return words
+}
+
+// suggestRule places one field: a column qualifies when its words hold one
+// of each set in all (any word of a set will do).
+type suggestRule struct {
+	f    Field
+	all  [][]string
+	only bool // the name must have no other words ("prompt", not "prompt_text")
+}
+
+var (
+	tokenWords = []string{"tokens", "token", "tok", "toks", "length", "len", "units", "count"}
+	inWords    = []string{"prompt", "input", "context", "request", "req", "in"}
+	outWords   = []string{"completion", "output", "generated", "response", "res", "out", "gen"}
+)
+
+// suggestRules are tried in order, each against the columns still free, so
+// the specific (cached input tokens) come before the general (input tokens).
+var suggestRules = []suggestRule{
+	{f: FieldCached, all: [][]string{{"cached", "cache"}, tokenWords}},
+	{f: FieldCacheWrite, all: [][]string{{"write", "creation", "written"}, {"cache"}}},
+	{f: FieldInput, all: [][]string{inWords, tokenWords}},
+	{f: FieldInput, all: [][]string{{"prompt", "input"}}, only: true},
+	{f: FieldOutput, all: [][]string{outWords, tokenWords}},
+	{f: FieldOutput, all: [][]string{{"completion", "output"}}, only: true},
+	{f: FieldEnd, all: [][]string{{"end", "ended", "finished", "completed", "endtime"}, {"time", "at", "timestamp", "ts"}}},
+	{f: FieldEnd, all: [][]string{{"endtime"}}},
+	{f: FieldTime, all: [][]string{{"timestamp", "datetime"}}},
+	{f: FieldTime, all: [][]string{{"time", "date", "ts", "created", "when", "starttime"}}, only: true},
+	{f: FieldTime, all: [][]string{{"created", "start", "started", "sent", "received", "request"}, {"at", "time", "timestamp", "on"}}},
+	{f: FieldTime, all: [][]string{{"at"}}},   // sent_at, received_at
+	{f: FieldTime, all: [][]string{{"when"}}}, // "When (ms)"
+	{f: FieldModel, all: [][]string{{"model"}}, only: true},
+	{f: FieldModel, all: [][]string{{"model", "engine", "deployment", "llm"}}},
+	{f: FieldSuccess, all: [][]string{{"success", "succeeded", "ok"}}},
+	{f: FieldStatus, all: [][]string{{"status"}}, only: true},
+	{f: FieldStatus, all: [][]string{{"status", "http"}, {"code", "status"}}},
+	{f: FieldStatus, all: [][]string{{"http"}}, only: true},
+	{f: FieldError, all: [][]string{{"error", "err", "exception"}}},
+	{f: FieldLatency, all: [][]string{{"latency", "duration", "elapsed", "delay", "took"}}},
+	{f: FieldLatency, all: [][]string{{"response"}, {"time"}}},
+	{f: FieldCost, all: [][]string{{"cost", "spend", "price", "charge"}}},
+	{f: FieldRequests, all: [][]string{{"requests", "num"}}, only: true},
+	{f: FieldRequests, all: [][]string{{"requests"}, {"num", "count", "n"}}},
+	{f: FieldUser, all: [][]string{{"user", "customer", "username", "userid", "account", "session"}}},
+	{f: FieldRoute, all: [][]string{{"route", "feature", "tags", "tag"}}},
+	{f: FieldOrigin, all: [][]string{{"region", "country", "origin", "geo"}}},
+}
+
+// SuggestColumns guesses the mapping from column names and, where the log
+// gives one, the first row's values: a count field never takes a column
+// whose value is text (a "prompt" column holding the prompt itself), and a
+// status column of words becomes the success field. Each column is used
+// once; a field no column fits is left out.
+func SuggestColumns(columns []Column) Mapping {
+	isCount := map[Field]bool{FieldInput: true, FieldCached: true, FieldCacheWrite: true, FieldOutput: true,
+		FieldRequests: true, FieldLatency: true, FieldCost: true, FieldStatus: true}
+	words := make([][]string, len(columns))
+	for i, c := range columns {
+		words[i] = nameWords(c.Name)
 	}
 	m := Mapping{}
-	used := map[string]bool{}
-	for _, rule := range rules {
+	used := make([]bool, len(columns))
+	fits := func(r suggestRule, ws []string) bool {
+		if len(ws) == 0 {
+			return false
+		}
+		if r.only && len(ws) != len(r.all) {
+			return false
+		}
+		for _, set := range r.all {
+			if !slices.ContainsFunc(ws, func(w string) bool { return slices.Contains(set, w) }) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, rule := range suggestRules {
 		if _, done := m[rule.f]; done {
 			continue
 		}
-		for _, col := range columns {
-			if used[col] || strings.Contains(col, ",") || !rule.test(strings.ToLower(strings.TrimSpace(col))) {
+		for i, col := range columns {
+			if used[i] || strings.Contains(col.Name, ",") || !fits(rule, words[i]) {
 				continue
 			}
-			m[rule.f] = Source{Column: col}
-			used[col] = true
+			f := rule.f
+			sample := strings.TrimSpace(col.Sample)
+			textual := sample != "" && sample != "null" && !isNumber(sample)
+			if f == FieldStatus && textual {
+				if _, ok := parseBool([]byte(sample)); !ok {
+					continue
+				}
+				if _, done := m[FieldSuccess]; done {
+					continue
+				}
+				f = FieldSuccess
+			} else if isCount[f] && textual {
+				continue
+			}
+			src := Source{Column: col.Name}
+			switch {
+			case f == FieldLatency && slices.ContainsFunc(words[i], func(w string) bool { return w == "s" || w == "sec" || w == "secs" || w == "seconds" }):
+				src.Unit = UnitSeconds
+			case f == FieldCost && slices.Contains(words[i], "cents"):
+				src.Unit = UnitCents
+			}
+			m[f] = src
+			used[i] = true
 			break
 		}
 	}
 	return m
+}
+
+// isNumber reports a value a count or number field could read.
+func isNumber(s string) bool {
+	_, ok := parseFloat([]byte(s))
+	return ok
 }

@@ -3,6 +3,7 @@ package traffic
 import (
 	"bytes"
 	"compress/gzip"
+	"os"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,52 @@ func TestSuggest(t *testing.T) {
 	}
 	if m := Suggest([]string{"a", "b"}); len(m) != 0 {
 		t.Errorf("Suggest of meaningless names = %v", m)
+	}
+}
+
+// TestSuggestRealHeaders guesses the mapping of real exports' first rows
+// (the samples in testdata) and of common hand-made headers; it used to
+// fill little beyond the model.
+func TestSuggestRealHeaders(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"azure_trace.csv":         "timestamp=TIMESTAMP,input_tokens=ContextTokens,output_tokens=GeneratedTokens",
+		"bad.csv":                 "timestamp=timestamp,model=model,input_tokens=input_tokens,output_tokens=output_tokens",
+		"burstgpt_1_first400.csv": "timestamp=Timestamp,model=Model,input_tokens=Request tokens,output_tokens=Response tokens",
+		"burstgpt_3_first400.csv": "timestamp=Timestamp,model=Model,input_tokens=Request tokens,output_tokens=Response tokens,latency=Elapsed time,user=Session ID",
+		"helicone.csv":            "timestamp=request_created_at,model=model,input_tokens=prompt_tokens,cached_input_tokens=prompt_cache_read_tokens,output_tokens=completion_tokens,status=response_status,latency=delay_ms,cost=cost,origin=country_code",
+		"litellm_spendlogs.csv":   "timestamp=startTime,end_time=endTime,model=model,input_tokens=prompt_tokens,output_tokens=completion_tokens,success=status,cost=spend,route=request_tags,user=user",
+		"mapped.csv":              "timestamp=When (ms),model=Engine,input_tokens=Prompt,output_tokens=Completion,status=HTTP,latency=Took (s):s,route=Feature",
+		"openrouter_activity.csv": "timestamp=date,model=model,input_tokens=prompt_tokens,output_tokens=completion_tokens,requests=requests",
+		"helicone.jsonl":          "timestamp=request_created_at,model=model,input_tokens=prompt_tokens,cached_input_tokens=prompt_cache_read_tokens,cache_write_tokens=prompt_cache_write_tokens,output_tokens=completion_tokens,status=response_status,latency=delay_ms,cost=cost,route=request_properties.Helicone-Property-Feature,origin=country_code",
+	}
+	for name, want := range files {
+		f, err := os.Open("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh, err := Inspect(f, 0)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := SuggestColumns(sh.Columns).String(); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	headers := map[string]string{
+		"created_at,model_name,tokens_in,tokens_out,duration,status_code,user_id": "timestamp=created_at,model=model_name,input_tokens=tokens_in,output_tokens=tokens_out,status=status_code,latency=duration,user=user_id",
+		"time,Model,input_tokens,output_tokens,elapsed,http_status,customer":      "timestamp=time,model=Model,input_tokens=input_tokens,output_tokens=output_tokens,status=http_status,latency=elapsed,user=customer",
+		"date,model,prompt,completion,latency_ms,status,user":                     "timestamp=date,model=model,input_tokens=prompt,output_tokens=completion,status=status,latency=latency_ms,user=user",
+		"TIMESTAMP,prompt_tokens,completion_tokens,total_tokens":                  "timestamp=TIMESTAMP,input_tokens=prompt_tokens,output_tokens=completion_tokens",
+	}
+	for h, want := range headers {
+		if got := Suggest(strings.Split(h, ",")).String(); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", h, got, want)
+		}
+	}
+	// A "prompt" column holding the prompt itself is no token count.
+	if m := SuggestColumns([]Column{{"ts", "2025-01-01T00:00:00Z"}, {"prompt", "Summarise this…"}}); m.String() != "timestamp=ts" {
+		t.Errorf("text column guessed as a count: %s", m)
 	}
 }

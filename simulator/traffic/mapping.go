@@ -28,6 +28,7 @@ const (
 	FieldCost                    // cost the log reports
 	FieldRoute                   // metadata value the route rule reads
 	FieldOrigin                  // where the request came from
+	FieldUser                    // who sent it (counted, never kept)
 	numFields
 )
 
@@ -35,7 +36,7 @@ const (
 var fieldNames = [numFields]string{
 	"timestamp", "end_time", "model", "input_tokens", "cached_input_tokens",
 	"cache_write_tokens", "output_tokens", "requests", "status", "success",
-	"error", "latency", "cost", "route", "origin",
+	"error", "latency", "cost", "route", "origin", "user",
 }
 
 func (f Field) String() string {

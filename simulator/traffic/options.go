@@ -68,6 +68,9 @@ type ReadOptions struct {
 	Routes     []Route
 	RouteBy    RouteBy
 	OtherRoute string
+	// OtherServedAs is the route the simulation serves OtherRoute's
+	// requests as, for the summary's note; empty says nothing of it.
+	OtherServedAs string
 	// OriginMix assigns origins to rows whose log does not say where they
 	// came from, in these proportions (deterministically, by row position).
 	// A mapped origin field wins when its value is a key of the mix or of
@@ -117,6 +120,9 @@ const (
 	maxColumns = 10_000
 	maxOrigins = 64
 	maxModels  = 10000
+	// maxUsers bounds the distinct users counted; past it the summary says
+	// "at least".
+	maxUsers = 1_000_000
 )
 
 // Validate reports every problem with the options, so a caller can refuse

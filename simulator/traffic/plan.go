@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"slices"
 	"strings"
@@ -52,6 +53,16 @@ type plan struct {
 	wrapSlots   []int32
 	ownSlots    []int32 // "model", "usage": a row, not a page
 	explodeSlot int32
+
+	// relative marks a clock counting from zero (settleClock): its times
+	// are anchored at a chosen start, so "in the future" means nothing.
+	relative bool
+	// firstKeys are the first JSON row's paths, so the summary can name the
+	// alternatives a preset lists that the file actually has.
+	firstKeys map[string]bool
+	// userSeed hashes user values, so workers' sets of users can be merged
+	// without keeping the names.
+	userSeed maphash.Seed
 }
 
 // wrapperKeys hold the rows of an API page ({"data": [...]}, Cloudflare's
@@ -62,7 +73,7 @@ var wrapperKeys = []string{"data", "result", "items", "records", "logs"}
 // newPlan resolves a preset (or none) plus the user's mapping. For CSV, keys
 // are the header; for JSON, the paths of the first row (used only to warn).
 func newPlan(p preset, m Mapping, c container, header []string, firstKeys map[string]bool, o ReadOptions) (*plan, []string, error) {
-	pl := &plan{format: p.name, title: p.title, container: c, p: p, explodeSlot: -1}
+	pl := &plan{format: p.name, title: p.title, container: c, p: p, explodeSlot: -1, firstKeys: firstKeys, userSeed: maphash.MakeSeed()}
 	if pl.format == "" {
 		pl.format = containerNames[c]
 		pl.title = "plain " + strings.ToUpper(containerNames[c]) + " read through a column mapping"
@@ -164,11 +175,6 @@ func newPlan(p preset, m Mapping, c container, header []string, firstKeys map[st
 			return nil, nil, err
 		}
 	}
-	for _, cd := range pl.cands[FieldTime] {
-		if (cd.unit == UnitOffsetS || cd.unit == UnitOffsetMS) && o.Start.IsZero() {
-			return nil, nil, fmt.Errorf("%s counts from zero (%s): give the trace's start time with --start 2024-01-01T00:00:00Z", cd.name, cd.unit)
-		}
-	}
 	return pl, warnings, nil
 }
 
@@ -201,24 +207,43 @@ func checkConst(f Field, v string) error {
 }
 
 // describe writes the fields the plan reads, in --map syntax, alternatives
-// separated by '|'.
-func (pl *plan) describe() string {
+// separated by '|', and as a table. A JSON preset lists many spellings of a
+// field (six for OpenAI's input tokens); only those the first row has are
+// named, unless it has none of them.
+func (pl *plan) describe() (string, []MappedField) {
 	var parts []string
+	var table []MappedField
 	for f := range numFields {
 		if pl.hasConst[f] {
 			parts = append(parts, fmt.Sprintf("%s='%s'", Field(f), pl.consts[f]))
+			table = append(table, MappedField{Field: Field(f).String(), Const: pl.consts[f], IsConst: true})
 			continue
 		}
-		if len(pl.cands[f]) == 0 {
+		cands := pl.cands[f]
+		if pl.container != containerCSV && pl.firstKeys != nil {
+			var present []slotRef
+			for _, cd := range cands {
+				if pl.firstKeys[cd.name] {
+					present = append(present, cd)
+				}
+			}
+			if len(present) > 0 {
+				cands = present
+			}
+		}
+		if len(cands) == 0 {
 			continue
 		}
 		var alts []string
-		for _, cd := range pl.cands[f] {
+		row := MappedField{Field: Field(f).String(), Unit: cands[0].unit.String()}
+		for _, cd := range cands {
 			alts = append(alts, Source{Column: cd.name, Unit: cd.unit}.String())
+			row.Columns = append(row.Columns, cd.name)
 		}
 		parts = append(parts, Field(f).String()+"="+strings.Join(alts, "|"))
+		table = append(table, row)
 	}
-	return strings.Join(parts, ",")
+	return strings.Join(parts, ","), table
 }
 
 // bucketWidth is the span of an aggregated row without an end time.

@@ -91,7 +91,7 @@ func presets() []preset {
 				FieldModel: c("model_group", "model"), FieldInput: c("prompt_tokens"),
 				FieldOutput: c("completion_tokens"), FieldSuccess: c("status"),
 				FieldLatency: c("request_duration_ms:ms"), FieldCost: c("spend:usd"),
-				FieldRoute: c("request_tags"),
+				FieldRoute: c("request_tags"), FieldUser: c("end_user", "user"),
 			},
 		},
 		{
@@ -196,6 +196,7 @@ func presets() []preset {
 			fields: [numFields][]cand{
 				FieldTime: c("Timestamp:offset_s"), FieldModel: c("Model"), FieldInput: c("Request tokens"),
 				FieldOutput: c("Response tokens"), FieldLatency: c("Elapsed time:s"), FieldRoute: c("Log Type"),
+				FieldUser: c("Session ID"),
 			},
 		},
 		{

@@ -77,7 +77,10 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions) (*Profile, Summary
 	if err != nil {
 		return nil, sum, err
 	}
-	sum.Format, sum.FormatTitle, sum.Mapping, sum.Warnings = pl.format, pl.title, pl.describe(), warnings
+	clock, clockWarnings := settleClock(pl, first, &o)
+	sum.Clock = clock
+	sum.Mapping, sum.Fields = pl.describe()
+	sum.Format, sum.FormatTitle, sum.Warnings = pl.format, pl.title, append(warnings, clockWarnings...)
 
 	workers, readErr := runPipeline(ctx, src, first, pl, &o)
 	if err := ctx.Err(); err != nil {
@@ -550,6 +553,7 @@ func merge(workers []*worker, src source, pl *plan, o *ReadOptions, sum *Summary
 	var lat LatencySummary
 	var latSum float64
 	minTs, maxTs := int64(math.MaxInt64), int64(math.MinInt64)
+	users := map[uint64]struct{}{}
 	for _, w := range workers {
 		sum.RowsRead += w.rowsRead
 		sum.RowsUsed += w.rowsUsed
@@ -607,8 +611,23 @@ func merge(workers []*worker, src source, pl *plan, o *ReadOptions, sum *Summary
 				models[name] = cnt
 			}
 			cnt.Requests += m.requests
+			if cnt.Route == "" && m.route >= 0 && int(m.route) < len(w.routes.names) {
+				cnt.Route = w.routes.names[m.route]
+			}
+		}
+		for h := range w.users {
+			if len(users) < maxUsers {
+				users[h] = struct{}{}
+			} else {
+				sum.UsersAtLeast = true
+				break
+			}
+		}
+		if len(w.users) >= maxUsers {
+			sum.UsersAtLeast = true
 		}
 	}
+	sum.Users = int64(len(users))
 
 	// Out-of-order rows across chunk edges.
 	slices.SortFunc(chunks, func(a, b chunkStat) int { return a.seq - b.seq })
@@ -712,6 +731,7 @@ func merge(workers []*worker, src source, pl *plan, o *ReadOptions, sum *Summary
 	for i, n := range origins {
 		sum.Origins = append(sum.Origins, Count{Name: n, Requests: perOrigin[i]})
 	}
+	sum.explain(o, time.Duration(prof.Bins)*prof.BinWidth)
 	if len(cells) > o.MaxCells {
 		workers[0].err = fmt.Errorf("the profile would need %d time × route × origin cells (at most %d): use a wider bin than %v", len(cells), o.MaxCells, o.BinWidth)
 	}

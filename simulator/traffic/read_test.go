@@ -279,7 +279,6 @@ func TestUnusableInput(t *testing.T) {
 		{"unknown header", []byte("a,b,c\n1,2,3\n"), ReadOptions{}, "columns match no known format (a, b, c)"},
 		{"unknown keys", []byte(`{"x":1}` + "\n"), ReadOptions{}, "keys match no known format (x)"},
 		{"header only", []byte("TIMESTAMP,ContextTokens,GeneratedTokens\n"), ReadOptions{}, "no rows"},
-		{"relative clock without start", []byte("Timestamp,Model,Request tokens,Response tokens\n1,GPT-4,1,1\n"), ReadOptions{}, "--start"},
 		{"wrong mapped column", []byte("a,b\n1,2\n"), ReadOptions{Mapping: Mapping{FieldTime: {Column: "when"}}}, `no column "when"`},
 		{"unclosed quote", append([]byte("timestamp,model\n2025-01-01T00:00:00Z,\"gpt"), bytes.Repeat([]byte("x\n"), 1<<20)...),
 			ReadOptions{Mapping: Mapping{FieldTime: {Column: "timestamp"}}, MaxLineBytes: 1024}, "closing quote missing"},

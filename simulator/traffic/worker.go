@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"strings"
@@ -77,6 +78,11 @@ type worker struct {
 	cur                chunkStat
 	prevTs             int64
 	err                error
+	// probe, when set, receives each row's raw timestamp instead of the
+	// row being aggregated (settleClock looks at the first chunk this way).
+	probe func(raw []byte)
+	// users holds hashes of the user values seen, up to maxUsers.
+	users map[uint64]struct{}
 }
 
 // table interns names to small indexes.
@@ -547,6 +553,12 @@ const minTimestamp = 946684800 * 1e9 // 2000-01-01T00:00:00Z
 // it to the partial profile. Every check happens before anything is added,
 // so a bad row leaves no trace but its count.
 func (w *worker) row(line int64, ord uint64) {
+	if w.probe != nil {
+		if v, _, ok := w.get(FieldTime); ok {
+			w.probe(v.raw)
+		}
+		return
+	}
 	w.rowsRead++
 	ts, present, ok := w.timeOf(FieldTime, line)
 	if !ok {
@@ -558,10 +570,10 @@ func (w *worker) row(line int64, ord uint64) {
 	}
 	if ts < minTimestamp {
 		_, r, _ := w.get(FieldTime)
-		w.bad(ReasonOldTime, line, w.column(r), r.name, "timestamp before 2000: wrong unit? (set one with --map timestamp=COLUMN:ms, for example)")
+		w.bad(ReasonOldTime, line, w.column(r), r.name, "timestamp before 2000: the timestamp's unit is probably wrong")
 		return
 	}
-	if ts > w.o.Now.UnixNano()+86400e9 {
+	if !w.pl.relative && ts > w.o.Now.UnixNano()+86400e9 {
 		_, r, _ := w.get(FieldTime)
 		w.bad(ReasonFutureTime, line, w.column(r), r.name, "timestamp more than a day in the future")
 		return
@@ -647,6 +659,12 @@ func (w *worker) row(line int64, ord uint64) {
 
 	// The row is good: aggregate it.
 	w.rowsUsed++
+	if v, _, ok := w.get(FieldUser); ok && len(w.users) < maxUsers {
+		if w.users == nil {
+			w.users = map[uint64]struct{}{}
+		}
+		w.users[maphash.Bytes(w.pl.userSeed, v.raw)] = struct{}{}
+	}
 	model := w.modelOf()
 	route := w.routeOf(model)
 	origin := w.originOf(uint64(line)<<20 + ord)
