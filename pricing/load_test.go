@@ -104,12 +104,12 @@ func TestLoadRejects(t *testing.T) {
 		name, file, old, new, want string
 	}{
 		{"unknown key", "models.yaml", "    name: \"GPT-4.1\"\n", "    name: \"GPT-4.1\"\n    nmae: x\n", "models.yaml:13: field nmae not found"},
-		{"missing source", "providers.yaml", `        source: "developers.openai.com/api/docs/guides/data-residency, via shared/research/gateways.md §7.2; LiteLLM regional_processing_uplift_multiplier_eu/_us = 1.1 on exactly these models (2026-07-24)"` + "\n", "", "providers.yaml:16: providers[0].residency[0]: source is required"},
+		{"missing source", "providers.yaml", `        source: "developers.openai.com/api/docs/guides/data-residency (2026 copy); LiteLLM regional_processing_uplift_multiplier_eu/_us = 1.1 on exactly these models (2026-07-24)"` + "\n", "", "providers.yaml:16: providers[0].residency[0]: source is required"},
 		{"unknown host provider", "models.yaml", "      - provider: azure-openai\n        model_id: \"gpt-4.1\"\n", "      - provider: azure-open-ai\n        model_id: \"gpt-4.1\"\n", `unknown provider "azure-open-ai"`},
 		{"bad date", "gateways.yaml", "        as_of: 2026-09-20\n", "        as_of: last week\n", `as_of "last week" is not a date`},
 		{"negative price", "models.yaml", "prices: {input: 2, output: 8, cache_read: 0.5}", "prices: {input: -2, output: 8, cache_read: 0.5}", "prices.input: -2 is outside"},
 		{"missing gateway", "gateways.yaml", "  - id: kong\n", "  - id: kongg\n", `gateway "kong" is missing`},
-		{"hosted gateway without compliance", "gateways.yaml", "    compliance:\n      soc2: {value: \"yes\", as_of: 2026-07-28, source: \"gateways.md §9 certifications (claimed): SOC 2, ISO 27001, GDPR, HIPAA; cuihuan/awesome-ai-gateway data/gateways_eval.json\"}\n", "    compliance:\n", "compliance.soc2 is required"},
+		{"hosted gateway without compliance", "gateways.yaml", "    compliance:\n      soc2: {value: \"yes\", as_of: 2026-07-28, source: \"claimed by Portkey: SOC 2, ISO 27001, GDPR, HIPAA (portkey.ai/docs FAQ, 2026 copy; github.com/cuihuan/awesome-ai-gateway data/gateways_eval.json, 2026-07-28)\"}\n", "    compliance:\n", "compliance.soc2 is required"},
 		{"unknown fact value", "gateways.yaml", "soc2: {value: unknown,", "soc2: {value: maybe,", `value "maybe" is not one of`},
 	}
 	for _, tt := range tests {

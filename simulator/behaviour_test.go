@@ -70,8 +70,8 @@ func TestBehaviourFileErrors(t *testing.T) {
 	cases := []struct{ name, from, to, want string }{
 		{"unknown key", "    in_path: true\n", "    in_path: true\n    retries_max: 3\n", "field retries_max not found"},
 		{"unknown condition", "retry_on: [429, 5xx, connection]", "retry_on: [429, 599x]", `unknown condition "599x"`},
-		{"missing source", "      cache: \"gateways.md §2: simple cache on all plans\"\n", "", "no source for cache"},
-		{"bad cache", "    cache: none\n    depends_on: []\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "    cache: lru\n    depends_on: []\n    unmodelled: []\n    sources:\n      paths: \"gateways.md §9 Direct", "cache must be"},
+		{"missing source", "      cache: \"portkey.ai/docs/product/ai-gateway/cache-simple-and-semantic (2026 copy): simple cache on all plans\"\n", "", "no source for cache"},
+		{"bad cache", "    cache: none\n    depends_on: []\n    unmodelled: []\n    sources:\n      paths: \"openai-python and anthropic-sdk-python", "    cache: lru\n    depends_on: []\n    unmodelled: []\n    sources:\n      paths: \"openai-python and anthropic-sdk-python", "cache must be"},
 		{"duplicate", "  - id: kong\n", "  - id: litellm\n", "listed twice"},
 		{"negative retries", "    retries: 3\n", "    retries: -1\n", "retries must be"},
 		{"bad cooldown", "cooldown: {kind: target, after_fails: 3", "cooldown: {kind: target, after_fails: 0", "a target cooldown needs"},

@@ -249,12 +249,12 @@ func TestObservabilityFileErrors(t *testing.T) {
 	cases := []struct{ name, from, to, want string }{
 		{"unknown key", "    plans: [none]\n", "    plans: [none]\n    tier: gold\n", "field tier not found"},
 		{"unknown need", "      - need: per_user_cost\n        level: \"no\"\n", "      - need: per_user_costs\n        level: \"no\"\n", `unknown need "per_user_costs"`},
-		{"missing source", "        source: \"gateways.md §4 Governance: max_budget/budget_duration per key/team/user (litellm.vercel.app/docs/enterprise)\"\n", "", "(budgets): no source"},
+		{"missing source", "        source: \"LiteLLM governance: max_budget/budget_duration per key/team/user (litellm.vercel.app/docs/enterprise, 2026 copy)\"\n", "", "(budgets): no source"},
 		{"bad level", "        level: partial\n        min_plan: pay-as-you-go\n", "        level: maybe\n        min_plan: pay-as-you-go\n", "must be yes, partial or no"},
 		{"unknown plan", "        min_plan: konnect-plus\n", "        min_plan: konnect\n", `min_plan "konnect" is not one of`},
 		{"not met with a plan", "      - need: per_user_cost\n        level: \"no\"\n", "      - need: per_user_cost\n        level: \"no\"\n        min_plan: none\n", "has no min_plan"},
-		{"need left out", "      - need: prompt_management\n        level: \"no\"\n        source: \"gateways.md §6: no prompt templates in the Observability, Governance or Dynamic routing rows\"\n", "", "need prompt_management is not accounted for"},
-		{"contradiction", "        level: \"yes\"\n        min_plan: enterprise\n        source: \"gateways.md §4 Governance: built-in", "        level: partial\n        min_plan: enterprise\n        source: \"gateways.md §4 Governance: built-in", "more than one entry"},
+		{"need left out", "      - need: prompt_management\n        level: \"no\"\n        source: \"Cloudflare AI Gateway: no prompt templates among its observability, governance or dynamic-routing features (github.com/cloudflare/cloudflare-docs ai-gateway pages, 2026 copies; github.com/cuihuan/awesome-ai-gateway data/identity_matrix.json, 2026-07-27)\"\n", "", "need prompt_management is not accounted for"},
+		{"contradiction", "        level: \"yes\"\n        min_plan: enterprise\n        source: \"LiteLLM governance: built-in", "        level: partial\n        min_plan: enterprise\n        source: \"LiteLLM governance: built-in", "more than one entry"},
 		{"duplicate", "  - id: kong\n", "  - id: litellm\n", "listed twice"},
 		{"unknown gateway", "  - id: cloudflare\n", "  - id: cloudflair\n", `unknown gateway "cloudflair"`},
 	}

@@ -53,19 +53,19 @@ func DefaultProviderIncidents() map[string]IncidentModel {
 	pooled := severityClasses(0.165, 0.405, 0.365, 0.065) // mean of the OpenAI and Anthropic shares (ESTIMATE)
 	return map[string]IncidentModel{
 		"openai": provider(8, 0.42, 1.38, severityClasses(0.18, 0.42, 0.29, 0.11), 0.8, 0,
-			"outages.md §11.1 (FAILS 2024 API-flagged 8.3/month), §11.2 (lognormal μ 0.42 σ 1.38, n=94), §11.3 classes, §11.4 model-scoped 0.8"),
+			"the FAILS dataset (arXiv 2503.12185; github.com/atlarge-research/FAILS, status-page incidents to 2025-01-10), fitted by gatewise: 2024 API-flagged incidents 8.3/month, durations lognormal μ 0.42 σ 1.38 (n=94), severity classes from their 2024 impact levels, model-scoped 0.8 from incident titles"),
 		"anthropic": provider(11, 0.27, 1.43, severityClasses(0.15, 0.39, 0.44, 0.02), 0.55, 0,
-			"outages.md §11.1 (FAILS 2024 10.6/month), §11.2 (μ 0.27 σ 1.43, n=124), §11.3 classes, §11.4 model-scoped 0.55"),
+			"the FAILS dataset (arXiv 2503.12185; github.com/atlarge-research/FAILS, status-page incidents to 2025-01-10), fitted by gatewise: 2024 API-flagged incidents 10.6/month, durations lognormal μ 0.27 σ 1.43 (n=124), severity classes from their 2024 impact levels, model-scoped 0.55 from incident titles (FAILS 2024 and github.com/b3ngriffiths/ai-status-leaderboard, 2026-07-01 snapshot)"),
 		"google-gemini": provider(4, 0.2, 1.3, pooled, 0.6, 0,
-			"outages.md §11.1 Gemini 4/month (ESTIMATE), §11.2 pooled LLM durations (μ 0.2 σ 1.3)"),
+			"Gemini 4/month (ESTIMATE by gatewise, 2026-11-25: no Gemini incident archive found), pooled LLM durations (μ 0.2 σ 1.3) from Chu et al., ICPE 2025 (arXiv 2501.12469; data github.com/atlarge-research/llm-service-analysis, 2021-02 to 2024-08)"),
 		"google-vertex": provider(4, 0.9, 1.6, pooled, 0.6, 0.5,
-			"outages.md §11.1 Gemini/Vertex 4/month (ESTIMATE), §11.2 cloud regional durations (μ 0.9 σ 1.6), §11.4 single location 0.5"),
+			"Gemini/Vertex 4/month (ESTIMATE by gatewise, 2026-11-25: no Gemini incident archive found), cloud regional durations (μ 0.9 σ 1.6) fitted by gatewise to the AWS Health Dashboard archive (2021-06 to 2022-06) and Google Cloud incidents.json (2021-07 to 2022-07), github.com/moritalous/cloud-status-history, single location 0.5 (the Google Cloud incidents that list locations, same archive)"),
 		"aws-bedrock": provider(1.5, 0.9, 1.6, pooled, 0.6, 0.84,
-			"outages.md §11.1 Bedrock 1.5/month per region (ESTIMATE), §11.2 cloud regional durations, §11.4 single region 0.84"),
+			"Bedrock 1.5/month per region (ESTIMATE by gatewise from the AWS Health Dashboard archive's 5.2 public events a month across all services and regions), cloud regional durations (μ 0.9 σ 1.6) fitted by gatewise to the AWS Health Dashboard archive (2021-06 to 2022-06) and Google Cloud incidents.json (2021-07 to 2022-07), github.com/moritalous/cloud-status-history, single region 0.84 (AWS archive)"),
 		"azure-openai": provider(2, 0.9, 1.6, pooled, 0.6, 0.5,
-			"outages.md §11.1 Azure OpenAI 2/month per region (ESTIMATE), §11.2 cloud regional durations, §11.4 single region 0.5 (ESTIMATE)"),
+			"Azure OpenAI 2/month per region (ESTIMATE by gatewise from the post-incident reviews of 2024-07-13, 2025-05-16 and 2026-03-09 at azure.status.microsoft), cloud regional durations (μ 0.9 σ 1.6) fitted by gatewise to the AWS Health Dashboard archive (2021-06 to 2022-06) and Google Cloud incidents.json (2021-07 to 2022-07), github.com/moritalous/cloud-status-history, single region 0.5 (ESTIMATE)"),
 		"mistral": provider(4, 0.2, 1.3, pooled, 0.6, 0,
-			"outages.md §11.1 Mistral 4/month (ESTIMATE), §11.2 pooled LLM durations"),
+			"Mistral 4/month (ESTIMATE by gatewise, 2026-11-25: no usable incident archive), pooled LLM durations from Chu et al., ICPE 2025 (arXiv 2501.12469; data github.com/atlarge-research/llm-service-analysis, 2021-02 to 2024-08)"),
 	}
 }
 
@@ -83,9 +83,9 @@ func DefaultGatewayIncidents() map[string]IncidentModel {
 	}
 	return map[string]IncidentModel{
 		"openrouter": gateway(0.25, 0.6, 0.7, outageClasses(0.3, 0.2, 0.9),
-			"OpenRouter's status page as captured 2025-09-07 to 2026-07-23 (bentleypark/aiwatch fixtures, read 2026-12-01) plus the 2025-08-28 outage (outages.md §9): three chat-API outages in ~11 months (2025-08-28, 2026-02-17, 2026-02-19), 35–82 min, median 0.6 h; error share ramped 0.2→0.9, answered as 401 (its postmortem). Its five other incidents (generation lookup, logs and budgets, login) leave completions alone and are not modelled"),
+			"OpenRouter's status page as captured 2025-09-07 to 2026-07-23 (bentleypark/aiwatch fixtures, read 2026-12-01) plus the 2025-08-28 outage (reviews at iprice.co.id, ofox.ai, tokenmix.ai): three chat-API outages in ~11 months (2025-08-28, 2026-02-17, 2026-02-19), 35–82 min, median 0.6 h; error share ramped 0.2→0.9, answered as 401 (its postmortem). Its five other incidents (generation lookup, logs and budgets, login) leave completions alone and are not modelled"),
 		"portkey": gateway(0.5, 1.0, 1.2, outageClasses(0.7, 0, 0.2),
-			"pingoru: 12 posted incidents in 24 months, 32 h 20 min (0.5 a month); of the 3 readable (2026-01-22 dashboard, a sign-in outage, 2026-05-08 budget enforcement), none took routing down, so 30 % touch the request path at a 0.2 share (ESTIMATE); median 1 h, σ 1.2 for the long tail behind the 2.7 h mean"),
+			"pingoru.io/providers/portkey (third-party tracker, 2024-05 to 2026-05): 12 posted incidents in 24 months, 32 h 20 min (0.5 a month); of the 3 readable (2026-01-22 dashboard, a sign-in outage, 2026-05-08 budget enforcement), none took routing down, so 30 % touch the request path at a 0.2 share (ESTIMATE); median 1 h, σ 1.2 for the long tail behind the 2.7 h mean"),
 		"helicone": gateway(0.1, 0.5, 1.0, outageClasses(0.5, 0.3, 1.0),
 			"ESTIMATE 0.1 a month, median 0.5 h: no proxy incident found in its status history or issues (read 2026-12-01); its measured 2026 incidents (AWS account lock 2026-05-14–18, API monitors 2026-08-14–16) hit logging and the API, not the proxy, which runs on Cloudflare Workers (the common-mode layer holds Cloudflare's events)"),
 		"cloudflare": gateway(0.1, 1.0, 1.0, outageClasses(0.5, 0.3, 1.0),
@@ -129,9 +129,9 @@ func DefaultCommonMode() []CommonPlatform {
 	}
 	share := commonEventsPerYear / 6
 	return []CommonPlatform{
-		{Name: "cloudflare", Model: event(3*share, 1.5, 0.9, "outages.md §11.4: 3 of 2025's 6 platform events (Jun 12 2 h 28 min, Nov 18 core 3 h 10 min, Dec 5 25 min): median 1.5 h, σ 0.9; OpenAI's API hosts terminate TLS on Cloudflare (gateways.md §7.2), and its 2023-11-08 errors were cf_bad_gateway"), Providers: []string{"openai"}},
-		{Name: "gcp", Model: event(share, 9, 0.5, "outages.md §11.4: GCP 2025-06-12; hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"google-vertex", "google-gemini"}},
-		{Name: "aws", Model: event(share, 9, 0.5, "outages.md §11.4: AWS us-east-1 2025-10-20; hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"aws-bedrock"}},
-		{Name: "azure", Model: event(share, 9, 0.5, "outages.md §11.4: Azure Front Door 2025-10-29; hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"azure-openai"}},
+		{Name: "cloudflare", Model: event(3*share, 1.5, 0.9, "Cloudflare's post-mortems of 3 of 2025's 6 cloud and CDN platform events (Jun 12 2 h 28 min, Nov 18 core 3 h 10 min, Dec 5 25 min; copies at failure-modes.dev fm-025, ilert.com/postmortems/cloudflare-global-outage-nov-2025, crispng.com): median 1.5 h, σ 0.9; OpenAI's API hosts terminate TLS on Cloudflare (developers.openai.com/api/docs/guides/data-residency, 2026), and its 2023-11-08 errors were cf_bad_gateway"), Providers: []string{"openai"}},
+		{Name: "gcp", Model: event(share, 9, 0.5, "Google Cloud's incident report of 2025-06-12 (drdroid.io mirror; postmortems.app); hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"google-vertex", "google-gemini"}},
+		{Name: "aws", Model: event(share, 9, 0.5, "AWS's post-event summary of us-east-1 2025-10-20 (ernestchiang.com copy; failure-modes.dev fm-020); hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"aws-bedrock"}},
+		{Name: "azure", Model: event(share, 9, 0.5, "Azure Front Door's preliminary post-incident review of 2025-10-29 (status.xink.io/incidents/x1m2y60mh49k); hyperscaler events 7.5–14.5 h, median 9 h, σ 0.5 (ESTIMATE from three events)"), Providers: []string{"azure-openai"}},
 	}
 }
