@@ -152,8 +152,9 @@ type UploadMapPage struct {
 	Shape   traffic.Shape
 	Problem string
 	// Summary is what the current mapping reads (a preview, or as far as
-	// reading got before the problem).
+	// reading got before the problem), and View its layout.
 	Summary *traffic.Summary
+	View    SummaryView
 	Rows    []MappingRow
 	Form    uploadForm
 	Formats []string
@@ -188,6 +189,7 @@ var fieldHelp = map[traffic.Field]string{
 	traffic.FieldCost:       "cost the log reports",
 	traffic.FieldRoute:      "the value that picks the route",
 	traffic.FieldOrigin:     "where the request came from",
+	traffic.FieldUser:       "who sent it; only the number of distinct users is kept",
 }
 
 // mappingRows lays out the form from a mapping.
@@ -245,11 +247,7 @@ func (s *Server) mapPage(up store.Upload, form uploadForm) (UploadMapPage, error
 	}
 	m, err := traffic.ParseMapping(form.Map)
 	if err != nil || len(m) == 0 {
-		names := make([]string, len(page.Shape.Columns))
-		for i, c := range page.Shape.Columns {
-			names[i] = c.Name
-		}
-		m = traffic.Suggest(names)
+		m = traffic.SuggestColumns(page.Shape.Columns)
 	}
 	page.Rows = mappingRows(m)
 	return page, nil
@@ -364,7 +362,7 @@ func (s *Server) mapUpload(c *gin.Context) {
 		s.fail(c, ctx.Err())
 		return
 	}
-	page.Summary = &sum
+	page.Summary, page.View = &sum, summaryView(sum, true)
 	if readErr != nil {
 		page.Problem = mapWording.Replace(readErr.Error())
 		s.render(c, http.StatusUnprocessableEntity, "upload_map", page)

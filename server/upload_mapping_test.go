@@ -80,7 +80,12 @@ func TestUploadMapUnknownCSV(t *testing.T) {
 	rec = postForm(t, h, "/uploads/"+upID+"/map", mapForm("preview"))
 	wantStatus(t, rec, http.StatusOK)
 	wantBody(t, rec, "What this mapping reads", "40 read, 40 used", "gpt-4.1-mini", "Use this traffic",
-		"timestamp=sent_at,model=&#39;gpt-4.1-mini&#39;,input_tokens=prompt_tokens_used,output_tokens=completion_tokens_used")
+		// The mapping as a table, field by field, not a mapping string.
+		`<th scope="row">timestamp<br><span class="hint">when each request started (required)</span></th><td><code class="wrap">sent_at</code></td>`,
+		`<th scope="row">model<br><span class="hint">the model; a fixed value if the log has none</span></th><td>fixed value <code>gpt-4.1-mini</code></td>`)
+	if strings.Contains(rec.Body.String(), "timestamp=sent_at,") {
+		t.Error("the page shows the mapping as a mapping string")
+	}
 	if up, _ := s.store.Upload(context.Background(), upID); up.Status != store.UploadMapping {
 		t.Errorf("a preview completed the upload")
 	}

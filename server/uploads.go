@@ -9,12 +9,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -254,6 +260,11 @@ func readOptionsFor(spec simulator.Spec, form uploadForm, s *Server) (traffic.Re
 	for _, r := range spec.Routes {
 		opts.Routes = append(opts.Routes, traffic.Route{Name: r.Name, Models: r.Models})
 	}
+	if len(spec.Routes) > 0 {
+		// What simulator.Run does with requests on no route of the
+		// architecture, for the summary to say.
+		opts.OtherServedAs = spec.Routes[0].Name
+	}
 	if form.Map != "" {
 		m, err := traffic.ParseMapping(form.Map)
 		if err != nil {
@@ -344,6 +355,7 @@ type UploadPage struct {
 	Layout
 	Upload  store.Upload
 	Summary traffic.Summary
+	View    SummaryView
 	Trials  int
 }
 
@@ -362,6 +374,7 @@ func (s *Server) showUpload(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	page.View = summaryView(page.Summary, up.RawBytes > 0)
 	if _, spec, err := s.loadArchitecture(c.Request.Context(), up.ArchitectureID); err == nil {
 		page.Trials = spec.Simulation.Trials
 	}
@@ -378,4 +391,186 @@ func (s *Server) apiCreateUpload(c *gin.Context) {
 	}
 	c.Header("Location", "/uploads/"+up.ID)
 	c.JSON(http.StatusCreated, gin.H{"id": up.ID, "architecture_id": up.ArchitectureID, "url": "/uploads/" + up.ID, "summary": sum})
+}
+
+// SummaryView is a log's summary as the upload and mapping pages show it:
+// numbers rounded to what they mean, counts with their nouns, the mapping
+// as a table, and what the simulation does with the log, in the pages'
+// words (the form's fields, not the command line's flags).
+type SummaryView struct {
+	Facts    []SummaryFact
+	Warnings []string
+	Notes    []string
+	Skipped  []SkippedRow
+	Mapping  []MappingUsed
+	Models   []ModelCount
+	Routes   []traffic.Count
+	Origins  []traffic.Count
+}
+
+// SummaryFact is one line of the summary: a term, its value, and what it
+// means where that is not obvious.
+type SummaryFact struct {
+	Term, Value, Hint string
+}
+
+// SkippedRow is one example of a skipped row with what to do about it.
+type SkippedRow struct {
+	Problem, Hint string
+}
+
+// MappingUsed is one field of the mapping a log was read with.
+type MappingUsed struct {
+	Field, Help string
+	Columns     []string // the first one a row has wins
+	Unit, Const string
+	IsConst     bool
+}
+
+// ModelCount is one model of the log with its requests and route.
+type ModelCount struct {
+	Name     string
+	Requests int64
+	Unknown  bool // not in the price catalog
+	Route    string
+}
+
+// skipReasons names the reasons rows are skipped for, in the pages' words.
+var skipReasons = map[string]string{
+	traffic.ReasonUTF8: "not UTF-8 text", traffic.ReasonBinary: "binary data", traffic.ReasonSyntax: "broken CSV or JSON",
+	traffic.ReasonFieldCount: "wrong number of fields", traffic.ReasonTooLong: "row too long",
+	traffic.ReasonNoTime: "no timestamp", traffic.ReasonBadTime: "timestamp not readable", traffic.ReasonOldTime: "timestamp before 2000",
+	traffic.ReasonFutureTime: "timestamp in the future", traffic.ReasonBadNumber: "not a number", traffic.ReasonNegative: "negative value",
+	traffic.ReasonAbsurd: "implausible value", traffic.ReasonCachedOverrun: "more cached than input tokens",
+}
+
+// skipHints say, per reason, what to change on the mapping form.
+var skipHints = map[string]string{
+	traffic.ReasonOldTime: "Choose the unit beside timestamp on the mapping form: unix_ms for epoch milliseconds, offset_s or offset_ms for a clock counting from zero.",
+	traffic.ReasonBadTime: "Choose the unit beside timestamp on the mapping form, or another column.",
+	traffic.ReasonNoTime:  "Pick the column that holds the time beside timestamp on the mapping form.",
+}
+
+// summaryView lays out a summary for the pages. canRemap says the user can
+// still change the mapping (the mapping page, or a kept raw log).
+func summaryView(s traffic.Summary, canRemap bool) SummaryView {
+	var v SummaryView
+	rows := fmt.Sprintf("%s read, %s used", traffic.FormatCount(s.RowsRead), traffic.FormatCount(s.RowsUsed))
+	for _, reason := range sortedKeys(s.RowsSkipped) {
+		name := skipReasons[reason]
+		if name == "" {
+			name = strings.ReplaceAll(reason, "_", " ")
+		}
+		rows += fmt.Sprintf(", %s skipped (%s)", traffic.FormatCount(s.RowsSkipped[reason]), name)
+	}
+	v.Facts = append(v.Facts, SummaryFact{Term: "Rows", Value: rows})
+	if s.Clock.Text != "" {
+		f := SummaryFact{Term: "Clock", Value: upperFirst(s.Clock.Text) + "."}
+		if s.Clock.Relative {
+			f.Hint = "The Start time field sets another start."
+			if !canRemap {
+				f.Hint = "Upload the log again with a Start time to set another start."
+			}
+		}
+		v.Facts = append(v.Facts, f)
+	}
+	if s.RowsUsed > 0 && !s.Start.IsZero() {
+		rate, noun := traffic.FormatRate(s.RequestsPerDay), "requests"
+		if rate == "1" {
+			noun = "request"
+		}
+		v.Facts = append(v.Facts, SummaryFact{Term: "Time span",
+			Value: fmt.Sprintf("%s to %s (%s) · %s %s a day", s.Start.UTC().Format("2006-01-02 15:04 UTC"), s.End.UTC().Format("2006-01-02 15:04 UTC"),
+				traffic.DurationWords(s.End.Sub(s.Start)), rate, noun),
+			Hint: "Requests a day is the log's requests over the minutes it spans, scaled to 24 hours."})
+	}
+	v.Facts = append(v.Facts, SummaryFact{Term: "Requests", Value: fmt.Sprintf("%s · %s (%s cached) · %s",
+		traffic.Plural(s.Requests, "request"), traffic.Plural(s.InputTokens, "input token"),
+		traffic.FormatCount(s.CachedInputTokens), traffic.Plural(s.OutputTokens, "output token"))})
+	var failed []string
+	for _, class := range sortedKeys(s.Errors) {
+		if n := s.Errors[class]; n > 0 {
+			failed = append(failed, fmt.Sprintf("%s %s", errorClassWords[class], traffic.FormatCount(n)))
+		}
+	}
+	errs := "none reported"
+	if len(failed) > 0 {
+		errs = strings.Join(failed, " · ")
+	}
+	v.Facts = append(v.Facts, SummaryFact{Term: "Errors", Value: errs})
+	if l := s.Latency; l != nil {
+		v.Facts = append(v.Facts, SummaryFact{Term: "Latency", Value: fmt.Sprintf("p50 %s ms · p95 %s ms · p99 %s ms (of %s with a latency)",
+			traffic.FormatRate(l.P50Ms), traffic.FormatRate(l.P95Ms), traffic.FormatRate(l.P99Ms), traffic.Plural(l.Count, "request")),
+			Hint: "p95: 95 % of requests took less."})
+	}
+	if s.CostRows > 0 {
+		v.Facts = append(v.Facts, SummaryFact{Term: "Cost reported", Value: fmt.Sprintf("$%s on %s of %s", money(s.CostUSD),
+			traffic.FormatCount(s.CostRows), traffic.Plural(s.RowsUsed, "row")),
+			Hint: "The log's own figure; simulations price requests from the catalog."})
+	} else {
+		v.Facts = append(v.Facts, SummaryFact{Term: "Cost reported", Value: "none in the log", Hint: "Simulations price requests from the catalog."})
+	}
+	if s.Users > 0 {
+		users := traffic.Plural(s.Users, "distinct user")
+		if s.UsersAtLeast {
+			users = "at least " + users
+		}
+		v.Facts = append(v.Facts, SummaryFact{Term: "Users", Value: users})
+	}
+	unknown := "none"
+	if len(s.UnknownModels) > 0 {
+		unknown = strings.Join(s.UnknownModels, ", ")
+	}
+	v.Facts = append(v.Facts, SummaryFact{Term: "Unknown to the price catalog", Value: unknown})
+
+	v.Warnings = append(v.Warnings, s.Warnings...)
+	for i, w := range v.Warnings {
+		v.Warnings[i] = upperFirst(mapWording.Replace(w))
+	}
+	for _, n := range s.Notes {
+		v.Notes = append(v.Notes, upperFirst(n)+".")
+	}
+	hinted := map[string]bool{}
+	for _, p := range s.Examples {
+		row := SkippedRow{Problem: p.String()}
+		if h := skipHints[p.Reason]; h != "" && !hinted[p.Reason] {
+			row.Hint, hinted[p.Reason] = h, true
+		}
+		v.Skipped = append(v.Skipped, row)
+	}
+	for _, f := range s.Fields {
+		help := ""
+		if k, ok := traffic.ParseField(f.Field); ok {
+			help = fieldHelp[k]
+		}
+		v.Mapping = append(v.Mapping, MappingUsed{Field: f.Field, Help: help, Columns: f.Columns, Unit: f.Unit, Const: f.Const, IsConst: f.IsConst})
+	}
+	for _, m := range s.Models {
+		v.Models = append(v.Models, ModelCount{Name: m.Name, Requests: m.Requests, Unknown: m.Known != nil && !*m.Known, Route: m.Route})
+	}
+	v.Routes, v.Origins = s.Routes, s.Origins
+	return v
+}
+
+// errorClassWords names the error classes for people.
+var errorClassWords = map[string]string{"rate_limit_429": "rate limited (429)", "server_5xx": "server errors (5xx)", "timeout": "timeouts", "other": "other failures"}
+
+// money writes dollars to the cent, or to four decimals under a dollar.
+func money(v float64) string {
+	if v < 1 {
+		return strconv.FormatFloat(v, 'f', 4, 64)
+	}
+	return formatNumber(math.Round(v*100) / 100)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

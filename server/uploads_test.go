@@ -309,3 +309,158 @@ func TestUploadDecompressedSizeIsBounded(t *testing.T) {
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 	wantBody(t, rec, "larger than the limit of 1048576 bytes")
 }
+
+// burstGPT is the first 400 rows of BurstGPT_1, whose Timestamp counts
+// seconds from zero.
+func burstGPT(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "simulator", "traffic", "testdata", "burstgpt_1_first400.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestUploadRelativeClock: BurstGPT used to wait for a mapping; with a start
+// typed in, every row was refused ("timestamp before 2000") and the span
+// read year 0001. It is read from the default Monday, or the start given,
+// and the page, the API and the mapping page say how.
+func TestUploadRelativeClock(t *testing.T) {
+	t.Parallel()
+	_, h, _, _ := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+
+	rec := upload(t, h, "/architectures/"+id+"/uploads", nil, burstGPT(t))
+	wantStatus(t, rec, http.StatusSeeOther)
+	page := do(t, h, "GET", rec.Header().Get("Location"), nil, nil)
+	wantStatus(t, page, http.StatusOK)
+	wantBody(t, page, "400 read, 400 used",
+		"<dt>Clock</dt><dd>The clock counts from zero; read as seconds from Monday 2026-01-05 00:00 UTC (gatewise&#39;s default start: the log does not say when it began). <span class=\"hint\">Upload the log again with a Start time to set another start.</span></dd>",
+		"2026-01-05 00:00 UTC to 2026-01-05 10:21 UTC (10.4 hours) · 926 requests a day")
+	if strings.Contains(page.Body.String(), "0001") || strings.Contains(page.Body.String(), "926.0") {
+		t.Error("the page shows year 0001 or an unrounded volume")
+	}
+
+	rec = upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"start": "2024-01-01"}, burstGPT(t))
+	wantStatus(t, rec, http.StatusSeeOther)
+	wantBody(t, do(t, h, "GET", rec.Header().Get("Location"), nil, nil), "read as seconds from Monday 2024-01-01 00:00 UTC.", "2024-01-01 00:00 UTC to 2024-01-01 10:21 UTC")
+
+	rec = upload(t, h, "/api/v1/uploads", map[string]string{"architecture_id": id}, burstGPT(t))
+	wantStatus(t, rec, http.StatusCreated)
+	var got struct {
+		Summary struct {
+			Clock struct {
+				Relative     bool   `json:"relative"`
+				Unit         string `json:"unit"`
+				Start        string `json:"start"`
+				DefaultStart bool   `json:"default_start"`
+			} `json:"clock"`
+			Notes []string `json:"notes"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Summary.Clock != (struct {
+		Relative     bool   `json:"relative"`
+		Unit         string `json:"unit"`
+		Start        string `json:"start"`
+		DefaultStart bool   `json:"default_start"`
+	}{true, "offset_s", "2026-01-05T00:00:00Z", true}) {
+		t.Errorf("API summary clock: %v %+v", err, got.Summary.Clock)
+	}
+}
+
+// TestUploadMappedRelativeClock is the browser path of the issue: a
+// BurstGPT-shaped log in no known format, the timestamp mapped with its
+// unit on auto and a start entered. All rows were refused.
+func TestUploadMappedRelativeClock(t *testing.T) {
+	t.Parallel()
+	_, h, _, _ := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	log := strings.Replace(burstGPT(t), "Timestamp,Model,", "Offset,Model,", 1)
+	rec := upload(t, h, "/architectures/"+id+"/uploads", nil, log)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	// The guess fills the fields from the header, not only the model.
+	wantBody(t, rec, `<option value="Model" selected>`, `<option value="Request tokens" selected>`, `<option value="Response tokens" selected>`)
+	upID := between(rec.Body.String(), `action="/uploads/`, `/map"`)
+	form := url.Values{"action": {"preview"}, "format": {"auto"}, "start": {"2025-06-02"},
+		"col_timestamp": {"Offset"}, "unit_timestamp": {"auto"}, "col_model": {"Model"},
+		"col_input_tokens": {"Request tokens"}, "col_output_tokens": {"Response tokens"}}
+	rec = postForm(t, h, "/uploads/"+upID+"/map", form)
+	wantStatus(t, rec, http.StatusOK)
+	wantBody(t, rec, "400 read, 400 used", "read as seconds from Monday 2025-06-02 00:00 UTC.", "The Start time field sets another start.")
+}
+
+func between(s, from, to string) string {
+	_, after, _ := strings.Cut(s, from)
+	v, _, _ := strings.Cut(after, to)
+	return v
+}
+
+// TestUploadSummaryExplains: what the page says of a log beyond its
+// counts: requests on no route and what the simulation does with them,
+// models the catalog does not price, a log too short for its daily volume,
+// the cost it reports, and singular nouns for single things.
+func TestUploadSummaryExplains(t *testing.T) {
+	t.Parallel()
+	_, h, _, _ := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	rec := upload(t, h, "/architectures/"+id+"/uploads", nil, burstGPT(t))
+	wantStatus(t, rec, http.StatusSeeOther)
+	page := do(t, h, "GET", rec.Header().Get("Location"), nil, nil)
+	wantBody(t, page,
+		`400 requests (100 %) fit none of the architecture&#39;s routes, so the summary counts them as &#34;other&#34;: no route lists their model (ChatGPT, GPT-4); the simulation serves them as route &#34;answer&#34;, the architecture&#39;s first. Add their models to a route to place them yourself.`,
+		`2 models are not in the price catalog (ChatGPT, GPT-4). Their 400 requests are still simulated and priced like any other`,
+		`The log covers only 10.4 hours: runs repeat it to fill their horizon, so 926 requests a day assumes every hour of the day is like these`,
+		`<dt>Cost reported</dt><dd>none in the log <span class="hint">Simulations price requests from the catalog.</span></dd>`,
+		`<td>ChatGPT <span class="tag">not in the price catalog</span></td><td class="num">320</td><td>other</td>`)
+
+	one := "ts,engine,prompt_tokens,completion_tokens,cost\n2026-11-02T09:00:00Z,gpt-4.1-mini,1000,100,0.0012\n"
+	rec = upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"format": "csv", "map": logMap + ",cost=cost"}, one)
+	wantStatus(t, rec, http.StatusSeeOther)
+	page = do(t, h, "GET", rec.Header().Get("Location"), nil, nil)
+	wantBody(t, page, "1 request · 1,000 input tokens (0 cached) · 100 output tokens",
+		"Only 1 request: a count of n varies by about √n, so 1,440 requests a day is uncertain by about ±100 %; at least 100 requests (±10 %) make a daily volume worth trusting",
+		`<dt>Cost reported</dt><dd>$0.0012 on 1 of 1 row`)
+	if strings.Contains(page.Body.String(), "1 requests") {
+		t.Error(`the page says "1 requests"`)
+	}
+}
+
+// TestUploadSkippedRowHintSpeaksOfTheForm: the hint beside rows before
+// 2000 names the mapping form's unit, not the command line's --map.
+func TestUploadSkippedRowHintSpeaksOfTheForm(t *testing.T) {
+	t.Parallel()
+	_, h, _, _ := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	rec := upload(t, h, "/architectures/"+id+"/uploads", nil, "when,tokens_in\n5,1\n")
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	upID := between(rec.Body.String(), `action="/uploads/`, `/map"`)
+	rec = postForm(t, h, "/uploads/"+upID+"/map", url.Values{"action": {"preview"}, "col_timestamp": {"when"}, "unit_timestamp": {"unix_s"}, "col_input_tokens": {"tokens_in"}})
+	wantBody(t, rec, "timestamp before 2000: the timestamp&#39;s unit is probably wrong",
+		"Choose the unit beside timestamp on the mapping form: unix_ms for epoch milliseconds, offset_s or offset_ms for a clock counting from zero.")
+	if strings.Contains(rec.Body.String(), "--map") {
+		t.Error("the mapping page speaks of --map")
+	}
+}
+
+// TestUploadDeleteWaitingFromArchitecture: logs left waiting for a mapping
+// are listed on the architecture's page with a Delete button.
+func TestUploadDeleteWaitingFromArchitecture(t *testing.T) {
+	t.Parallel()
+	s, h, _, uploads := newUploadServer(t)
+	id := create(t, h, loadExample(t, "single-provider"))
+	wantStatus(t, upload(t, h, "/architectures/"+id+"/uploads", nil, "a,b\n1,2\n"), http.StatusUnprocessableEntity)
+	ups, _ := s.store.ListUploads(context.Background(), id)
+	if len(ups) != 1 {
+		t.Fatalf("uploads %+v", ups)
+	}
+	wantBody(t, do(t, h, "GET", "/architectures/"+id, nil, nil),
+		`<form method="post" action="/uploads/`+ups[0].ID+`/discard" class="inline-form"><button type="submit" class="danger" aria-label="Delete spend.csv, which waits for its mapping">Delete</button></form>`)
+	rec := postForm(t, h, "/uploads/"+ups[0].ID+"/discard", url.Values{})
+	wantStatus(t, rec, http.StatusSeeOther)
+	if ups, _ := s.store.ListUploads(context.Background(), id); len(ups) != 0 {
+		t.Errorf("left %+v", ups)
+	}
+	if left, _ := os.ReadDir(uploads); len(left) != 0 {
+		t.Errorf("the upload folder keeps %d files", len(left))
+	}
+}

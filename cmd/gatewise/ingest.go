@@ -35,7 +35,7 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	format := fs.String("format", "auto", "`name` of the log format, or auto to detect it")
 	mapSpec := fs.String("map", "", "column mapping `spec`: field=column[:unit],...")
-	start := fs.String("start", "", "start `time` for traces whose clock starts at zero (RFC 3339 or YYYY-MM-DD)")
+	start := fs.String("start", "", "start `time` for traces whose clock counts from zero (RFC 3339 or YYYY-MM-DD; default Monday 2026-01-05 00:00 UTC)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	bin := fs.Duration("bin", traffic.DefaultBinWidth, "time bin `width` of the profile")
 	maxBad := fs.Float64("max-bad", traffic.DefaultMaxBadFraction, "refuse the file when more than this `fraction` of rows is bad")
@@ -137,11 +137,25 @@ func writeSummary(w io.Writer, name string, s traffic.Summary) {
 	for _, p := range s.Examples {
 		fmt.Fprintf(w, "  %s\n", p)
 	}
+	if s.RowsSkipped[traffic.ReasonOldTime] > 0 {
+		fmt.Fprintln(w, "  hint: set the timestamp's unit with --map timestamp=COLUMN:unix_ms (epoch milliseconds), or :offset_s for a clock counting from zero")
+	}
+	if s.Clock.Text != "" {
+		fmt.Fprintf(w, "clock: %s", s.Clock.Text)
+		if s.Clock.Relative {
+			fmt.Fprint(w, "; --start sets another start")
+		}
+		fmt.Fprintln(w)
+	}
 	if s.RowsUsed == 0 {
 		return
 	}
-	fmt.Fprintf(w, "span: %s to %s (%s), %.1f requests/day\n",
-		s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), s.End.Sub(s.Start).Round(time.Second), s.RequestsPerDay)
+	rate, noun := traffic.FormatRate(s.RequestsPerDay), "requests"
+	if rate == "1" {
+		noun = "request"
+	}
+	fmt.Fprintf(w, "span: %s to %s (%s), %s %s a day\n",
+		s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), traffic.DurationWords(s.End.Sub(s.Start)), rate, noun)
 	fmt.Fprintf(w, "requests: %d  input tokens: %d (cached %d)  output tokens: %d\n",
 		s.Requests, s.InputTokens, s.CachedInputTokens, s.OutputTokens)
 	var failed int64
@@ -156,7 +170,14 @@ func writeSummary(w io.Writer, name string, s traffic.Summary) {
 			l.Count, l.MeanMs, l.P50Ms, l.P95Ms, l.P99Ms, l.MaxMs)
 	}
 	if s.CostRows > 0 {
-		fmt.Fprintf(w, "cost reported: $%.4f on %d rows\n", s.CostUSD, s.CostRows)
+		fmt.Fprintf(w, "cost reported: $%.4f on %s (the log's own figure; simulations price requests from the catalog)\n", s.CostUSD, traffic.Plural(s.CostRows, "row"))
+	}
+	if s.Users > 0 {
+		at := ""
+		if s.UsersAtLeast {
+			at = "at least "
+		}
+		fmt.Fprintf(w, "users: %s%s distinct\n", at, traffic.FormatCount(s.Users))
 	}
 	fmt.Fprintf(w, "models (%d):\n", len(s.Models))
 	for i, m := range s.Models {
@@ -178,6 +199,9 @@ func writeSummary(w io.Writer, name string, s traffic.Summary) {
 	}
 	for _, x := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", x)
+	}
+	for _, x := range s.Notes {
+		fmt.Fprintf(w, "note: %s\n", x)
 	}
 }
 

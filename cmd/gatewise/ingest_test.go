@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,12 +73,90 @@ func TestIngestText(t *testing.T) {
 func TestIngestRelativeClock(t *testing.T) {
 	t.Parallel()
 	out, _, code := runIngest(t, sample("burstgpt.csv"), "--format", "burstgpt", "--start", "2024-01-01")
-	if code != 0 || !strings.Contains(out, "span: 2024-01-01T00:00:05Z to 2024-01-01T00:02:10Z") {
+	if code != 0 || !strings.Contains(out, "span: 2024-01-01T00:00:05Z to 2024-01-01T00:02:10Z") ||
+		!strings.Contains(out, "clock: the clock counts from zero; read as seconds from Monday 2024-01-01 00:00 UTC; --start sets another start\n") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
-	_, errOut, code := runIngest(t, sample("burstgpt.csv"))
-	if code != 1 || !strings.Contains(errOut, "--start") {
-		t.Errorf("without --start: exit %d, %s", code, errOut)
+}
+
+// TestIngestRelativeClockDefaultStart: BurstGPT's first 400 rows, whose
+// clock counts seconds from zero, used to exit 1 asking for --start. They
+// are read from Monday 2026-01-05, and the summary says so; its numbers are
+// rounded to what they mean ("926.045016077170430435 requests a day" on the
+// web before).
+func TestIngestRelativeClockDefaultStart(t *testing.T) {
+	t.Parallel()
+	name := sample("burstgpt_1_first400.csv")
+	out, errOut, code := runIngest(t, name)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	want := name + `: burstgpt (BurstGPT trace), csv, 16.4 KiB
+mapping: timestamp=Timestamp:offset_s,model=Model,input_tokens=Request tokens,output_tokens=Response tokens,route=Log Type
+rows: 400 read, 400 used, 0 skipped
+clock: the clock counts from zero; read as seconds from Monday 2026-01-05 00:00 UTC (gatewise's default start: the log does not say when it began); --start sets another start
+span: 2026-01-05T00:00:05Z to 2026-01-05T10:21:14Z (10.4 hours), 926 requests a day
+requests: 400  input tokens: 208189 (cached 0)  output tokens: 110612
+errors: 17 (4.25%): other 17, rate_limit_429 0, server_5xx 0, timeout 0
+models (2):
+  ChatGPT                                  320  (not in the price catalog)
+  GPT-4                                    80  (not in the price catalog)
+warning: the log covers only 10.4 hours: runs repeat it to fill their horizon, so 926 requests a day assumes every hour of the day is like these; a log of at least a day includes the quiet and busy hours
+note: 2 models are not in the price catalog (ChatGPT, GPT-4). Their 400 requests are still simulated and priced like any other: gatewise prices each request at the models of the route it is served on, and the log's model names only pick the route
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	jsonOut, _, code := runIngest(t, name, "--json")
+	var got struct {
+		Clock struct {
+			Relative     bool   `json:"relative"`
+			Unit         string `json:"unit"`
+			Start        string `json:"start"`
+			DefaultStart bool   `json:"default_start"`
+			Text         string `json:"text"`
+		} `json:"clock"`
+	}
+	if code != 0 || json.Unmarshal([]byte(jsonOut), &got) != nil || !got.Clock.Relative || got.Clock.Unit != "offset_s" ||
+		got.Clock.Start != "2026-01-05T00:00:00Z" || !got.Clock.DefaultStart || !strings.HasPrefix(got.Clock.Text, "the clock counts from zero") {
+		t.Errorf("exit %d, clock %+v", code, got.Clock)
+	}
+}
+
+// TestIngestTinyLog: a one-row log is accepted, with its daily volume
+// flagged as meaning little.
+func TestIngestTinyLog(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "one.csv")
+	if err := os.WriteFile(path, []byte("timestamp,model,input_tokens,cost\n2026-03-02T10:00:00Z,gpt-4.1,10,0.002\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runIngest(t, path, "--format", "csv", "--map", "timestamp=timestamp,model=model,input_tokens=input_tokens,cost=cost")
+	for _, want := range []string{"span: 2026-03-02T10:00:00Z to 2026-03-02T10:00:00Z (0 seconds), 1,440 requests a day\n",
+		"cost reported: $0.0020 on 1 row (the log's own figure; simulations price requests from the catalog)\n",
+		"warning: only 1 request: a count of n varies by about √n, so 1,440 requests a day is uncertain by about ±100 %; at least 100 requests (±10 %) make a daily volume worth trusting\n",
+		"warning: the log covers only 1 minute:"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("exit %d; output lacks %q:\n%s", code, want, out)
+		}
+	}
+}
+
+// TestIngestOldTimestampHint: rows before 2000 get a hint in the command
+// line's own syntax.
+func TestIngestOldTimestampHint(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "old.csv")
+	if err := os.WriteFile(path, []byte("ts,input_tokens\n5,1\n1735689600,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := runIngest(t, path, "--format", "csv", "--map", "timestamp=ts:unix_s,input_tokens=input_tokens", "--max-bad", "1")
+	for _, want := range []string{"line 2, column 1 (ts): timestamp before 2000: the timestamp's unit is probably wrong\n",
+		"  hint: set the timestamp's unit with --map timestamp=COLUMN:unix_ms (epoch milliseconds), or :offset_s for a clock counting from zero\n",
+		"clock: timestamps are epoch seconds\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

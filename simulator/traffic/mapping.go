@@ -216,6 +216,9 @@ func ParseMapping(spec string) (Mapping, error) {
 	return m, nil
 }
 
+// ParseField is the field a mapping names (its aliases included).
+func ParseField(name string) (Field, bool) { return fieldByName(name) }
+
 func fieldByName(name string) (Field, bool) {
 	name = strings.ToLower(name)
 	aliases := map[string]string{"time": "timestamp", "start_time": "timestamp", "cached_tokens": "cached_input_tokens",
