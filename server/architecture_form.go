@@ -46,6 +46,7 @@ type ArchitectureForm struct {
 
 	Engineers    string
 	OpsHourlyUSD string
+	Seats        string // console seats; empty for one per engineer
 
 	Needs    map[string]bool
 	Gateways map[string]bool
@@ -189,6 +190,7 @@ func readArchitectureForm(v url.Values) ArchitectureForm {
 		PriorityObservability: v.Get("priorities.observability"),
 		Engineers:             v.Get("team.engineers"),
 		OpsHourlyUSD:          v.Get("team.ops_hourly_usd"),
+		Seats:                 v.Get("team.seats"),
 		Needs:                 map[string]bool{},
 		Gateways:              map[string]bool{},
 		Trials:                v.Get("simulation.trials"),
@@ -320,6 +322,7 @@ func formFromSpec(s simulator.Spec) ArchitectureForm {
 		PriorityObservability: formatFloat(s.Priorities.Observability),
 		Engineers:             formatInt(s.Team.Engineers),
 		OpsHourlyUSD:          formatFloat(s.Team.OpsHourlyUSD),
+		Seats:                 formatOptionalInt(s.Team.Seats),
 		Needs:                 map[string]bool{},
 		Gateways:              map[string]bool{},
 		Trials:                formatInt(s.Simulation.Trials),
@@ -369,11 +372,19 @@ func formFromSpec(s simulator.Spec) ArchitectureForm {
 	return f
 }
 
+// blankRequestsPerDay is the volume a blank form starts with, since 0 is
+// not a valid volume. 100,000 requests a day is a little over one a second
+// on average: a single production feature of a mid-sized app, the scale at
+// which a team starts weighing a gateway. It is a round number, so it reads
+// as a placeholder to replace, and far enough from "low volume" that the
+// default alone does not decide for calling the provider directly.
+const blankRequestsPerDay = 100_000
+
 // blankForm is what "New architecture" shows: one empty provider and route,
 // and the defaults a team would otherwise have to look up.
 func blankForm() ArchitectureForm {
 	s := simulator.Spec{
-		Traffic:   simulator.Traffic{DiurnalAmplitude: 0.5, Origin: map[string]float64{"us": 1}},
+		Traffic:   simulator.Traffic{RequestsPerDay: blankRequestsPerDay, DiurnalAmplitude: 0.5, Origin: map[string]float64{"us": 1}},
 		Team:      simulator.Team{Engineers: 4, OpsHourlyUSD: 100},
 		Scenarios: []simulator.Scenario{{Name: "baseline"}, {Name: "provider-outage"}},
 	}
@@ -414,6 +425,7 @@ func (f ArchitectureForm) spec() (simulator.Spec, simulator.Problems) {
 		Team: simulator.Team{
 			Engineers:    c.int("team.engineers", f.Engineers, true),
 			OpsHourlyUSD: c.float("team.ops_hourly_usd", f.OpsHourlyUSD, true),
+			Seats:        c.int("team.seats", f.Seats, false),
 		},
 		Simulation: simulator.Simulation{
 			Trials: c.positive("simulation.trials", f.Trials),
@@ -661,3 +673,326 @@ func originJurisdictions(cat *pricing.Catalog) []string {
 	}
 	return out
 }
+
+// The error summary and the messages beside the fields. Problems carry the
+// architecture file's paths (providers[0].regions[1]); the form shows each
+// under a name people read ("Provider 1, region 2") and links it to the
+// element its message sits beside, whose id is that element's key.
+
+// ProblemLine is one line of the form's error summary.
+type ProblemLine struct {
+	Label   string // the field as the form names it; "" for a problem of the whole file
+	Anchor  string // id of the element the message sits beside; "" when none
+	Message string
+}
+
+// FieldMessages are one field's messages and the id that the field's
+// aria-describedby points at.
+type FieldMessages struct {
+	ID       string
+	Messages []string
+}
+
+// Of returns a field's messages for the template beside it.
+func (fe FieldErrors) Of(field string) FieldMessages {
+	return FieldMessages{ID: field + "-error", Messages: fe[field]}
+}
+
+// formSections are the form's fieldsets (and the origin table), where a
+// problem of a whole section, or of a key the form has no input for, is
+// shown.
+var formSections = []string{"providers", "routes", "traffic", "traffic.origin", "compliance", "compliance.data_residency",
+	"priorities", "team", "observability_needs", "gateways", "scenarios", "simulation"}
+
+// fieldKeys lists every key the form shows messages at; each is the id of
+// an element on the page.
+func (f ArchitectureForm) fieldKeys(jurisdictions []string) map[string]bool {
+	keys := map[string]bool{}
+	for _, k := range formSections {
+		keys[k] = true
+	}
+	for _, k := range []string{"name", "horizon_days", "traffic.requests_per_day", "traffic.diurnal_amplitude", "traffic.logs",
+		"priorities.failover", "priorities.cost", "priorities.observability", "team.engineers", "team.ops_hourly_usd", "team.seats",
+		"simulation.trials", "simulation.seed", "advanced"} {
+		keys[k] = true
+	}
+	for _, j := range jurisdictions {
+		keys["traffic.origin."+j] = true
+		keys["compliance.data_residency."+j] = true
+	}
+	for i := range f.Providers {
+		for _, k := range []string{"id", "regions", "rate_limits.rpm", "rate_limits.tpm"} {
+			keys[fmt.Sprintf("providers[%d].%s", i, k)] = true
+		}
+	}
+	for i := range f.Routes {
+		for _, k := range []string{"name", "share", "models", "input_tokens", "output_tokens", "cached_input_share"} {
+			keys[fmt.Sprintf("routes[%d].%s", i, k)] = true
+		}
+	}
+	for i := range f.Scenarios {
+		for _, k := range []string{"name", "provider", "region", "duration_hours", "multiplier", "error_rate"} {
+			keys[fmt.Sprintf("scenarios[%d].%s", i, k)] = true
+		}
+	}
+	return keys
+}
+
+var (
+	rowPath     = regexp.MustCompile(`^(providers|routes|scenarios)\[(\d+)\](?:\.(.*))?$`)
+	listItem    = regexp.MustCompile(`^(.*?)\[(\d+)\]$`)
+	pathInText  = regexp.MustCompile(`\b(providers|routes|scenarios|regions|models)\[(\d+)\]`)
+	singularOf  = map[string]string{"providers": "provider", "routes": "route", "scenarios": "scenario", "regions": "region", "models": "model"}
+	rowFirstKey = map[string]string{"providers": "id", "routes": "name", "scenarios": "name"}
+)
+
+// problemKey is the key (and element id) a problem's message is shown at:
+// the input it is about, else the closest section, else "" (the summary
+// alone, for a problem of the whole file).
+func problemKey(path string, keys map[string]bool) string {
+	if strings.HasPrefix(path, "outage_model") || strings.HasPrefix(path, "gateway_settings") || path == "advanced" {
+		return "advanced" // both blocks are edited in the Advanced box
+	}
+	if keys[path] {
+		return path
+	}
+	if m := listElement.FindStringSubmatch(path); m != nil && keys[m[1]] {
+		return m[1] // routes[0].models[2] is shown at the models input
+	}
+	if m := rowPath.FindStringSubmatch(path); m != nil {
+		row := m[1] + "[" + m[2] + "]."
+		k := row + rowFirstKey[m[1]] // the row itself, or a key it has no input for: its first input
+		if m[3] == "rate_limits" {
+			k = row + "rate_limits.rpm"
+		}
+		if keys[k] {
+			return k
+		}
+		return m[1]
+	}
+	for _, section := range slices.Backward(formSections) {
+		if strings.HasPrefix(path, section+".") || strings.HasPrefix(path, section+"[") {
+			return section
+		}
+	}
+	return ""
+}
+
+// formErrors files each problem's message under the key of the element it
+// is shown beside, worded for the form.
+func formErrors(problems []simulator.Problem, keys map[string]bool) FieldErrors {
+	fe := FieldErrors{}
+	for _, p := range problems {
+		if k := problemKey(p.Path, keys); k != "" {
+			fe[k] = append(fe[k], formMessage(p, k))
+		}
+	}
+	return fe
+}
+
+// formMessage words a problem for the form: paths inside it become the
+// form's names, except in the Advanced box, which is YAML and keeps them.
+func formMessage(p simulator.Problem, key string) string {
+	if key == "advanced" {
+		if p.Path != "" && p.Path != "advanced" {
+			return p.Path + ": " + p.Message
+		}
+		return p.Message
+	}
+	msg := pathInText.ReplaceAllStringFunc(p.Message, func(s string) string {
+		m := pathInText.FindStringSubmatch(s)
+		n, _ := strconv.Atoi(m[2])
+		return singularOf[m[1]] + " " + strconv.Itoa(n+1)
+	})
+	return strings.ReplaceAll(msg, "an origin in traffic.origin", "an origin with a share of requests")
+}
+
+// Summary is the error summary: every problem, in the order of the form,
+// named as the form names its field and linked to it.
+func (p ArchitectureFormPage) Summary() []ProblemLine {
+	keys := p.Form.fieldKeys(p.Jurisdictions)
+	var out []ProblemLine
+	for _, pr := range p.Problems {
+		k := problemKey(pr.Path, keys)
+		line := ProblemLine{Anchor: k, Message: formMessage(pr, k)}
+		if pr.Path != "" {
+			line.Label = fieldLabel(pr.Path)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// fieldLabels name the form's fields outside the repeated rows.
+var fieldLabels = map[string]string{
+	"name":                              "Name",
+	"horizon_days":                      "Horizon (days)",
+	"providers":                         "Providers",
+	"routes":                            "Routes",
+	"scenarios":                         "Scenarios",
+	"traffic":                           "Traffic",
+	"traffic.requests_per_day":          "Requests per day",
+	"traffic.diurnal_amplitude":         "Diurnal amplitude",
+	"traffic.logs":                      "Log file",
+	"traffic.origin":                    "Origin shares",
+	"compliance":                        "Compliance",
+	"compliance.data_residency":         "Data residency",
+	"compliance.soc2":                   "SOC 2",
+	"compliance.hipaa":                  "HIPAA",
+	"compliance.zero_data_retention":    "Zero data retention",
+	"compliance.no_third_party_in_path": "No third party in the request path",
+	"priorities":                        "Priorities",
+	"priorities.failover":               "Failover weight",
+	"priorities.cost":                   "Cost weight",
+	"priorities.observability":          "Observability weight",
+	"team":                              "Team",
+	"team.engineers":                    "Engineers",
+	"team.ops_hourly_usd":               "Ops cost per hour",
+	"team.seats":                        "Console seats",
+	"observability_needs":               "Observability needs",
+	"gateways":                          "Options to compare",
+	"simulation":                        "Simulation",
+	"simulation.trials":                 "Trials",
+	"simulation.seed":                   "Seed",
+	"advanced":                          "Advanced overrides",
+}
+
+// rowFieldLabels name the inputs of a provider, route or scenario row.
+var rowFieldLabels = map[string]string{
+	"id":                 "",
+	"regions":            "regions",
+	"rate_limits":        "rate limits",
+	"rate_limits.rpm":    "requests per minute",
+	"rate_limits.tpm":    "tokens per minute",
+	"name":               "",
+	"share":              "share",
+	"models":             "models",
+	"input_tokens":       "input tokens",
+	"output_tokens":      "output tokens",
+	"cached_input_share": "cached input share",
+	"provider":           "provider",
+	"region":             "region",
+	"duration_hours":     "duration",
+	"multiplier":         "multiplier",
+	"error_rate":         "error share",
+}
+
+// fieldLabel names a problem's path as the form labels it:
+// providers[0].regions[1] is "Provider 1, region 2".
+func fieldLabel(path string) string {
+	if strings.HasPrefix(path, "outage_model") || strings.HasPrefix(path, "gateway_settings") {
+		return "Advanced overrides"
+	}
+	if l, ok := fieldLabels[path]; ok {
+		return l
+	}
+	if m := rowPath.FindStringSubmatch(path); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		row := strings.ToUpper(singularOf[m[1]][:1]) + singularOf[m[1]][1:] + " " + strconv.Itoa(n+1)
+		rest := m[3]
+		if rest == "" {
+			return row
+		}
+		if im := listItem.FindStringSubmatch(rest); im != nil && (im[1] == "regions" || im[1] == "models") {
+			i, _ := strconv.Atoi(im[2])
+			return row + ", " + singularOf[im[1]] + " " + strconv.Itoa(i+1)
+		}
+		if l, ok := rowFieldLabels[rest]; ok {
+			if l == "" {
+				return row
+			}
+			return row + ", " + l
+		}
+		return row + ", " + strings.ReplaceAll(rest, "_", " ")
+	}
+	if j, ok := strings.CutPrefix(path, "traffic.origin."); ok {
+		return "Share of requests from " + j
+	}
+	if j, ok := strings.CutPrefix(path, "compliance.data_residency."); ok {
+		return "Where traffic from " + j + " must be served"
+	}
+	if m := listItem.FindStringSubmatch(path); m != nil {
+		i, _ := strconv.Atoi(m[2])
+		switch m[1] {
+		case "observability_needs":
+			return "Observability need " + strconv.Itoa(i+1)
+		case "gateways":
+			return "Option " + strconv.Itoa(i+1)
+		}
+	}
+	return path
+}
+
+// What the form's terms mean in gatewise, shown beside them on the form and
+// on the architecture's page.
+
+// Term is a value the form offers with what it means.
+type Term struct {
+	Value   string
+	Meaning string
+}
+
+// needMeanings say what each observability or governance need asks of an
+// option (the definitions simulator/data/observability.yaml scores by).
+var needMeanings = map[string]string{
+	"per_user_cost":     "cost attributed to each user, team or tagged feature",
+	"tracing":           "multi-step requests grouped into traces or sessions",
+	"replay":            "request and response bodies kept, to inspect a request and send it again",
+	"alerts":            "a notice when cost, errors or usage cross a threshold",
+	"audit_log":         "a record of who changed keys, routes and settings",
+	"budgets":           "spend limits that stop or slow traffic",
+	"prompt_management": "versioned prompt templates served by the gateway",
+	"guardrails":        "content checks in the request path (personal data, prompt injection, moderation)",
+	"sso":               "sign-in to the gateway's console through your identity provider, for every seat",
+	"rbac":              "roles that limit who may change keys, routes and budgets",
+}
+
+// gatewayMeanings say in a line what each option is.
+var gatewayMeanings = map[string]string{
+	"direct":     "no gateway: your app calls each provider with its SDK and the SDK's retries; nothing in the path, nothing to pay, no failover to another provider, no central log",
+	"openrouter": "hosted router: one API and one bill for many providers' models, with a fee on the credits you buy",
+	"portkey":    "hosted gateway with configured fallbacks, retries, logs and budgets",
+	"helicone":   "hosted gateway built around request logs and cost tracking",
+	"litellm":    "open-source proxy you run yourself: no fees, but your servers and your team's hours",
+	"kong":       "Kong's AI Gateway, run yourself on Kong: no fees, but your servers and your team's hours",
+	"cloudflare": "hosted gateway on Cloudflare's network with caching, retries, fallbacks and logs",
+}
+
+// scenarioMeanings say what each named scenario injects, with the defaults
+// the simulator gives parameters left empty.
+var scenarioMeanings = map[string]string{
+	"baseline":            "the sampled month alone: random incidents at their measured rates, nothing added",
+	"provider-outage":     "a provider is down: the one your busiest route tries first unless named, for 4 hours unless set",
+	"region-outage":       "a cloud region is down for every provider in it, for 6 hours unless set",
+	"gateway-outage":      "the gateway itself is down, for 3 hours unless set (direct calls have none to lose)",
+	"rate-limit-storm":    "demand rises into your rate limits (429 responses): 3 times normal for 2 hours unless set",
+	"latency-degradation": "a provider answers slowly: the one your busiest route tries first unless named, 4 times slower for 3 hours unless set",
+}
+
+func terms(values []string, meanings map[string]string) []Term {
+	out := make([]Term, 0, len(values))
+	for _, v := range values {
+		out = append(out, Term{Value: v, Meaning: meanings[v]})
+	}
+	return out
+}
+
+// NeedTerms are the observability needs to tick, with their meaning.
+func (p ArchitectureFormPage) NeedTerms() []Term { return terms(p.Needs, needMeanings) }
+
+// GatewayTerms are the options to tick, with what each is.
+func (p ArchitectureFormPage) GatewayTerms() []Term { return terms(p.Gateways, gatewayMeanings) }
+
+// ScenarioTerms are the named scenarios with what each injects.
+func (p ArchitectureFormPage) ScenarioTerms() []Term { return terms(p.ScenarioNames, scenarioMeanings) }
+
+// NeedTerms are the architecture's needs with their meaning.
+func (p ArchitectureShowPage) NeedTerms() []Term {
+	return terms(p.Spec.ObservabilityNeeds, needMeanings)
+}
+
+// GatewayTerms are the options the architecture compares.
+func (p ArchitectureShowPage) GatewayTerms() []Term { return terms(p.Spec.Gateways, gatewayMeanings) }
+
+// ScenarioMeaning says what a named scenario injects.
+func (p ArchitectureShowPage) ScenarioMeaning(name string) string { return scenarioMeanings[name] }

@@ -56,25 +56,34 @@ func (s *Server) showEditArchitecture(c *gin.Context) {
 	s.render(c, http.StatusOK, "architecture_form", s.formPage("Edit "+a.Name, a.ID, formFromSpec(spec), nil))
 }
 
+// formPage is the form's view. A new architecture (blank, from an example
+// or a duplicate) is "New architecture" in the navigation; editing a saved
+// one stays under "Architectures". After a failed save the page loads the
+// script that moves focus to the error summary.
 func (s *Server) formPage(title, editID string, form ArchitectureForm, problems []simulator.Problem) ArchitectureFormPage {
-	action := "/architectures"
+	action, nav := "/architectures", "new"
 	if editID != "" {
-		action = "/architectures/" + editID
+		action, nav = "/architectures/"+editID, "architectures"
 	}
-	return ArchitectureFormPage{
-		Layout:        Layout{Title: title, Nav: "architectures", Version: s.cfg.Version},
+	jurisdictions := originJurisdictions(s.catalog)
+	page := ArchitectureFormPage{
+		Layout:        Layout{Title: title, Nav: nav, Version: s.cfg.Version},
 		Action:        action,
 		EditID:        editID,
 		Form:          form,
-		Errors:        fieldErrors(problems),
+		Errors:        formErrors(problems, form.fieldKeys(jurisdictions)),
 		Problems:      problems,
 		Examples:      gatewise.ExampleNames(),
 		Catalog:       s.catalog,
-		Jurisdictions: originJurisdictions(s.catalog),
+		Jurisdictions: jurisdictions,
 		Gateways:      simulator.GatewayIDs(),
 		Needs:         simulator.ObservabilityNeeds(),
 		ScenarioNames: simulator.ScenarioNames(),
 	}
+	if len(problems) > 0 {
+		page.Scripts = []string{"form.js"}
+	}
+	return page
 }
 
 // loadArchitecture reads a saved architecture and decodes its spec.

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
+	"regexp"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -72,9 +73,11 @@ func (s *Server) storeSpec(c *gin.Context, id string, spec simulator.Spec) (stor
 }
 
 // mergeProblems adds validation problems to conversion problems, leaving out
-// a second message for a field already reported as not a number, and a
-// section's message (shares add up to 0.7) while one of its values cannot be
-// read at all.
+// a second message for a field already reported as not a number, and a sum's
+// message (route shares add up to 0.7) while one of the values it adds
+// cannot be read. Any other problem of the section still shows: a route with
+// no input tokens must not hide that the shares are wrong, or the user fixes
+// one, saves, and only then learns of the other.
 func mergeProblems(conv simulator.Problems, err error) []simulator.Problem {
 	out := append(simulator.Problems(nil), conv...)
 	var vp simulator.Problems
@@ -89,7 +92,7 @@ func mergeProblems(conv simulator.Problems, err error) []simulator.Problem {
 		seen[p.Path] = true
 	}
 	for _, p := range vp {
-		if !seen[p.Path] && !hasChildProblem(conv, p.Path) {
+		if !seen[p.Path] && !hasUnreadSummand(conv, p.Path) {
 			out = append(out, p)
 		}
 	}
@@ -105,14 +108,20 @@ func formReadError(err error) error {
 	return newError(http.StatusBadRequest, "The form could not be read; please submit it again.", err)
 }
 
-func hasChildProblem(ps simulator.Problems, parent string) bool {
-	if parent == "" {
+// summands are, per section whose values must add up to 1, the fields it
+// adds.
+var summands = map[string]*regexp.Regexp{
+	"routes":         regexp.MustCompile(`^routes\[\d+\]\.share$`),
+	"traffic.origin": regexp.MustCompile(`^traffic\.origin\.`),
+	"priorities":     regexp.MustCompile(`^priorities\.(failover|cost|observability)$`),
+}
+
+// hasUnreadSummand reports whether section adds up values one of which is
+// among the conversion problems, so its sum would be wrong.
+func hasUnreadSummand(conv simulator.Problems, section string) bool {
+	re, ok := summands[section]
+	if !ok {
 		return false
 	}
-	for _, p := range ps {
-		if strings.HasPrefix(p.Path, parent+"[") || strings.HasPrefix(p.Path, parent+".") {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(conv, func(p simulator.Problem) bool { return re.MatchString(p.Path) })
 }

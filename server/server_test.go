@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -309,7 +310,7 @@ func TestSaveBadShareKeepsInputAndShowsMessage(t *testing.T) {
 	f.Routes[0].Share = "0.5"
 	rec = postForm(t, h, "/architectures", formValues(f))
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
-	wantBody(t, rec, `<a href="#routes"><code>routes</code></a>`)
+	wantBody(t, rec, `<a href="#routes">Routes</a>: route shares add up to 0.9, they must add up to 1`)
 }
 
 func TestSaveOutOfRangeNumbers(t *testing.T) {
@@ -343,7 +344,7 @@ func TestSaveOutOfRangeNumbers(t *testing.T) {
 			t.Errorf("%s=%q: status %d, want 422", field, tc.value, rec.Code)
 			continue
 		}
-		if !strings.Contains(rec.Body.String(), `<code>`+field+`</code>`) {
+		if !slices.Contains(summaryAnchors(t, rec.Body.String()), field) {
 			t.Errorf("%s=%q: no problem listed for the field", field, tc.value)
 		}
 	}
@@ -626,11 +627,7 @@ func TestProblemsFollowFormOrder(t *testing.T) {
 	_, h := newTestServer(t)
 	rec := postForm(t, h, "/architectures", url.Values{"providers[0].id": {""}, "routes[0].share": {"1"}})
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
-	codes := regexp.MustCompile(`<code>([^<]+)</code></a>:`).FindAllStringSubmatch(rec.Body.String(), -1)
-	var got []string
-	for _, c := range codes {
-		got = append(got, c[1])
-	}
+	got := summaryAnchors(t, rec.Body.String())
 	want := []string{"name", "providers[0].id", "providers[0].regions", "routes[0].name", "routes[0].models",
 		"routes[0].input_tokens", "routes[0].output_tokens", "traffic.requests_per_day", "traffic.origin",
 		"priorities.failover", "priorities.cost", "priorities.observability", "team.engineers", "team.ops_hourly_usd", "gateways"}
