@@ -14,8 +14,11 @@ import (
 // FrontMatter is what makes a printed memo traceable: its status and date,
 // the hash of its inputs and the gatewise version, trials and seed.
 type FrontMatter struct {
-	Title    string `yaml:"title"`
-	Status   string `yaml:"status"`
+	Title  string `yaml:"title"`
+	Status string `yaml:"status"`
+	// Chosen is the option the memo recommends (the one leaned to when
+	// options are tied), for lists of runs.
+	Chosen   string `yaml:"chosen"`
 	Date     string `yaml:"date"`
 	Inputs   string `yaml:"inputs"`
 	Gatewise string `yaml:"gatewise"`
@@ -66,11 +69,32 @@ func HTML(markdown []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	md := goldmark.New(goldmark.WithExtensions(extension.Table))
+	// Alignment as the align attribute, not a style attribute: a page
+	// with a strict Content-Security-Policy refuses inline styles, and the
+	// numbers would lose their right alignment.
+	md := goldmark.New(goldmark.WithExtensions(extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute))))
 	if err := md.Convert(body, &buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Lead renders the memo's decision, the paragraph under its title, as an
+// HTML fragment: what a page shows first, above the details. It is empty
+// when the Markdown has no title.
+func Lead(markdown []byte) ([]byte, error) {
+	_, body := SplitFrontMatter(markdown)
+	i := bytes.Index(body, []byte("\n# "))
+	if !bytes.HasPrefix(body, []byte("# ")) && i < 0 {
+		return nil, nil
+	}
+	if i >= 0 {
+		body = body[i+1:]
+	}
+	_, rest, _ := bytes.Cut(body, []byte("\n"))
+	rest = bytes.TrimLeft(rest, "\n")
+	para, _, _ := bytes.Cut(rest, []byte("\n\n"))
+	return HTML(para)
 }
 
 // pageCSS styles the standalone memo, on screen and printed on one A4 or

@@ -381,8 +381,13 @@ func TestEscapeMarkdown(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"plain name", "plain name"},
-		{"a*b_c", `a\*b\_c`},
+		{"a*b_c", `a\*b_c`},
+		{"per_user_cost", "per_user_cost"}, // inside a word, _ is no emphasis
+		{"_lead and trail_", `\_lead and trail\_`},
+		{"aws-bedrock > 2 & AT&T!", "aws-bedrock > 2 & AT\\&T!"},
+		{"&amp; &#38;", `\&amp; \&#38;`},
 		{"[x](y)", `\[x\](y)`},
+		{"<b>~x~|", `\<b>\~x\~\|`},
 		{"line\nbreak", "line break"},
 	}
 	for _, tt := range tests {
@@ -506,5 +511,37 @@ func TestReasonSentences(t *testing.T) {
 				t.Errorf("reason:\ngot  %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// The lead is the decision paragraph alone, as the run page shows it first.
+func TestLeadIsTheDecision(t *testing.T) {
+	t.Parallel()
+	md := []byte("---\nstatus: proposed\n---\n\n# Gateway decision: x\n\n**Chosen: portkey**, because best overall.\n\n**Context.** One provider.\n")
+	got, err := Lead(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "<p><strong>Chosen: portkey</strong>, because best overall.</p>\n"; string(got) != want {
+		t.Errorf("Lead = %q, want %q", got, want)
+	}
+}
+
+// A run on a log names it in the context, with its mix as replayed rather
+// than the traffic block's, and says what of the log the run takes.
+func TestContextNamesTheLog(t *testing.T) {
+	t.Parallel()
+	in, spec := loadCase(t, "single-provider")
+	in.Result.Traffic = simulator.TrafficSource{Kind: simulator.TrafficLog, SpanHours: 1, RequestsPerDay: 464784,
+		Filled: "all 1 h of it repeated 720 times to fill the 30-day horizon",
+		Log:    &simulator.LogSource{File: "AzureLLMInferenceTrace_conv.csv", Format: "azure-trace", RowsRead: 19366, RowsUsed: 19366},
+		Routes: []simulator.Share{{Name: "answer", Share: 1}}, Origins: []simulator.Share{{Name: "us", Share: 1}}}
+	in.Result.RequestsPerDay = 464784
+	md := string(render(t, in, spec))
+	want := "Traffic from the log AzureLLMInferenceTrace_conv.csv (azure-trace; 19,366 rows over 1 h), all 1 h of it repeated 720 times to fill the 30-day horizon: 464,800 requests a day as replayed from us 100 %. " +
+		"The run takes the log's requests, their timing, tokens, routes and regions; failures, latency and prices come from the model and the catalog. " +
+		"Two routes: answer 100 % (gpt-4.1-mini → gpt-4.1-nano); summarize-ticket 0 % (gpt-4.1-nano)."
+	if !strings.Contains(md, want) {
+		t.Errorf("the context does not name the log:\n%s", md)
 	}
 }

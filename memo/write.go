@@ -16,6 +16,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode"
 
 	"gatewise/pricing"
 	"gatewise/simulator"
@@ -128,7 +129,7 @@ func newView(in Input, d Decision) (view, error) {
 	if len(d.Tied) > 1 {
 		v.Tied = d.Tied
 	}
-	v.Context = contextText(spec, d)
+	v.Context = contextText(spec, res.Traffic, d)
 	for _, o := range d.Options {
 		r := row{
 			Gateway: o.Gateway, Overall: fmt.Sprintf("%.1f ± %.1f", o.Overall, o.Margin),
@@ -174,19 +175,27 @@ func newView(in Input, d Decision) (view, error) {
 // contextText is the architecture in a few clauses: providers and
 // regions, volume and origins, routes, compliance, and the corner that
 // weighs most with why.
-func contextText(spec simulator.Spec, d Decision) string {
+func contextText(spec simulator.Spec, tr simulator.TrafficSource, d Decision) string {
 	var provs []string
 	for _, p := range spec.Providers {
 		provs = append(provs, fmt.Sprintf("%s (%s)", escapeMarkdown(p.ID), escapeMarkdown(strings.Join(p.Regions, ", "))))
 	}
-	origins := slices.Sorted(maps.Keys(spec.Traffic.Origin))
+	originShare, routeShare := spec.Traffic.Origin, map[string]float64{}
+	for _, r := range spec.Routes {
+		routeShare[r.Name] = r.Share
+	}
+	if tr.Kind == simulator.TrafficLog {
+		// A log's mix is what was replayed, not the file's traffic block.
+		originShare, routeShare = sharesOf(tr.Origins), sharesOf(tr.Routes)
+	}
+	origins := slices.Sorted(maps.Keys(originShare))
 	var mix []string
 	for _, o := range origins {
-		mix = append(mix, fmt.Sprintf("%s %.0f %%", escapeMarkdown(o), 100*spec.Traffic.Origin[o]))
+		mix = append(mix, fmt.Sprintf("%s %.0f %%", escapeMarkdown(o), 100*originShare[o]))
 	}
 	var routes []string
 	for _, r := range spec.Routes {
-		routes = append(routes, fmt.Sprintf("%s %.0f %% (%s)", escapeMarkdown(r.Name), 100*r.Share, escapeMarkdown(strings.Join(r.Models, " → "))))
+		routes = append(routes, fmt.Sprintf("%s %.0f %% (%s)", escapeMarkdown(r.Name), 100*routeShare[r.Name], escapeMarkdown(strings.Join(r.Models, " → "))))
 	}
 	dom := dominant(d.Weights)
 	weights := fmt.Sprintf("failover %.0f %%, cost %.0f %%, observability %.0f %%", 100*d.Weights.Failover, 100*d.Weights.Cost, 100*d.Weights.Observability)
@@ -201,14 +210,29 @@ func contextText(spec simulator.Spec, d Decision) string {
 		lead = capitalise(joinAnd(append([]string{dom.name}, tiedWith...))) + " weigh most, equally, and " + dom.name + " breaks the tie"
 	}
 	volume := thousands(shownVolume(spec, d)) + " requests a day"
-	if shownVolume(spec, d) != spec.Traffic.RequestsPerDay {
+	if tr.Kind == simulator.TrafficLog && tr.Log != nil {
+		volume = "Traffic from " + escapeMarkdown(tr.Describe())
+	} else if shownVolume(spec, d) != spec.Traffic.RequestsPerDay {
 		volume += " as replayed"
+	}
+	from := strings.Join(mix, ", ")
+	if tr.Kind == simulator.TrafficLog {
+		from += ". The run takes the log's requests, their timing, tokens, routes and regions; failures, latency and prices come from the model and the catalog"
 	}
 	return fmt.Sprintf("%s: %s. %s from %s. %s: %s. Compliance: %s. %s (%s): %s.",
 		count(len(spec.Providers), "provider", "providers"), strings.Join(provs, "; "),
-		volume, strings.Join(mix, ", "),
+		volume, from,
 		count(len(spec.Routes), "route", "routes"), strings.Join(routes, "; "),
 		complianceText(spec.Compliance), lead, weights, why(dom.name, spec))
+}
+
+// sharesOf indexes shares by name.
+func sharesOf(xs []simulator.Share) map[string]float64 {
+	out := make(map[string]float64, len(xs))
+	for _, x := range xs {
+		out[x.Name] += x.Share
+	}
+	return out
 }
 
 // shownVolume is the daily volume the memo quotes: the file's, unless the
@@ -691,15 +715,21 @@ func capitalise(s string) string {
 // a line: every character that can open an inline construct (emphasis,
 // code, links, autolinks, HTML, entities, table cells, strikethrough) is
 // backslash-escaped, and line breaks become spaces so text cannot start a
-// new block; characters that only mean something at the start of a line
-// (-, +, #, digits and a dot) are left as they are.
+// new block. Characters that cannot open one where they stand are left
+// alone, so the raw file reads as written: an underscore inside a word
+// (per_user_cost), an ampersand not starting an entity, a > or ! with no <
+// or [ to pair with, and what only means something at the start of a line
+// (-, +, #, digits and a dot).
 func escapeMarkdown(s string) string {
+	rs := []rune(s)
 	var b strings.Builder
-	for _, r := range s {
+	for i, r := range rs {
 		switch {
 		case r == '\n' || r == '\r':
 			b.WriteByte(' ')
-		case strings.ContainsRune("\\`*_[]<>!|~&", r):
+		case strings.ContainsRune("\\`*[]<|~", r),
+			r == '_' && !(i > 0 && isWordRune(rs[i-1]) && i+1 < len(rs) && isWordRune(rs[i+1])),
+			r == '&' && i+1 < len(rs) && (unicode.IsLetter(rs[i+1]) || rs[i+1] == '#'):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:
@@ -708,6 +738,10 @@ func escapeMarkdown(s string) string {
 	}
 	return b.String()
 }
+
+// isWordRune is a letter or digit: an underscore between two of them
+// cannot open or close emphasis, so it needs no backslash.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // jsonString quotes a string for the YAML front matter: a JSON string is a
 // valid YAML scalar whatever the user typed.

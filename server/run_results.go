@@ -25,6 +25,7 @@ type ResultRow struct {
 	Excluded     string
 	Success      string // mean with its 95 % interval
 	Failed       string // per month: mean (p95)
+	FailedWhen   string // shares of the mean: calm, own incidents, provider incidents
 	Availability string
 	Latency      string // added p50 / p95 / p99 ms
 	Cost         string // p50 (p5–p95)
@@ -49,6 +50,9 @@ func resultTables(data []byte) ([]ScenarioTable, error) {
 		} else {
 			row.Success = fmt.Sprintf("%.3f %% (%.3f–%.3f)", r.SuccessRate.Mean*100, r.SuccessRate.CI95[0]*100, r.SuccessRate.CI95[1]*100)
 			row.Failed = fmt.Sprintf("%s (%s)", formatNumber(roundTo(r.FailedRequests.Mean)), formatNumber(roundTo(r.FailedRequests.P95)))
+			if by, f := r.FailedBy, r.FailedRequests.Mean; f > 0 && by != (simulator.FailedBy{}) {
+				row.FailedWhen = fmt.Sprintf("%.0f %% / %.0f %% / %.0f %%", 100*by.Calm/f, 100*by.OwnIncidents/f, 100*by.Incidents/f)
+			}
 			row.Availability = fmt.Sprintf("%.3f %%", r.Availability.Mean*100)
 			row.Latency = fmt.Sprintf("%s / %s / %s", formatNumber(roundTo(r.LatencyAddedMS.P50)), formatNumber(roundTo(r.LatencyAddedMS.P95)), formatNumber(roundTo(r.LatencyAddedMS.P99)))
 			row.Cost = fmt.Sprintf("$%s ($%s–$%s)", formatNumber(roundTo(r.CostUSD.Total.P50)), formatNumber(roundTo(r.CostUSD.Total.P5)), formatNumber(roundTo(r.CostUSD.Total.P95)))
@@ -93,7 +97,7 @@ func (s *Server) downloadResultCSV(c *gin.Context) {
 	w.Write([]string{"gateway", "scenario", "excluded", "success_mean", "success_ci95_lo", "success_ci95_hi",
 		"failed_requests_mean", "failed_requests_p95", "availability_mean", "latency_added_ms_p50", "latency_added_ms_p95",
 		"latency_added_ms_p99", "cost_usd_p50", "cost_usd_p5", "cost_usd_p95", "tokens_usd", "gateway_fees_usd",
-		"infrastructure_usd", "operations_usd", "log_coverage"})
+		"infrastructure_usd", "operations_usd", "log_coverage", "failed_calm", "failed_own_incidents", "failed_provider_incidents"})
 	for _, r := range res.Results {
 		excluded := ""
 		if r.Excluded != nil {
@@ -102,7 +106,8 @@ func (s *Server) downloadResultCSV(c *gin.Context) {
 		w.Write([]string{r.Gateway, r.Scenario, excluded, f(r.SuccessRate.Mean), f(r.SuccessRate.CI95[0]), f(r.SuccessRate.CI95[1]),
 			f(r.FailedRequests.Mean), f(r.FailedRequests.P95), f(r.Availability.Mean), f(r.LatencyAddedMS.P50), f(r.LatencyAddedMS.P95),
 			f(r.LatencyAddedMS.P99), f(r.CostUSD.Total.P50), f(r.CostUSD.Total.P5), f(r.CostUSD.Total.P95), f(r.CostUSD.Tokens),
-			f(r.CostUSD.GatewayFees), f(r.CostUSD.Infrastructure), f(r.CostUSD.Operations), f(r.Observability.Coverage)})
+			f(r.CostUSD.GatewayFees), f(r.CostUSD.Infrastructure), f(r.CostUSD.Operations), f(r.Observability.Coverage),
+			f(r.FailedBy.Calm), f(r.FailedBy.OwnIncidents), f(r.FailedBy.Incidents)})
 	}
 	w.Flush()
 }

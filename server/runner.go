@@ -193,7 +193,9 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 	result, md, err := r.simulate(runCtx, run)
 	switch {
 	case err == nil:
-		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.FinishRun(c, run.ID, result, md) })
+		fm, _ := memo.SplitFrontMatter([]byte(md))
+		sum := store.RunSummary{Chosen: fm.Chosen, Traffic: trafficShort(result)}
+		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.FinishRun(c, run.ID, result, md, sum) })
 		r.log.Info("run done", "run", run.ID, "took", time.Since(began).Round(time.Millisecond))
 	case ctx.Err() != nil:
 		err = r.recordEnd(ctx, func(c context.Context) error {

@@ -112,7 +112,12 @@ type RunPage struct {
 	Memo         template.HTML // rendered without raw HTML, so safe to embed
 	Tables       []ScenarioTable
 	Charts       []ChartView
-	Rollout      *RolloutView // the chosen option's bundle, last on the page
+	// Glance is the answer at the top: the decision, the scores and the
+	// stress tests; nil when the run cannot be scored any more.
+	Glance *Glance
+	// Traffic names the traffic the run replayed.
+	Traffic TrafficView
+	Rollout *RolloutView // the chosen option's bundle, last on the page
 	// Base is where the page's links start: /runs/ID, or /s/TOKEN for a
 	// read-only share, which also hides everything that changes the run.
 	Base     string
@@ -166,7 +171,11 @@ func (s *Server) showRun(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		if page.Charts, err = s.runCharts(c.Request.Context(), run); err != nil {
+		if page.Charts, page.Glance, err = s.runCharts(c.Request.Context(), run); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if page.Traffic, err = trafficOf(run.Result); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -424,14 +433,18 @@ func (s *Server) apiCancelRun(c *gin.Context) {
 }
 
 // runCharts draws a finished run's charts, with the memo's scores.
-func (s *Server) runCharts(ctx context.Context, run store.Run) ([]ChartView, error) {
+func (s *Server) runCharts(ctx context.Context, run store.Run) ([]ChartView, *Glance, error) {
 	var res simulator.Result
 	if err := json.Unmarshal(run.Result, &res); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var scores []charts.Scores
-	if spec, err := runSpec(ctx, s.store, run); err == nil {
-		if d, err := memo.Score(spec, res, s.catalog); err == nil {
+	spec, err := runSpec(ctx, s.store, run)
+	var d memo.Decision
+	scored := false
+	if err == nil {
+		if d, err = memo.Score(spec, res, s.catalog); err == nil {
+			scored = true
 			for _, o := range d.Options {
 				scores = append(scores, charts.Scores{Gateway: o.Gateway, Failover: o.Failover, Cost: o.Cost, Observability: o.Observability})
 			}
@@ -439,11 +452,26 @@ func (s *Server) runCharts(ctx context.Context, run store.Run) ([]ChartView, err
 	}
 	drawn, err := charts.ForRun(res, scores)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]ChartView, len(drawn))
-	for i, ch := range drawn {
-		out[i] = ChartView{Title: ch.Title, Alt: ch.Alt, SVG: template.HTML(ch.SVG), Table: ch.Table}
+	var out []ChartView
+	var scoreChart *ChartView
+	for _, ch := range drawn {
+		v := ChartView{Title: ch.Title, Alt: ch.Alt, SVG: template.HTML(ch.SVG), Table: ch.Table}
+		if ch.Title == charts.ScoresTitle && scored {
+			scoreChart = &v // at the top, beside the decision
+			continue
+		}
+		out = append(out, v)
 	}
-	return out, nil
+	if !scored {
+		// A run whose architecture is gone still shows its memo and
+		// charts, without the summary that needs its scores.
+		return out, nil, nil
+	}
+	g, err := glanceOf([]byte(run.Memo), spec, res, d, scoreChart)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, &g, nil
 }

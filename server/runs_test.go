@@ -79,6 +79,17 @@ func TestRunFromTheBrowser(t *testing.T) {
 	if strings.Contains(page.Body.String(), `http-equiv="refresh"`) || strings.Contains(page.Body.String(), "progress.js") {
 		t.Error("a finished run's page should not follow its progress")
 	}
+	// The answer leads: the decision, the scores chart and the stress
+	// tests come before the memo, the other charts and the rollout.
+	body := page.Body.String()
+	order := []string{`<div class="lead"><p><strong>Chosen: direct</strong>`, "<strong>Triangle scores</strong>", "Stress tests: failed requests a month", `<h2 id="memo-h">`, `<h2 id="charts-h">`, `<h2 id="rollout-h">`}
+	for i := 1; i < len(order); i++ {
+		a, b := strings.Index(body, order[i-1]), strings.Index(body, order[i])
+		if a < 0 || b < 0 || a > b {
+			t.Errorf("the page should show %q (at %d) before %q (at %d)", order[i-1], a, order[i], b)
+		}
+	}
+	wantBody(t, page, "<strong>Traffic:</strong> Synthetic traffic from the architecture&#39;s traffic block: 1,998 requests a day as sampled.")
 	md := do(t, h, "GET", "/runs/"+run.ID+"/memo.md", nil, nil)
 	wantStatus(t, md, http.StatusOK)
 	wantBody(t, md, "status: proposed", "**Rollout.**")
@@ -107,7 +118,7 @@ func TestRunFromTheBrowser(t *testing.T) {
 	}
 	list := do(t, h, "GET", "/runs", nil, nil)
 	wantStatus(t, list, http.StatusOK)
-	wantBody(t, list, `href="/runs/`+run.ID+`"`, "Internal helpdesk bot, one provider", "done")
+	wantBody(t, list, `href="/runs/`+run.ID+`"`, "Internal helpdesk bot, one provider", "done", "<td>direct</td>", "<td>synthetic</td>")
 	// Bad trials never queue anything.
 	wantStatus(t, postForm(t, h, "/architectures/"+id+"/runs", url.Values{"trials": {"lots"}}), http.StatusUnprocessableEntity)
 	wantStatus(t, postForm(t, h, "/architectures/nope/runs", nil), http.StatusNotFound)

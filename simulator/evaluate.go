@@ -13,6 +13,7 @@ type trialResult struct {
 	cost     float64 // USD of tokens
 	downtime float64 // hours in which more than unavailableAbove of the option's requests fail
 	fallback float64 // requests served by a target other than the first
+	own      float64 // of failed, those while the option's own gateway has an incident
 }
 
 // evaluator holds one worker's scratch space and its view of the run's
@@ -566,6 +567,9 @@ func (e *evaluator) add(g int, i int32, sign float64, res *trialResult, acc *acc
 	d *= sign
 	me := p.me
 	res.failed += d * me.lost
+	if me.gate > 0 {
+		res.own += d * me.lost
+	}
 	res.cost += d * me.cost
 	res.fallback += d * me.fallback
 	addRounded(acc.waits, me.shares[:me.nWaits], d, waitUnit, limitW)

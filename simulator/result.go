@@ -31,7 +31,7 @@ type Result struct {
 	RequestsPerDay float64 `json:"requests_per_day"`
 	// Traffic says where the traffic came from and how it filled the
 	// horizon, so every page that shows a result can name its input.
-	Traffic TrafficSource `json:"traffic"`
+	Traffic TrafficSource `json:"traffic,omitzero"`
 	// Plans are the options as simulated: what each would deploy, route
 	// by route, which the rollout renders.
 	Plans []Plan `json:"plans,omitempty"`
@@ -53,10 +53,20 @@ type TrafficSource struct {
 	Filled string `json:"filled,omitempty"`
 	// RequestsPerDay is the daily volume as replayed (Result.RequestsPerDay).
 	RequestsPerDay float64 `json:"requests_per_day"`
+	// Routes and Origins are the shares of requests by the architecture's
+	// route and by region, as replayed.
+	Routes  []Share `json:"routes"`
+	Origins []Share `json:"origins"`
 	// Uses and Ignores name the log's figures the run takes from it and
 	// those it models instead; empty for synthetic traffic.
 	Uses    []string `json:"uses,omitempty"`
 	Ignores []string `json:"ignores,omitempty"`
+}
+
+// Share is a name's share of requests.
+type Share struct {
+	Name  string  `json:"name"`
+	Share float64 `json:"share"`
 }
 
 // The kinds of traffic a run replays.
@@ -150,8 +160,24 @@ type OptionResult struct {
 	// FallbackShare is the mean share of requests served by a target other
 	// than the first: what a team can watch in production.
 	FallbackShare float64 `json:"fallback_share"`
+	// FailedBy splits FailedRequests' mean by when requests fail, so a
+	// reader can see why an option fails more than another.
+	FailedBy FailedBy `json:"failed_by,omitzero"`
 	// VersusBest is this option minus the most reliable one, trial by trial.
 	VersusBest *Paired `json:"versus_best,omitempty"`
+}
+
+// FailedBy is an option's mean failed requests a month by when they fail.
+type FailedBy struct {
+	// Calm is what fails in a month without incidents: background errors
+	// and the rate limits' calm throttling.
+	Calm float64 `json:"calm"`
+	// OwnIncidents is what fails while the option's own gateway (or its
+	// hosting) has an incident; zero for direct calls.
+	OwnIncidents float64 `json:"own_incidents"`
+	// Incidents is the rest: what fails during providers' and platforms'
+	// incidents, the throttling they cause included.
+	Incidents float64 `json:"incidents"`
 }
 
 // Paired is a difference taken trial by trial against another option under

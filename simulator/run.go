@@ -457,6 +457,22 @@ func tiling(profileBins int, binHours float64, horizonDays int) (bins, period in
 	return int(math.Ceil(want/binHours - 1e-9)), max(period, 1)
 }
 
+// shares is the traffic's share by what name gives each flow, in the
+// order names first appear.
+func (m *model) shares(name func(flow) string) []Share {
+	var out []Share
+	for _, f := range m.flows {
+		n := name(f)
+		i := slices.IndexFunc(out, func(s Share) bool { return s.Name == n })
+		if i < 0 {
+			i = len(out)
+			out = append(out, Share{Name: n})
+		}
+		out[i].Share += f.total / m.total
+	}
+	return out
+}
+
 // hoursText is a span of time for people: "1 h", "36 h", "12 days".
 func hoursText(h float64) string {
 	if h >= 48 {
@@ -561,6 +577,8 @@ func buildModel(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, scena
 			notes = append(notes, fmt.Sprintf("route %q has no allowed path for traffic from %q: those requests fail under every option", spec.Routes[f.route].Name, origin))
 		}
 	}
+	m.traffic.Routes, m.traffic.Origins = m.shares(func(f flow) string { return spec.Routes[f.route].Name }),
+		m.shares(func(f flow) string { return profile.Origins[f.origin] })
 	for i := range m.flows {
 		m.flows[i].weight = m.flows[i].total / m.total
 		m.pathAt = append(m.pathAt, m.nPaths)
@@ -1078,9 +1096,10 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 		calmFallback += f.total * o.calm[i].fallback
 	}
 	requests := m.total + extra.requests
-	fallback := 0.0
+	fallback, own := 0.0, 0.0
 	for t, r := range rows {
 		fallback += max(r.fallback+calmFallback, 0) / requests
+		own += r.own
 		// Incident stretches add their difference to the calm month;
 		// rounding must not make a count negative.
 		r.failed = max(r.failed+calmFailed, 0)
@@ -1137,6 +1156,12 @@ func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials 
 		PricePlan:     o.quote.Plan,
 		FallbackShare: fallback / float64(trials),
 	}
+	// When requests fail: a calm month's share is in every trial, the
+	// option's own incidents are the stretches its gateway was down, and
+	// the rest came with providers' and platforms' incidents.
+	row.FailedBy.Calm = max(calmFailed, 0) * monthly
+	row.FailedBy.OwnIncidents = max(own/float64(trials)*monthly, 0)
+	row.FailedBy.Incidents = max(row.FailedRequests.Mean-row.FailedBy.Calm-row.FailedBy.OwnIncidents, 0)
 	return row, trialSeries{success: success, failed: failed, total: total}
 }
 

@@ -502,7 +502,8 @@ func TestShortLogRepeatsToTheHorizon(t *testing.T) {
 	// The result names the log, its own volume (1,440 rows over a day) and
 	// how it was replayed; the volume as replayed is the same a day.
 	want := TrafficSource{Kind: TrafficLog, Log: &LogSource{File: "day.csv", Format: "csv", RowsRead: 1441, RowsUsed: 1440, RowsSkipped: 1, RequestsPerDay: 1440},
-		SpanHours: 24, Filled: "all 24 h of it repeated 30 times to fill the 30-day horizon", RequestsPerDay: 1440, Uses: logUses(), Ignores: logIgnores()}
+		SpanHours: 24, Filled: "all 24 h of it repeated 30 times to fill the 30-day horizon", RequestsPerDay: 1440,
+		Routes: []Share{{"chat", 1}}, Origins: []Share{{"us", 1}}, Uses: logUses(), Ignores: logIgnores()}
 	if !reflect.DeepEqual(res.Traffic, want) {
 		t.Errorf("traffic source\n got %+v\nwant %+v", res.Traffic, want)
 	}

@@ -193,16 +193,43 @@ func (r run) costChart() (Chart, error) {
 	for i, o := range rows {
 		t := o.CostUSD.Total
 		names[i] = o.Gateway
-		mid := finite(t.P50)
-		pts[i] = plotter.XY{X: float64(i), Y: mid}
-		errs[i].Low = math.Max(0, mid-finite(t.P5))
-		errs[i].High = math.Max(0, finite(t.P95)-mid)
 		c.Table.Rows = append(c.Table.Rows, []string{o.Gateway, usd(t.P50), usd(t.P5), usd(t.P95), usd(t.Mean),
 			usd(o.CostUSD.Tokens), usd(o.CostUSD.GatewayFees), usd(o.CostUSD.Infrastructure), usd(o.CostUSD.Operations)})
 	}
 
+	// Stacked bars from zero: a zero-based axis shows a 4 % spread as 4 %,
+	// and the stack shows where the options differ (fees, infrastructure,
+	// operations) beside what they share (tokens). The range is the
+	// 5th–95th percentile of the total, drawn about the mean the stack
+	// adds up to.
 	p := newPlot("USD per month", usdTick)
 	p.NominalX(names...)
+	parts := [][]float64{make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows))}
+	for i, o := range rows {
+		parts[0][i], parts[1][i], parts[2][i], parts[3][i] = finite(o.CostUSD.Tokens), finite(o.CostUSD.GatewayFees), finite(o.CostUSD.Infrastructure), finite(o.CostUSD.Operations)
+		mean := parts[0][i] + parts[1][i] + parts[2][i] + parts[3][i]
+		pts[i] = plotter.XY{X: float64(i), Y: mean}
+		errs[i].Low = math.Max(0, mean-finite(o.CostUSD.Total.P5))
+		errs[i].High = math.Max(0, finite(o.CostUSD.Total.P95)-mean)
+	}
+	const plotW = 400 // as groupedBars
+	w := min(vg.Length(plotW/float64(len(rows)))*0.6, 48)
+	var legend []legendEntry
+	var below *plotter.BarChart
+	top := 0.0
+	for j, name := range []string{"tokens", "gateway fees", "infrastructure", "operations"} {
+		b, err := plotter.NewBarChart(plotter.Values(parts[j]), w)
+		if err != nil {
+			return Chart{}, fmt.Errorf("charts: cost %s: %w", name, err)
+		}
+		b.Color, b.LineStyle.Width = palette[j], 0
+		if below != nil {
+			b.StackOn(below)
+		}
+		below = b
+		p.Add(b)
+		legend = append(legend, legendEntry{name, palette[j], barKey})
+	}
 	bars, err := plotter.NewYErrorBars(struct {
 		plotter.XYs
 		plotter.YErrors
@@ -210,26 +237,15 @@ func (r run) costChart() (Chart, error) {
 	if err != nil {
 		return Chart{}, fmt.Errorf("charts: cost ranges: %w", err)
 	}
-	bars.LineStyle = draw.LineStyle{Color: palette[0], Width: vg.Points(1.5)}
-	bars.CapWidth = vg.Points(10)
-	dots, err := plotter.NewScatter(pts)
-	if err != nil {
-		return Chart{}, fmt.Errorf("charts: cost medians: %w", err)
+	bars.LineStyle = draw.LineStyle{Color: ink, Width: vg.Points(1)}
+	bars.CapWidth = vg.Points(8)
+	p.Add(bars)
+	for i := range pts {
+		top = math.Max(top, pts[i].Y+errs[i].High)
 	}
-	dots.GlyphStyle = draw.GlyphStyle{Color: palette[0], Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
-	p.Add(bars, dots)
 	nominalRange(p, len(rows))
-	// Leave a margin so the extreme caps do not sit on the frame; identical
-	// options get a range of their own so the axis is not degenerate.
-	pad := (p.Y.Max - p.Y.Min) * 0.08
-	if pad == 0 {
-		pad = math.Max(1, math.Abs(p.Y.Max)*0.01)
-	}
-	p.Y.Min, p.Y.Max = p.Y.Min-pad, p.Y.Max+pad
-	// The y axis does not start at zero: token spend dominates every
-	// option, and what differs — fees, infrastructure, operations — would
-	// be invisible on a zero-based axis. Dots and ranges, unlike bars, do
-	// not imply the length from zero means anything.
+	p.Y.Min, p.Y.Max = 0, math.Max(top*1.05, 1)
+	legend = append(legend, legendEntry{"5th–95th percentile", ink, rangeKey})
 
 	lo, hi := rows[0], rows[0]
 	for _, o := range rows[1:] {
@@ -240,13 +256,14 @@ func (r run) costChart() (Chart, error) {
 			hi = o
 		}
 	}
-	c.Alt = fmt.Sprintf("Median monthly cost of %s in the %s scenario, with the 5th to 95th percentile range.", options(len(rows)), r.baseline)
+	c.Alt = fmt.Sprintf("Mean monthly cost of %s in the %s scenario from zero, split into tokens, gateway fees, infrastructure and operations, with the 5th to 95th percentile range of the total.", options(len(rows)), r.baseline)
 	if len(rows) == 1 {
-		c.Alt += fmt.Sprintf(" %s costs %s (%s to %s).", lo.Gateway, usd(lo.CostUSD.Total.P50), usd(lo.CostUSD.Total.P5), usd(lo.CostUSD.Total.P95))
+		c.Alt += fmt.Sprintf(" %s costs a median %s (%s to %s).", lo.Gateway, usd(lo.CostUSD.Total.P50), usd(lo.CostUSD.Total.P5), usd(lo.CostUSD.Total.P95))
 	} else {
-		c.Alt += fmt.Sprintf(" Cheapest is %s at %s; dearest is %s at %s, %s more.", lo.Gateway, usd(lo.CostUSD.Total.P50), hi.Gateway, usd(hi.CostUSD.Total.P50), usd(hi.CostUSD.Total.P50-lo.CostUSD.Total.P50))
+		c.Alt += fmt.Sprintf(" Cheapest at the median is %s at %s; dearest is %s at %s, %s (%s) more.", lo.Gateway, usd(lo.CostUSD.Total.P50), hi.Gateway, usd(hi.CostUSD.Total.P50),
+			usd(hi.CostUSD.Total.P50-lo.CostUSD.Total.P50), percent((hi.CostUSD.Total.P50-lo.CostUSD.Total.P50)/lo.CostUSD.Total.P50))
 	}
-	return finish(c, p, []legendEntry{{"median", palette[0], dotKey}, {"5th–95th percentile", palette[0], rangeKey}})
+	return finish(c, p, legend)
 }
 
 func (r run) failureChart() (Chart, error) {
@@ -313,8 +330,12 @@ func (r run) failureChart() (Chart, error) {
 	return finish(c, p, legend)
 }
 
+// ScoresTitle is the title of the scores chart, which a page may show
+// apart from the others.
+const ScoresTitle = "Triangle scores"
+
 func scoreChart(scores []Scores) (Chart, error) {
-	const title = "Triangle scores"
+	const title = ScoresTitle
 	c := Chart{Title: title, Table: Table{Header: []string{"Option", "Failover", "Cost", "Observability"}}}
 	if len(scores) == 0 {
 		return emptyChart(c, "No options to chart: no option was scored.")

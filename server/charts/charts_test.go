@@ -80,11 +80,12 @@ func regenerateFixture() error {
 		return err
 	}
 	fx := fixtureData{Result: res}
-	fx.Result.Assumptions = nil
+	fx.Result.Assumptions, fx.Result.Plans, fx.Result.Providers, fx.Result.Covariance = nil, nil, nil, nil
+	fx.Result.Traffic, fx.Result.Scenarios = simulator.TrafficSource{}, nil
 	for i := range fx.Result.Results {
 		o := &fx.Result.Results[i]
 		o.CostUSD.TokensBy, o.VersusBest, o.Observability, o.PricePlan = nil, nil, simulator.Observability{}, ""
-		o.Availability = simulator.Distribution{} // not charted
+		o.Availability, o.FailedBy = simulator.Distribution{}, simulator.FailedBy{} // not charted
 	}
 	for _, o := range dec.Options {
 		fx.Scores = append(fx.Scores, Scores{Gateway: o.Gateway, Failover: o.Failover, Cost: o.Cost, Observability: o.Observability})
@@ -315,8 +316,12 @@ func TestTablesMatchResult(t *testing.T) {
 		}
 	}
 	// The alt text states the main finding with the table's numbers.
-	if !strings.Contains(charts[0].Alt, "Cheapest is ") || !strings.Contains(charts[0].Alt, "$") {
+	if !strings.Contains(charts[0].Alt, "Cheapest at the median is ") || !strings.Contains(charts[0].Alt, "$") {
 		t.Errorf("cost alt %q does not name the cheapest option", charts[0].Alt)
+	}
+	// The cost axis starts at zero, so a small spread looks small.
+	if !strings.Contains(charts[0].Alt, "from zero") {
+		t.Errorf("cost alt %q does not say the axis starts at zero", charts[0].Alt)
 	}
 }
 

@@ -30,6 +30,8 @@ import (
 // Step 8 keeps, with each run, the architecture as it was when the run was
 // queued: editing the architecture later then changes neither what a
 // restart simulates nor what a comparison of two runs shows as changed.
+// Step 9 keeps a finished run's chosen option and traffic source in
+// columns of their own, so lists show them without reading results.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -172,6 +174,14 @@ func migrations() []migration {
 			name:    "runs keep the architecture they ran",
 			up: func(tx *gorm.DB, kind string) error {
 				return execAll(tx, `ALTER TABLE runs ADD COLUMN spec TEXT NOT NULL DEFAULT ''`)
+			},
+		},
+		{
+			version: 9,
+			name:    "runs keep their choice and traffic source for lists",
+			up: func(tx *gorm.DB, kind string) error {
+				return execAll(tx, `ALTER TABLE runs ADD COLUMN chosen TEXT NOT NULL DEFAULT ''`,
+					`ALTER TABLE runs ADD COLUMN traffic TEXT NOT NULL DEFAULT ''`)
 			},
 		},
 	}

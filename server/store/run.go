@@ -41,6 +41,15 @@ type Run struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	StartedAt   time.Time // when a worker last took it; zero while never taken
+	// Chosen and Traffic summarise a finished run for lists: the memo's
+	// choice, and "synthetic" or the log's file name. Empty before.
+	Chosen, Traffic string
+}
+
+// RunSummary is what lists show of a finished run.
+type RunSummary struct {
+	Chosen  string
+	Traffic string
 }
 
 type runRow struct {
@@ -55,6 +64,8 @@ type runRow struct {
 	Memo           string `gorm:"column:memo"`
 	Error          string `gorm:"column:error"`
 	Owner          string `gorm:"column:owner"`
+	Chosen         string `gorm:"column:chosen"`
+	Traffic        string `gorm:"column:traffic"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	StartedAt      *time.Time `gorm:"column:started_at"`
@@ -64,7 +75,7 @@ func (runRow) TableName() string { return "runs" }
 
 func (r runRow) run() Run {
 	out := Run{ID: r.ID, ArchitectureID: r.ArchitectureID, Status: r.Status, Options: []byte(r.Options), Spec: []byte(r.Spec),
-		Done: r.Done, Total: r.Total, Result: []byte(r.Result), Memo: r.Memo, Error: r.Error,
+		Done: r.Done, Total: r.Total, Result: []byte(r.Result), Memo: r.Memo, Error: r.Error, Chosen: r.Chosen, Traffic: r.Traffic,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.StartedAt != nil {
 		out.StartedAt = r.StartedAt.UTC()
@@ -100,7 +111,7 @@ func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 // ListRuns returns runs newest first without their result, memo and spec,
 // which lists do not show.
 func (s *Store) ListRuns(ctx context.Context, limit, offset int) ([]Run, error) {
-	q := s.owned(ctx).Select("id, architecture_id, status, options, done, total, error, created_at, updated_at").
+	q := s.owned(ctx).Select("id, architecture_id, status, options, done, total, error, chosen, traffic, created_at, updated_at, started_at").
 		Order("created_at DESC, id DESC")
 	if limit > 0 {
 		q = q.Limit(limit)
@@ -172,8 +183,8 @@ func (s *Store) RunProgress(ctx context.Context, id string, done, total int) err
 }
 
 // FinishRun stores a running run's result and memo and marks it done.
-func (s *Store) FinishRun(ctx context.Context, id string, result []byte, memo string) error {
-	return s.endRun(ctx, id, "status = ?, result = ?, memo = ?, done = total", []any{RunDone, string(result), memo})
+func (s *Store) FinishRun(ctx context.Context, id string, result []byte, memo string, sum RunSummary) error {
+	return s.endRun(ctx, id, "status = ?, result = ?, memo = ?, chosen = ?, traffic = ?, done = total", []any{RunDone, string(result), memo, sum.Chosen, sum.Traffic})
 }
 
 // EndRun marks a run failed, cancelled or interrupted, with the reason.

@@ -604,12 +604,18 @@ func testRunLifecycle(t *testing.T, s *Store) {
 	if err := s.RunProgress(ctx, r1.ID, 40, 100); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishRun(ctx, r1.ID, []byte(`{"seed":1}`), "# memo"); err != nil {
+	if err := s.FinishRun(ctx, r1.ID, []byte(`{"seed":1}`), "# memo", RunSummary{Chosen: "portkey", Traffic: "synthetic"}); err != nil {
 		t.Fatal(err)
 	}
 	done, err := s.Run(ctx, r1.ID)
-	if err != nil || done.Status != RunDone || done.Done != 100 || string(done.Result) != `{"seed":1}` || done.Memo != "# memo" {
+	if err != nil || done.Status != RunDone || done.Done != 100 || string(done.Result) != `{"seed":1}` || done.Memo != "# memo" || done.Chosen != "portkey" {
 		t.Fatalf("done run = %+v, %v", done, err)
+	}
+	// Lists carry the summary without the result.
+	if list, err := s.ListRuns(ctx, 10, 0); err != nil || !slices.ContainsFunc(list, func(r Run) bool {
+		return r.ID == r1.ID && r.Chosen == "portkey" && r.Traffic == "synthetic" && len(r.Result) == 0
+	}) {
+		t.Errorf("ListRuns = %+v, %v; want r1 with its choice and traffic, no result", list, err)
 	}
 	if err := s.EndRun(ctx, r1.ID, RunCancelled, "too late"); err == nil {
 		t.Error("a finished run cannot be cancelled")
