@@ -22,6 +22,18 @@ func sample(name string) string {
 	return filepath.Join("..", "..", "simulator", "traffic", "testdata", name)
 }
 
+// sharedSample is the path of rel in ../shared/data, the third-party data
+// kept beside the repository and never copied into it; the test is skipped
+// when the file is not there.
+func sharedSample(t *testing.T, rel string) string {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "shared", "data", rel)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("needs %s in ../shared/data (the shared data folder beside the repository): %v", rel, err)
+	}
+	return path
+}
+
 func TestIngestJSON(t *testing.T) {
 	t.Parallel()
 	// Flags after the file, as users type them.
@@ -86,7 +98,7 @@ func TestIngestRelativeClock(t *testing.T) {
 // web before).
 func TestIngestRelativeClockDefaultStart(t *testing.T) {
 	t.Parallel()
-	name := sample("burstgpt_1_first400.csv")
+	name := sharedSample(t, "burstgpt/BurstGPT_1_first400.csv")
 	out, errOut, code := runIngest(t, name)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)

@@ -2,17 +2,34 @@ package traffic
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
+
+// sharedData is the third-party data kept beside the repository
+// (../shared/data), read in place and never copied into testdata.
+var sharedData = filepath.Join("..", "..", "..", "shared", "data")
+
+// sharedFile is the path of rel in ../shared/data; the test is skipped when
+// the file is not there.
+func sharedFile(t *testing.T, rel string) string {
+	t.Helper()
+	path := filepath.Join(sharedData, rel)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("needs %s in ../shared/data (the shared data folder beside the repository): %v", rel, err)
+	}
+	return path
+}
 
 // TestRelativeClockDefaultStart reads the first 400 rows of BurstGPT_1,
 // whose Timestamp counts seconds from the trace's first midnight, with no
 // start given: it used to be refused ("give the trace's start time").
 func TestRelativeClockDefaultStart(t *testing.T) {
 	t.Parallel()
-	_, s, err := readFile(t, "testdata/burstgpt_1_first400.csv", ReadOptions{})
+	_, s, err := readFile(t, sharedFile(t, "burstgpt/BurstGPT_1_first400.csv"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +58,7 @@ func sameClock(a, b Clock) bool {
 func TestRelativeClockGivenStart(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC)
-	_, s, err := readFile(t, "testdata/burstgpt_3_first400.csv", ReadOptions{Start: start})
+	_, s, err := readFile(t, sharedFile(t, "burstgpt/BurstGPT_3_first400.csv"), ReadOptions{Start: start})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +82,7 @@ func TestRelativeClockDetected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, s, err := readFile(t, "testdata/burstgpt_1_first400.csv", ReadOptions{Format: "csv", Mapping: m, Start: start})
+	_, s, err := readFile(t, sharedFile(t, "burstgpt/BurstGPT_1_first400.csv"), ReadOptions{Format: "csv", Mapping: m, Start: start})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,23 +71,28 @@ func TestSuggest(t *testing.T) {
 }
 
 // TestSuggestRealHeaders guesses the mapping of real exports' first rows
-// (the samples in testdata) and of common hand-made headers; it used to
-// fill little beyond the model.
+// (the samples in testdata, and the BurstGPT samples in ../shared/data) and
+// of common hand-made headers; it used to fill little beyond the model.
 func TestSuggestRealHeaders(t *testing.T) {
 	t.Parallel()
 	files := map[string]string{
 		"azure_trace.csv":         "timestamp=TIMESTAMP,input_tokens=ContextTokens,output_tokens=GeneratedTokens",
 		"bad.csv":                 "timestamp=timestamp,model=model,input_tokens=input_tokens,output_tokens=output_tokens",
-		"burstgpt_1_first400.csv": "timestamp=Timestamp,model=Model,input_tokens=Request tokens,output_tokens=Response tokens",
-		"burstgpt_3_first400.csv": "timestamp=Timestamp,model=Model,input_tokens=Request tokens,output_tokens=Response tokens,latency=Elapsed time,user=Session ID",
 		"helicone.csv":            "timestamp=request_created_at,model=model,input_tokens=prompt_tokens,cached_input_tokens=prompt_cache_read_tokens,output_tokens=completion_tokens,status=response_status,latency=delay_ms,cost=cost,origin=country_code",
 		"litellm_spendlogs.csv":   "timestamp=startTime,end_time=endTime,model=model,input_tokens=prompt_tokens,output_tokens=completion_tokens,success=status,cost=spend,route=request_tags,user=user",
 		"mapped.csv":              "timestamp=When (ms),model=Engine,input_tokens=Prompt,output_tokens=Completion,status=HTTP,latency=Took (s):s,route=Feature",
 		"openrouter_activity.csv": "timestamp=date,model=model,input_tokens=prompt_tokens,output_tokens=completion_tokens,requests=requests",
 		"helicone.jsonl":          "timestamp=request_created_at,model=model,input_tokens=prompt_tokens,cached_input_tokens=prompt_cache_read_tokens,cache_write_tokens=prompt_cache_write_tokens,output_tokens=completion_tokens,status=response_status,latency=delay_ms,cost=cost,route=request_properties.Helicone-Property-Feature,origin=country_code",
 	}
-	for name, want := range files {
-		f, err := os.Open("testdata/" + name)
+	// Third-party samples read in place from ../shared/data, never copied
+	// into testdata; each is skipped when the shared folder is absent.
+	shared := map[string]string{
+		"burstgpt/BurstGPT_1_first400.csv": "timestamp=Timestamp,model=Model,input_tokens=Request tokens,output_tokens=Response tokens",
+		"burstgpt/BurstGPT_3_first400.csv": "timestamp=Timestamp,model=Model,input_tokens=Request tokens,output_tokens=Response tokens,latency=Elapsed time,user=Session ID",
+	}
+	suggest := func(t *testing.T, path, want string) {
+		t.Helper()
+		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,8 +102,14 @@ func TestSuggestRealHeaders(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := SuggestColumns(sh.Columns).String(); got != want {
-			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+			t.Errorf("%s:\n got %s\nwant %s", filepath.Base(path), got, want)
 		}
+	}
+	for name, want := range files {
+		t.Run(name, func(t *testing.T) { suggest(t, filepath.Join("testdata", name), want) })
+	}
+	for rel, want := range shared {
+		t.Run(filepath.Base(rel), func(t *testing.T) { suggest(t, sharedFile(t, rel), want) })
 	}
 	headers := map[string]string{
 		"created_at,model_name,tokens_in,tokens_out,duration,status_code,user_id": "timestamp=created_at,model=model_name,input_tokens=tokens_in,output_tokens=tokens_out,status=status_code,latency=duration,user=user_id",

@@ -53,7 +53,7 @@ func TestOtherRouteAndUnknownModelsExplained(t *testing.T) {
 		OtherServedAs: "chat",
 		Known:         func(m string) bool { return strings.HasPrefix(m, "gpt-") },
 	}
-	_, s, err := readFile(t, "testdata/burstgpt_1_first400.csv", opts)
+	_, s, err := readFile(t, sharedFile(t, "burstgpt/BurstGPT_1_first400.csv"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
