@@ -85,6 +85,7 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/signout", s.signOut)
 	r.GET("/healthz", s.health)
 	r.GET("/static/:hash/*file", s.serveStatic)
+	r.GET("/favicon.ico", s.serveFavicon)
 	r.GET("/catalog", s.showCatalog)
 	r.GET("/catalog/prices", s.showPriceFileForm)
 	r.POST("/catalog/prices", s.checkPriceFile)

@@ -26,12 +26,6 @@ type Layout struct {
 	User string
 }
 
-// HomePage is the landing page.
-type HomePage struct {
-	Layout
-	Recent []ArchitectureItem
-}
-
 // ArchitectureItem is one line of a list of saved architectures.
 type ArchitectureItem struct {
 	ID        string
