@@ -41,9 +41,10 @@ func (s *Server) authOn() bool { return len(s.cfg.Users) > 0 || s.cfg.AuthToken 
 func userOf(c *gin.Context) string { return c.GetString(userKey) }
 
 // publicPath lists what needs no sign-in: the sign-in page itself, health
-// checks, the CSS it uses, and share links (the token is the permission).
+// checks, the CSS it uses, the icon browsers ask for, and share links (the
+// token is the permission).
 func publicPath(p string) bool {
-	return p == "/signin" || p == "/healthz" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/s/")
+	return p == "/signin" || p == "/healthz" || p == "/favicon.ico" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/s/")
 }
 
 // authenticate finds who a request is from and scopes its context to them,

@@ -103,7 +103,7 @@ func TestSignIn(t *testing.T) {
 	_, h := newAuthServer(t, nil)
 
 	// Signed out: pages send to the sign-in page, the API answers 401;
-	// health, static files and the sign-in page itself stay open.
+	// health, static files, the icon and the sign-in page itself stay open.
 	rec := do(t, h, "GET", "/architectures?page=2", nil, nil)
 	wantStatus(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != "/signin?next=%2Farchitectures" {
@@ -116,6 +116,7 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("WWW-Authenticate = %q", rec.Header().Get("WWW-Authenticate"))
 	}
 	wantStatus(t, do(t, h, "GET", "/healthz", nil, nil), http.StatusOK)
+	wantStatus(t, do(t, h, "GET", "/favicon.ico", nil, nil), http.StatusOK) // a shared memo's tab asks for it
 	page := do(t, h, "GET", "/signin?next=/runs", nil, nil)
 	wantStatus(t, page, http.StatusOK)
 	wantBody(t, page, `name="password"`, `value="/runs"`)
