@@ -328,6 +328,43 @@ func TestCompareExcludedOptions(t *testing.T) {
 	wantBody(t, page, "Ruled out by a hard constraint: ")
 }
 
+// A run priced with a kept price file names it, and its scores are the
+// ones its memo printed (scored on the catalog with the file laid over it).
+func TestComparePriceFile(t *testing.T) {
+	t.Parallel()
+	s, h := newTestServer(t)
+	// The catalog's OpenAI list prices (pricing/data/models.yaml) times ten.
+	file := `{
+  "gpt-4.1-mini": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 4e-06, "output_cost_per_token": 1.6e-05},
+  "gpt-4.1-nano": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-06, "output_cost_per_token": 4e-06}
+}`
+	pf := store.PriceFile{Name: "tenfold.json", Format: "litellm", Data: []byte(file)}
+	if err := s.store.CreatePriceFile(context.Background(), &pf); err != nil {
+		t.Fatal(err)
+	}
+	arch := create(t, h, loadExample(t, "single-provider"))
+	a := simulated(t, s, arch, RunOptions{Trials: 40}, nil)
+	b := simulated(t, s, arch, RunOptions{Trials: 40, PriceFileID: pf.ID}, nil)
+
+	page := do(t, h, "GET", "/runs/compare?a="+a.ID+"&b="+b.ID, nil, nil)
+	wantStatus(t, page, http.StatusOK)
+	wantBody(t, page, `<tr class="changed"><th scope="row">Price file <span class="tag">changed</span></th><td>none: the built-in catalog</td><td>tenfold.json (litellm)</td></tr>`)
+	// The memo's table: | option | overall ± margin | …
+	memoOverall := func(md, gateway string) string {
+		for _, line := range strings.Split(md, "\n") {
+			if cells := strings.Split(line, " | "); strings.HasPrefix(line, "| "+gateway+" |") && len(cells) > 1 {
+				overall, _, _ := strings.Cut(cells[1], " ± ")
+				return overall
+			}
+		}
+		t.Fatalf("the memo has no row for %s", gateway)
+		return ""
+	}
+	for _, g := range []string{"direct", "portkey", "kong"} {
+		wantBody(t, page, fmt.Sprintf(`<td class="num" data-label="Overall">%s → %s <span`, memoOverall(a.Memo, g), memoOverall(b.Memo, g)))
+	}
+}
+
 func TestCompareRunsRejects(t *testing.T) {
 	t.Parallel()
 	s, h := newTestServer(t)
