@@ -163,11 +163,24 @@ func (f *ArchitectureForm) apply(a formAction) bool {
 // readArchitectureForm reads a posted form. Rows keep the order of their
 // indices; gaps (a row removed by hand-crafted input) simply close up.
 func readArchitectureForm(v url.Values) ArchitectureForm {
+	// Only the fields the form reads are checked: any other key is ignored
+	// like every unknown key, and a made-up one would be no path to report.
 	var notText []string
 	for _, key := range slices.Sorted(maps.Keys(v)) {
+		if !utf8.ValidString(key) {
+			for _, section := range []string{"traffic.origin", "compliance.data_residency"} {
+				if strings.HasPrefix(key, section+".") && !slices.Contains(notText, section) {
+					notText = append(notText, section) // a jurisdiction no file could name
+				}
+			}
+			continue
+		}
+		if !formReads(key) {
+			continue
+		}
 		for _, val := range v[key] {
-			if !utf8.ValidString(key) || !utf8.ValidString(val) {
-				notText = append(notText, strings.ToValidUTF8(key, "?"))
+			if !utf8.ValidString(val) {
+				notText = append(notText, key)
 				break
 			}
 		}
@@ -208,6 +221,9 @@ func readArchitectureForm(v url.Values) ArchitectureForm {
 	routes := map[int]*RouteRow{}
 	scenarios := map[int]*ScenarioRow{}
 	for key, vals := range v {
+		if !utf8.ValidString(key) {
+			continue // reported above, or a key the form has no field for
+		}
 		val := ""
 		if len(vals) > 0 {
 			val = vals[0]
@@ -279,6 +295,26 @@ func readArchitectureForm(v url.Values) ArchitectureForm {
 	f.Routes = collectRows(routes)
 	f.Scenarios = collectRows(scenarios)
 	return f
+}
+
+// formFields are the keys the form reads besides the rows and the origin
+// and residency tables.
+var formFields = []string{"name", "horizon_days", "traffic.requests_per_day", "traffic.diurnal_amplitude", "traffic.logs",
+	"compliance.soc2", "compliance.hipaa", "compliance.zero_data_retention", "compliance.no_third_party_in_path",
+	"priorities.failover", "priorities.cost", "priorities.observability", "team.engineers", "team.ops_hourly_usd", "team.seats",
+	"observability_needs", "gateways", "simulation.trials", "simulation.seed", "advanced"}
+
+// formReads reports whether readArchitectureForm takes a value from key.
+func formReads(key string) bool {
+	if slices.Contains(formFields, key) || rowField.MatchString(key) {
+		return true
+	}
+	for _, prefix := range []string{"traffic.origin.", "compliance.data_residency."} {
+		if rest, ok := strings.CutPrefix(key, prefix); ok && rest != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func rowAt[T any](rows map[int]*T, i int) *T {

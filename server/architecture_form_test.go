@@ -517,3 +517,25 @@ func TestBrowserFailedSaveFocusesTheSummary(t *testing.T) {
 		t.Errorf("after edit and save the file is:\n%s", got)
 	}
 }
+
+// A crafted key that is not UTF-8 is either ignored, like any key the form
+// has no field for, or, in the origin and residency tables, refused on the
+// table: never a path no file could hold (one such path made sorting the
+// problems panic).
+func TestFormKeysThatAreNotUTF8(t *testing.T) {
+	t.Parallel()
+	_, h := newTestServer(t)
+	v := formValues(formFromSpec(loadExample(t, "single-provider")))
+	v.Set("scenarios[0\x80", "x")
+	wantStatus(t, postForm(t, h, "/architectures", v), http.StatusSeeOther)
+
+	v.Set("traffic.origin.\xff", "0")
+	v.Set("compliance.data_residency.\xfe", "us")
+	rec := postForm(t, h, "/architectures", v)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	got := summaryOf(t, rec.Body.String())
+	want := [][2]string{{"Data residency", "is not UTF-8 text"}, {"Origin shares", "is not UTF-8 text"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}

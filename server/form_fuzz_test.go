@@ -44,6 +44,7 @@ func FuzzArchitectureForm(f *testing.F) {
 		"action=add-routes&action=add-routes",
 		"traffic.origin.eu=0.5&traffic.origin.=1&compliance.data_residency.eu=%20eu%20",
 		"name=%zz&horizon_days=1e3&simulation.seed=-1&team.engineers=1_000",
+		"team.seats=3&traffic.logs=exports/spend.csv",
 		"advanced=" + url.QueryEscape("outage_model:\n  providers:\n    openai: {incidents_per_month: 2}\ngateway_settings:\n  litellm: {replicas: 3}\n"),
 		"advanced=" + url.QueryEscape("a: &a [x, x, x]\nb: &b [*a, *a, *a]\noutage_model: *b\n"),
 		"advanced=" + url.QueryEscape("name: sneaky\n"),

@@ -113,6 +113,7 @@ func formValues(f ArchitectureForm) url.Values {
 	set("priorities.observability", f.PriorityObservability)
 	set("team.engineers", f.Engineers)
 	set("team.ops_hourly_usd", f.OpsHourlyUSD)
+	set("team.seats", f.Seats)
 	for n, on := range f.Needs {
 		if on {
 			v.Add("observability_needs", n)
