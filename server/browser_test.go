@@ -221,6 +221,11 @@ func TestBrowserRunAndCompare(t *testing.T) {
 	if got.Charts != 4 || got.White < 4 || got.Black != 0 || got.Coloured == 0 {
 		t.Errorf("chart paint under the CSP: %+v; want 4 charts with white backgrounds, coloured marks and nothing black", got)
 	}
+	// The memo's numbers stay right-aligned under the CSP: its tables align
+	// by attribute, not by a style attribute the policy refuses.
+	if align := run(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("article.memo td[align=right]")).textAlign`)); align != "right" {
+		t.Errorf("a memo number cell is aligned %q, want right", align)
+	}
 	// Download the memo as the link does and check what it holds.
 	type download struct {
 		Disposition, Type, Body string

@@ -11,13 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pmezard/go-difflib/difflib"
 
 	"gatewise/memo"
-	"gatewise/pricing"
 	"gatewise/server/store"
 	"gatewise/simulator"
 )
@@ -327,7 +325,9 @@ func (s *Server) comparedRun(ctx context.Context, run store.Run) (comparedRun, e
 		v.priceFile = "a price file gatewise no longer has"
 		if pf, err := s.store.PriceFile(ctx, id); err == nil {
 			v.priceFile = pf.Name + " (" + pf.Format + ")"
-			cat = overlaid(cat, pf)
+			if o, err := overlaid(cat, pf); err == nil {
+				cat = o // a file that no longer reads leaves the catalog's prices
+			}
 		}
 	}
 	if id := v.opts.UploadID; id != "" {
@@ -345,18 +345,6 @@ func (s *Server) comparedRun(ctx context.Context, run store.Run) (comparedRun, e
 	return v, nil
 }
 
-// overlaid is the catalog a run with a kept price file was priced with, as
-// the runner lays it over; the plain catalog when the file no longer reads.
-func overlaid(cat *pricing.Catalog, pf store.PriceFile) *pricing.Catalog {
-	o, _, err := cat.Import(bytes.NewReader(pf.Data), pf.Name)
-	if err != nil {
-		return cat
-	}
-	if o.AsOf == "" {
-		o.AsOf = pf.CreatedAt.Format(time.DateOnly)
-	}
-	return cat.WithOverlay(o)
-}
 
 // options are the run's options as simulated, a line each.
 func (v comparedRun) options() []CompareLine {

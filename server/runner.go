@@ -249,14 +249,9 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 		if err != nil {
 			return nil, "", fmt.Errorf("the price file is gone: %w", err)
 		}
-		o, _, err := cat.Import(bytes.NewReader(pf.Data), pf.Name)
-		if err != nil {
+		if cat, err = overlaid(cat, pf); err != nil {
 			return nil, "", fmt.Errorf("the price file no longer reads: %w", err)
 		}
-		if o.AsOf == "" {
-			o.AsOf = pf.CreatedAt.Format(time.DateOnly) // an undated file is dated by when it was kept
-		}
-		cat = cat.WithOverlay(o)
 	}
 	sim := simulator.Options{Trials: opts.Trials, Seed: opts.Seed}
 	if sim.Seed == 0 {
@@ -323,4 +318,17 @@ func uploadLogSource(up store.Upload) (*simulator.LogSource, error) {
 		}
 	}
 	return simulator.NewLogSource(up.Name, sum), nil
+}
+
+// overlaid lays a kept price file over the catalog, as a run that chose
+// it was priced; an undated file is dated by when it was kept.
+func overlaid(cat *pricing.Catalog, pf store.PriceFile) (*pricing.Catalog, error) {
+	o, _, err := cat.Import(bytes.NewReader(pf.Data), pf.Name)
+	if err != nil {
+		return nil, err
+	}
+	if o.AsOf == "" {
+		o.AsOf = pf.CreatedAt.Format(time.DateOnly)
+	}
+	return cat.WithOverlay(o), nil
 }
