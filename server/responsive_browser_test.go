@@ -299,6 +299,13 @@ func TestResponsiveUploadAndRunPages(t *testing.T) {
 	visit(t, ctx, base+string(mapping[1]))
 	steps(t, ctx, chromedp.WaitVisible(chromedp.ID("mapping-form")))
 	fitsEveryScreen(t, ctx, dir, "mapping")
+	// Read it with a mapping: the page adds what the mapping reads.
+	steps(t, ctx, chromedp.SetValue(chromedp.ID("col_timestamp"), "event_time_recorded_by_the_frontend_proxy"),
+		chromedp.SetValue(chromedp.ID("col_input_tokens"), "tokens_sent_upstream_in_the_request_body"),
+		chromedp.SetValue(chromedp.ID("col_output_tokens"), "tokens_received"),
+		chromedp.SetValue(chromedp.CSS(`input[name="const_model"]`), "gpt-4.1-mini"),
+		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("summary")))
+	fitsEveryScreen(t, ctx, dir, "mapping-read")
 
 	upload := strings.TrimPrefix(summary, "/uploads/")
 	synthetic := c.runDone(`{"architecture_id": "` + arch[1] + `", "trials": 200}`)
@@ -308,8 +315,19 @@ func TestResponsiveUploadAndRunPages(t *testing.T) {
 	steps(t, ctx, chromedp.WaitVisible(chromedp.CSS(`a[href$="/memo.md"]`)))
 	fitsEveryScreen(t, ctx, dir, "run")
 
+	visit(t, ctx, base+"/runs/"+logged+"/memo.html")
+	fitsEveryScreen(t, ctx, dir, "memo-page")
+
 	visit(t, ctx, base+"/runs")
 	fitsEveryScreen(t, ctx, dir, "runs")
+
+	// The pages that list what was made, now that there is some.
+	visit(t, ctx, base+"/")
+	fitsEveryScreen(t, ctx, dir, "home-with-runs")
+	visit(t, ctx, base+"/architectures/"+arch[1])
+	fitsEveryScreen(t, ctx, dir, "architecture-with-runs")
+	visit(t, ctx, base+"/architectures/"+arch[1]+"/delete")
+	fitsEveryScreen(t, ctx, dir, "architecture-delete")
 
 	visit(t, ctx, base+"/runs/compare?a="+synthetic+"&b="+logged)
 	steps(t, ctx, chromedp.WaitVisible(chromedp.CSS("table.diff")))
