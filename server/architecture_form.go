@@ -989,8 +989,8 @@ var gatewayMeanings = map[string]string{
 	"openrouter": "hosted router: one API and one bill for many providers' models, with a fee on the credits you buy",
 	"portkey":    "hosted gateway with configured fallbacks, retries, logs and budgets",
 	"helicone":   "hosted gateway built around request logs and cost tracking",
-	"litellm":    "open-source proxy you run yourself: no fees, but your servers and your team's hours",
-	"kong":       "Kong's AI Gateway, run yourself on Kong: no fees, but your servers and your team's hours",
+	"litellm":    "open-source proxy you run yourself: your servers and your team's hours, and a fee only for the enterprise plan",
+	"kong":       "Kong's AI Gateway plugins on a Kong gateway you run yourself: your servers and your team's hours, and a fee for Kong's paid plans",
 	"cloudflare": "hosted gateway on Cloudflare's network with caching, retries, fallbacks and logs",
 }
 
