@@ -332,4 +332,14 @@ func TestResponsiveUploadAndRunPages(t *testing.T) {
 	visit(t, ctx, base+"/runs/compare?a="+synthetic+"&b="+logged)
 	steps(t, ctx, chromedp.WaitVisible(chromedp.CSS("table.diff")))
 	fitsEveryScreen(t, ctx, dir, "compare")
+
+	// A run in progress shows its bar; cancel it once measured, so it
+	// does not hold the machine.
+	live := c.id("POST", "/api/v1/runs", "application/json", strings.NewReader(`{"architecture_id": "`+arch[1]+`", "trials": 100000}`), http.StatusAccepted)
+	visit(t, ctx, base+"/runs/"+live)
+	steps(t, ctx, chromedp.WaitVisible(chromedp.ID("progress")))
+	fitsEveryScreen(t, ctx, dir, "run-in-progress")
+	if res, data := c.send("POST", "/runs/"+live+"/cancel", "", nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("cancel the run in progress: %s\n%.500s", res.Status, data)
+	}
 }
