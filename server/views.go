@@ -2,7 +2,6 @@ package server
 
 import (
 	"regexp"
-	"strings"
 	"time"
 
 	"gatewise/pricing"
@@ -134,25 +133,6 @@ type ErrorPage struct {
 type FieldErrors map[string][]string
 
 var listElement = regexp.MustCompile(`^(.*\.(?:regions|models)|gateways|observability_needs)\[\d+\]$`)
-
-func fieldErrors(problems []simulator.Problem) FieldErrors {
-	fe := FieldErrors{}
-	for _, p := range problems {
-		key := p.Path
-		if m := listElement.FindStringSubmatch(key); m != nil {
-			key = m[1]
-		}
-		msg := p.Message
-		if strings.HasPrefix(key, "outage_model") || strings.HasPrefix(key, "gateway_settings") {
-			key, msg = "advanced", p.Path+": "+p.Message // both blocks are edited in the Advanced box
-		}
-		fe[key] = append(fe[key], msg)
-	}
-	return fe
-}
-
-// For returns the messages for one field.
-func (fe FieldErrors) For(field string) []string { return fe[field] }
 
 // Has reports whether a field has messages, for styling the input.
 func (fe FieldErrors) Has(field string) bool { return len(fe[field]) > 0 }
