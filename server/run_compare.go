@@ -345,7 +345,6 @@ func (s *Server) comparedRun(ctx context.Context, run store.Run) (comparedRun, e
 	return v, nil
 }
 
-
 // options are the run's options as simulated, a line each.
 func (v comparedRun) options() []CompareLine {
 	res := v.result
