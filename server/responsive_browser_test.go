@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -93,15 +94,14 @@ const measureOverflow = `(() => {
 	return {Width: width, Viewport: vw, Widest: widest, NarrowSelects: narrow};
 })()`
 
-// responsiveShots is where the screenshots go: GATEWISE_SCREENSHOTS, or a
-// folder under the system's temporary directory that outlives the test,
-// for people to look at.
+// responsiveShots is where the screenshots go: GATEWISE_SCREENSHOTS, or
+// the other browser tests' GATEWISE_E2E_SCREENSHOTS, or a folder under
+// the system's temporary directory that outlives the test, for people to
+// look at.
 func responsiveShots(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("GATEWISE_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "gatewise-screenshots")
-	}
+	dir := cmp.Or(os.Getenv("GATEWISE_SCREENSHOTS"), os.Getenv("GATEWISE_E2E_SCREENSHOTS"),
+		filepath.Join(os.TempDir(), "gatewise-screenshots"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +189,9 @@ func TestResponsiveArchitectureAndCatalogPages(t *testing.T) {
 	visit(t, ctx, signInServer(t)+"/signin")
 	steps(t, ctx, chromedp.WaitVisible(chromedp.ID("signin")))
 	fitsEveryScreen(t, ctx, dir, "signin")
+	steps(t, ctx, chromedp.SetValue(chromedp.ID("name"), "dana"), chromedp.SetValue(chromedp.ID("password"), "wrong horse"),
+		chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.CSS(".problems")))
+	fitsEveryScreen(t, ctx, dir, "signin-refused")
 
 	visit(t, ctx, base+"/")
 	fitsEveryScreen(t, ctx, dir, "home")
