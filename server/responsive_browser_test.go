@@ -125,11 +125,12 @@ func fitsEveryScreen(t *testing.T, ctx context.Context, dir, page string) {
 			t.Fatal(err)
 		}
 		if got.Width > got.Viewport {
-			t.Errorf("%s at %d×%d is %d px wide in a %d px window (%s); widest:\n  %s",
-				page, s.width, s.height, got.Width, got.Viewport, file, strings.Join(got.Widest, "\n  "))
+			t.Errorf("%s on a %s (%d×%d) is %d px wide in a %d px window (%s); widest:\n  %s",
+				page, s.name, s.width, s.height, got.Width, got.Viewport, file, strings.Join(got.Widest, "\n  "))
 		}
 		if len(got.NarrowSelects) > 0 {
-			t.Errorf("%s at %d×%d has dropdowns too narrow for their options:\n  %s", page, s.width, s.height, strings.Join(got.NarrowSelects, "\n  "))
+			t.Errorf("%s on a %s (%d×%d) has dropdowns too narrow for their options:\n  %s",
+				page, s.name, s.width, s.height, strings.Join(got.NarrowSelects, "\n  "))
 		}
 	}
 	last := screenSizes[len(screenSizes)-1]
