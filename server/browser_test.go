@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -332,8 +333,10 @@ func TestBrowserUploadLogs(t *testing.T) {
 	page = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
 	// Every request took 2.5 s; the summary's latency histogram has ten
 	// buckets a decade and answers with the bucket's geometric middle,
-	// 10^3.35 ms ≈ 2239 ms.
-	for _, want := range []string{"Read as litellm-spendlogs", "120 read, 120 used", "gpt-4.1-mini", "p50 2239 ms", "Run with this traffic"} {
+	// 10^3.35 ms ≈ 2,239 ms (written like the page's other numbers, with
+	// a thousands separator), for every percentile.
+	for _, want := range []string{"Read as litellm-spendlogs", "120 read, 120 used", "gpt-4.1-mini",
+		"p50 2,239 ms · p95 2,239 ms · p99 2,239 ms (of 120 requests with a latency)", "Run with this traffic"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("LiteLLM upload summary lacks %q:\n%.1500s", want, page)
 		}
@@ -370,10 +373,18 @@ func TestBrowserUploadLogs(t *testing.T) {
 	steps(t, ctx, chromedp.SetValue(chromedp.CSS(`input[name="const_model"]`), "gpt-4.1-mini"),
 		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("summary")))
 	page = run(t, ctx, chromedp.Text(chromedp.ID("summary")))
-	for _, want := range []string{"40 read, 40 used", "gpt-4.1-mini", "model='gpt-4.1-mini'"} {
+	for _, want := range []string{"40 read, 40 used", "gpt-4.1-mini"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("mapping preview lacks %q:\n%.1500s", want, page)
 		}
+	}
+	// The mapping read is a table, field by field (field | column | unit):
+	// the fixed model given above, and the guessed columns.
+	read := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#summary #mapping-used tbody tr")].map(r =>
+		[r.cells[0].firstChild.textContent, r.cells[1].textContent, r.cells[2].textContent].join(" | "))`))
+	if want := []string{"timestamp | sent_at | ", "model | fixed value gpt-4.1-mini | ",
+		"input_tokens | prompt_tokens_used | ", "output_tokens | completion_tokens_used | "}; !slices.Equal(read, want) {
+		t.Errorf("the preview's mapping table reads\n%q\nwant\n%q", read, want)
 	}
 	shot("mapping-preview")
 	steps(t, ctx, chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("run")))
