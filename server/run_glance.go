@@ -71,8 +71,8 @@ func glanceOf(md []byte, spec simulator.Spec, res simulator.Result, d memo.Decis
 
 // surprising is how many times direct calls' failures an option must fail
 // before the page explains why: a gateway is bought to fail less, so
-// failing twice as much calls for a reason.
-const surprising = 2
+// failing half as much again calls for a reason.
+const surprising = 1.5
 
 // failureCauses says, for each option that fails at least surprising times
 // as many requests a month as direct calls in the sampled months, when its
@@ -124,12 +124,18 @@ func planOf(res simulator.Result, gateway string) (simulator.Plan, bool) {
 	return res.Plans[i], true
 }
 
-// failoverText says on what the option moves to the next target.
+// failoverText says on what the option moves to the next target, and
+// when it stops sending to a failing one.
 func failoverText(p simulator.Plan) string {
+	out := "it fails over only on " + strings.Join(p.FailOverOn, ", ") + ", and passes any other failure back to the app"
 	if len(p.FailOverOn) == 0 {
-		return "as configured it does not fail over, so those failures reach the app"
+		out = "as configured it does not fail over, so those failures reach the app"
 	}
-	return "it fails over only on " + strings.Join(p.FailOverOn, ", ") + ", and passes any other failure back to the app"
+	if c := p.Cooldown; c != nil && c.AfterFails > 0 && c.Seconds > 0 {
+		out += fmt.Sprintf("; after %d failures within %s s it cools a target down for %s s, and requests meant for it fail over or fail until then",
+			c.AfterFails, strconv.FormatFloat(c.WindowSeconds, 'f', -1, 64), strconv.FormatFloat(c.Seconds, 'f', -1, 64))
+	}
+	return out
 }
 
 // retryText says what the option retries itself.
