@@ -85,7 +85,7 @@ func TestCatalogListsEverythingWithProvenance(t *testing.T) {
 	}
 
 	// Sources and notes are text, never markup.
-	wantBody(t, rec, "(AAG free_tiers &#43; data_retention)", "inference_geo &#34;us&#34; exists")
+	wantBody(t, rec, "the official SDKs&#39; defaults: github.com/openai/openai-python", "inference_geo &#34;us&#34; exists")
 	if strings.Contains(body, "<script") {
 		t.Error("page contains a script tag")
 	}
