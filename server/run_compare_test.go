@@ -49,7 +49,7 @@ func simulated(t *testing.T, s *Server, arch string, opts RunOptions, edit func(
 	if err != nil || claimed.ID != queued.ID {
 		t.Fatalf("claimed %q (%v), want %q", claimed.ID, err, queued.ID)
 	}
-	data, md, err := s.runner.simulate(ctx, claimed)
+	data, md, sum, err := s.runner.simulate(ctx, claimed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func simulated(t *testing.T, s *Server, arch string, opts RunOptions, edit func(
 			t.Fatal(err)
 		}
 	}
-	if err := s.store.FinishRun(ctx, claimed.ID, data, md, store.RunSummary{}); err != nil {
+	if err := s.store.FinishRun(ctx, claimed.ID, data, md, sum); err != nil {
 		t.Fatal(err)
 	}
 	run, err := s.store.Run(ctx, claimed.ID)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"math"
@@ -153,29 +152,16 @@ type TrafficView struct {
 	Uses, Ignores []string
 }
 
-// trafficOf reads a stored result's traffic source.
-func trafficOf(data []byte) (TrafficView, error) {
-	var res struct {
-		Traffic simulator.TrafficSource `json:"traffic"`
-	}
-	if err := json.Unmarshal(data, &res); err != nil {
-		return TrafficView{}, err
-	}
-	t := res.Traffic
+// trafficOf names a result's traffic for its page.
+func trafficOf(t simulator.TrafficSource) TrafficView {
 	line := t.Describe()
-	return TrafficView{Line: strings.ToUpper(line[:1]) + line[1:], Uses: t.Uses, Ignores: t.Ignores}, nil
+	return TrafficView{Line: strings.ToUpper(line[:1]) + line[1:], Uses: t.Uses, Ignores: t.Ignores}
 }
 
 // trafficShort is the runs list's column: the log's file name, or
-// "synthetic".
-func trafficShort(data []byte) string {
-	var res struct {
-		Traffic simulator.TrafficSource `json:"traffic"`
-	}
-	if json.Unmarshal(data, &res) != nil {
-		return ""
-	}
-	switch t := res.Traffic; {
+// "synthetic"; empty when not recorded.
+func trafficShort(t simulator.TrafficSource) string {
+	switch {
 	case t.Kind == simulator.TrafficLog && t.Log != nil:
 		return "log " + t.Log.File
 	case t.Kind == simulator.TrafficSynthetic:

@@ -33,12 +33,8 @@ type ResultRow struct {
 	Missing      string
 }
 
-// resultTables turns a stored result into a table per scenario.
-func resultTables(data []byte) ([]ScenarioTable, error) {
-	var res simulator.Result
-	if err := json.Unmarshal(data, &res); err != nil {
-		return nil, err
-	}
+// resultTables turns a result into a table per scenario.
+func resultTables(res simulator.Result) []ScenarioTable {
 	var out []ScenarioTable
 	for _, r := range res.Results {
 		if len(out) == 0 || out[len(out)-1].Scenario != r.Scenario {
@@ -61,7 +57,7 @@ func resultTables(data []byte) ([]ScenarioTable, error) {
 		}
 		out[len(out)-1].Rows = append(out[len(out)-1].Rows, row)
 	}
-	return out, nil
+	return out
 }
 
 func roundTo(v float64) float64 { return float64(int64(v + 0.5)) }

@@ -190,11 +190,9 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 	}()
 
 	began := time.Now()
-	result, md, err := r.simulate(runCtx, run)
+	result, md, sum, err := r.simulate(runCtx, run)
 	switch {
 	case err == nil:
-		fm, _ := memo.SplitFrontMatter([]byte(md))
-		sum := store.RunSummary{Chosen: fm.Chosen, Traffic: trafficShort(result)}
 		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.FinishRun(c, run.ID, result, md, sum) })
 		r.log.Info("run done", "run", run.ID, "took", time.Since(began).Round(time.Millisecond))
 	case ctx.Err() != nil:
@@ -234,23 +232,23 @@ func runSpec(ctx context.Context, st *store.Store, run store.Run) (simulator.Spe
 // simulate is the pipeline for one run: the architecture's synthetic
 // traffic, the Monte Carlo run with progress recorded as it goes, and the
 // memo.
-func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, error) {
+func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, store.RunSummary, error) {
 	var opts RunOptions
 	if err := json.Unmarshal(run.Options, &opts); err != nil {
-		return nil, "", fmt.Errorf("the run's options do not decode: %w", err)
+		return nil, "", store.RunSummary{}, fmt.Errorf("the run's options do not decode: %w", err)
 	}
 	spec, err := runSpec(ctx, r.store, run)
 	if err != nil {
-		return nil, "", err
+		return nil, "", store.RunSummary{}, err
 	}
 	cat := r.catalog
 	if opts.PriceFileID != "" {
 		pf, err := r.store.PriceFile(ctx, opts.PriceFileID)
 		if err != nil {
-			return nil, "", fmt.Errorf("the price file is gone: %w", err)
+			return nil, "", store.RunSummary{}, fmt.Errorf("the price file is gone: %w", err)
 		}
 		if cat, err = overlaid(cat, pf); err != nil {
-			return nil, "", fmt.Errorf("the price file no longer reads: %w", err)
+			return nil, "", store.RunSummary{}, fmt.Errorf("the price file no longer reads: %w", err)
 		}
 	}
 	sim := simulator.Options{Trials: opts.Trials, Seed: opts.Seed}
@@ -259,7 +257,7 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	}
 	if len(opts.Scenarios) > 0 {
 		if sim.Scenarios, err = simulator.SelectScenarios(spec.Scenarios, opts.Scenarios); err != nil {
-			return nil, "", fmt.Errorf("the run's scenarios no longer fit the architecture: %w", err)
+			return nil, "", store.RunSummary{}, fmt.Errorf("the run's scenarios no longer fit the architecture: %w", err)
 		}
 	}
 	if len(opts.Gateways) > 0 {
@@ -269,16 +267,16 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	if opts.UploadID != "" {
 		up, err := r.store.Upload(ctx, opts.UploadID)
 		if err != nil {
-			return nil, "", fmt.Errorf("the uploaded traffic is gone: %w", err)
+			return nil, "", store.RunSummary{}, fmt.Errorf("the uploaded traffic is gone: %w", err)
 		}
 		if profile, err = decodeProfile(up.Profile); err != nil {
-			return nil, "", fmt.Errorf("the uploaded traffic does not decode: %w", err)
+			return nil, "", store.RunSummary{}, fmt.Errorf("the uploaded traffic does not decode: %w", err)
 		}
 		if sim.Log, err = uploadLogSource(up); err != nil {
-			return nil, "", fmt.Errorf("the uploaded traffic's summary does not decode: %w", err)
+			return nil, "", store.RunSummary{}, fmt.Errorf("the uploaded traffic's summary does not decode: %w", err)
 		}
 	} else if profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), sim.Seed); err != nil {
-		return nil, "", err
+		return nil, "", store.RunSummary{}, err
 	}
 	var last time.Time
 	sim.Progress = func(done, total int) {
@@ -292,21 +290,22 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, e
 	}
 	res, err := simulator.Run(ctx, spec, profile, cat, sim)
 	if err != nil {
-		return nil, "", err
+		return nil, "", store.RunSummary{}, err
 	}
 	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, min(memo.OutageTrials, res.Trials))
 	if err != nil {
-		return nil, "", err
+		return nil, "", store.RunSummary{}, err
 	}
 	var md bytes.Buffer
 	if err := memo.Write(&md, memo.Input{Spec: spec, Result: res, Catalog: cat, Now: time.Now().UTC(), Version: r.version, Outages: outages}); err != nil {
-		return nil, "", err
+		return nil, "", store.RunSummary{}, err
 	}
 	data, err := json.Marshal(res)
 	if err != nil {
-		return nil, "", err
+		return nil, "", store.RunSummary{}, err
 	}
-	return data, md.String(), nil
+	fm, _ := memo.SplitFrontMatter(md.Bytes())
+	return data, md.String(), store.RunSummary{Chosen: fm.Chosen, Traffic: trafficShort(res.Traffic)}, nil
 }
 
 // uploadLogSource names an upload for the run's result.

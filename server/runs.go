@@ -167,15 +167,13 @@ func (s *Server) showRun(c *gin.Context) {
 		}
 		page.Memo = template.HTML(html) // goldmark with raw HTML off; user text escaped by memo
 		page.Scripts = []string{"copy.js"}
-		if page.Tables, err = resultTables(run.Result); err != nil {
+		var res simulator.Result
+		if err := json.Unmarshal(run.Result, &res); err != nil {
 			s.fail(c, err)
 			return
 		}
-		if page.Charts, page.Glance, err = s.runCharts(c.Request.Context(), run); err != nil {
-			s.fail(c, err)
-			return
-		}
-		if page.Traffic, err = trafficOf(run.Result); err != nil {
+		page.Tables, page.Traffic = resultTables(res), trafficOf(res.Traffic)
+		if page.Charts, page.Glance, err = s.runCharts(c.Request.Context(), run, res); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -433,11 +431,7 @@ func (s *Server) apiCancelRun(c *gin.Context) {
 }
 
 // runCharts draws a finished run's charts, with the memo's scores.
-func (s *Server) runCharts(ctx context.Context, run store.Run) ([]ChartView, *Glance, error) {
-	var res simulator.Result
-	if err := json.Unmarshal(run.Result, &res); err != nil {
-		return nil, nil, err
-	}
+func (s *Server) runCharts(ctx context.Context, run store.Run, res simulator.Result) ([]ChartView, *Glance, error) {
 	var scores []charts.Scores
 	spec, err := runSpec(ctx, s.store, run)
 	var d memo.Decision
