@@ -2,12 +2,9 @@ package simulator
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -263,124 +260,6 @@ func (p scenarioPlan) window() (lo, hi float64, ok bool) {
 		lo, hi = math.Min(lo, ev.inc.Start), math.Max(hi, ev.inc.End)
 	}
 	return lo, hi, hi > lo
-}
-
-// Run replays the traffic profile through every gateway option under the
-// sampled environment and each scenario, trial by trial. Trial i draws from
-// its own PCG stream (seed, i), so the result is identical whatever the
-// number of workers. It stops when ctx is cancelled.
-func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.Catalog, opts Options) (Result, error) {
-	if cat == nil {
-		cat = pricing.Default()
-	}
-	if err := spec.Validate(cat); err != nil {
-		return Result{}, err
-	}
-	if profile == nil || profile.Bins <= 0 || profile.Total.Requests <= 0 {
-		return Result{}, errors.New("simulate: the traffic profile is empty")
-	}
-	trials, seed := opts.Trials, opts.Seed
-	if trials == 0 {
-		trials = spec.Simulation.Trials
-	}
-	if seed == 0 {
-		seed = spec.Simulation.Seed
-	}
-	if trials < 1 || trials > 1_000_000 {
-		return Result{}, fmt.Errorf("simulate: trials must be between 1 and 1,000,000, not %d", trials)
-	}
-	scenarios := opts.Scenarios
-	if scenarios == nil {
-		scenarios = spec.Scenarios
-	}
-	rho := retryCorrelation
-	if opts.RetryCorrelation != nil {
-		if rho = *opts.RetryCorrelation; !(rho >= 0 && rho <= 1) {
-			return Result{}, fmt.Errorf("simulate: retry correlation must be between 0 and 1, not %g", rho)
-		}
-	}
-	m, notes, err := buildModel(spec, profile, cat, scenarios, rho)
-	if err != nil {
-		return Result{}, err
-	}
-
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	nS, nG := len(m.scen), len(m.options)
-	per := make([]trialResult, trials*nS*nG)
-	nP := len(m.spec.Providers)
-	status := make([]providerMonth, trials*nP)
-	acc := make([][]accum, workers)
-	baseAcc := make([][]accum, workers)
-	shared := newMemos()
-	var next, done atomic.Int64
-	var progressMu sync.Mutex
-	step := max(trials/100, 1)
-	var wg sync.WaitGroup
-	for w := range workers {
-		acc[w] = m.newAccums(nS * nG)
-		baseAcc[w] = m.newAccums(nG)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ev := newEvaluator(m, shared)
-			base := make([]trialResult, nG)
-			scratch := make([]trialResult, 0, nG)
-			pcg := rand.NewPCG(seed, 0)
-			r := rand.New(pcg)
-			var env []event
-			var incs []Incident
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= trials || ctx.Err() != nil {
-					return
-				}
-				env = sampleEnvironment(pcg, r, seed, i, m.sources, m.horizon, env, &incs)
-				for k := range env {
-					m.resolve(&env[k])
-				}
-				m.statusPages(env, status[i*nP:(i+1)*nP])
-				// The sampled month once; each scenario then only redoes
-				// the window its incident covers.
-				clear(base)
-				ev.evaluate(env, nil, 0, m.horizon, 1, base, baseAcc[w])
-				for s := range m.scen {
-					row := scratch[:0]
-					for g := range nG {
-						row = append(row, base[g])
-					}
-					if lo, hi, ok := m.scen[s].window(); ok {
-						ev.evaluate(env, m.scen[s].events, lo, hi, 1, row, acc[w][s*nG:(s+1)*nG])
-						ev.evaluate(env, nil, lo, hi, -1, row, acc[w][s*nG:(s+1)*nG])
-					}
-					for g := range nG {
-						per[(s*nG+g)*trials+i] = row[g]
-					}
-				}
-				if d := done.Add(1); opts.Progress != nil && (d%int64(step) == 0 || d == int64(trials)) {
-					progressMu.Lock()
-					opts.Progress(int(d), trials)
-					progressMu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
-	}
-	res := m.collect(per, acc, baseAcc, trials, seed, cat, m.obs, notes, workers)
-	res.Traffic.Kind = TrafficSynthetic
-	if opts.Log != nil {
-		log := *opts.Log
-		log.RequestsPerDay = profile.RequestsPerDay()
-		res.Traffic.Kind, res.Traffic.Log = TrafficLog, &log
-		res.Traffic.Uses, res.Traffic.Ignores = logUses(), logIgnores()
-	}
-	res.Providers = m.providerStatus(status, trials)
-	return res, nil
 }
 
 // providerMonth is one provider's status page over one trial's horizon.

@@ -1,0 +1,273 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"gatewise/pricing"
+	"gatewise/simulator/traffic"
+)
+
+// TrialRange is the trials [From, To) of a run.
+type TrialRange struct{ From, To int }
+
+// Len is the number of trials in the range.
+func (r TrialRange) Len() int { return r.To - r.From }
+
+// Job is one Monte Carlo run made ready once, so its trials can be
+// simulated in ranges, in one process or spread over many, and merged
+// into the Result that Run returns. Trial i draws from its own PCG stream
+// (seed, i) and every accumulator adds up exactly, so the merge is the
+// same whatever the ranges, their order and the workers.
+type Job struct {
+	m      *model
+	notes  []string
+	cat    *pricing.Catalog
+	opts   Options
+	trials int
+	seed   uint64
+	perDay float64 // the profile's own requests a day, for a log's source
+	key    uint64  // what the job is, so parts of another are refused
+}
+
+// NewJob validates the architecture and options and builds the model the
+// trials run on.
+func NewJob(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, opts Options) (*Job, error) {
+	if cat == nil {
+		cat = pricing.Default()
+	}
+	if err := spec.Validate(cat); err != nil {
+		return nil, err
+	}
+	if profile == nil || profile.Bins <= 0 || profile.Total.Requests <= 0 {
+		return nil, errors.New("simulate: the traffic profile is empty")
+	}
+	trials, seed := opts.Trials, opts.Seed
+	if trials == 0 {
+		trials = spec.Simulation.Trials
+	}
+	if seed == 0 {
+		seed = spec.Simulation.Seed
+	}
+	if trials < 1 || trials > MaxTrials {
+		return nil, fmt.Errorf("simulate: trials must be between 1 and %d, not %d", MaxTrials, trials)
+	}
+	scenarios := opts.Scenarios
+	if scenarios == nil {
+		scenarios = spec.Scenarios
+	}
+	rho := retryCorrelation
+	if opts.RetryCorrelation != nil {
+		if rho = *opts.RetryCorrelation; !(rho >= 0 && rho <= 1) {
+			return nil, fmt.Errorf("simulate: retry correlation must be between 0 and 1, not %g", rho)
+		}
+	}
+	m, notes, err := buildModel(spec, profile, cat, scenarios, rho)
+	if err != nil {
+		return nil, err
+	}
+	key, err := jobKey(spec, profile, scenarios, trials, seed, rho, cat.AsOf())
+	if err != nil {
+		return nil, err
+	}
+	return &Job{m: m, notes: notes, cat: cat, opts: opts, trials: trials, seed: seed, perDay: profile.RequestsPerDay(), key: key}, nil
+}
+
+// MaxTrials is the most trials one run may have.
+const MaxTrials = 1_000_000
+
+// Trials is the number of trials the job runs.
+func (j *Job) Trials() int { return j.trials }
+
+// Seed is the seed the trials draw from.
+func (j *Job) Seed() uint64 { return j.seed }
+
+// Ranges splits the job's trials into consecutive ranges of at most size
+// trials (all of them in one when size < 1).
+func (j *Job) Ranges(size int) []TrialRange {
+	if size < 1 {
+		size = j.trials
+	}
+	var out []TrialRange
+	for from := 0; from < j.trials; from += size {
+		out = append(out, TrialRange{From: from, To: min(from+size, j.trials)})
+	}
+	return out
+}
+
+// Run replays the traffic profile through every gateway option under the
+// sampled environment and each scenario, trial by trial: a Job simulated
+// as one range. It stops when ctx is cancelled.
+func Run(ctx context.Context, spec Spec, profile *traffic.Profile, cat *pricing.Catalog, opts Options) (Result, error) {
+	j, err := NewJob(spec, profile, cat, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := j.Simulate(ctx, TrialRange{From: 0, To: j.trials})
+	if err != nil {
+		return Result{}, err
+	}
+	return j.Merge([]*Partial{p})
+}
+
+// Simulate runs the trials of one range on opts.Workers goroutines and
+// returns what they add up to. opts.Progress, when set, hears trials done
+// within the range and the range's size.
+func (j *Job) Simulate(ctx context.Context, r TrialRange) (*Partial, error) {
+	if r.From < 0 || r.To > j.trials || r.From >= r.To {
+		return nil, fmt.Errorf("simulate: trials %d to %d are not a range of this run's %d", r.From, r.To, j.trials)
+	}
+	m, seed, n := j.m, j.seed, r.Len()
+	workers := j.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	nS, nG := len(m.scen), len(m.options)
+	nP := len(m.spec.Providers)
+	part := j.newPartial(r)
+	status := make([]providerMonth, n*nP)
+	acc := make([][]accum, workers)
+	baseAcc := make([][]accum, workers)
+	shared := newMemos()
+	var next, done atomic.Int64
+	var progressMu sync.Mutex
+	step := max(n/100, 1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		acc[w] = m.newAccums(nS * nG)
+		baseAcc[w] = m.newAccums(nG)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := newEvaluator(m, shared)
+			base := make([]trialResult, nG)
+			scratch := make([]trialResult, 0, nG)
+			pcg := rand.NewPCG(seed, 0)
+			rnd := rand.New(pcg)
+			var env []event
+			var incs []Incident
+			for {
+				t := int(next.Add(1) - 1)
+				if t >= n || ctx.Err() != nil {
+					return
+				}
+				i := r.From + t
+				env = sampleEnvironment(pcg, rnd, seed, i, m.sources, m.horizon, env, &incs)
+				for k := range env {
+					m.resolve(&env[k])
+				}
+				m.statusPages(env, status[t*nP:(t+1)*nP])
+				// The sampled month once; each scenario then only redoes
+				// the window its incident covers.
+				clear(base)
+				ev.evaluate(env, nil, 0, m.horizon, 1, base, baseAcc[w])
+				for s := range m.scen {
+					row := scratch[:0]
+					for g := range nG {
+						row = append(row, base[g])
+					}
+					if lo, hi, ok := m.scen[s].window(); ok {
+						ev.evaluate(env, m.scen[s].events, lo, hi, 1, row, acc[w][s*nG:(s+1)*nG])
+						ev.evaluate(env, nil, lo, hi, -1, row, acc[w][s*nG:(s+1)*nG])
+					}
+					for g := range nG {
+						part.per[(s*nG+g)*n+t] = row[g]
+					}
+				}
+				if d := done.Add(1); j.opts.Progress != nil && (d%int64(step) == 0 || d == int64(n)) {
+					progressMu.Lock()
+					j.opts.Progress(int(d), n)
+					progressMu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	part.status = status
+	for w := range workers {
+		addAccums(part.acc, acc[w])
+		addAccums(part.base, baseAcc[w])
+	}
+	return part, nil
+}
+
+// Merge adds up the parts of the job, which must cover every trial once,
+// in any order, into the run's result.
+func (j *Job) Merge(parts []*Partial) (Result, error) {
+	m := j.m
+	nS, nG, nP := len(m.scen), len(m.options), len(m.spec.Providers)
+	seen := make([]bool, j.trials)
+	for _, p := range parts {
+		if p == nil {
+			return Result{}, errors.New("simulate: a part of the run is missing")
+		}
+		if p.Key != j.key {
+			return Result{}, fmt.Errorf("simulate: trials %d to %d come from another run", p.Range.From, p.Range.To)
+		}
+		if err := p.check(nS*nG, nG, nP, m.nPaths); err != nil {
+			return Result{}, err
+		}
+		if p.Range.From < 0 || p.Range.To > j.trials || p.Range.From >= p.Range.To {
+			return Result{}, fmt.Errorf("simulate: trials %d to %d are not a range of this run's %d", p.Range.From, p.Range.To, j.trials)
+		}
+		for i := p.Range.From; i < p.Range.To; i++ {
+			if seen[i] {
+				return Result{}, fmt.Errorf("simulate: trial %d is in two parts", i)
+			}
+			seen[i] = true
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			return Result{}, fmt.Errorf("simulate: trial %d is in no part", i)
+		}
+	}
+	trials := j.trials
+	per := make([]trialResult, trials*nS*nG)
+	status := make([]providerMonth, trials*nP)
+	acc, base := m.newAccums(nS*nG), m.newAccums(nG)
+	for _, p := range parts {
+		n := p.Range.Len()
+		for k := range nS * nG {
+			copy(per[k*trials+p.Range.From:], p.per[k*n:(k+1)*n])
+		}
+		copy(status[p.Range.From*nP:], p.status)
+		addAccums(acc, p.acc)
+		addAccums(base, p.base)
+	}
+	workers := j.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	res := m.collect(per, [][]accum{acc}, [][]accum{base}, trials, j.seed, j.cat, m.obs, j.notes, workers)
+	res.Traffic.Kind = TrafficSynthetic
+	if j.opts.Log != nil {
+		log := *j.opts.Log
+		log.RequestsPerDay = j.perDay
+		res.Traffic.Kind, res.Traffic.Log = TrafficLog, &log
+		res.Traffic.Uses, res.Traffic.Ignores = logUses(), logIgnores()
+	}
+	res.Providers = m.providerStatus(status, trials)
+	return res, nil
+}
+
+// addAccums adds b into a, entry by entry.
+func addAccums(a, b []accum) {
+	for k := range a {
+		for i, v := range b[k].waits {
+			a[k].waits[i] += v
+		}
+		for i, v := range b[k].cost {
+			a[k].cost[i] += v
+		}
+	}
+}

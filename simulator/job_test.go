@@ -1,0 +1,134 @@
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"gatewise/pricing"
+	"gatewise/simulator/traffic"
+)
+
+// A run split into trial ranges, simulated with different numbers of
+// workers, sent through the wire format and merged out of order, gives
+// the same bytes as the run in one piece.
+func TestSplitRunIsByteIdentical(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"multi-region", "single-provider"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile("../testdata/examples/" + file + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cat := pricing.Default()
+			spec, err := Load(data, cat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := Options{Trials: 97, Seed: 11}
+			whole, err := Run(context.Background(), spec, prof, cat, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := json.Marshal(whole)
+
+			job, err := NewJob(spec, prof, cat, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []*Partial
+			for i, r := range job.Ranges(23) {
+				split, _ := NewJob(spec, prof, cat, Options{Trials: 97, Seed: 11, Workers: 1 + i%3})
+				p, err := split.Simulate(context.Background(), r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wire, err := p.MarshalBinary()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var back Partial
+				if err := back.UnmarshalBinary(wire); err != nil {
+					t.Fatal(err)
+				}
+				parts = append(parts, &back)
+			}
+			if len(parts) != 5 {
+				t.Fatalf("97 trials in ranges of 23 make %d parts, want 5", len(parts))
+			}
+			rand.New(rand.NewPCG(1, 2)).Shuffle(len(parts), func(i, k int) { parts[i], parts[k] = parts[k], parts[i] })
+			merged, err := job.Merge(parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := json.Marshal(merged)
+			if !bytes.Equal(got, want) {
+				t.Errorf("the split run differs from the whole run (%d against %d bytes)", len(got), len(want))
+			}
+		})
+	}
+}
+
+// Merge refuses parts that leave a trial out, count one twice, or belong to
+// another run.
+func TestMergeRefusesPartsThatDoNotFit(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../testdata/examples/single-provider.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := pricing.Default()
+	spec, err := Load(data, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := NewJob(spec, prof, cat, Options{Trials: 20, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewJob(spec, prof, cat, Options{Trials: 20, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := func(j *Job, from, to int) *Partial {
+		p, err := j.Simulate(context.Background(), TrialRange{From: from, To: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b, c := sim(job, 0, 10), sim(job, 10, 20), sim(job, 5, 15)
+	for _, tc := range []struct {
+		name  string
+		parts []*Partial
+		want  string
+	}{
+		{"missing", []*Partial{a}, "trial 10 is in no part"},
+		{"twice", []*Partial{a, b, c}, "trial 5 is in two parts"},
+		{"other run", []*Partial{a, sim(other, 10, 20)}, "come from another run"},
+	} {
+		if _, err := job.Merge(tc.parts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Merge says %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := job.Simulate(context.Background(), TrialRange{From: 15, To: 25}); err == nil {
+		t.Error("Simulate took trials 15 to 25 of a 20-trial run")
+	}
+	var p Partial
+	if err := p.UnmarshalBinary([]byte("not a part")); err == nil {
+		t.Error("UnmarshalBinary took bytes that are not a part")
+	}
+}
