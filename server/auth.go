@@ -77,14 +77,17 @@ func (s *Server) authenticate(c *gin.Context) {
 // not ours to judge, so it neither signs in nor overrides a session.
 func (s *Server) requestUser(c *gin.Context) (string, error) {
 	if token, ok := bearerToken(c.GetHeader("Authorization")); ok {
-		key := "ip:" + c.ClientIP()
-		if wait := s.signins.wait(key); wait > 0 {
-			return "", retryAfter(c, wait, "failed sign-ins from here")
+		// A wrong token counts against the name the token acts as, from
+		// this address: another address with the right token still gets in.
+		addr := c.ClientIP()
+		if wait := s.signins.wait(APIUser, addr); wait > 0 {
+			return "", retryAfter(c, wait, "wrong API tokens from here")
 		}
 		if s.cfg.AuthToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AuthToken)) == 1 {
+			s.signins.succeeded(APIUser, addr)
 			return APIUser, nil
 		}
-		s.signins.take(key)
+		s.signins.failed(APIUser, addr)
 		return "", &Error{Status: http.StatusUnauthorized, Message: "The API token is wrong: send Authorization: Bearer TOKEN with the token the server was started with."}
 	}
 	cookie, err := c.Cookie(sessionCookie)
@@ -173,7 +176,8 @@ func (s *Server) showSignIn(c *gin.Context) {
 }
 
 // signIn checks a name and password and starts a session. Failures are
-// rate limited per address and per name.
+// throttled per name and address, with a backoff per name that holds back
+// only the addresses that failed (signInGuard).
 func (s *Server) signIn(c *gin.Context) {
 	if !s.authOn() {
 		c.Redirect(http.StatusSeeOther, "/")
@@ -187,21 +191,18 @@ func (s *Server) signIn(c *gin.Context) {
 	password := c.Request.PostForm.Get("password")
 	page := SignInPage{Layout: Layout{Title: "Sign in", Version: s.cfg.Version}, Name: name,
 		Next: safeNext(c.Request.PostForm.Get("next")), TokenOnly: len(s.cfg.Users) == 0}
-	keys := []string{"ip:" + c.ClientIP(), "name:" + strings.ToLower(name)}
-	for _, k := range keys {
-		if wait := s.signins.wait(k); wait > 0 {
-			s.fail(c, retryAfter(c, wait, "failed sign-ins"))
-			return
-		}
+	addr := c.ClientIP()
+	if wait := s.signins.wait(name, addr); wait > 0 {
+		s.fail(c, retryAfter(c, wait, "failed sign-ins"))
+		return
 	}
 	if !s.checkPassword(name, password) {
-		for _, k := range keys {
-			s.signins.take(k)
-		}
+		s.signins.failed(name, addr)
 		page.Problem = "That name and password do not match."
 		s.render(c, http.StatusUnauthorized, "signin", page)
 		return
 	}
+	s.signins.succeeded(name, addr)
 	token, err := s.store.CreateSession(c.Request.Context(), name, sessionTTL)
 	if err != nil {
 		s.fail(c, err)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -309,4 +311,134 @@ func TestSessionWinsOverAnUnaskedAuthorization(t *testing.T) {
 	wantStatus(t, do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Authorization": {basic}}), http.StatusUnauthorized)
 	wantStatus(t, do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Cookie": {cookie}, "Authorization": {"Bearer wrong"}}), http.StatusUnauthorized)
 	wantStatus(t, do(t, h, "GET", "/api/v1/architectures/nope", nil, http.Header{"Authorization": {"bearer " + testToken}}), http.StatusNotFound)
+}
+
+// from is a handler that makes every request come from addr, the way a
+// connection's address reaches the server.
+func from(h http.Handler, addr string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.RemoteAddr = addr
+		h.ServeHTTP(w, r)
+	})
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time          { return c.t }
+func (c *testClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// The attack: five wrong passwords for alice, from one address, locked
+// her out from every address (429 for her right password). Now the
+// failures hold back the address that made them: alice signs in from
+// another one at once, and the guessing address waits out the name's
+// backoff (a minute after five failures), right password or not.
+func TestSignInLockoutIsNoWeapon(t *testing.T) {
+	t.Parallel()
+	s, h := newAuthServer(t, nil)
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	s.signins.now = clock.now
+	attacker, alice := from(h, "198.51.100.7:40000"), from(h, "203.0.113.9:50000")
+	for i := range 5 {
+		rec := postForm(t, attacker, "/signin", url.Values{"name": {"alice"}, "password": {fmt.Sprintf("guess-%d", i)}})
+		wantStatus(t, rec, http.StatusUnauthorized)
+	}
+	rec := postForm(t, alice, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}})
+	wantStatus(t, rec, http.StatusSeeOther)
+	if len(rec.Result().Cookies()) != 1 {
+		t.Fatalf("alice from her own address got no session: %v", rec.Result().Cookies())
+	}
+	// Her signing in does not end the attacker's wait.
+	for _, wait := range []struct {
+		after      time.Duration
+		status     int
+		retryAfter string
+	}{
+		{0, http.StatusTooManyRequests, "60"},
+		{30 * time.Second, http.StatusTooManyRequests, "30"}, // the pair's count has drained; the backoff holds
+		{31 * time.Second, http.StatusSeeOther, ""},
+	} {
+		clock.advance(wait.after)
+		rec := postForm(t, attacker, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}})
+		wantStatus(t, rec, wait.status)
+		if got := rec.Header().Get("Retry-After"); got != wait.retryAfter {
+			t.Errorf("%v on: Retry-After %q, want %q", wait.after, got, wait.retryAfter)
+		}
+	}
+	// Bob, from the attacker's address, is not held back by alice's backoff.
+	wantStatus(t, postForm(t, attacker, "/signin", url.Values{"name": {"bob"}, "password": {"bob-password"}}), http.StatusSeeOther)
+}
+
+// Each failure past the fifth doubles the name's backoff, for every
+// address that failed; an address that keeps to itself is not held back.
+func TestSignInBackoffDoubles(t *testing.T) {
+	t.Parallel()
+	s, h := newAuthServer(t, nil)
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	s.signins.now = clock.now
+	a, b, c := from(h, "198.51.100.7:1"), from(h, "198.51.100.8:1"), from(h, "[2001:db8:1:2::7]:1")
+	for range 5 {
+		wantStatus(t, postForm(t, a, "/signin", url.Values{"name": {"alice"}, "password": {"wrong"}}), http.StatusUnauthorized)
+	}
+	// A sixth failure, from another address: two minutes now.
+	wantStatus(t, postForm(t, b, "/signin", url.Values{"name": {"Alice"}, "password": {"wrong"}}), http.StatusUnauthorized)
+	for _, h := range []http.Handler{a, b} {
+		rec := postForm(t, h, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}})
+		wantStatus(t, rec, http.StatusTooManyRequests)
+		if got := rec.Header().Get("Retry-After"); got != "120" {
+			t.Errorf("Retry-After %q, want 120", got)
+		}
+	}
+	wantStatus(t, postForm(t, c, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}}), http.StatusSeeOther)
+	// Hopping within an IPv6 /64 is the same address.
+	for range 5 {
+		postForm(t, from(h, "[2001:db8:9:9::1]:1"), "/signin", url.Values{"name": {"bob"}, "password": {"wrong"}})
+	}
+	wantStatus(t, postForm(t, from(h, "[2001:db8:9:9::abcd]:1"), "/signin", url.Values{"name": {"bob"}, "password": {"bob-password"}}), http.StatusTooManyRequests)
+	clock.advance(2 * time.Minute)
+	wantStatus(t, postForm(t, a, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}}), http.StatusSeeOther)
+}
+
+// One address cannot spray guesses over many names: ten failures at once,
+// whatever the names, then it waits; other addresses do not.
+func TestSignInSprayIsLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	s, h := newAuthServer(t, nil)
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	s.signins.now = clock.now
+	spray := from(h, "198.51.100.7:1")
+	for i := range 10 {
+		wantStatus(t, postForm(t, spray, "/signin", url.Values{"name": {fmt.Sprintf("user%d", i)}, "password": {"wrong"}}), http.StatusUnauthorized)
+	}
+	rec := postForm(t, spray, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}})
+	wantStatus(t, rec, http.StatusTooManyRequests)
+	if got := rec.Header().Get("Retry-After"); got != "12" {
+		t.Errorf("Retry-After %q, want 12 (five failures a minute drain)", got)
+	}
+	wantStatus(t, postForm(t, from(h, "198.51.100.8:1"), "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}}), http.StatusSeeOther)
+	clock.advance(12 * time.Second)
+	wantStatus(t, postForm(t, spray, "/signin", url.Values{"name": {"alice"}, "password": {"alice-password"}}), http.StatusSeeOther)
+}
+
+// Wrong API tokens likewise: they hold back the address that sent them,
+// not the token.
+func TestWrongTokensAreNoWeapon(t *testing.T) {
+	t.Parallel()
+	s, h := newAuthServer(t, nil)
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	s.signins.now = clock.now
+	attacker, ci := from(h, "198.51.100.7:1"), from(h, "203.0.113.9:1")
+	bearer := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
+	for range 5 {
+		wantStatus(t, do(t, attacker, "GET", "/api/v1/architectures/x", nil, bearer("wrong")), http.StatusUnauthorized)
+	}
+	wantStatus(t, do(t, ci, "GET", "/api/v1/architectures/x", nil, bearer(testToken)), http.StatusNotFound) // signed in: no such architecture
+	rec := do(t, attacker, "GET", "/api/v1/architectures/x", nil, bearer(testToken))
+	wantStatus(t, rec, http.StatusTooManyRequests)
+	wantBody(t, rec, "Too many wrong API tokens")
+	if got := rec.Header().Get("Retry-After"); got != "60" {
+		t.Errorf("Retry-After %q, want 60", got)
+	}
+	clock.advance(time.Minute)
+	wantStatus(t, do(t, attacker, "GET", "/api/v1/architectures/x", nil, bearer(testToken)), http.StatusNotFound)
 }

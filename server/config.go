@@ -16,6 +16,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds how long a request may take to arrive, body
+	// included, and its answer to leave. UploadTimeout replaces it for a
+	// request log sent to an upload route by a signed-in user (or anyone,
+	// without sign-in): a 2 GB log over a slow link takes longer. Nobody
+	// else gets it, so a slow body sent by a stranger is cut at ReadTimeout.
+	ReadTimeout, UploadTimeout time.Duration
 	// MaxTrials caps a run's trials. A run keeps every trial's outcome per
 	// option and scenario until it ends (about 6.6 KB a trial for seven
 	// options and five scenarios), so this and Workers bound the memory
@@ -25,6 +31,11 @@ type Config struct {
 	// more wait in the queue. Each run may use every core, so one run alone
 	// finishes as fast as the machine allows and several share it.
 	Workers int
+	// JobLease and TrialsPerJob are for PostgreSQL, where runs are River
+	// jobs (river.go): how long a job may run before it is taken for dead
+	// and tried again, and how many trials make one job of a run.
+	JobLease     time.Duration
+	TrialsPerJob int
 	// MaxUploadBytes caps an uploaded request log; UploadDir is where it
 	// waits while it is read (then it is deleted).
 	MaxUploadBytes int64
@@ -52,14 +63,14 @@ const (
 	DefaultAddr            = "localhost:8080"
 	DefaultMaxBodyBytes    = 2 << 20
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultReadTimeout     = 2 * time.Minute
+	DefaultUploadTimeout   = time.Hour
 	DefaultMaxUploadBytes  = 2 << 30
 	// DefaultMaxTrials keeps a run of a large architecture under a gigabyte.
 	DefaultMaxTrials = 100_000
 	// Per client: plenty for a person, a stop for a runaway script.
 	DefaultRunsPerMinute    = 30
 	DefaultUploadsPerMinute = 20
-	// signInsPerMinute bounds failed sign-ins per address and per name.
-	signInsPerMinute = 5
 )
 
 func (c Config) withDefaults() Config {
@@ -71,6 +82,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.UploadTimeout <= 0 {
+		c.UploadTimeout = DefaultUploadTimeout
 	}
 	if c.MaxUploadBytes <= 0 {
 		c.MaxUploadBytes = DefaultMaxUploadBytes

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -68,20 +67,26 @@ func securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// uploadTimeout bounds how long one log upload may take to arrive.
-const uploadTimeout = time.Hour
+// uploadRoutes are the routes that receive request logs: their bodies may
+// be as large as the upload limit and take as long as the upload deadline.
+var uploadRoutes = map[string]bool{
+	"/architectures/:id/uploads": true,
+	"/api/v1/uploads":            true,
+}
+
+// isUpload reports whether a request went to a real upload route (gin has
+// routed it before any middleware runs), not merely to a path that ends
+// like one.
+func isUpload(c *gin.Context) bool {
+	return c.Request.Method == http.MethodPost && uploadRoutes[c.FullPath()]
+}
 
 // limitBodies refuses a declared oversize body at once and caps the rest
 // while they are read; handlers see *http.MaxBytesError, which fail maps to 413.
 func (s *Server) limitBodies(c *gin.Context) {
 	limit := s.cfg.MaxBodyBytes
-	if strings.HasSuffix(c.Request.URL.Path, "/uploads") {
+	if isUpload(c) {
 		limit = s.cfg.MaxUploadBytes // request logs are large; they stream to disk
-		// The server's read and write timeouts suit pages; a 2 GB log over
-		// a slow link takes longer, so an upload gets deadlines of its own.
-		rc := http.NewResponseController(c.Writer)
-		_ = rc.SetReadDeadline(time.Now().Add(uploadTimeout))
-		_ = rc.SetWriteDeadline(time.Now().Add(uploadTimeout + time.Minute))
 	}
 	if c.Request.URL.Path == "/catalog/prices" {
 		limit = max(limit, maxPriceFileBody) // LiteLLM's file alone is 1.5 MB
@@ -91,6 +96,18 @@ func (s *Server) limitBodies(c *gin.Context) {
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	c.Next()
+}
+
+// uploadDeadline gives an upload the time a large log over a slow link
+// needs, past the server's read timeout. It sits on the upload routes
+// behind sign-in and the upload rate limit: granted any earlier, a
+// stranger trickling a body to any path ending in /uploads held a
+// connection for the hour.
+func (s *Server) uploadDeadline(c *gin.Context) {
+	rc := http.NewResponseController(c.Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.UploadTimeout + time.Minute))
 	c.Next()
 }
 

@@ -26,10 +26,12 @@ type Server struct {
 	log     *slog.Logger
 	views   *views
 	assets  *assets
-	runner  *Runner
+	queue   Queue // where runs wait for a worker: in-process (SQLite) or River (PostgreSQL)
 
-	// Token buckets per client: failed sign-ins, runs, uploads.
-	signins, runLimits, uploadLimits *clientLimits
+	// signins throttles wrong passwords and API tokens; runLimits and
+	// uploadLimits are token buckets per client.
+	signins                 *signInGuard
+	runLimits, uploadLimits *clientLimits
 	// reading holds a token per log being read into a profile.
 	reading chan struct{}
 	// compareHash is bcrypt's password check; every sign-in makes exactly
@@ -44,8 +46,8 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger, compareHash: bcrypt.CompareHashAndPassword}
-	s.runner = NewRunner(st, cat, logger, s.cfg.Workers, s.cfg.Version)
-	s.signins = newClientLimits(signInsPerMinute)
+	s.queue = newQueue(s.cfg, st, cat, logger, func(ctx context.Context) { SweepDatabase(ctx, st, logger) })
+	s.signins = newSignInGuard()
 	s.runLimits = newClientLimits(s.cfg.RunsPerMinute)
 	s.uploadLimits = newClientLimits(s.cfg.UploadsPerMinute)
 	s.reading = make(chan struct{}, s.cfg.LogReads)
@@ -101,7 +103,7 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/architectures/:id/delete", s.deleteArchitecture)
 	r.GET("/architectures/:id/download", s.downloadArchitecture)
 	r.POST("/architectures/:id/runs", runs, s.createRun)
-	r.POST("/architectures/:id/uploads", uploads, s.createUpload)
+	r.POST("/architectures/:id/uploads", uploads, s.uploadDeadline, s.createUpload)
 	r.GET("/uploads/:id", s.showUpload)
 	r.GET("/uploads/:id/map", s.showUploadMap)
 	r.POST("/uploads/:id/map", uploads, s.mapUpload)
@@ -137,7 +139,7 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/api/openapi.yaml", s.serveOpenAPI)
 	r.POST("/api/v1/architectures", s.apiCreateArchitecture)
 	r.GET("/api/v1/architectures/:id", s.apiShowArchitecture)
-	r.POST("/api/v1/uploads", uploads, s.apiCreateUpload)
+	r.POST("/api/v1/uploads", uploads, s.uploadDeadline, s.apiCreateUpload)
 	r.POST("/api/v1/runs", runs, s.apiCreateRun)
 	r.GET("/api/v1/runs/:id", s.apiShowRun)
 	r.DELETE("/api/v1/runs/:id", s.apiCancelRun)
@@ -159,11 +161,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 	}
 	s.sweepUploads(ctx)
 	go s.housekeep(ctx)
-	if err := s.runner.Start(ctx); err != nil {
+	if err := s.queue.Start(ctx); err != nil {
 		ln.Close()
 		return err
 	}
-	defer s.runner.Wait() // runs still going are marked interrupted as ctx ends
+	defer s.queue.Wait() // runs still going are marked interrupted (SQLite) or go back to the queue (PostgreSQL) as ctx ends
 	return s.serve(ctx, ln, s.Handler(), ready)
 }
 
@@ -183,6 +185,9 @@ func (s *Server) housekeep(ctx context.Context) {
 		case <-t.C:
 		}
 		s.sweepUploads(ctx)
+		if s.store.Kind() == store.KindPostgres {
+			continue // the database's sweep is a periodic job of the queue, run once for every server
+		}
 		if _, err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("removing expired sessions", "error", err)
 		}
@@ -194,8 +199,8 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, rea
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute, // uploads of large logs need time
-		WriteTimeout:      2 * time.Minute,
+		ReadTimeout:       s.cfg.ReadTimeout, // signed-in uploads get longer (uploadDeadline)
+		WriteTimeout:      s.cfg.ReadTimeout, // counted from the request's start, so its body's time too
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
