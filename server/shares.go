@@ -13,7 +13,8 @@ import (
 // Read-only share links. On a team deployment everything belongs to the
 // user who made it; the owner of a run or architecture can make a link
 // (/s/TOKEN, 256 random bits) that shows it, its memo and its downloads to
-// anyone who has the link, signed in or not, until the owner revokes it.
+// anyone who has the link, signed in or not, until the owner revokes it
+// or leaves the users file (`gatewise shares` lists and revokes any link).
 
 // shareKey is where gin's context holds the share a request came through.
 const shareKey = "gatewise.share"
@@ -84,6 +85,11 @@ func (s *Server) openShare(c *gin.Context, kinds ...string) (store.Share, bool) 
 	ctx := store.Unscoped(c.Request.Context())
 	sh, err := s.store.Share(ctx, c.Param("token"))
 	if err == nil && !slices.Contains(kinds, sh.Kind) {
+		err = store.ErrNotFound
+	}
+	// A link lasts no longer than its owner's access: once the owner is
+	// out of the users file, it answers like an unknown link.
+	if err == nil && s.authOn() && !s.mayUse(sh.Owner) {
 		err = store.ErrNotFound
 	}
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
@@ -28,7 +26,8 @@ func claimCmd(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: gatewise claim -user NAME [-db DSN] [-users FILE] [-dry-run]\n\n"+
 			"Gives every architecture, upload, run, price file and share link made while\n"+
-			"gatewise ran without sign-in to NAME, so it stays visible once sign-in is on.\n\n")
+			"gatewise ran without sign-in to NAME, so it stays visible once sign-in is on.\n"+
+			"To list or revoke share links, see gatewise shares.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,17 +42,7 @@ func claimCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err := knownUser(*user, *users); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	path, err := store.SQLiteFile(*db)
-	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("-db: %w", err)}
-	}
-	if path != "" {
-		if _, err := os.Stat(path); err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("-db: no database at %s (%w)", path, err)}
-		}
-	}
-
-	st, err := store.Open(ctx, *db, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	st, err := openExisting(ctx, *db, stderr)
 	if err != nil {
 		return err
 	}
@@ -80,12 +69,7 @@ func knownUser(name, usersPath string) error {
 	if usersPath == "" || name == server.APIUser {
 		return nil
 	}
-	f, err := os.Open(usersPath)
-	if err != nil {
-		return fmt.Errorf("-users: %w", err)
-	}
-	defer f.Close()
-	users, err := server.ReadUsers(f, usersPath)
+	users, err := readUsersFile(usersPath)
 	if err != nil {
 		return err
 	}

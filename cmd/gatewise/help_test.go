@@ -24,6 +24,7 @@ Commands:
   prices         price requests and gateways: list, cost, diff, gateways
   hash-password  read a password on standard input and print its hash for a users file
   claim          give everything made without sign-in to one user
+  shares         list and revoke read-only share links, a departed user's too
   version        print the version (also: gatewise --version)
   help           list the commands, or show one command's flags: gatewise help COMMAND
 
@@ -53,6 +54,7 @@ func TestHelpForEachCommand(t *testing.T) {
 		"prices":        "Usage:\n  gatewise prices list ",
 		"hash-password": "Usage: gatewise hash-password < password\n",
 		"claim":         "Usage: gatewise claim -user NAME ",
+		"shares":        "Usage:\n  gatewise shares list ",
 		"version":       "Usage: gatewise version\n",
 	}
 	if len(first) != len(commands) {

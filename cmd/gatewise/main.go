@@ -67,6 +67,9 @@ var commands = []command{
 	{"claim", "give everything made without sign-in to one user", func(ctx context.Context, args []string, e cmdEnv) error {
 		return claimCmd(ctx, args, e.getenv, e.stdout, e.stderr)
 	}},
+	{"shares", "list and revoke read-only share links, a departed user's too", func(ctx context.Context, args []string, e cmdEnv) error {
+		return sharesCmd(ctx, args, e.getenv, e.stdout, e.stderr)
+	}},
 	{"version", "print the version (also: gatewise --version)", func(_ context.Context, args []string, e cmdEnv) error {
 		return versionCmd(args, e.stdout, e.stderr)
 	}},

@@ -97,3 +97,69 @@ func (s *Store) RevokeShare(ctx context.Context, token string) (Share, error) {
 	}
 	return row.share(), nil
 }
+
+// SharedLink is a link with the name of what it opens, for an
+// administrator's list.
+type SharedLink struct {
+	Share
+	// Name is the architecture's name, or for a run its architecture's;
+	// empty when the target is gone.
+	Name string
+}
+
+// AllShares lists the live links of the owner in ctx, or everyone's when
+// ctx names no owner, newest first: the administrator's view, for finding
+// and revoking links (of a user who has left, say) that no page lists.
+func (s *Store) AllShares(ctx context.Context) ([]SharedLink, error) {
+	var rows []shareRow
+	if err := s.owned(ctx).Order("created_at DESC, token").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: list all shares: %w", err)
+	}
+	var runIDs, archIDs []string
+	for _, r := range rows {
+		if r.Kind == ShareRun {
+			runIDs = append(runIDs, r.TargetID)
+		} else {
+			archIDs = append(archIDs, r.TargetID)
+		}
+	}
+	all := Unscoped(ctx) // the links are the question; their targets are only named
+	runArch := map[string]string{}
+	if len(runIDs) > 0 {
+		var runs []runRow
+		if err := s.db.WithContext(all).Select("id, architecture_id").Where("id IN ?", runIDs).Find(&runs).Error; err != nil {
+			return nil, fmt.Errorf("store: list all shares: %w", err)
+		}
+		for _, r := range runs {
+			runArch[r.ID] = r.ArchitectureID
+			archIDs = append(archIDs, r.ArchitectureID)
+		}
+	}
+	names, err := s.ArchitectureNames(all, archIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SharedLink, len(rows))
+	for i, r := range rows {
+		arch := r.TargetID
+		if r.Kind == ShareRun {
+			arch = runArch[r.TargetID]
+		}
+		out[i] = SharedLink{Share: r.share(), Name: names[arch]}
+	}
+	return out, nil
+}
+
+// RevokeShares ends the links with the given tokens, of the owner in ctx
+// or anyone's when ctx names no owner, in one statement, and says how many
+// there were.
+func (s *Store) RevokeShares(ctx context.Context, tokens []string) (int64, error) {
+	if len(tokens) == 0 {
+		return 0, nil
+	}
+	res := s.owned(ctx).Where("token IN ?", tokens).Delete(&shareRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: revoke shares: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
