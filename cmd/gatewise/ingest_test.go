@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,5 +209,34 @@ func TestIngestJSONOnFailure(t *testing.T) {
 	}
 	if code != 1 || json.Unmarshal([]byte(out), &got) != nil || got.RowsRead != 10 || got.Error == "" || got.RowsSkipped["negative_value"] != 1 {
 		t.Errorf("exit %d, %+v\n%s", code, got, out)
+	}
+}
+
+// TestIngestUnclosedQuote: 1,000 good rows, a quote that never closes, then
+// 3,000 good rows. ingest used to exit 0 with "1001 read, 1000 used, 1
+// skipped", the 3,000 rows gone uncounted; it refuses the file, naming where
+// the quote opens.
+func TestIngestUnclosedQuote(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("TIMESTAMP,ContextTokens,GeneratedTokens\n")
+	row := func(s int) {
+		fmt.Fprintf(&b, "2023-11-16 10:%02d:%02d.6805900,%d,44\n", s/60%60, s%60, 300+s%40)
+	}
+	for s := range 1000 {
+		row(s)
+	}
+	b.WriteString("2023-11-16 11:00:00.0000000,\"374,44\n")
+	for s := range 3000 {
+		row(s)
+	}
+	path := filepath.Join(t.TempDir(), "azure.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runIngest(t, path)
+	want := "gatewise: " + path + ": line 1002, column 2 (ContextTokens): a quoted field opens here and never closes\n"
+	if code != 1 || errOut != want {
+		t.Errorf("exit %d, stderr %q\nwant 1, %q\nstdout:\n%s", code, errOut, want, out)
 	}
 }

@@ -12,10 +12,21 @@ import (
 // error. The common row has no quote at all; it is split with
 // bytes.IndexByte and costs no allocation. FuzzCSVSplit checks both paths
 // against encoding/csv.
+//
+// A row ends at a line feed outside quotes, and one rule says where quotes
+// are (csvBounds): a quote opens a quoted field only as a field's first
+// character, and text after its closing quote is unquoted. The chunk
+// boundaries, the splitter and the end of a bad row all follow it, so a row
+// is the same row however the file is cut, and a quote that opens and never
+// closes is found wherever it is: the file is refused there, as reading on
+// would make the rest of the file one field.
 
 var (
 	errBareQuote = errors.New(`bare " in non-quoted field`)
 	errQuote     = errors.New(`extraneous or missing " in quoted field`)
+	// errOpenQuote is a quoted field still open at the end of the data:
+	// the row has no end.
+	errOpenQuote = errors.New("a quoted field opens here and never closes")
 	// errTooManyFields stops a record at maxColumns fields, so a row of
 	// millions of commas costs no more than a row of ten thousand.
 	errTooManyFields = fmt.Errorf("more than %d fields", maxColumns)
@@ -27,13 +38,17 @@ type csvSplitter struct {
 	fields  [][]byte
 	ends    []int
 	scratch []byte
+	// quoteAt is the offset of the quote that never closes, after
+	// errOpenQuote.
+	quoteAt int
 }
 
 // split reads the record at the start of data. It returns the bytes consumed
 // (through the record's newline), the newlines inside the record (quoted
 // fields may hold some), and on error the 0-based field where it happened;
-// after an error the consumed length still ends at a newline, so reading
-// resumes at the next row.
+// after an error the consumed length still ends where the record does, so
+// reading resumes at the next row. errOpenQuote says the record has no end
+// in data: a quote (at quoteAt) is open when data ends.
 func (c *csvSplitter) split(data []byte) (n, newlines int, err error, errField int) {
 	c.fields = c.fields[:0]
 	e := bytes.IndexByte(data, '\n')
@@ -64,26 +79,31 @@ func (c *csvSplitter) split(data []byte) (n, newlines int, err error, errField i
 // slow handles a record with quotes, unescaping quoted fields into scratch.
 func (c *csvSplitter) slow(data []byte) (n, newlines int, err error, errField int) {
 	c.scratch, c.ends = c.scratch[:0], c.ends[:0]
-	skipLine := func(i int, err error) (int, int, error, int) {
-		e := bytes.IndexByte(data[i:], '\n')
-		if e < 0 {
-			return len(data), newlines, err, len(c.ends)
+	// skipLine ends a bad record where csvBounds ends it, at its first line
+	// feed outside quotes from i (outside quotes).
+	skipLine := func(i int, err error, field int) (int, int, error, int) {
+		end, open := recordEnd(data, i)
+		newlines += bytes.Count(data[i:end], []byte{'\n'})
+		if open >= 0 {
+			c.quoteAt = open
+			return end, newlines, errOpenQuote, len(c.ends)
 		}
-		return i + e + 1, newlines, err, len(c.ends)
+		return end, newlines, err, field
 	}
 	i := 0
 	for {
 		if len(c.ends) == maxColumns {
-			return skipLine(i, errTooManyFields)
+			return skipLine(i, errTooManyFields, len(c.ends))
 		}
 		if i < len(data) && data[i] == '"' {
+			open := i
 			i++
 			for {
 				j := bytes.IndexByte(data[i:], '"')
 				if j < 0 {
-					// The quote never closes: the rest of the input is lost.
 					newlines += bytes.Count(data[i:], []byte{'\n'})
-					return len(data), newlines, errQuote, len(c.ends)
+					c.quoteAt = open
+					return len(data), newlines, errOpenQuote, len(c.ends)
 				}
 				seg := data[i : i+j]
 				if bytes.IndexByte(seg, '\n') < 0 {
@@ -128,14 +148,15 @@ func (c *csvSplitter) slow(data []byte) (n, newlines int, err error, errField in
 			case data[i] == '\r' && (i+1 == len(data) || data[i+1] == '\n'):
 				return c.finish(min(i+2, len(data)), newlines)
 			default:
-				return skipLine(i, errQuote)
+				// Text after the closing quote of the field just ended.
+				return skipLine(i, errQuote, len(c.ends)-1)
 			}
 		}
 		// Unquoted field: up to the next comma or newline.
 		start := i
 		for i < len(data) && data[i] != ',' && data[i] != '\n' {
 			if data[i] == '"' {
-				return skipLine(i, errBareQuote)
+				return skipLine(i, errBareQuote, len(c.ends))
 			}
 			i++
 		}
@@ -171,6 +192,9 @@ func (c *csvSplitter) finish(n, newlines int) (int, int, error, int) {
 type csvBounds struct {
 	state byte // 0 outside quotes, 1 inside, 2 just after a quote inside quotes
 	prev  byte // last byte seen, to tell a field's opening quote from a bare one
+	// pos counts the bytes scanned; open is the offset (in the same count)
+	// of the quote that opened the latest quoted field.
+	pos, open int64
 }
 
 // scan consumes data and returns the offsets just past the first and the
@@ -188,27 +212,66 @@ func (b *csvBounds) scan(data []byte) (first, last int) {
 			last = i + k + 1
 		}
 	}
+	b.walk(data, func(i, j int) bool {
+		ends(i, j)
+		return true
+	})
+	return first, last
+}
+
+// firstEnd consumes data up to the first record end in it and returns the
+// offset just past it, or consumes all of data and returns -1.
+func (b *csvBounds) firstEnd(data []byte) int {
+	end := -1
+	n := b.walk(data, func(i, j int) bool {
+		if k := bytes.IndexByte(data[i:j], '\n'); k >= 0 {
+			end = i + k + 1
+			return false
+		}
+		return true
+	})
+	if end >= 0 {
+		// Back to the state just past the line feed: outside quotes.
+		b.pos -= int64(n - end)
+		b.state, b.prev = 0, '\n'
+	}
+	return end
+}
+
+// walk runs the quote state machine over data, calling out(i, j) for each
+// run data[i:j] outside quotes until out returns false; it returns how far
+// it got (len(data) unless stopped).
+func (b *csvBounds) walk(data []byte, out func(i, j int) bool) int {
 	i := 0
 	if b.prev == 0 {
 		b.prev = '\n'
 	}
+	defer func() { b.pos += int64(i) }()
 	for i < len(data) {
 		switch b.state {
 		case 0:
 			q := bytes.IndexByte(data[i:], '"')
 			if q < 0 {
-				ends(i, len(data))
+				if !out(i, len(data)) {
+					i = len(data)
+					return i
+				}
 				b.prev = data[len(data)-1]
-				return first, last
+				i = len(data)
+				return i
 			}
 			q += i
-			ends(i, q)
+			if !out(i, q) {
+				i = q
+				return i
+			}
 			p := b.prev
 			if q > 0 {
 				p = data[q-1]
 			}
 			if p == ',' || p == '\n' {
 				b.state = 1
+				b.open = b.pos + int64(q)
 			}
 			b.prev = '"'
 			i = q + 1
@@ -216,7 +279,8 @@ func (b *csvBounds) scan(data []byte) (first, last int) {
 			q := bytes.IndexByte(data[i:], '"')
 			if q < 0 {
 				b.prev = data[len(data)-1]
-				return first, last
+				i = len(data)
+				return i
 			}
 			b.state, b.prev = 2, '"'
 			i += q + 1
@@ -229,5 +293,42 @@ func (b *csvBounds) scan(data []byte) (first, last int) {
 			b.state = 0 // the quote closed the field; data[i] is read as unquoted
 		}
 	}
-	return first, last
+	return i
+}
+
+// recordEnd finds the end of the record that data[i:] continues, i being
+// outside quotes: the offset just past its first line feed outside quotes,
+// or len(data). open is the offset of the quote still open at the end of
+// data, or -1.
+func recordEnd(data []byte, i int) (end, open int) {
+	b := csvBounds{prev: '\n'}
+	if i > 0 {
+		b.prev = data[i-1]
+	}
+	if e := b.firstEnd(data[i:]); e >= 0 {
+		return i + e, -1
+	}
+	if b.state == 1 {
+		return len(data), i + int(b.open)
+	}
+	return len(data), -1
+}
+
+// fieldOf is the 0-based field of the record starting at data[0] (after
+// any blank lines) that holds offset at.
+func fieldOf(data []byte, at int) int {
+	field := 0
+	b := csvBounds{prev: '\n'}
+	b.walk(data[:at], func(i, j int) bool {
+		for _, c := range data[i:j] {
+			switch c {
+			case ',':
+				field++
+			case '\n':
+				field = 0
+			}
+		}
+		return true
+	})
+	return field
 }

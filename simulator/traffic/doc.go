@@ -20,6 +20,11 @@
 // first 64 KiB). Gzip that expands more than MaxGzipRatio times is refused.
 // Messages name the line where there is one.
 //
+// Every row of a file is counted, used or skipped, or the file is refused:
+// a CSV row ends at a line feed outside quotes, so a quoted field that
+// opens and never closes would make the rest of the file one field, and
+// Read refuses the file at the line and column where that quote opens.
+//
 // The package sits below gatewise/simulator and takes plain parameters, so
 // it never imports the Spec (nor net/http, gin or gorm).
 package traffic

@@ -100,7 +100,7 @@ func csvShape(first *chunk, sh *Shape, keys map[string]bool) error {
 	var sp csvSplitter
 	n, _, err, _ := sp.split(data)
 	if err != nil {
-		return &fatalError{line: first.line, msg: "the header row is not valid CSV: " + err.Error()}
+		return headerError(data, first.line, &sp, err)
 	}
 	for _, f := range sp.fields {
 		name := strings.TrimSpace(string(f))

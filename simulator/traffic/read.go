@@ -77,6 +77,9 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions) (*Profile, Summary
 	if err != nil {
 		return nil, sum, err
 	}
+	if ls, ok := src.(*lineSource); ok {
+		ls.header = pl.header
+	}
 	clock, clockWarnings := settleClock(pl, first, &o)
 	sum.Clock = clock
 	sum.Mapping, sum.Fields = pl.describe()
@@ -310,7 +313,7 @@ func detect(first *chunk, c container, o ReadOptions) (*plan, []string, error) {
 			return nil, nil, &fatalError{line: first.line, msg: fmt.Sprintf("the header has more than %d columns: not a request log", maxColumns)}
 		}
 		if err != nil {
-			return nil, nil, &fatalError{line: first.line, msg: "the header row is not valid CSV: " + err.Error()}
+			return nil, nil, headerError(data, first.line, &sp, err)
 		}
 		keys = map[string]bool{}
 		for _, f := range sp.fields {
@@ -353,6 +356,14 @@ func detect(first *chunk, c container, o ReadOptions) (*plan, []string, error) {
 		p, _ = presetByName(o.Format)
 	}
 	return newPlan(p, o.Mapping, c, header, keys, o)
+}
+
+// headerError says what is wrong with a CSV header that does not split.
+func headerError(data []byte, line int64, sp *csvSplitter, err error) error {
+	if err == errOpenQuote {
+		return openQuoteError(data, sp.quoteAt, line, nil, "the header row opens a quoted field here that never closes")
+	}
+	return &fatalError{line: line, msg: "the header row is not valid CSV: " + err.Error()}
 }
 
 // firstJSON finds the first row of a JSON input, unwrapping a page.

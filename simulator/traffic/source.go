@@ -41,14 +41,32 @@ type source interface {
 // used past it.
 type fatalError struct {
 	line int64
-	msg  string
+	// col is the 1-based CSV field, 0 when the problem has none; field is
+	// its header name when known.
+	col   int
+	field string
+	msg   string
 }
 
 func (e *fatalError) Error() string {
-	if e.line > 0 {
-		return fmt.Sprintf("line %d: %s", e.line, e.msg)
+	if e.line <= 0 {
+		return e.msg
 	}
-	return e.msg
+	if e.col > 0 {
+		p := Problem{Line: e.line, Column: e.col, Field: e.field, Message: e.msg}
+		return p.String()
+	}
+	return fmt.Sprintf("line %d: %s", e.line, e.msg)
+}
+
+// openQuoteError is the refusal of a quote, at offset at of the record
+// starting at rec[0] on line, that is still open where rec ends.
+func openQuoteError(rec []byte, at int, line int64, header []string, msg string) *fatalError {
+	e := &fatalError{line: line + int64(bytes.Count(rec[:at], []byte{'\n'})), col: fieldOf(rec, at) + 1, msg: msg}
+	if e.col <= len(header) {
+		e.field = header[e.col-1]
+	}
+	return e
 }
 
 // lineSource cuts CSV or JSONL into chunks at row boundaries. For CSV a
@@ -65,6 +83,8 @@ type lineSource struct {
 	long    []Problem
 	nlong   int64
 	started bool // a chunk with a row in it was handed over: a CSV header was read
+	// header names the CSV columns in messages, once the header is read.
+	header []string
 }
 
 func newLineSource(r io.Reader, csv bool, maxLine int) *lineSource {
@@ -146,7 +166,13 @@ func (s *lineSource) next(c *chunk) (bool, error) {
 // skipped row.
 func (s *lineSource) dropLong(c *chunk) (int, error) {
 	if s.csv && s.bounds.state != 0 {
-		return -1, &fatalError{line: c.line, msg: fmt.Sprintf("a quoted field runs on for more than %d bytes: is a closing quote missing?", s.maxLine)}
+		msg := fmt.Sprintf("a quoted field opens here and runs on past the %s a row may hold: is a closing quote missing?", byteSize(int64(s.maxLine)))
+		// c.buf holds every byte since the last record end, so the quote
+		// that opened is in it.
+		if at := s.bounds.open - (s.bounds.pos - int64(len(c.buf))); at >= 0 && at < int64(len(c.buf)) {
+			return -1, openQuoteError(c.buf, int(at), c.line, s.header, msg)
+		}
+		return -1, &fatalError{line: c.line, msg: msg}
 	}
 	if s.csv && !s.started {
 		// Skipping the header would make the first row the header.
@@ -156,6 +182,7 @@ func (s *lineSource) dropLong(c *chunk) (int, error) {
 		}
 		return -1, &fatalError{line: c.line, msg: fmt.Sprintf("the header row is longer than %d bytes%s: not a request log", s.maxLine, cols)}
 	}
+	rowLine := c.line
 	s.nlong++
 	if len(s.long) < examplesPerReason {
 		s.long = append(s.long, Problem{Reason: ReasonTooLong, Line: c.line,
@@ -178,6 +205,9 @@ func (s *lineSource) dropLong(c *chunk) (int, error) {
 			line += int64(bytes.Count(buf[:n], []byte{'\n'}))
 		}
 		if errors.Is(err, io.EOF) {
+			if s.csv && s.bounds.state == 1 {
+				return -1, &fatalError{line: rowLine, msg: fmt.Sprintf("a row longer than %s holds a quoted field that never closes", byteSize(int64(s.maxLine)))}
+			}
 			s.eof = true
 			c.buf = c.buf[:0]
 			c.line, s.line = line, line

@@ -155,13 +155,19 @@ func (w *worker) csvRows(data []byte, line int64) {
 			data, line = data[1:], line+1
 			continue
 		}
-		if data[0] == '\r' && len(data) > 1 && data[1] == '\n' {
-			data, line = data[2:], line+1
+		if data[0] == '\r' && (len(data) == 1 || data[1] == '\n') {
+			data, line = data[min(2, len(data)):], line+1
 			continue
 		}
 		n, _, err, ef := w.split.split(data)
+		if err == errOpenQuote {
+			// Reading on would make the rest of the file one field.
+			w.err = openQuoteError(data, w.split.quoteAt, line, w.pl.header, errOpenQuote.Error())
+			return
+		}
 		rec := data[:n]
 		data = data[n:]
+		skipped, examples := w.rowsRead-w.rowsUsed, len(w.examples)
 		switch {
 		case n > w.o.MaxLineBytes:
 			w.rowsRead++
@@ -185,7 +191,18 @@ func (w *worker) csvRows(data []byte, line int64) {
 			}
 			w.row(line, uint64(line))
 		}
-		line += int64(bytes.Count(rec, []byte{'\n'}))
+		nl := int64(bytes.Count(rec, []byte{'\n'}))
+		last := line + nl
+		if rec[len(rec)-1] == '\n' {
+			last--
+		}
+		if last > line && w.rowsRead-w.rowsUsed > skipped && len(w.examples) > examples {
+			// A bad row whose quotes hold line feeds: say which lines it took,
+			// as a quote that opens by mistake joins rows into one.
+			p := &w.examples[len(w.examples)-1]
+			p.Message += fmt.Sprintf("; quotes make lines %d to %d one row", line, last)
+		}
+		line += nl
 	}
 }
 
