@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -53,6 +54,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		// for a missing row.
 		status, msg = http.StatusServiceUnavailable, "The database is busy or cannot be reached; try again in a moment."
 		c.Header("Retry-After", "5")
+	case noSpace(err):
+		// Before *Error too: the form and upload readers wrap a failed
+		// write in a 400 meant for a garbled form.
+		status, msg = http.StatusInsufficientStorage, "The server is out of disk space, so it cannot take this now. Nothing was saved; tell whoever runs gatewise, and try again once they have made room."
 	case errors.As(err, &e):
 		status, msg, fields = e.Status, e.Message, e.Fields
 	case errors.Is(err, store.ErrNotFound):
@@ -70,7 +75,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		slog.Int("status", status),
 		slog.Any("error", err),
 	}
-	if status >= 500 {
+	if status == http.StatusInsufficientStorage {
+		s.log.Error("request failed: out of disk space (free some, or point --upload-dir or --db at a larger disk)", attrs...)
+	} else if status >= 500 {
 		s.log.Error("request failed", attrs...)
 	} else {
 		s.log.Debug("request refused", attrs...)
@@ -97,4 +104,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 func wantsJSON(r *http.Request) bool {
 	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" ||
 		strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// noSpace reports whether err means a disk (the upload folder's, or the
+// database's) is full or over its quota: the server's problem, which
+// retrying the same request will not mend until someone makes room.
+func noSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, store.ErrNoSpace)
 }

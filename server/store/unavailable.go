@@ -31,6 +31,9 @@ func markUnavailable(db *gorm.DB) {
 	if db.Error != nil && !errors.Is(db.Error, ErrUnavailable) && unavailable(db.Error) {
 		db.Error = fmt.Errorf("%w: %w", ErrUnavailable, db.Error)
 	}
+	if db.Error != nil && !errors.Is(db.Error, ErrNoSpace) && noSpace(db.Error) {
+		db.Error = fmt.Errorf("%w: %w", ErrNoSpace, db.Error)
+	}
 }
 
 // registerUnavailable installs markUnavailable on every kind of statement.
