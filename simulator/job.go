@@ -33,6 +33,11 @@ type Job struct {
 	seed   uint64
 	perDay float64 // the profile's own requests a day, for a log's source
 	key    uint64  // what the job is, so parts of another are refused
+	// exact keeps every trial's figures for exact percentiles; see
+	// exactQuantileTrials.
+	exact    bool
+	consts   []rowConst
+	baseline int // the baseline scenario's index, or −1
 }
 
 // NewJob validates the architecture and options and builds the model the
@@ -75,8 +80,12 @@ func NewJob(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, opts Opti
 	if err != nil {
 		return nil, err
 	}
-	return &Job{m: m, notes: notes, cat: cat, opts: opts, trials: trials, seed: seed, perDay: profile.RequestsPerDay(), key: key}, nil
+	return &Job{m: m, notes: notes, cat: cat, opts: opts, trials: trials, seed: seed, perDay: profile.RequestsPerDay(), key: key,
+		exact: trials <= exactQuantileTrials, consts: m.rowConsts(), baseline: m.baselineScenario()}, nil
 }
+
+// memoBlock is how many trials share one set of memos.
+const memoBlock = exactQuantileTrials
 
 // MaxTrials is the most trials one run may have.
 const MaxTrials = 1_000_000
@@ -128,83 +137,82 @@ func (j *Job) Simulate(ctx context.Context, r TrialRange) (*Partial, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, n)
-	nS, nG := len(m.scen), len(m.options)
-	nP := len(m.spec.Providers)
-	part := j.newPartial(r)
-	status := make([]providerMonth, n*nP)
-	acc := make([][]accum, workers)
-	baseAcc := make([][]accum, workers)
-	shared := newMemos()
-	var next, done atomic.Int64
+	nG, nP := len(m.options), len(m.spec.Providers)
+	tallies := make([]*tally, workers)
+	for w := range tallies {
+		tallies[w] = j.newTally(j.exact)
+	}
+	var done atomic.Int64
 	var progressMu sync.Mutex
 	step := max(n/100, 1)
-	var wg sync.WaitGroup
-	for w := range workers {
-		acc[w] = m.newAccums(nS * nG)
-		baseAcc[w] = m.newAccums(nG)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ev := newEvaluator(m, shared)
-			base := make([]trialResult, nG)
-			scratch := make([]trialResult, 0, nG)
-			pcg := rand.NewPCG(seed, 0)
-			rnd := rand.New(pcg)
-			var env []event
-			var incs []Incident
-			for {
-				t := int(next.Add(1) - 1)
-				if t >= n || ctx.Err() != nil {
-					return
-				}
-				i := r.From + t
-				env = sampleEnvironment(pcg, rnd, seed, i, m.sources, m.horizon, env, &incs)
-				for k := range env {
-					m.resolve(&env[k])
-				}
-				m.statusPages(env, status[t*nP:(t+1)*nP])
-				// The sampled month once; each scenario then only redoes
-				// the window its incident covers.
-				clear(base)
-				ev.evaluate(env, nil, 0, m.horizon, 1, base, baseAcc[w])
-				for s := range m.scen {
-					row := scratch[:0]
-					for g := range nG {
-						row = append(row, base[g])
+	// The trials go in blocks, each with memos of its own: the memos then
+	// never hold more than one block's combinations, so a run's memory
+	// does not grow with its trials, and a block is long enough for them
+	// to pay.
+	for from := r.From; from < r.To && ctx.Err() == nil; from += memoBlock {
+		to := min(from+memoBlock, r.To)
+		shared := newMemos()
+		var next atomic.Int64
+		next.Store(int64(from))
+		var wg sync.WaitGroup
+		for _, t := range tallies {
+			wg.Go(func() {
+				ev := newEvaluator(m, shared)
+				base := make([]trialResult, nG)
+				row := make([]trialResult, nG)
+				cols := make([]float64, 2*nG)
+				status := make([]providerMonth, nP)
+				pcg := rand.NewPCG(seed, 0)
+				rnd := rand.New(pcg)
+				var env []event
+				var incs []Incident
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= to || ctx.Err() != nil {
+						return
 					}
-					if lo, hi, ok := m.scen[s].window(); ok {
-						ev.evaluate(env, m.scen[s].events, lo, hi, 1, row, acc[w][s*nG:(s+1)*nG])
-						ev.evaluate(env, nil, lo, hi, -1, row, acc[w][s*nG:(s+1)*nG])
+					env = sampleEnvironment(pcg, rnd, seed, i, m.sources, m.horizon, env, &incs)
+					for k := range env {
+						m.resolve(&env[k])
 					}
-					for g := range nG {
-						part.per[(s*nG+g)*n+t] = row[g]
+					m.statusPages(env, status)
+					j.addStatus(t, status)
+					// The sampled month once; each scenario then only redoes
+					// the window its incident covers.
+					clear(base)
+					ev.evaluate(env, nil, 0, m.horizon, 1, base, t.base)
+					for s := range m.scen {
+						copy(row, base)
+						if lo, hi, ok := m.scen[s].window(); ok {
+							ev.evaluate(env, m.scen[s].events, lo, hi, 1, row, t.acc[s*nG:(s+1)*nG])
+							ev.evaluate(env, nil, lo, hi, -1, row, t.acc[s*nG:(s+1)*nG])
+						}
+						j.addScenario(t, s, row, cols)
+					}
+					if d := done.Add(1); j.opts.Progress != nil && (d%int64(step) == 0 || d == int64(n)) {
+						progressMu.Lock()
+						j.opts.Progress(int(d), n)
+						progressMu.Unlock()
 					}
 				}
-				if d := done.Add(1); j.opts.Progress != nil && (d%int64(step) == 0 || d == int64(n)) {
-					progressMu.Lock()
-					j.opts.Progress(int(d), n)
-					progressMu.Unlock()
-				}
-			}
-		}()
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	part.status = status
-	for w := range workers {
-		addAccums(part.acc, acc[w])
-		addAccums(part.base, baseAcc[w])
+	// Workers took trials as they came; the tallies add up exactly, so
+	// which worker had which trial does not show.
+	for _, t := range tallies[1:] {
+		tallies[0].merge(t)
 	}
-	return part, nil
+	return &Partial{Range: r, Key: j.key, t: tallies[0]}, nil
 }
 
 // Merge adds up the parts of the job, which must cover every trial once,
 // in any order, into the run's result.
 func (j *Job) Merge(parts []*Partial) (Result, error) {
-	m := j.m
-	nS, nG, nP := len(m.scen), len(m.options), len(m.spec.Providers)
 	seen := make([]bool, j.trials)
 	for _, p := range parts {
 		if p == nil {
@@ -213,7 +221,7 @@ func (j *Job) Merge(parts []*Partial) (Result, error) {
 		if p.Key != j.key {
 			return Result{}, fmt.Errorf("simulate: trials %d to %d come from another run", p.Range.From, p.Range.To)
 		}
-		if err := p.check(nS*nG, nG, nP, m.nPaths); err != nil {
+		if err := j.fits(p); err != nil {
 			return Result{}, err
 		}
 		if p.Range.From < 0 || p.Range.To > j.trials || p.Range.From >= p.Range.To {
@@ -231,24 +239,11 @@ func (j *Job) Merge(parts []*Partial) (Result, error) {
 			return Result{}, fmt.Errorf("simulate: trial %d is in no part", i)
 		}
 	}
-	trials := j.trials
-	per := make([]trialResult, trials*nS*nG)
-	status := make([]providerMonth, trials*nP)
-	acc, base := m.newAccums(nS*nG), m.newAccums(nG)
+	t := j.newTally(j.exact)
 	for _, p := range parts {
-		n := p.Range.Len()
-		for k := range nS * nG {
-			copy(per[k*trials+p.Range.From:], p.per[k*n:(k+1)*n])
-		}
-		copy(status[p.Range.From*nP:], p.status)
-		addAccums(acc, p.acc)
-		addAccums(base, p.base)
+		t.merge(p.t)
 	}
-	workers := j.opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	res := m.collect(per, [][]accum{acc}, [][]accum{base}, trials, j.seed, j.cat, m.obs, j.notes, workers)
+	res := j.collect(t)
 	res.Traffic.Kind = TrafficSynthetic
 	if j.opts.Log != nil {
 		log := *j.opts.Log
@@ -256,7 +251,6 @@ func (j *Job) Merge(parts []*Partial) (Result, error) {
 		res.Traffic.Kind, res.Traffic.Log = TrafficLog, &log
 		res.Traffic.Uses, res.Traffic.Ignores = logUses(), logIgnores()
 	}
-	res.Providers = m.providerStatus(status, trials)
 	return res, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -130,5 +131,81 @@ func TestMergeRefusesPartsThatDoNotFit(t *testing.T) {
 	var p Partial
 	if err := p.UnmarshalBinary([]byte("not a part")); err == nil {
 		t.Error("UnmarshalBinary took bytes that are not a part")
+	}
+}
+
+// Past exactQuantileTrials a run reads percentiles from sketches: the
+// same trials tallied both ways give the same means, intervals and
+// everything else bit for bit, and percentiles within sketchError of the
+// exact ones.
+func TestSketchedRunMatchesExactRun(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../testdata/examples/multi-region.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := pricing.Default()
+	spec, err := Load(data, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := NewJob(spec, prof, cat, Options{Trials: 400, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(exact bool) Result {
+		job.exact = exact
+		p, err := job.Simulate(context.Background(), TrialRange{From: 0, To: 400})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := job.Merge([]*Partial{p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	exact, sketched := run(true), run(false)
+	near := func(what string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > sketchError*math.Abs(want)+1e-12 {
+			t.Errorf("%s: %g from the sketch, %g exact", what, got, want)
+		}
+	}
+	percentiles := func(name string, got, want *Distribution) {
+		t.Helper()
+		near(name+" p5", got.P5, want.P5)
+		near(name+" p50", got.P50, want.P50)
+		near(name+" p95", got.P95, want.P95)
+		got.P5, got.P50, got.P95 = want.P5, want.P50, want.P95
+	}
+	for k := range exact.Results {
+		e, s := &exact.Results[k], &sketched.Results[k]
+		if e.Excluded != nil {
+			continue
+		}
+		name := e.Gateway + "/" + e.Scenario
+		percentiles(name+" success", &s.SuccessRate, &e.SuccessRate)
+		percentiles(name+" failed", &s.FailedRequests, &e.FailedRequests)
+		percentiles(name+" availability", &s.Availability, &e.Availability)
+		percentiles(name+" cost", &s.CostUSD.Total, &e.CostUSD.Total)
+		if e.VersusBest != nil {
+			percentiles(name+" failed vs best", &s.VersusBest.FailedRequests, &e.VersusBest.FailedRequests)
+			percentiles(name+" cost vs best", &s.VersusBest.CostUSD, &e.VersusBest.CostUSD)
+		}
+	}
+	for k := range exact.Providers {
+		percentiles("status page", &sketched.Providers[k].StatusPageUptime, &exact.Providers[k].StatusPageUptime)
+		percentiles("incidents", &sketched.Providers[k].IncidentsPerMonth, &exact.Providers[k].IncidentsPerMonth)
+	}
+	// With the percentiles set aside, nothing else differs.
+	a, _ := json.Marshal(exact)
+	b, _ := json.Marshal(sketched)
+	if !bytes.Equal(a, b) {
+		t.Error("a sketched run differs from the exact one in more than its percentiles")
 	}
 }

@@ -11,31 +11,31 @@ import (
 )
 
 // Partial is what the trials of one range add up to: enough to merge
-// with the other ranges' parts into the run's result, and nothing that
-// depends on how the range was split among workers.
+// with the other ranges' parts into the run's result, in a size that does
+// not grow with the range's trials (beyond exactQuantileTrials), and
+// nothing that depends on how the range was split among workers.
 type Partial struct {
 	Range TrialRange
 	// Key names the job the part belongs to.
 	Key uint64
-
-	per       []trialResult // per scenario and option, per trial of the range
-	status    []providerMonth
-	acc, base []accum
+	t   *tally
 }
 
-func (j *Job) newPartial(r TrialRange) *Partial {
-	nS, nG := len(j.m.scen), len(j.m.options)
-	return &Partial{Range: r, Key: j.key, per: make([]trialResult, r.Len()*nS*nG),
-		acc: j.m.newAccums(nS * nG), base: j.m.newAccums(nG)}
-}
-
-// check makes sure a part (perhaps read back from a store) has the shape
-// of the job's.
-func (p *Partial) check(rows, options, providers, paths int) error {
-	n := p.Range.Len()
-	bad := len(p.per) != n*rows || len(p.status) != n*providers || len(p.acc) != rows || len(p.base) != options
-	for _, a := range append(append([]accum(nil), p.acc...), p.base...) {
-		bad = bad || len(a.waits) != latencyBuckets || len(a.cost) != paths
+// fits makes sure a part (perhaps read back from a store) has the shape of
+// the job's tally.
+func (j *Job) fits(p *Partial) error {
+	want := j.newTally(j.exact)
+	t := p.t
+	bad := t == nil || len(t.Rows) != len(want.Rows) || len(t.Pairs) != len(want.Pairs) || len(t.Cov) != len(want.Cov) ||
+		len(t.Providers) != len(want.Providers) || len(t.acc) != len(want.acc) || len(t.base) != len(want.base)
+	if !bad {
+		for _, a := range append(append([]accum(nil), t.acc...), t.base...) {
+			bad = bad || len(a.waits) != latencyBuckets || len(a.cost) != j.m.nPaths
+		}
+		n := int64(p.Range.Len())
+		for _, r := range t.Rows {
+			bad = bad || r.Failed.N != n || r.Failed.Q.Exact != j.exact
+		}
 	}
 	if bad {
 		return fmt.Errorf("simulate: the part for trials %d to %d does not fit this run", p.Range.From, p.Range.To)
@@ -43,33 +43,26 @@ func (p *Partial) check(rows, options, providers, paths int) error {
 	return nil
 }
 
-// partialWire is a Partial as it is stored between workers.
+// partialWire is a Partial as it travels between workers.
 type partialWire struct {
-	Range             TrialRange
-	Key               uint64
-	Failed, Cost      []float64
-	Downtime          []float64
-	Fallback, Own     []float64
-	Down, Incidents   []float64
-	Waits, Costs      [][]int64
-	BaseWaits, BaseCs [][]int64
+	Range     TrialRange
+	Key       uint64
+	Rows      []rowTally
+	Pairs     []pairTally
+	Cov       []exactSum
+	Providers []providerTally
+	// Latency buckets and spend by path of each accumulator.
+	Waits, Costs, BaseWaits, BaseCosts [][]int64
 }
 
 // MarshalBinary encodes the part for another process to merge.
 func (p *Partial) MarshalBinary() ([]byte, error) {
-	w := partialWire{Range: p.Range, Key: p.Key}
-	for _, r := range p.per {
-		w.Failed, w.Cost, w.Downtime = append(w.Failed, r.failed), append(w.Cost, r.cost), append(w.Downtime, r.downtime)
-		w.Fallback, w.Own = append(w.Fallback, r.fallback), append(w.Own, r.own)
-	}
-	for _, s := range p.status {
-		w.Down, w.Incidents = append(w.Down, s.down), append(w.Incidents, s.incidents)
-	}
-	for _, a := range p.acc {
+	w := partialWire{Range: p.Range, Key: p.Key, Rows: p.t.Rows, Pairs: p.t.Pairs, Cov: p.t.Cov, Providers: p.t.Providers}
+	for _, a := range p.t.acc {
 		w.Waits, w.Costs = append(w.Waits, a.waits), append(w.Costs, a.cost)
 	}
-	for _, a := range p.base {
-		w.BaseWaits, w.BaseCs = append(w.BaseWaits, a.waits), append(w.BaseCs, a.cost)
+	for _, a := range p.t.base {
+		w.BaseWaits, w.BaseCosts = append(w.BaseWaits, a.waits), append(w.BaseCosts, a.cost)
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(w); err != nil {
@@ -85,24 +78,17 @@ func (p *Partial) UnmarshalBinary(data []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&w); err != nil {
 		return fmt.Errorf("simulate: decode a part of a run: %w", err)
 	}
-	n := len(w.Failed)
-	if len(w.Cost) != n || len(w.Downtime) != n || len(w.Fallback) != n || len(w.Own) != n || len(w.Down) != len(w.Incidents) ||
-		len(w.Waits) != len(w.Costs) || len(w.BaseWaits) != len(w.BaseCs) {
+	if len(w.Waits) != len(w.Costs) || len(w.BaseWaits) != len(w.BaseCosts) {
 		return fmt.Errorf("simulate: the part for trials %d to %d is damaged", w.Range.From, w.Range.To)
 	}
-	*p = Partial{Range: w.Range, Key: w.Key, per: make([]trialResult, n), status: make([]providerMonth, len(w.Down))}
-	for i := range n {
-		p.per[i] = trialResult{failed: w.Failed[i], cost: w.Cost[i], downtime: w.Downtime[i], fallback: w.Fallback[i], own: w.Own[i]}
-	}
-	for i := range w.Down {
-		p.status[i] = providerMonth{down: w.Down[i], incidents: w.Incidents[i]}
-	}
+	t := &tally{Rows: w.Rows, Pairs: w.Pairs, Cov: w.Cov, Providers: w.Providers}
 	for i := range w.Waits {
-		p.acc = append(p.acc, accum{waits: w.Waits[i], cost: w.Costs[i]})
+		t.acc = append(t.acc, accum{waits: w.Waits[i], cost: w.Costs[i]})
 	}
 	for i := range w.BaseWaits {
-		p.base = append(p.base, accum{waits: w.BaseWaits[i], cost: w.BaseCs[i]})
+		t.base = append(t.base, accum{waits: w.BaseWaits[i], cost: w.BaseCosts[i]})
 	}
+	*p = Partial{Range: w.Range, Key: w.Key, t: t}
 	return nil
 }
 

@@ -2,10 +2,8 @@ package simulator
 
 import (
 	"math"
-	"slices"
 	"time"
 
-	"gonum.org/v1/gonum/stat"
 
 	"gatewise/simulator/traffic"
 )
@@ -270,35 +268,21 @@ func (c CostTracking) Score() float64 {
 	return (c.PerRequest + level(c.Attribution) + level(c.Budgets) + level(c.Alerts)) / 4
 }
 
-// summarize computes a Distribution. The interval is mean ± 1.96 standard
-// errors; percentiles use the empirical distribution of the trials.
-func summarize(xs []float64) Distribution {
-	if len(xs) == 0 {
-		return Distribution{}
-	}
-	mean, sd := stat.MeanStdDev(xs, nil)
-	if len(xs) < 2 || math.IsNaN(sd) {
-		sd = 0
-	}
-	q := empiricalQuantiles(xs, 0.05, 0.5, 0.95)
-	return Distribution{Mean: mean, CI95: meanInterval(xs, mean, sd), P5: q[0], P50: q[1], P95: q[2]}
-}
-
-// meanInterval is the 95 % interval of the mean of xs, corrected for
-// skewness by Hall's transformation of the t statistic (Hall 1992, "On
-// the removal of skewness by transformation", JRSS B 54): a month's
-// failures are mostly none and now and then a long incident, and the
-// normal interval then misses the mean on one side far more often than
-// 2.5 % (TestIntervalCoversRareEvents). With g(t) = t + a·t² + a²·t³/3 +
-// b, a = γ/(3√n), b = γ/(6√n), γ the sample skewness, the interval is
+// intervalOfMean is the 95 % interval of the mean of count trials with
+// the given mean, sample standard deviation and sample skewness γ,
+// corrected for skewness by Hall's transformation of the t statistic
+// (Hall 1992, "On the removal of skewness by transformation", JRSS B 54):
+// a month's failures are mostly none and now and then a long incident,
+// and the normal interval then misses the mean on one side far more often
+// than 2.5 % (TestIntervalCoversRareEvents). With g(t) = t + a·t² +
+// a²·t³/3 + b, a = γ/(3√n), b = γ/(6√n), the interval is
 // x̄ − s/√n · g⁻¹(±1.96); with no skew it is the normal one.
-func meanInterval(xs []float64, mean, sd float64) [2]float64 {
-	n := float64(len(xs))
+func intervalOfMean(count int, mean, sd, gamma float64) [2]float64 {
+	n := float64(count)
 	se := sd / math.Sqrt(n)
-	if se == 0 || len(xs) < 3 {
+	if se == 0 || count < 3 {
 		return [2]float64{mean - 1.96*se, mean + 1.96*se}
 	}
-	gamma := stat.Skew(xs, nil)
 	if math.IsNaN(gamma) || math.Abs(gamma) < 1e-9 {
 		return [2]float64{mean - 1.96*se, mean + 1.96*se}
 	}
@@ -307,58 +291,3 @@ func meanInterval(xs []float64, mean, sd float64) [2]float64 {
 	return [2]float64{mean - se*inv(1.96), mean - se*inv(-1.96)}
 }
 
-// empiricalQuantiles are stat.Quantile's Empirical quantiles of xs at ps
-// (ascending): the element of rank ⌈p·n⌉ in sorted order. Selection finds
-// them in linear time, where a run would otherwise sort every option's
-// trials several times over.
-func empiricalQuantiles(xs []float64, ps ...float64) []float64 {
-	out := make([]float64, len(ps))
-	if slices.ContainsFunc(xs, math.IsNaN) {
-		for k := range out {
-			out[k] = math.NaN() // as stat.Quantile answers
-		}
-		return out
-	}
-	buf := slices.Clone(xs)
-	lo := 0
-	for k, p := range ps {
-		r := max(int(math.Ceil(p*float64(len(buf))))-1, 0)
-		selectRank(buf[lo:], r-lo)
-		out[k], lo = buf[r], r
-	}
-	return out
-}
-
-// selectRank reorders xs so that xs[r] is the element a sort would put
-// there, nothing after it is smaller and nothing before it larger
-// (quickselect with a median-of-three pivot).
-func selectRank(xs []float64, r int) {
-	for len(xs) > 16 {
-		a, b, c := xs[0], xs[len(xs)/2], xs[len(xs)-1]
-		pivot := max(min(a, b), min(max(a, b), c))
-		// Three-way partition: [< pivot | == pivot | > pivot].
-		lt, i, gt := 0, 0, len(xs)
-		for i < gt {
-			switch x := xs[i]; {
-			case x < pivot:
-				xs[lt], xs[i] = xs[i], xs[lt]
-				lt++
-				i++
-			case x > pivot:
-				gt--
-				xs[gt], xs[i] = xs[i], xs[gt]
-			default:
-				i++
-			}
-		}
-		switch {
-		case r < lt:
-			xs = xs[:lt]
-		case r >= gt:
-			xs, r = xs[gt:], r-gt
-		default:
-			return
-		}
-	}
-	slices.Sort(xs)
-}

@@ -9,13 +9,15 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// Selection must pick what stat.Quantile picks from the sorted trials.
-func TestEmpiricalQuantilesMatchSorting(t *testing.T) {
+// A series' percentiles are stat.Quantile's Empirical ones of the trials,
+// and of a + b·x read from the other end when b < 0.
+func TestSeriesPercentilesMatchGonum(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
-	ps := []float64{0, 0.05, 0.5, 0.95, 1}
+	ps := []float64{0.05, 0.5, 0.95}
 	for n := range 300 {
 		xs := make([]float64, 1+n*7%1000)
+		s := newSeries(true)
 		for k := range xs {
 			switch n % 3 {
 			case 0:
@@ -25,17 +27,27 @@ func TestEmpiricalQuantilesMatchSorting(t *testing.T) {
 			default:
 				xs[k] = float64(k) // already sorted
 			}
+			s.add(xs[k])
 		}
-		sorted := slices.Clone(xs)
-		slices.Sort(sorted)
-		got := empiricalQuantiles(xs, ps...)
-		for k, p := range ps {
-			if want := stat.Quantile(p, stat.Empirical, sorted, nil); got[k] != want {
-				t.Fatalf("n %d, p %v: got %v, want %v", len(xs), p, got[k], want)
+		for _, b := range []float64{2, -0.5} {
+			ys := make([]float64, len(xs))
+			for k, x := range xs {
+				ys[k] = 1 + b*x
+			}
+			slices.Sort(ys)
+			d := s.distribution(1, b)
+			for k, got := range []float64{d.P5, d.P50, d.P95} {
+				if want := stat.Quantile(ps[k], stat.Empirical, ys, nil); got != want {
+					t.Fatalf("n %d, b %v, p %v: got %v, want %v", len(xs), b, ps[k], got, want)
+				}
 			}
 		}
 	}
-	if q := empiricalQuantiles([]float64{1, math.NaN(), 2}, 0.5); !math.IsNaN(q[0]) {
-		t.Errorf("with a NaN: got %v, want NaN", q[0])
+	s := newSeries(true)
+	for _, x := range []float64{1, math.NaN(), 2} {
+		s.add(x)
+	}
+	if d := s.distribution(0, 1); !math.IsNaN(d.P50) || !math.IsNaN(d.Mean) {
+		t.Errorf("with a NaN: got median %v and mean %v, want NaN", d.P50, d.Mean)
 	}
 }

@@ -7,12 +7,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"gatewise/pricing"
@@ -297,18 +293,13 @@ func (m *model) statusPages(env []event, out []providerMonth) {
 }
 
 // providerStatus summarises the providers' status pages over the trials.
-func (m *model) providerStatus(status []providerMonth, trials int) []ProviderStatus {
-	nP := len(m.spec.Providers)
+func (j *Job) providerStatus(t *tally) []ProviderStatus {
+	m := j.m
 	monthly := HoursPerMonth / m.horizon
 	var out []ProviderStatus
 	for k, p := range m.spec.Providers {
-		up, n := make([]float64, trials), make([]float64, trials)
-		for t := range trials {
-			s := status[t*nP+k]
-			up[t] = 1 - math.Min(s.down, m.horizon)/m.horizon
-			n[t] = s.incidents * monthly
-		}
-		out = append(out, ProviderStatus{Provider: p.ID, StatusPageUptime: summarize(up), IncidentsPerMonth: summarize(n)})
+		pt := &t.Providers[k]
+		out = append(out, ProviderStatus{Provider: p.ID, StatusPageUptime: pt.Down.distribution(1, -1/m.horizon), IncidentsPerMonth: pt.Incidents.distribution(0, monthly)})
 	}
 	return out
 }
@@ -874,12 +865,11 @@ func (m *model) groupRates(plan Plan, origins []string) []float64 {
 	return out
 }
 
-// collect turns per-trial results into distributions per option and
-// scenario. Rows are independent and summarising them is the run's last
-// serial work, so up to workers goroutines share it.
-func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, seed uint64, cat *pricing.Catalog, obs ObservabilityFacts, notes []string, workers int) Result {
+// collect turns the run's tally into its result.
+func (j *Job) collect(t *tally) Result {
+	m := j.m
 	nG := len(m.options)
-	res := Result{Seed: seed, Trials: trials, CatalogAsOf: cat.AsOf(), Assumptions: append(notes, ModelAssumptions()...)}
+	res := Result{Seed: j.seed, Trials: j.trials, CatalogAsOf: j.cat.AsOf(), Assumptions: append(slices.Clone(j.notes), ModelAssumptions()...)}
 	for _, o := range m.options {
 		res.Plans = append(res.Plans, o.plan)
 	}
@@ -890,164 +880,122 @@ func (m *model) collect(per []trialResult, acc, baseAcc [][]accum, trials int, s
 		res.Scenarios = append(res.Scenarios, ScenarioRun{Label: sp.label, Scenario: sp.sc})
 	}
 	res.Results = make([]OptionResult, len(m.scen)*nG)
-	series := make([]trialSeries, len(res.Results))
-	parallel(workers, len(res.Results), func(k int) {
-		res.Results[k], series[k] = m.row(k/nG, k%nG, per, acc, baseAcc, trials, cat, obs)
-	})
-	parallel(workers, len(m.scen), func(s int) {
-		pairWithBest(res.Results[s*nG:(s+1)*nG], series[s*nG:(s+1)*nG])
-	})
-	for s, sp := range m.scen {
-		if sp.sc.Name == "baseline" {
-			res.Covariance = covariance(sp.label, res.Results[s*nG:(s+1)*nG], series[s*nG:(s+1)*nG])
-			break
-		}
+	for k := range res.Results {
+		res.Results[k] = j.row(k/nG, k%nG, t)
 	}
+	for s := range m.scen {
+		j.pairWithBest(s, res.Results[s*nG:(s+1)*nG], t)
+	}
+	if j.baseline >= 0 {
+		res.Covariance = j.covarianceOf(m.scen[j.baseline].label, res.Results[j.baseline*nG:(j.baseline+1)*nG], t)
+	}
+	res.Providers = j.providerStatus(t)
 	return res
 }
 
-// covariance is the trial-by-trial covariance of the eligible options'
+// covarianceOf is the trial-by-trial covariance of the eligible options'
 // success shares and monthly costs: all of them met the same incidents,
 // so the difference of two options is known far better than their
 // separate intervals say, and the memo's ties read it.
-func covariance(label string, rows []OptionResult, series []trialSeries) *Covariance {
+func (j *Job) covarianceOf(label string, rows []OptionResult, t *tally) *Covariance {
+	if j.trials < 2 {
+		return nil
+	}
+	nG := len(rows)
+	// Columns of the matrix: each eligible option's success share, then
+	// its cost, as scale factors on the tally's failed requests and token
+	// cost columns.
+	type col struct {
+		tallyCol int
+		scale    float64
+	}
 	var names []string
-	var cols [][]float64
+	var cols []col
 	for g, r := range rows {
-		if r.Excluded == nil && len(series[g].success) > 1 {
+		if r.Excluded == nil {
+			c := j.consts[j.baseline*nG+g]
 			names = append(names, r.Gateway)
-			cols = append(cols, series[g].success, series[g].total)
+			cols = append(cols, col{g, -1 / c.requests}, col{nG + g, c.slope})
 		}
 	}
 	if len(names) == 0 {
 		return nil
 	}
-	n := len(cols[0])
-	x := mat.NewDense(n, len(cols), nil)
-	for j, c := range cols {
-		x.SetCol(j, c)
+	out := &Covariance{Scenario: label, Trials: j.trials, Options: names, Matrix: make([][]float64, len(cols))}
+	for a := range cols {
+		out.Matrix[a] = make([]float64, len(cols))
 	}
-	var cov mat.SymDense
-	stat.CovarianceMatrix(&cov, x, nil)
-	out := &Covariance{Scenario: label, Trials: n, Options: names, Matrix: make([][]float64, len(cols))}
-	for i := range cols {
-		out.Matrix[i] = make([]float64, len(cols))
-		for j := range cols {
-			out.Matrix[i][j] = cov.At(i, j)
+	for a := range cols {
+		for b := a; b < len(cols); b++ {
+			v := cols[a].scale * cols[b].scale * j.covariance(t, cols[a].tallyCol, cols[b].tallyCol)
+			out.Matrix[a][b], out.Matrix[b][a] = v, v
 		}
 	}
 	return out
 }
 
-// parallel calls f(0), …, f(n-1) from up to workers goroutines.
-func parallel(workers, n int, f func(int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(max(workers, 1), n) {
-		wg.Go(func() {
-			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
-				f(k)
-			}
-		})
-	}
-	wg.Wait()
-}
-
-// row summarises option g under scenario s, with its failed requests and
-// total cost per trial for the pairing with the best option.
-func (m *model) row(s, g int, per []trialResult, acc, baseAcc [][]accum, trials int, cat *pricing.Catalog, obs ObservabilityFacts) (OptionResult, trialSeries) {
+// row summarises option g under scenario s.
+func (j *Job) row(s, g int, t *tally) OptionResult {
+	m := j.m
 	monthly := HoursPerMonth / m.horizon
 	nG := len(m.options)
 	sp, o := &m.scen[s], m.options[g]
 	k := s*nG + g
-	rows := per[k*trials : (k+1)*trials]
-	success, failed, avail, total, tokens := make([]float64, trials), make([]float64, trials), make([]float64, trials), make([]float64, trials), 0.0
-	calmTokens := 0.0
-	for i, f := range m.flows {
-		calmTokens += f.total * o.calm[i].cost * monthly
-	}
-	fees := 0.0
+	c, rt := j.consts[k], &t.Rows[k]
+	trials := float64(j.trials)
 	extra := sp.extra[g]
-	calmFailed, calmCost, calmFallback := extra.res.failed, extra.res.cost, extra.res.fallback
-	for i, f := range m.flows {
-		calmFailed += f.total * (1 - o.calm[i].success)
-		calmCost += f.total * o.calm[i].cost
-		calmFallback += f.total * o.calm[i].fallback
-	}
-	requests := m.total + extra.requests
-	fallback, own := 0.0, 0.0
-	for t, r := range rows {
-		fallback += max(r.fallback+calmFallback, 0) / requests
-		own += r.own
-		// Incident stretches add their difference to the calm month;
-		// rounding must not make a count negative.
-		r.failed = max(r.failed+calmFailed, 0)
-		r.cost += calmCost
-		success[t] = 1 - r.failed/requests
-		failed[t] = r.failed * monthly
-		avail[t] = 1 - max(r.downtime, 0)/m.horizon
-		tok := r.cost * monthly
-		fee := 0.0
-		if calmTokens > 0 {
-			fee = o.quote.Fees * tok / calmTokens
-		}
-		tokens += tok
-		fees += fee
-		total[t] = tok + fee + o.quote.Base + o.quote.Overage + o.quote.Infrastructure + o.quote.Operations
-	}
 	merged := make([]int64, latencyBuckets)
 	spent := make([]int64, m.nPaths)
 	for i, f := range m.flows {
-		addWaits(merged, o.calm[i].waits, f.total*float64(trials))
-		for j, k := range o.reach[i] {
-			spent[m.pathAt[i]+k] += int64(math.Round(f.total * float64(trials) * o.calm[i].costs[j] * microUSD))
+		addWaits(merged, o.calm[i].waits, f.total*trials)
+		for q, p := range o.reach[i] {
+			spent[m.pathAt[i]+p] += int64(math.Round(f.total * trials * o.calm[i].costs[q] * microUSD))
 		}
 	}
 	for b, n := range extra.acc.waits {
-		merged[b] += n * int64(trials)
+		merged[b] += n * int64(j.trials)
 	}
 	for p, n := range extra.acc.cost {
-		spent[p] += n * int64(trials)
+		spent[p] += n * int64(j.trials)
 	}
-	for w := range acc {
-		for b, n := range acc[w][k].waits {
-			merged[b] += n + baseAcc[w][g].waits[b]
-		}
-		for p, n := range acc[w][k].cost {
-			spent[p] += n + baseAcc[w][g].cost[p]
-		}
+	for b, n := range t.acc[k].waits {
+		merged[b] += n + t.base[g].waits[b]
+	}
+	for p, n := range t.acc[k].cost {
+		spent[p] += n + t.base[g].cost[p]
 	}
 	if o.excluded != nil {
 		// Not simulated (see workOut): the reason, and no figures that
 		// would read as a calm month.
-		return OptionResult{Gateway: o.b.ID, Scenario: sp.label, Excluded: o.excluded}, trialSeries{}
+		return OptionResult{Gateway: o.b.ID, Scenario: sp.label, Excluded: o.excluded}
+	}
+	tokens := (rt.Cost.S1.value()/trials + c.calmCost) * monthly
+	fees := 0.0
+	if c.calmTokens > 0 {
+		fees = o.quote.Fees * tokens / c.calmTokens
 	}
 	row := OptionResult{
 		Gateway: o.b.ID, Scenario: sp.label,
-		SuccessRate: summarize(success), FailedRequests: summarize(failed), Availability: summarize(avail),
+		SuccessRate:    rt.Failed.distribution(1, -1/c.requests),
+		FailedRequests: rt.Failed.distribution(0, monthly),
+		Availability:   rt.Down.distribution(1, -1/m.horizon),
 		LatencyAddedMS: latencyPercentiles(o.b, merged),
 		CostUSD: CostBreakdown{
-			Total: summarize(total), Tokens: tokens / float64(trials), TokensBy: m.spendBy(spent, float64(trials), monthly), GatewayFees: fees/float64(trials) + o.quote.Base + o.quote.Overage,
+			Total: rt.Cost.distribution(c.slope*c.calmCost+c.fixed, c.slope), Tokens: tokens, TokensBy: m.spendBy(spent, trials, monthly), GatewayFees: fees + o.quote.Base + o.quote.Overage,
 			Infrastructure: o.quote.Infrastructure, Operations: o.quote.Operations, Estimated: estimated(o.quote),
 		},
-		Observability: m.observability(cat, obs, o, monthly),
+		Observability: m.observability(j.cat, m.obs, o, monthly),
 		Excluded:      o.excluded,
 		PricePlan:     o.quote.Plan,
-		FallbackShare: fallback / float64(trials),
+		FallbackShare: rt.Fallback.value() / trials,
 	}
 	// When requests fail: a calm month's share is in every trial, the
 	// option's own incidents are the stretches its gateway was down, and
 	// the rest came with providers' and platforms' incidents.
-	row.FailedBy.Calm = max(calmFailed, 0) * monthly
-	row.FailedBy.OwnIncidents = max(own/float64(trials)*monthly, 0)
+	row.FailedBy.Calm = max(c.calmFailed, 0) * monthly
+	row.FailedBy.OwnIncidents = max(rt.Own.value()/trials*monthly, 0)
 	row.FailedBy.Incidents = max(row.FailedRequests.Mean-row.FailedBy.Calm-row.FailedBy.OwnIncidents, 0)
-	return row, trialSeries{success: success, failed: failed, total: total}
-}
-
-// trialSeries are one option's per-trial figures under one scenario, for
-// the comparisons that pair trials.
-type trialSeries struct {
-	success, failed, total []float64
+	return row
 }
 
 // estimated is the part of a quote that is a placeholder price.
@@ -1062,7 +1010,7 @@ func estimated(q pricing.GatewayQuote) float64 {
 // failed requests on average, among those not excluded) trial by trial:
 // both saw the same incidents, so the differences carry far less noise than
 // the two intervals suggest.
-func pairWithBest(rows []OptionResult, series []trialSeries) {
+func (j *Job) pairWithBest(s int, rows []OptionResult, t *tally) {
 	best := -1
 	for g, r := range rows {
 		if r.Excluded == nil && (best < 0 || r.FailedRequests.Mean < rows[best].FailedRequests.Mean) {
@@ -1072,17 +1020,25 @@ func pairWithBest(rows []OptionResult, series []trialSeries) {
 	if best < 0 {
 		return
 	}
+	nG := len(rows)
+	monthly := HoursPerMonth / j.m.horizon
 	for g := range rows {
 		if rows[g].Excluded != nil {
 			continue
 		}
-		a, b := series[g], series[best]
-		df, dc := make([]float64, len(a.failed)), make([]float64, len(a.total))
-		for t := range df {
-			df[t] = a.failed[t] - b.failed[t]
-			dc[t] = a.total[t] - b.total[t]
+		p := &Paired{Best: rows[best].Gateway}
+		if g != best {
+			// The tally holds the lower-numbered option less the other;
+			// read the other way round, the figures turn over.
+			lo, hi, sign := g, best, 1.0
+			if g > best {
+				lo, hi, sign = best, g, -1
+			}
+			pt := &t.Pairs[s*nG*(nG-1)/2+pairIndex(lo, hi, nG)]
+			p.FailedRequests = pt.Failed.distribution(0, sign*monthly)
+			p.CostUSD = pt.Cost.distribution(0, sign)
 		}
-		rows[g].VersusBest = &Paired{Best: rows[best].Gateway, FailedRequests: summarize(df), CostUSD: summarize(dc)}
+		rows[g].VersusBest = p
 	}
 }
 
