@@ -4,7 +4,6 @@ import (
 	"math"
 	"time"
 
-
 	"gatewise/simulator/traffic"
 )
 
@@ -290,4 +289,3 @@ func intervalOfMean(count int, mean, sd, gamma float64) [2]float64 {
 	inv := func(x float64) float64 { return (math.Cbrt(1+3*a*(x-b)) - 1) / a }
 	return [2]float64{mean - se*inv(1.96), mean - se*inv(-1.96)}
 }
-
