@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"runtime"
 	"time"
 )
@@ -47,6 +48,10 @@ type Config struct {
 	Users         Users
 	AuthToken     string
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see proxies.go); none by default, when the connection's
+	// address is the client's.
+	TrustedProxies []netip.Prefix
 	// RunsPerMinute and UploadsPerMinute limit each client (a signed-in user,
 	// or an address); 0 means no limit.
 	RunsPerMinute    int

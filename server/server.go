@@ -73,7 +73,10 @@ func (s *Server) engine() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = true
-	_ = r.SetTrustedProxies(nil)
+	// Rate limits and sign-in throttles count per client address: behind a
+	// trusted proxy, the one X-Forwarded-For names (proxies.go).
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	_ = r.SetTrustedProxies(s.trustedProxies()) // parsed already: cannot fail
 	r.Use(s.recoverPanics, s.logRequests, securityHeaders, s.refuseCrossOrigin(), s.limitBodies, s.authenticate)
 	runs, uploads := s.limit(s.runLimits, "runs"), s.limit(s.uploadLimits, "uploads")
 	r.NoRoute(func(c *gin.Context) { s.fail(c, newError(http.StatusNotFound, "There is no such page.", nil)) })
