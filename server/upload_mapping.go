@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -19,18 +18,28 @@ import (
 	"gatewise/simulator/traffic"
 )
 
-// File names in the upload folder: a log being received, and a raw log kept
-// for its upload (waiting for a mapping, or kept by choice).
+// File names in the upload folder, which other gatewise deployments may
+// share (by default it is the system's temporary folder). A log being
+// received is written to tempUploadPrefix, the deployment's id, a dash and
+// a random part; tempUploadPattern matches what any gatewise receives. A
+// gatewise before schema step 10 kept the raw log of an upload as
+// legacyRawPrefix and the upload's id.
 const (
-	tempUploadPattern = "gatewise-upload-*"
-	rawFilePrefix     = "gatewise-raw-"
+	tempUploadPrefix  = "gatewise-upload-"
+	tempUploadPattern = tempUploadPrefix + "*"
+	legacyRawPrefix   = "gatewise-raw-"
 )
 
+// staleReceived is how long a log being received may go unwritten before
+// the sweep takes it for one a stopped server left: a log still arriving is
+// written to all the time.
+const staleReceived = time.Hour
+
 // waitingUploadTTL is how long an upload may wait for its mapping before
-// its row and raw file are swept away.
+// it and its raw log are swept away.
 const waitingUploadTTL = 24 * time.Hour
 
-// uploadDir is where logs wait while they are read and where kept ones stay.
+// uploadDir is where logs wait while they are received and read.
 func (s *Server) uploadDir() string {
 	if s.cfg.UploadDir != "" {
 		return s.cfg.UploadDir
@@ -38,9 +47,14 @@ func (s *Server) uploadDir() string {
 	return os.TempDir()
 }
 
-// rawPath is where the raw log of upload id is kept.
-func (s *Server) rawPath(id string) string {
-	return filepath.Join(s.uploadDir(), rawFilePrefix+id)
+// receivingPrefix starts the name of every file this deployment's servers
+// write while receiving a log: the sweep removes only files named so.
+func (s *Server) receivingPrefix(ctx context.Context) (string, error) {
+	id, err := s.store.DeploymentID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return tempUploadPrefix + id + "-", nil
 }
 
 // mappingNeeded says a log could not be read as it is and now waits, as
@@ -53,82 +67,130 @@ type mappingNeeded struct {
 func (m *mappingNeeded) Error() string { return "the log needs a column mapping: " + m.problem.Error() }
 
 // waitForMapping stores a log that could not be read as an upload waiting
-// for its mapping and moves the file to its kept place. It declines (false)
-// when the file is not a log at all, since no mapping would help.
-func (s *Server) waitForMapping(ctx context.Context, archID string, rl *receivedLog, problem error) (store.Upload, bool) {
-	if _, err := rl.file.Seek(0, 0); err != nil {
-		return store.Upload{}, false
+// for its mapping, its raw log in the database with it, where every server
+// of the deployment can read it. It declines (false, nil) when the file is
+// not a log at all, since no mapping would help; an error is the store's.
+func (s *Server) waitForMapping(ctx context.Context, archID string, rl *receivedLog, problem error) (store.Upload, bool, error) {
+	if err := rl.rewind(); err != nil {
+		return store.Upload{}, false, err
 	}
 	if _, err := traffic.Inspect(rl.file, 0); err != nil {
-		return store.Upload{}, false
+		return store.Upload{}, false, nil
 	}
 	options, err := json.Marshal(rl.form)
 	if err != nil {
-		return store.Upload{}, false
+		return store.Upload{}, false, err
 	}
-	up := store.Upload{ArchitectureID: archID, Name: rl.name, Status: store.UploadMapping, RawBytes: rl.size, ReadOptions: string(options)}
-	if err := s.store.CreateUpload(ctx, &up); err != nil {
-		s.log.Error("storing an upload that waits for its mapping", "error", err)
-		return store.Upload{}, false
+	if err := rl.rewind(); err != nil {
+		return store.Upload{}, false, err
 	}
-	if !s.keepRawFile(rl, up.ID) {
-		_ = s.store.DeleteUpload(context.WithoutCancel(ctx), up.ID)
-		return store.Upload{}, false
+	up := store.Upload{ArchitectureID: archID, Name: rl.name, Status: store.UploadMapping, ReadOptions: string(options)}
+	if err := s.store.CreateUploadWithRaw(ctx, &up, rl.file); err != nil {
+		return store.Upload{}, false, fmt.Errorf("storing an upload that waits for its mapping: %w", err)
 	}
-	return up, true
+	return up, true, nil
 }
 
-// keepRawFile moves a received log to the kept place of upload id. The
-// temporary file is in the same folder, so this is a rename.
-func (s *Server) keepRawFile(rl *receivedLog, id string) bool {
-	rl.file.Close()
-	if err := os.Rename(rl.file.Name(), s.rawPath(id)); err != nil {
-		s.log.Error("keeping an uploaded log", "upload", id, "error", err)
-		return false
+// openRaw streams the raw log an upload keeps.
+func (s *Server) openRaw(ctx context.Context, id string) (*store.RawReader, error) {
+	r, err := s.store.OpenRaw(ctx, id)
+	if err != nil {
+		return nil, rawError(err)
 	}
-	rl.file = nil
-	return true
+	return r, nil
+}
+
+// rawError words a raw log that is not there (any more) for the user.
+func rawError(err error) error {
+	if errors.Is(err, store.ErrRawGone) {
+		return &Error{Status: http.StatusGone, Message: "The log is no longer on the server; upload it again.", Err: err}
+	}
+	return err
 }
 
 // sweepUploads removes what uploads left behind: uploads that waited for a
-// mapping longer than waitingUploadTTL, raw files no upload keeps, and logs
-// half received when a server stopped.
+// mapping longer than waitingUploadTTL (their raw logs go with them), and
+// logs this deployment's servers were receiving when they stopped. It also
+// moves raw logs an earlier gatewise kept on this server's disk into the
+// database. It never touches another deployment's files: theirs carry
+// another deployment's id, or the id of an upload this database does not
+// have.
 func (s *Server) sweepUploads(ctx context.Context) {
 	ctx = store.Unscoped(ctx) // every user's uploads, whoever's request triggered it
-	ids, err := s.store.DeleteWaitingUploads(ctx, time.Now().Add(-waitingUploadTTL))
-	if err != nil {
+	if _, err := s.store.DeleteWaitingUploads(ctx, time.Now().Add(-waitingUploadTTL)); err != nil {
 		s.log.Warn("sweeping uploads", "error", err)
 		return
 	}
-	for _, id := range ids {
-		os.Remove(s.rawPath(id))
+	// Uploads deleted with their architecture took their raw logs along.
+	if err := s.store.Scrub(ctx); err != nil {
+		s.log.Debug("sweeping uploads", "error", err)
 	}
-	kept, err := s.store.RawFileUploads(ctx)
+	s.importRawFiles(ctx)
+	s.removeStaleReceived(ctx)
+}
+
+// importRawFiles moves into the database the raw logs a gatewise before
+// schema step 10 kept as files, for the uploads of this database whose rows
+// say they keep one, then removes the files. A file another server of the
+// deployment kept on its own disk waits for that server's sweep.
+func (s *Server) importRawFiles(ctx context.Context) {
+	missing, err := s.store.UploadsMissingRaw(ctx)
+	if err != nil {
+		s.log.Warn("importing raw logs kept on disk", "error", err)
+		return
+	}
+	for _, up := range missing {
+		path := filepath.Join(s.uploadDir(), legacyRawPrefix+up.ID)
+		f, err := os.Open(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			s.log.Warn("importing a raw log kept on disk", "upload", up.ID, "error", err)
+			continue
+		}
+		if info, err := f.Stat(); err != nil || info.Size() != up.RawBytes {
+			f.Close()
+			s.log.Warn("importing a raw log kept on disk: its size is not the upload's; left in place", "upload", up.ID, "file", path, "want_bytes", up.RawBytes)
+			continue
+		}
+		err = s.store.ImportRaw(ctx, up.ID, up.RawBytes, f)
+		f.Close()
+		switch {
+		case err == nil:
+			s.log.Info("imported a raw log kept on disk into the database", "upload", up.ID, "bytes", up.RawBytes)
+		case errors.Is(err, store.ErrNotFound):
+			// Gone with its upload, or imported by another server meanwhile.
+		default:
+			s.log.Warn("importing a raw log kept on disk", "upload", up.ID, "error", err)
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			s.log.Warn("removing a raw log imported into the database", "upload", up.ID, "error", err)
+		}
+	}
+}
+
+// removeStaleReceived removes the logs this deployment's servers were
+// receiving when they stopped: files with its prefix untouched for
+// staleReceived.
+func (s *Server) removeStaleReceived(ctx context.Context) {
+	prefix, err := s.receivingPrefix(ctx)
 	if err != nil {
 		s.log.Warn("sweeping uploads", "error", err)
 		return
-	}
-	keep := map[string]bool{}
-	for _, id := range kept {
-		keep[rawFilePrefix+id] = true
 	}
 	entries, err := os.ReadDir(s.uploadDir())
 	if err != nil {
 		s.log.Warn("sweeping uploads", "error", err)
 		return
 	}
-	partial := strings.TrimSuffix(tempUploadPattern, "*")
 	for _, e := range entries {
-		name := e.Name()
-		switch {
-		case strings.HasPrefix(name, rawFilePrefix) && !keep[name]:
-			os.Remove(filepath.Join(s.uploadDir(), name))
-		case strings.HasPrefix(name, partial):
-			// A log still arriving is written to all the time; one untouched
-			// for an hour was left by a server that stopped.
-			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-				os.Remove(filepath.Join(s.uploadDir(), name))
-			}
+		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleReceived {
+			os.Remove(filepath.Join(s.uploadDir(), e.Name()))
 		}
 	}
 }
@@ -212,7 +274,7 @@ func mappingRows(m traffic.Mapping) []MappingRow {
 	return rows
 }
 
-// loadWaitingUpload returns an upload that has a raw file to map.
+// loadWaitingUpload returns an upload that has a raw log to map.
 func (s *Server) loadWaitingUpload(ctx context.Context, id string) (store.Upload, error) {
 	up, err := s.store.Upload(ctx, id)
 	if err != nil {
@@ -226,7 +288,7 @@ func (s *Server) loadWaitingUpload(ctx context.Context, id string) (store.Upload
 
 // mapPage builds the mapping page of a waiting upload: the file's columns
 // and the form filled from form, or from a guess when form has no mapping.
-func (s *Server) mapPage(up store.Upload, form uploadForm) (UploadMapPage, error) {
+func (s *Server) mapPage(ctx context.Context, up store.Upload, form uploadForm) (UploadMapPage, error) {
 	page := UploadMapPage{
 		Layout:  Layout{Title: "Map the columns of " + up.Name, Nav: "architectures", Version: s.cfg.Version},
 		Upload:  up,
@@ -234,15 +296,14 @@ func (s *Server) mapPage(up store.Upload, form uploadForm) (UploadMapPage, error
 		Formats: traffic.FormatNames(),
 		Fields:  map[string]string{},
 	}
-	f, err := os.Open(s.rawPath(up.ID))
-	if errors.Is(err, fs.ErrNotExist) {
-		return page, &Error{Status: http.StatusGone, Message: "The log is no longer on the server; upload it again.", Err: err}
-	}
+	raw, err := s.openRaw(ctx, up.ID)
 	if err != nil {
 		return page, err
 	}
-	defer f.Close()
-	if page.Shape, err = traffic.Inspect(f, 0); err != nil {
+	if page.Shape, err = traffic.Inspect(raw, 0); err != nil {
+		if rerr := raw.Err(); rerr != nil {
+			return page, rawError(rerr)
+		}
 		return page, &Error{Status: http.StatusUnprocessableEntity, Message: up.Name + ": " + err.Error(), Err: err}
 	}
 	m, err := traffic.ParseMapping(form.Map)
@@ -257,7 +318,7 @@ func (s *Server) mapPage(up store.Upload, form uploadForm) (UploadMapPage, error
 func (s *Server) showMapping(c *gin.Context, up store.Upload, problem error) {
 	var form uploadForm
 	_ = json.Unmarshal([]byte(up.ReadOptions), &form) // a waiting upload always has them; none is a fresh form
-	page, err := s.mapPage(up, form)
+	page, err := s.mapPage(c.Request.Context(), up, form)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -283,7 +344,7 @@ func (s *Server) showUploadMap(c *gin.Context) {
 	}
 	var form uploadForm
 	_ = json.Unmarshal([]byte(up.ReadOptions), &form)
-	page, err := s.mapPage(up, form)
+	page, err := s.mapPage(c.Request.Context(), up, form)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -309,7 +370,7 @@ func (s *Server) mapUpload(c *gin.Context) {
 	form := uploadForm{Format: strings.TrimSpace(pf.Get("format")), Start: strings.TrimSpace(pf.Get("start")), Keep: pf.Get("keep") != ""}
 	fields := map[string]string{}
 	form.Map = mappingSpec(pf.Get, fields)
-	page, err := s.mapPage(up, form)
+	page, err := s.mapPage(ctx, up, form)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -344,22 +405,24 @@ func (s *Server) mapUpload(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "upload_map", page)
 		return
 	}
-	f, err := os.Open(s.rawPath(up.ID))
+	raw, err := s.openRaw(ctx, up.ID)
 	if err != nil {
-		s.fail(c, &Error{Status: http.StatusGone, Message: "The log is no longer on the server; upload it again.", Err: err})
+		s.fail(c, err)
 		return
 	}
 	release, err := s.readSlot(ctx)
 	if err != nil {
-		f.Close()
 		s.fail(c, err)
 		return
 	}
-	profile, sum, readErr := traffic.Read(ctx, f, opts)
+	profile, sum, readErr := traffic.Read(ctx, raw, opts)
 	release()
-	f.Close()
 	if ctx.Err() != nil {
 		s.fail(c, ctx.Err())
+		return
+	}
+	if err := raw.Err(); err != nil {
+		s.fail(c, rawError(err)) // the database failed, not the log
 		return
 	}
 	page.Summary, page.View = &sum, summaryView(sum, true)
@@ -378,14 +441,11 @@ func (s *Server) mapUpload(c *gin.Context) {
 		return
 	}
 	if form.Keep {
-		done.RawBytes = up.RawBytes
+		done.RawBytes = up.RawBytes // kept; otherwise the raw log goes with the same write
 	}
 	if err := s.store.CompleteUpload(ctx, &done); err != nil {
 		s.fail(c, err)
 		return
-	}
-	if !form.Keep {
-		os.Remove(s.rawPath(up.ID))
 	}
 	c.Redirect(http.StatusSeeOther, "/uploads/"+up.ID)
 }
@@ -440,7 +500,8 @@ func formRows(get func(string) string) []MappingRow {
 	return rows
 }
 
-// discardUpload drops an upload that waits for its mapping, with its file.
+// discardUpload drops an upload that waits for its mapping, with its raw
+// log.
 func (s *Server) discardUpload(c *gin.Context) {
 	ctx := c.Request.Context()
 	up, err := s.loadWaitingUpload(ctx, c.Param("id"))
@@ -452,7 +513,6 @@ func (s *Server) discardUpload(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	os.Remove(s.rawPath(up.ID))
 	c.Redirect(http.StatusSeeOther, "/architectures/"+up.ArchitectureID)
 }
 
@@ -468,11 +528,7 @@ func (s *Server) deleteRawFile(c *gin.Context) {
 		s.fail(c, &Error{Status: http.StatusConflict, Message: "This log waits for its column mapping; discard it instead."})
 		return
 	}
-	if err := os.Remove(s.rawPath(up.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		s.fail(c, fmt.Errorf("removing the raw log of %s: %w", up.ID, err))
-		return
-	}
-	if err := s.store.ForgetRawFile(ctx, up.ID); err != nil {
+	if err := s.store.DeleteRaw(ctx, up.ID); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -493,41 +549,13 @@ func (s *Server) rereadUpload(c *gin.Context) {
 		s.fail(c, &Error{Status: http.StatusConflict, Message: "gatewise did not keep this log; upload it again to read it differently."})
 		return
 	}
-	next := store.Upload{ArchitectureID: up.ArchitectureID, Name: up.Name, Status: store.UploadMapping, RawBytes: up.RawBytes, ReadOptions: up.ReadOptions}
-	if err := s.store.CreateUpload(ctx, &next); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := linkOrCopy(s.rawPath(up.ID), s.rawPath(next.ID)); err != nil {
-		_ = s.store.DeleteUpload(context.WithoutCancel(ctx), next.ID)
-		if errors.Is(err, fs.ErrNotExist) {
+	next := store.Upload{ArchitectureID: up.ArchitectureID, Name: up.Name, Status: store.UploadMapping, ReadOptions: up.ReadOptions}
+	if err := s.store.CreateUploadFrom(ctx, &next, up.ID); err != nil {
+		if errors.Is(err, store.ErrRawGone) {
 			err = &Error{Status: http.StatusGone, Message: "The kept log is no longer on the server; upload it again.", Err: err}
 		}
 		s.fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/uploads/"+next.ID+"/map")
-}
-
-// linkOrCopy gives the file at from a second name; a hard link costs nothing,
-// a copy is the fallback where links are not possible.
-func linkOrCopy(from, to string) error {
-	if err := os.Link(from, to); err == nil {
-		return nil
-	}
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		os.Remove(to)
-		return err
-	}
-	return dst.Close()
 }

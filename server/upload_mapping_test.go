@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -55,6 +57,14 @@ func TestUploadMapUnknownCSV(t *testing.T) {
 		t.Fatalf("uploads = %+v, want one waiting for its mapping", ups)
 	}
 	upID := ups[0].ID
+	// The log waits in the database, where every server sees it; the
+	// upload folder only held it while it was received.
+	if left, _ := os.ReadDir(uploads); len(left) != 0 {
+		t.Errorf("the upload folder keeps %d files while the log waits for its mapping", len(left))
+	}
+	if ups[0].RawBytes != int64(len(oddCSV())) {
+		t.Errorf("the waiting upload keeps %d raw bytes, want %d", ups[0].RawBytes, len(oddCSV()))
+	}
 	wantBody(t, do(t, h, "GET", "/architectures/"+id, nil, nil), "/uploads/"+upID+"/map", "waits for its column mapping")
 	wantStatus(t, do(t, h, "GET", "/uploads/"+upID, nil, nil), http.StatusSeeOther)
 
@@ -90,7 +100,7 @@ func TestUploadMapUnknownCSV(t *testing.T) {
 		t.Errorf("a preview completed the upload")
 	}
 
-	// Save: the upload is ready, its file is gone, and the page is the
+	// Save: the upload is ready, its raw log is gone, and the page is the
 	// ordinary summary.
 	rec = postForm(t, h, "/uploads/"+upID+"/map", mapForm("save"))
 	wantStatus(t, rec, http.StatusSeeOther)
@@ -99,6 +109,9 @@ func TestUploadMapUnknownCSV(t *testing.T) {
 	}
 	wantBody(t, do(t, h, "GET", "/uploads/"+upID, nil, nil), "40 read, 40 used", "Run with this traffic")
 	wantStatus(t, postForm(t, h, "/uploads/"+upID+"/map", mapForm("save")), http.StatusConflict)
+	if _, err := s.store.OpenRaw(context.Background(), upID); !errors.Is(err, store.ErrRawGone) {
+		t.Errorf("the raw log after the mapping was saved: %v, want ErrRawGone", err)
+	}
 	if left, _ := os.ReadDir(uploads); len(left) != 0 {
 		t.Errorf("the upload folder keeps %d files after the mapping was saved", len(left))
 	}
@@ -117,10 +130,11 @@ func TestUploadKeepAndReread(t *testing.T) {
 	rec := upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"map": logMap, "keep": "1"}, logCSV())
 	wantStatus(t, rec, http.StatusSeeOther)
 	upID := strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/")
-	raw := filepath.Join(uploads, rawFilePrefix+upID)
-	data, err := os.ReadFile(raw)
-	if err != nil || string(data) != logCSV() {
+	if data, err := readRaw(s, upID); err != nil || string(data) != logCSV() {
 		t.Fatalf("kept raw log: %v (%d bytes)", err, len(data))
+	}
+	if left, _ := os.ReadDir(uploads); len(left) != 0 {
+		t.Errorf("the upload folder keeps %d files: a kept log is in the database", len(left))
 	}
 	wantBody(t, do(t, h, "GET", "/uploads/"+upID, nil, nil), "The raw log is kept on the server", "Read it again with another mapping")
 
@@ -132,13 +146,16 @@ func TestUploadKeepAndReread(t *testing.T) {
 	// Discarding it removes it and its copy, not the first.
 	wantStatus(t, postForm(t, h, "/uploads/"+next+"/discard", url.Values{}), http.StatusSeeOther)
 	wantStatus(t, do(t, h, "GET", "/uploads/"+next+"/map", nil, nil), http.StatusNotFound)
-	if _, err := os.Stat(filepath.Join(uploads, rawFilePrefix+next)); !os.IsNotExist(err) {
-		t.Errorf("a discarded log stays on disk: %v", err)
+	if _, err := s.store.OpenRaw(context.Background(), next); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a discarded log stays: %v", err)
+	}
+	if data, err := readRaw(s, upID); err != nil || string(data) != logCSV() {
+		t.Errorf("discarding the copy changed the first: %v (%d bytes)", err, len(data))
 	}
 
 	// Deleting the raw log keeps the profile.
 	wantStatus(t, postForm(t, h, "/uploads/"+upID+"/raw/delete", url.Values{}), http.StatusSeeOther)
-	if _, err := os.Stat(raw); !os.IsNotExist(err) {
+	if _, err := s.store.OpenRaw(context.Background(), upID); !errors.Is(err, store.ErrRawGone) {
 		t.Errorf("the raw log is still there: %v", err)
 	}
 	page := do(t, h, "GET", "/uploads/"+upID, nil, nil)
@@ -152,33 +169,60 @@ func TestUploadKeepAndReread(t *testing.T) {
 	}
 }
 
-// The sweep at start-up removes raw files no upload keeps and logs left
-// half received, and leaves the ones uploads keep.
+// readRaw reads the raw log an upload keeps.
+func readRaw(s *Server, id string) ([]byte, error) {
+	r, err := s.store.OpenRaw(context.Background(), id)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
+}
+
+// The sweep removes the logs this deployment was receiving when a server
+// stopped (untouched for an hour), and nothing else in the folder: not a
+// log still arriving, not another deployment's, not files of a gatewise
+// that named them otherwise.
 func TestSweepUploads(t *testing.T) {
 	t.Parallel()
 	s, h, _, uploads := newUploadServer(t)
 	id := create(t, h, loadExample(t, "single-provider"))
 	rec := upload(t, h, "/architectures/"+id+"/uploads", map[string]string{"map": logMap, "keep": "1"}, logCSV())
 	upID := strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/")
-	orphan := filepath.Join(uploads, rawFilePrefix+"gone")
-	partial := filepath.Join(uploads, "gatewise-upload-123")
-	fresh := filepath.Join(uploads, "gatewise-upload-456")
-	for _, f := range []string{orphan, partial, fresh} {
+	prefix, err := s.receivingPrefix(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(uploads, prefix+"123")
+	fresh := filepath.Join(uploads, prefix+"456")
+	others := []string{
+		filepath.Join(uploads, tempUploadPrefix+"abcdefghijkl-789"), // another deployment's
+		filepath.Join(uploads, tempUploadPrefix+"123"),              // a gatewise before deployment ids
+		filepath.Join(uploads, legacyRawPrefix+"gone"),              // a raw file of an upload this database never had
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, f := range append([]string{partial, fresh}, others...) {
 		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-	}
-	old := time.Now().Add(-2 * time.Hour)
-	os.Chtimes(partial, old, old)
-	s.sweepUploads(context.Background())
-	for f, want := range map[string]bool{orphan: false, partial: false, fresh: true, filepath.Join(uploads, rawFilePrefix+upID): true} {
-		if _, err := os.Stat(f); (err == nil) != want {
-			t.Errorf("%s: present %v, want %v", filepath.Base(f), err == nil, want)
+		if f != fresh {
+			os.Chtimes(f, old, old)
 		}
+	}
+	s.sweepUploads(context.Background())
+	for _, f := range append([]string{fresh}, others...) {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s: %v, want it left alone", filepath.Base(f), err)
+		}
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("%s: %v, want it swept", filepath.Base(partial), err)
+	}
+	if data, err := readRaw(s, upID); err != nil || string(data) != logCSV() {
+		t.Errorf("the kept log after the sweep: %v (%d bytes)", err, len(data))
 	}
 	// Deleting the architecture takes its kept logs too.
 	wantStatus(t, postForm(t, h, "/architectures/"+id+"/delete", url.Values{}), http.StatusSeeOther)
-	if _, err := os.Stat(filepath.Join(uploads, rawFilePrefix+upID)); !os.IsNotExist(err) {
+	if _, err := s.store.OpenRaw(context.Background(), upID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a deleted architecture's kept log stays: %v", err)
 	}
 }

@@ -55,22 +55,32 @@ type receivedLog struct {
 	form uploadForm
 }
 
-// close removes the file unless it has been moved to its kept place.
+// close removes the file: what is kept of the log is in the database.
 func (r *receivedLog) close() {
-	if r.file != nil {
-		r.file.Close()
-		os.Remove(r.file.Name())
-	}
+	r.file.Close()
+	os.Remove(r.file.Name())
+}
+
+// rewind goes back to the start of the file, to read it again.
+func (r *receivedLog) rewind() error {
+	_, err := r.file.Seek(0, io.SeekStart)
+	return err
 }
 
 // receiveLog streams a multipart upload's file to a temporary file (the body
-// limit for uploads applies) and reads the small fields beside it.
+// limit for uploads applies) and reads the small fields beside it. The file
+// is named for this deployment, so the sweep of a gatewise on another
+// database sharing the folder leaves it alone.
 func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, "Send the log as a multipart form with a file field.", err)
 	}
-	tmp, err := os.CreateTemp(s.uploadDir(), tempUploadPattern)
+	prefix, err := s.receivingPrefix(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(s.uploadDir(), prefix+"*")
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +113,7 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 		rl.close()
 		return nil, &Error{Status: http.StatusUnprocessableEntity, Message: "Choose a request log to upload.", Fields: map[string]string{"file": "is required"}}
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+	if err := rl.rewind(); err != nil {
 		rl.close()
 		return nil, err
 	}
@@ -112,11 +122,12 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 
 // ingestUpload reads an uploaded log into a traffic profile with the
 // architecture's routes and origin mix and stores the profile and summary.
-// The file is deleted unless the user asked to keep it: the log's text is
-// never in the database. archID may come from the URL or, for the API, from
-// the form. When the log cannot be read as it is and waitForMapping is set
-// (the browser), the upload is stored waiting for a column mapping with its
-// file kept, and the error says so (*mappingNeeded).
+// The log itself is stored only when the user asked to keep it (in the
+// database, with the upload); the received file is deleted either way.
+// archID may come from the URL or, for the API, from the form. When the log
+// cannot be read as it is and waitForMapping is set (the browser), the
+// upload is stored waiting for a column mapping with its raw log, and the
+// error says so (*mappingNeeded).
 func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool) (store.Upload, traffic.Summary, error) {
 	var sum traffic.Summary
 	rl, err := s.receiveLog(c)
@@ -140,7 +151,11 @@ func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool
 	opts, err := readOptionsFor(spec, rl.form, s)
 	if err != nil {
 		if waitForMapping {
-			if up, ok := s.waitForMapping(ctx, archID, rl, err); ok {
+			up, ok, serr := s.waitForMapping(ctx, archID, rl, err)
+			if serr != nil {
+				return store.Upload{}, sum, serr
+			}
+			if ok {
 				return up, sum, &mappingNeeded{upload: up, problem: err}
 			}
 		}
@@ -157,7 +172,11 @@ func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool
 	}
 	if readErr != nil {
 		if waitForMapping {
-			if up, ok := s.waitForMapping(ctx, archID, rl, readErr); ok {
+			up, ok, serr := s.waitForMapping(ctx, archID, rl, readErr)
+			if serr != nil {
+				return store.Upload{}, sum, serr
+			}
+			if ok {
 				return up, sum, &mappingNeeded{upload: up, problem: readErr}
 			}
 		}
@@ -167,14 +186,17 @@ func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool
 	if err := fillUpload(&up, profile, sum, rl.form); err != nil {
 		return store.Upload{}, sum, err
 	}
-	if rl.form.Keep {
-		up.RawBytes = rl.size
+	if !rl.form.Keep {
+		if err := s.store.CreateUpload(ctx, &up); err != nil {
+			return store.Upload{}, sum, err
+		}
+		return up, sum, nil
 	}
-	if err := s.store.CreateUpload(ctx, &up); err != nil {
+	if err := rl.rewind(); err != nil {
 		return store.Upload{}, sum, err
 	}
-	if rl.form.Keep {
-		s.keepRawFile(rl, up.ID)
+	if err := s.store.CreateUploadWithRaw(ctx, &up, rl.file); err != nil {
+		return store.Upload{}, sum, err
 	}
 	return up, sum, nil
 }

@@ -32,6 +32,20 @@ import (
 // restart simulates nor what a comparison of two runs shows as changed.
 // Step 9 keeps a finished run's chosen option and traffic source in
 // columns of their own, so lists show them without reading results.
+// Step 10 moves the raw log of an upload (waiting for its mapping, or kept
+// by choice) from one server's disk into the database, in chunks
+// (upload_chunks, see upload_chunk.go), so every server on a shared database
+// can map, read and re-read it; and it gives the deployment an id (settings),
+// which names the files its servers write while receiving logs, so a sweep
+// removes only those. Raw files an earlier gatewise left on disk are
+// imported by the server, which knows the upload folder, not here.
+// Steps 11 and 12 let one run be simulated by several workers: run_parts
+// keeps each trial range's part until the merge, and on PostgreSQL River's
+// job tables (at River migration riverSchemaVersion, see river.go) hold the
+// runs' jobs, which any gatewise serve or worker on the database may take.
+// River's migrations are split over two steps because one adds a value to
+// an enum that a later one uses, and PostgreSQL lets a transaction use a
+// new enum value only once the transaction that added it has committed.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -182,6 +196,54 @@ func migrations() []migration {
 			up: func(tx *gorm.DB, kind string) error {
 				return execAll(tx, `ALTER TABLE runs ADD COLUMN chosen TEXT NOT NULL DEFAULT ''`,
 					`ALTER TABLE runs ADD COLUMN traffic TEXT NOT NULL DEFAULT ''`)
+			},
+		},
+		{
+			version: 10,
+			name:    "raw logs in the database, and a deployment id",
+			up: func(tx *gorm.DB, kind string) error {
+				if err := execAll(tx,
+					`CREATE TABLE upload_chunks (
+						upload_id TEXT NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,
+						seq       INTEGER NOT NULL,
+						data      `+blobType(kind)+` NOT NULL,
+						PRIMARY KEY (upload_id, seq)
+					)`,
+					`CREATE TABLE settings (
+						name  TEXT PRIMARY KEY,
+						value TEXT NOT NULL
+					)`,
+				); err != nil {
+					return err
+				}
+				return tx.Exec(`INSERT INTO settings (name, value) VALUES (?, ?)`, settingDeployment, newID()).Error
+			},
+		},
+		{
+			version: 11,
+			name:    "runs split across workers: run parts, and River's jobs on PostgreSQL",
+			up: func(tx *gorm.DB, kind string) error {
+				if err := execAll(tx,
+					`CREATE TABLE run_parts (
+						run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+						from_trial INTEGER NOT NULL,
+						to_trial   INTEGER NOT NULL,
+						plan       TEXT NOT NULL,
+						done       INTEGER NOT NULL DEFAULT 0,
+						data       `+blobType(kind)+`,
+						PRIMARY KEY (run_id, from_trial)
+					)`,
+				); err != nil {
+					return err
+				}
+				return migrateRiver(tx, kind, riverSchemaAddsPending)
+			},
+		},
+		{
+			version: 12,
+			name:    "River's jobs on PostgreSQL, from the pending state on",
+			up: func(tx *gorm.DB, kind string) error {
+				return migrateRiver(tx, kind, riverSchemaVersion)
 			},
 		},
 	}

@@ -39,13 +39,16 @@ const DefaultSQLitePath = "gatewise.db"
 // lock) waits for another process instead of failing with SQLITE_BUSY; WAL
 // lets readers proceed while a writer commits; synchronous(NORMAL) is durable
 // enough under WAL and much faster than FULL; foreign keys are off by default
-// in SQLite and later tables rely on them. _txlock=immediate makes every
+// in SQLite and later tables rely on them; secure_delete zeroes what is
+// deleted, so a raw log's prompt text does not outlive its rows in free
+// pages (see scrub in upload_chunk.go). _txlock=immediate makes every
 // transaction take the write lock at BEGIN, which serialises concurrent
 // migrations and avoids deadlocks when a reader upgrades to a writer.
 const sqlitePragmas = "_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)" +
 	"&_pragma=foreign_keys(1)" +
+	"&_pragma=secure_delete(1)" +
 	"&_txlock=immediate"
 
 // Store is gatewise's handle on its database. It is safe for concurrent use.

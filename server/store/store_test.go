@@ -678,16 +678,23 @@ func testUploads(t *testing.T, s *Store) {
 		t.Errorf("a new upload is %q with %d raw bytes, want ready with none", got.Status, got.RawBytes)
 	}
 
-	// An upload waiting for its mapping completes once, then is ready.
-	w := Upload{ArchitectureID: a.ID, Name: "odd.csv", Status: UploadMapping, RawBytes: 120, ReadOptions: `{"format":"auto"}`}
-	if err := s.CreateUpload(ctx, &w); err != nil {
+	// An upload waiting for its mapping has its raw log, completes once,
+	// then is ready, its raw log gone.
+	if err := s.CreateUpload(ctx, &Upload{ArchitectureID: a.ID, Name: "odd.csv", Status: UploadMapping}); err == nil {
+		t.Error("an upload waiting for its mapping was stored without its raw log")
+	}
+	w := Upload{ArchitectureID: a.ID, Name: "odd.csv", Status: UploadMapping, ReadOptions: `{"format":"auto"}`}
+	if err := s.CreateUploadWithRaw(ctx, &w, strings.NewReader(strings.Repeat("x", 120))); err != nil {
 		t.Fatal(err)
+	}
+	if w.RawBytes != 120 {
+		t.Errorf("RawBytes = %d, want 120", w.RawBytes)
 	}
 	if err := s.CompleteUpload(ctx, &Upload{ID: u.ID, Summary: []byte("{}"), Profile: []byte{1}}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("completing a ready upload: %v, want ErrNotFound", err)
 	}
-	if ids, err := s.RawFileUploads(ctx); err != nil || len(ids) != 1 || ids[0] != w.ID {
-		t.Errorf("RawFileUploads = %v, %v, want [%s]", ids, err, w.ID)
+	if missing, err := s.UploadsMissingRaw(ctx); err != nil || len(missing) != 0 {
+		t.Errorf("UploadsMissingRaw = %+v, %v, want none", missing, err)
 	}
 	if err := s.SetUploadOptions(ctx, w.ID, `{"map":"timestamp=t"}`); err != nil {
 		t.Fatal(err)
@@ -696,8 +703,11 @@ func testUploads(t *testing.T, s *Store) {
 	if err := s.CompleteUpload(ctx, &done); err != nil {
 		t.Fatal(err)
 	}
-	if done.Status != UploadReady || string(done.Profile) != string(profile) || done.Name != "odd.csv" || done.ReadOptions != `{"map":"timestamp=t"}` {
+	if done.Status != UploadReady || string(done.Profile) != string(profile) || done.Name != "odd.csv" || done.ReadOptions != `{"map":"timestamp=t"}` || done.RawBytes != 0 {
 		t.Errorf("completed upload = %+v", done)
+	}
+	if _, err := s.OpenRaw(ctx, w.ID); !errors.Is(err, ErrRawGone) {
+		t.Errorf("the raw log of an upload completed without keeping it: %v, want ErrRawGone", err)
 	}
 	if err := s.CompleteUpload(ctx, &done); !errors.Is(err, ErrNotFound) {
 		t.Errorf("completing twice: %v, want ErrNotFound", err)
@@ -708,7 +718,7 @@ func testUploads(t *testing.T, s *Store) {
 
 	// Waiting uploads expire; ready ones do not.
 	old := Upload{ArchitectureID: a.ID, Name: "old.csv", Status: UploadMapping}
-	if err := s.CreateUpload(ctx, &old); err != nil {
+	if err := s.CreateUploadWithRaw(ctx, &old, strings.NewReader("ts\n1\n")); err != nil {
 		t.Fatal(err)
 	}
 	ids, err := s.DeleteWaitingUploads(ctx, time.Now().Add(time.Minute))
@@ -768,7 +778,7 @@ func testOwnership(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	up := Upload{ArchitectureID: a.ID, Name: "log.csv", Summary: []byte("{}"), Profile: []byte{1}}
-	if err := s.CreateUpload(alice, &up); err != nil {
+	if err := s.CreateUploadWithRaw(alice, &up, strings.NewReader("ts\n1\n")); err != nil {
 		t.Fatal(err)
 	}
 	pf := PriceFile{Name: "p.json", Format: "litellm", Data: []byte("{}")}
@@ -784,7 +794,9 @@ func testOwnership(t *testing.T, s *Store) {
 	checks["EndRun"] = s.EndRun(bob, run.ID, RunCancelled, "by bob")
 	checks["RequeueRun"] = s.RequeueRun(bob, run.ID)
 	_, checks["Upload"] = s.Upload(bob, up.ID)
-	checks["ForgetRawFile"] = s.ForgetRawFile(bob, up.ID)
+	checks["DeleteRaw"] = s.DeleteRaw(bob, up.ID)
+	_, checks["OpenRaw"] = s.OpenRaw(bob, up.ID)
+	checks["CreateUploadFrom"] = s.CreateUploadFrom(bob, &Upload{ArchitectureID: a.ID, Name: "copy.csv", Status: UploadMapping}, up.ID)
 	_, checks["PriceFile"] = s.PriceFile(bob, pf.ID)
 	_, checks["CreateShare"] = s.CreateShare(bob, ShareRun, run.ID)
 	for name, err := range checks {

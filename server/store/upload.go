@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,7 +11,8 @@ import (
 )
 
 // Upload statuses. A log gatewise could not read as it is waits in
-// UploadMapping, its raw file on disk, until the user maps its columns.
+// UploadMapping, its raw bytes in the database, until the user maps its
+// columns.
 const (
 	UploadReady   = "ready"
 	UploadMapping = "mapping"
@@ -18,9 +20,8 @@ const (
 
 // Upload is a request log turned into a traffic profile: the summary the
 // user saw (JSON) and the profile (encoded by the caller). The log itself is
-// not stored in the database; its raw file stays on disk only while the
-// upload waits for a mapping, or when the user asked to keep it (RawBytes
-// is then its size).
+// kept (in chunks, see upload_chunk.go) only while the upload waits for a
+// mapping, or when the user asked to keep it; RawBytes is then its size.
 type Upload struct {
 	ID             string
 	ArchitectureID string
@@ -53,9 +54,17 @@ func (r uploadRow) upload() Upload {
 		Profile: r.Profile, RawBytes: r.RawBytes, ReadOptions: r.ReadOptions, CreatedAt: r.CreatedAt.UTC()}
 }
 
-// CreateUpload stores an upload of an existing architecture and fills in its
-// ID and time. ErrNotFound if the architecture does not exist.
+// CreateUpload stores an upload of an existing architecture, without a raw
+// log (RawBytes is ignored), and fills in its ID and time. ErrNotFound if
+// the architecture does not exist.
 func (s *Store) CreateUpload(ctx context.Context, u *Upload) error {
+	return s.createUpload(ctx, u, nil)
+}
+
+// createUpload stores u and, when raw is not nil, its raw log in the same
+// transaction; raw writes the chunks of the new upload and says how many
+// bytes they hold.
+func (s *Store) createUpload(ctx context.Context, u *Upload, raw func(tx *gorm.DB, id string) (int64, error)) error {
 	if _, err := s.Architecture(ctx, u.ArchitectureID); err != nil {
 		return err
 	}
@@ -70,9 +79,33 @@ func (s *Store) CreateUpload(ctx context.Context, u *Upload) error {
 	if profile == nil {
 		profile = []byte{} // the column is NOT NULL
 	}
+	if status == UploadMapping && raw == nil {
+		return errors.New("store: create upload: an upload waiting for its mapping needs its raw log")
+	}
 	row := uploadRow{ID: newID(), ArchitectureID: u.ArchitectureID, Name: u.Name, Status: status, Summary: string(u.Summary),
-		Profile: profile, RawBytes: u.RawBytes, ReadOptions: u.ReadOptions, Owner: ownerFor(ctx), CreatedAt: now()}
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		Profile: profile, ReadOptions: u.ReadOptions, Owner: ownerFor(ctx), CreatedAt: now()}
+	if raw == nil {
+		if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+			return fmt.Errorf("store: create upload: %w", err)
+		}
+		*u = row.upload()
+		return nil
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		n, err := raw(tx, row.ID)
+		if err != nil {
+			return err
+		}
+		row.RawBytes = n
+		return tx.Model(&uploadRow{}).Where("id = ?", row.ID).Update("raw_bytes", n).Error
+	})
+	if errors.Is(err, ErrRawGone) {
+		return err
+	}
+	if err != nil {
 		return fmt.Errorf("store: create upload: %w", err)
 	}
 	*u = row.upload()
@@ -80,18 +113,37 @@ func (s *Store) CreateUpload(ctx context.Context, u *Upload) error {
 }
 
 // CompleteUpload gives an upload that waits for its mapping the profile read
-// with it, in one statement so that the upload is never half done.
-// ErrNotFound if no upload with that id is waiting (unknown, or completed
-// already by another request).
+// with it, in one transaction so that the upload is never half done. With
+// u.RawBytes zero its raw log goes; otherwise it stays, and RawBytes keeps
+// the size it has. ErrNotFound if no upload with that id is waiting
+// (unknown, or completed already by another request, on any server).
 func (s *Store) CompleteUpload(ctx context.Context, u *Upload) error {
-	res := s.owned(ctx).Model(&uploadRow{}).Where("id = ? AND status = ?", u.ID, UploadMapping).
-		Updates(map[string]any{"status": UploadReady, "summary": string(u.Summary), "profile": u.Profile,
-			"raw_bytes": u.RawBytes, "read_options": u.ReadOptions})
-	if res.Error != nil {
-		return fmt.Errorf("store: complete upload %q: %w", u.ID, res.Error)
+	dropRaw := u.RawBytes == 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		fields := map[string]any{"status": UploadReady, "summary": string(u.Summary), "profile": u.Profile, "read_options": u.ReadOptions}
+		if dropRaw {
+			fields["raw_bytes"] = 0
+		}
+		res := ownedBy(ctx, tx).Model(&uploadRow{}).Where("id = ? AND status = ?", u.ID, UploadMapping).Updates(fields)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if !dropRaw {
+			return nil
+		}
+		return tx.Where("upload_id = ?", u.ID).Delete(&chunkRow{}).Error
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
 	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
+	if err != nil {
+		return fmt.Errorf("store: complete upload %q: %w", u.ID, err)
+	}
+	if dropRaw {
+		s.scrub(ctx)
 	}
 	got, err := s.Upload(ctx, u.ID)
 	if err != nil {
@@ -114,20 +166,9 @@ func (s *Store) SetUploadOptions(ctx context.Context, id, options string) error 
 	return nil
 }
 
-// ForgetRawFile records that an upload's raw file is gone.
-func (s *Store) ForgetRawFile(ctx context.Context, id string) error {
-	res := s.owned(ctx).Model(&uploadRow{}).Where("id = ?", id).Update("raw_bytes", 0)
-	if res.Error != nil {
-		return fmt.Errorf("store: forget raw file of %q: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
-// DeleteUpload removes an upload that still waits for its mapping; a ready
-// upload stays, because runs replay its profile. ErrNotFound otherwise.
+// DeleteUpload removes an upload that still waits for its mapping, with its
+// raw log; a ready upload stays, because runs replay its profile.
+// ErrNotFound otherwise.
 func (s *Store) DeleteUpload(ctx context.Context, id string) error {
 	res := s.owned(ctx).Where("id = ? AND status = ?", id, UploadMapping).Delete(&uploadRow{})
 	if res.Error != nil {
@@ -136,12 +177,12 @@ func (s *Store) DeleteUpload(ctx context.Context, id string) error {
 	if res.RowsAffected == 0 {
 		return ErrNotFound
 	}
+	s.scrub(ctx)
 	return nil
 }
 
 // DeleteWaitingUploads removes uploads that have waited for a mapping since
-// before the given time, and returns their ids so the caller can remove
-// their raw files.
+// before the given time, with their raw logs, and returns their ids.
 func (s *Store) DeleteWaitingUploads(ctx context.Context, before time.Time) ([]string, error) {
 	var ids []string
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -157,16 +198,8 @@ func (s *Store) DeleteWaitingUploads(ctx context.Context, before time.Time) ([]s
 	if err != nil {
 		return nil, fmt.Errorf("store: delete waiting uploads: %w", err)
 	}
-	return ids, nil
-}
-
-// RawFileUploads returns the ids of uploads whose raw file should be on disk:
-// those waiting for a mapping and those kept by choice.
-func (s *Store) RawFileUploads(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.db.WithContext(ctx).Model(&uploadRow{}).Where("status = ? OR raw_bytes > 0", UploadMapping).Pluck("id", &ids).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: list raw files: %w", err)
+	if len(ids) > 0 {
+		s.scrub(ctx)
 	}
 	return ids, nil
 }
