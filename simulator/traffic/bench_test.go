@@ -189,6 +189,53 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
+// azureLog repeats the Azure conversation trace (../shared/data) until it
+// is about size bytes, each repeat an hour after the one before (the trace
+// spans 59 minutes), as CSV in the trace's own shape or, for jsonl, as a
+// Helicone export of the same requests.
+func azureLog(b *testing.B, kind string, size int) []byte {
+	b.Helper()
+	src, err := os.ReadFile(filepath.Join(sharedData, "azure-llm-2023", "AzureLLMInferenceTrace_conv.csv"))
+	if err != nil {
+		b.Skipf("needs azure-llm-2023/AzureLLMInferenceTrace_conv.csv in ../shared/data: %v", err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(src), []byte("\n"))
+	out := make([]byte, 0, size+1<<20)
+	if kind == "csv" {
+		out = append(out, lines[0]...)
+		out = append(out, '\n')
+	}
+	const layout = "2006-01-02 15:04:05.0000000"
+	for rep := 0; len(out) < size; rep++ {
+		for _, l := range lines[1:] {
+			f := bytes.Split(l, []byte(","))
+			t, err := time.Parse(layout, string(f[0]))
+			if err != nil {
+				b.Fatal(err)
+			}
+			t = t.Add(time.Duration(rep) * time.Hour)
+			if kind == "csv" {
+				out = fmt.Appendf(out, "%s,%s,%s\n", t.Format(layout), f[1], f[2])
+				continue
+			}
+			out = fmt.Appendf(out, `{"request_id":"az-%d-%s","request_created_at":"%s","request_path":"/v1/chat/completions","model":"gpt-4o","provider":"AZURE","response_status":200,"prompt_tokens":%s,"completion_tokens":%s,"total_tokens":0,"country_code":"US"}`+"\n",
+				rep, f[0][20:], t.Format("2006-01-02T15:04:05.0000000Z"), f[1], f[2])
+		}
+	}
+	return out
+}
+
+// BenchmarkReadAzure reads 64 MB of the Azure trace as CSV and as JSONL,
+// the shape of the 180 MB files the CLI is measured on (README).
+func BenchmarkReadAzure(b *testing.B) {
+	for _, kind := range []string{"csv", "jsonl"} {
+		data := azureLog(b, kind, 64<<20)
+		for _, w := range []int{1, 2} {
+			b.Run(kind+"/workers="+strconv.Itoa(w), func(b *testing.B) { benchRead(b, data, ReadOptions{Workers: w}) })
+		}
+	}
+}
+
 func BenchmarkSynthesize(b *testing.B) {
 	p := exampleParams()
 	b.ReportAllocs()

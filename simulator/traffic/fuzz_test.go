@@ -293,3 +293,22 @@ func FuzzParseMapping(f *testing.F) {
 		}
 	})
 }
+
+// FuzzISOCache checks that reading timestamps through the cache gives what
+// parseISO gives, whatever came before.
+func FuzzISOCache(f *testing.F) {
+	f.Add("2023-11-16 18:15:46.6805900", "2023-11-16 18:15:50.9951690")
+	f.Add("2025-03-03T10:00:01.120+00", "2025-03-03T10:00:59Z")
+	f.Add("2024-02-29T23:59:59-07:00", "2024-02-29T23:59")
+	f.Add("2024-02-29", "2024-02-29T23:5x")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var c isoCache
+		for _, s := range []string{a, b, a, b[:len(b)/2], b} {
+			want, wok := parseISO([]byte(s))
+			got, ok := c.parse([]byte(s))
+			if got != want || ok != wok {
+				t.Fatalf("after %q: cache reads %q as %d, %v; parseISO %d, %v", a, s, got, ok, want, wok)
+			}
+		}
+	})
+}

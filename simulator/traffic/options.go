@@ -100,6 +100,10 @@ type ReadOptions struct {
 	// cells); default 4 million, about 300 MB less than what would break the
 	// memory budget, so a long log needs a wider bin.
 	MaxCells int
+
+	// general reads every row the general way, with no fast path: the
+	// reference the fast paths are tested against.
+	general bool
 }
 
 // Defaults applied by Read.

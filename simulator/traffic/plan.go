@@ -37,6 +37,9 @@ type plan struct {
 	consts        [numFields]string
 	constRaw      [numFields][]byte
 	hasConst      [numFields]bool
+	constRef      [numFields]slotRef
+	// reads marks the fields the plan reads at all, a column or a constant.
+	reads [numFields]bool
 	// mixNames and mixCum assign origins from ReadOptions.OriginMix.
 	mixNames []string
 	mixCum   []float64
@@ -166,6 +169,12 @@ func newPlan(p preset, m Mapping, c container, header []string, firstKeys map[st
 	}
 	if pl.hasConst[FieldTime] {
 		return nil, nil, fmt.Errorf("timestamp cannot be a constant")
+	}
+	for f := range numFields {
+		pl.reads[f] = pl.hasConst[f] || len(pl.cands[f]) > 0
+		if pl.hasConst[f] {
+			pl.constRef[f] = slotRef{name: "'" + pl.consts[f] + "'", slot: -1}
+		}
 	}
 	for f := range numFields {
 		if !pl.hasConst[f] {

@@ -152,94 +152,146 @@ var daysIn = [13]int64{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 // is what Azure's trace and PostgreSQL dumps without a zone mean in practice.
 // It is hand-written because time.Parse dominated the profile of a CSV read.
 func parseISO(b []byte) (int64, bool) {
-	num := func(s []byte) (int64, bool) {
-		var n int64
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int64(c-'0')
-		}
-		return n, len(s) > 0
-	}
 	if len(b) < 10 || b[4] != '-' || b[7] != '-' {
 		return 0, false
 	}
-	y, ok1 := num(b[0:4])
-	mo, ok2 := num(b[5:7])
-	d, ok3 := num(b[8:10])
+	secs, ok := isoDate(b[:10])
+	if !ok {
+		return 0, false
+	}
+	if len(b) == 10 {
+		return isoTail(nil, secs)
+	}
+	if len(b) < 16 {
+		return 0, false
+	}
+	m, ok := isoMinute(b[10:16])
+	if !ok {
+		return 0, false
+	}
+	return isoTail(b[16:], secs+m)
+}
+
+// isoCache remembers the date, hour and minute of the last timestamp read:
+// a log's rows come in time order, so most share them with the row before,
+// and only the seconds and zone are left to read.
+type isoCache struct {
+	key  [16]byte
+	secs int64
+	ok   bool
+}
+
+// parse is parseISO with the cache.
+func (c *isoCache) parse(b []byte) (int64, bool) {
+	if len(b) >= 16 {
+		if c.ok && [16]byte(b[:16]) == c.key {
+			return isoTail(b[16:], c.secs)
+		}
+		if b[4] == '-' && b[7] == '-' {
+			d, ok1 := isoDate(b[:10])
+			m, ok2 := isoMinute(b[10:16])
+			if ok1 && ok2 {
+				c.key, c.secs, c.ok = [16]byte(b[:16]), d+m, true
+				return isoTail(b[16:], d+m)
+			}
+		}
+	}
+	return parseISO(b)
+}
+
+// isoNum reads a run of digits.
+func isoNum(s []byte) (int64, bool) {
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, len(s) > 0
+}
+
+// isoDate reads "2006-01-02" as seconds since the epoch.
+func isoDate(b []byte) (int64, bool) {
+	if b[4] != '-' || b[7] != '-' {
+		return 0, false
+	}
+	y, ok1 := isoNum(b[0:4])
+	mo, ok2 := isoNum(b[5:7])
+	d, ok3 := isoNum(b[8:10])
 	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysIn[mo] ||
 		(mo == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0))) {
 		return 0, false
 	}
-	secs := daysFromCivil(y, mo, d) * 86400
-	rest := b[10:]
+	return daysFromCivil(y, mo, d) * 86400, true
+}
+
+// isoMinute reads "T15:04" (or " 15:04") as seconds into the day.
+func isoMinute(b []byte) (int64, bool) {
+	if (b[0] != 'T' && b[0] != ' ' && b[0] != 't') || b[3] != ':' {
+		return 0, false
+	}
+	h, ok1 := isoNum(b[1:3])
+	mi, ok2 := isoNum(b[4:6])
+	if !ok1 || !ok2 || h > 23 || mi > 59 {
+		return 0, false
+	}
+	return h*3600 + mi*60, true
+}
+
+// isoTail reads what follows the minute, ":05[.fraction]" and the zone,
+// onto secs.
+func isoTail(rest []byte, secs int64) (int64, bool) {
 	var nanos int64
-	if len(rest) > 0 {
-		if rest[0] != 'T' && rest[0] != ' ' && rest[0] != 't' {
+	if len(rest) >= 3 && rest[0] == ':' {
+		s, ok := isoNum(rest[1:3])
+		if !ok || s > 60 {
 			return 0, false
 		}
-		rest = rest[1:]
-		if len(rest) < 5 || rest[2] != ':' {
-			return 0, false
-		}
-		h, ok1 := num(rest[0:2])
-		mi, ok2 := num(rest[3:5])
-		if !ok1 || !ok2 || h > 23 || mi > 59 {
-			return 0, false
-		}
-		secs += h*3600 + mi*60
-		rest = rest[5:]
-		if len(rest) >= 3 && rest[0] == ':' {
-			s, ok := num(rest[1:3])
-			if !ok || s > 60 {
+		secs += s
+		rest = rest[3:]
+		if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+			j := 1
+			scale := int64(1e8)
+			for ; j < len(rest) && rest[j] >= '0' && rest[j] <= '9'; j++ {
+				nanos += int64(rest[j]-'0') * scale
+				scale /= 10
+			}
+			if j == 1 {
 				return 0, false
 			}
-			secs += s
-			rest = rest[3:]
-			if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
-				j := 1
-				scale := int64(1e8)
-				for ; j < len(rest) && rest[j] >= '0' && rest[j] <= '9'; j++ {
-					nanos += int64(rest[j]-'0') * scale
-					scale /= 10
-				}
-				if j == 1 {
-					return 0, false
-				}
-				rest = rest[j:]
-			}
+			rest = rest[j:]
 		}
-		switch {
-		case len(rest) == 0:
-		case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
-		case rest[0] == '+' || rest[0] == '-':
-			z := rest[1:]
-			var zh, zm int64
-			var ok1, ok2 bool
-			switch len(z) {
-			case 2:
-				zh, ok1 = num(z)
-				ok2 = true
-			case 4:
-				zh, ok1 = num(z[0:2])
-				zm, ok2 = num(z[2:4])
-			case 5:
-				zh, ok1 = num(z[0:2])
-				zm, ok2 = num(z[3:5])
-				ok2 = ok2 && z[2] == ':'
-			}
-			if !ok1 || !ok2 || zh > 24 || zm > 59 {
-				return 0, false
-			}
-			off := zh*3600 + zm*60
-			if rest[0] == '+' {
-				off = -off
-			}
-			secs += off
-		default:
+	}
+	switch {
+	case len(rest) == 0:
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
+	case rest[0] == '+' || rest[0] == '-':
+		z := rest[1:]
+		var zh, zm int64
+		var ok1, ok2 bool
+		switch len(z) {
+		case 2:
+			zh, ok1 = isoNum(z)
+			ok2 = true
+		case 4:
+			zh, ok1 = isoNum(z[0:2])
+			zm, ok2 = isoNum(z[2:4])
+		case 5:
+			zh, ok1 = isoNum(z[0:2])
+			zm, ok2 = isoNum(z[3:5])
+			ok2 = ok2 && z[2] == ':'
+		}
+		if !ok1 || !ok2 || zh > 24 || zm > 59 {
 			return 0, false
 		}
+		off := zh*3600 + zm*60
+		if rest[0] == '+' {
+			off = -off
+		}
+		secs += off
+	default:
+		return 0, false
 	}
 	if secs > math.MaxInt64/1_000_000_000-1 || secs < math.MinInt64/1_000_000_000+1 {
 		return 0, false

@@ -83,6 +83,27 @@ type worker struct {
 	probe func(raw []byte)
 	// users holds hashes of the user values seen, up to maxUsers.
 	users map[uint64]struct{}
+	// iso caches the minute of the last start (0) and end (1) time read.
+	iso [2]isoCache
+	// fast says where fastRow reads a good CSV row from; nowLimit is the
+	// latest time a row may have, a day past Now.
+	fast     fastPlan
+	nowLimit int64
+	// reads is the plan's: the fields read at all.
+	reads [numFields]bool
+	// binLo and binHi bound the bin of the last row, binLo its index: rows
+	// in time order mostly fall in the same bin, and a division is dear.
+	bin, binLo, binHi int64
+	// lastModel, lastRoute and lastOrigin spare a row the map lookup of a
+	// name the row before had: the model index and its raw name, the route
+	// field's value and its route, the origin field's value and its origin.
+	lastModel           int32
+	lastRouteVal        []byte
+	lastRoute           int32
+	lastOriginVal       []byte
+	lastOrigin          int32
+	fixedRoute, anyOrig int32 // the route of RouteSingle, the "any" origin; -1 until first used
+	mixOrigin           []int32
 }
 
 // table interns names to small indexes.
@@ -103,10 +124,13 @@ func (t *table) id(b []byte) int32 {
 }
 
 func newWorker(pl *plan, o *ReadOptions) *worker {
-	w := &worker{pl: pl, o: o, cellIdx: map[cellKey]int32{}, lastIdx: -1,
+	w := &worker{pl: pl, o: o, cellIdx: map[cellKey]int32{}, lastIdx: -1, lastModel: -1, lastRoute: -1, lastOrigin: noOrigin, fixedRoute: -1, anyOrig: -1,
 		hists: map[uint32]*Histogram{}, modelIx: map[string]int32{}, fieldRt: map[string]int32{}, originRaw: map[string]int32{},
 		skipped: map[string]int64{}, minTs: math.MaxInt64, maxTs: math.MinInt64}
 	w.routes.index, w.origins.index = map[string]int32{}, map[string]int32{}
+	w.fast, w.nowLimit, w.reads = newFastPlan(pl), o.Now.UnixNano()+86400e9, pl.reads
+	w.fast.ok = w.fast.ok && !o.general
+	w.binLo, w.binHi = 1, 0 // empty
 	for _, r := range o.Routes {
 		w.routes.id([]byte(r.Name))
 	}
@@ -184,6 +208,7 @@ func (w *worker) csvRows(data []byte, line int64) {
 		case len(w.split.fields) != ncols:
 			w.rowsRead++
 			w.bad(ReasonFieldCount, line, 0, "", fmt.Sprintf("%d fields, the header has %d", len(w.split.fields), ncols))
+		case w.fast.ok && w.probe == nil && w.fastRow(line):
 		default:
 			for _, col := range w.pl.usedCols {
 				f := w.split.fields[col]
@@ -395,9 +420,16 @@ func (w *worker) bad(reason string, line int64, col int, field, msg string) {
 }
 
 // get returns the first present value of f.
-func (w *worker) get(f Field) (jvalue, slotRef, bool) {
+func (w *worker) get(f Field) (v jvalue, r slotRef, ok bool) {
+	if w.reads[f] {
+		v, r, ok = w.lookup(f)
+	}
+	return
+}
+
+func (w *worker) lookup(f Field) (jvalue, slotRef, bool) {
 	if w.pl.hasConst[f] {
-		return jvalue{raw: w.pl.constRaw[f], kind: jString}, slotRef{name: "'" + w.pl.consts[f] + "'", slot: -1}, true
+		return jvalue{raw: w.pl.constRaw[f], kind: jString}, w.pl.constRef[f], true
 	}
 	for _, r := range w.pl.cands[f] {
 		v := w.vals[r.slot]
@@ -406,7 +438,9 @@ func (w *worker) get(f Field) (jvalue, slotRef, bool) {
 			continue
 		case jString:
 			if w.pl.container == containerCSV {
-				v.raw = bytes.TrimSpace(v.raw)
+				if n := len(v.raw); n > 0 && (!isGraphic(v.raw[0]) || !isGraphic(v.raw[n-1])) {
+					v.raw = bytes.TrimSpace(v.raw)
+				}
 				if isNullWord(v.raw) {
 					continue
 				}
@@ -426,6 +460,10 @@ func (w *worker) get(f Field) (jvalue, slotRef, bool) {
 	}
 	return jvalue{}, slotRef{}, false
 }
+
+// isGraphic tells an ASCII byte that bytes.TrimSpace keeps at either end of
+// a field: neither space nor control nor the start of a multi-byte rune.
+func isGraphic(c byte) bool { return c > ' ' && c < utf8.RuneSelf }
 
 // isNullWord recognises how CSV writers spell a missing value.
 func isNullWord(b []byte) bool {
@@ -481,7 +519,7 @@ func (w *worker) timeOf(f Field, line int64) (ts int64, present, ok bool) {
 	if !present {
 		return 0, false, true
 	}
-	ts, good := parseTime(v.raw, r.unit, w.o.Start.UnixNano())
+	ts, good := parseTime(v.raw, r.unit, w.o.Start.UnixNano(), &w.iso[f&1])
 	if !good {
 		w.bad(ReasonBadTime, line, w.column(r), r.name, fmt.Sprintf("%s %q is not a time in unit %s", f, clip(v.raw), unitOrAuto(r.unit)))
 		return 0, true, false
@@ -497,10 +535,10 @@ func unitOrAuto(u Unit) string {
 }
 
 // parseTime turns a raw time into Unix nanoseconds.
-func parseTime(b []byte, u Unit, start int64) (int64, bool) {
+func parseTime(b []byte, u Unit, start int64, iso *isoCache) (int64, bool) {
 	if u == UnitDefault {
 		if len(b) >= 10 && b[4] == '-' {
-			return parseISO(b)
+			return iso.parse(b)
 		}
 		f, ok := parseFloat(b)
 		if !ok {
@@ -518,7 +556,7 @@ func parseTime(b []byte, u Unit, start int64) (int64, bool) {
 		}
 	}
 	if u == UnitISO {
-		return parseISO(b)
+		return iso.parse(b)
 	}
 	var scale float64
 	base := int64(0)
@@ -590,7 +628,7 @@ func (w *worker) row(line int64, ord uint64) {
 		w.bad(ReasonOldTime, line, w.column(r), r.name, "timestamp before 2000: the timestamp's unit is probably wrong")
 		return
 	}
-	if !w.pl.relative && ts > w.o.Now.UnixNano()+86400e9 {
+	if !w.pl.relative && ts > w.nowLimit {
 		_, r, _ := w.get(FieldTime)
 		w.bad(ReasonFutureTime, line, w.column(r), r.name, "timestamp more than a day in the future")
 		return
@@ -674,7 +712,39 @@ func (w *worker) row(line int64, ord uint64) {
 
 	failed, class := w.outcome(out, agg)
 
-	// The row is good: aggregate it.
+	// An aggregate covers [ts, end): its counts are spread over the bins it
+	// covers.
+	span := int64(0)
+	if agg {
+		if hasEnd && end > ts {
+			span = end - ts
+		} else if b := w.pl.bucketWidth(); b > 0 {
+			span = int64(b)
+		}
+		width := int64(w.o.BinWidth)
+		if span > 0 && floorDiv(ts+span-1, width)-floorDiv(ts, width) > 31*86400e9/width {
+			w.bad(ReasonAbsurd, line, 0, "end_time", "an aggregated row spans more than 31 days")
+			return
+		}
+	}
+	w.add(line, ord, &request{ts: ts, span: span, in: in, cached: cached, out: out, reqs: reqs, agg: agg,
+		latency: latency, hasLat: hasLat, cost: cost, hasCost: hasCost, failed: failed, class: class})
+}
+
+// request is a good row's values, checked and ready to aggregate.
+type request struct {
+	ts, span              int64 // start, and the span an aggregate covers
+	in, cached, out, reqs int64
+	agg                   bool
+	latency, cost         float64
+	hasLat, hasCost       bool
+	failed                bool
+	class                 ErrorClass
+}
+
+// add aggregates a good row into the partial profile; the row's user,
+// model, route and origin are read from the slots here.
+func (w *worker) add(line int64, ord uint64, r *request) {
 	w.rowsUsed++
 	if v, _, ok := w.get(FieldUser); ok && len(w.users) < maxUsers {
 		if w.users == nil {
@@ -687,13 +757,14 @@ func (w *worker) row(line int64, ord uint64) {
 	origin := w.originOf(uint64(line)<<20 + ord)
 	ro := uint32(route)<<16 | uint32(origin)
 	m := &w.models[model]
-	m.requests += reqs
-	m.input += in
-	m.outp += out
-	if hasCost {
-		w.cost += cost
+	m.requests += r.reqs
+	m.input += r.in
+	m.outp += r.out
+	if r.hasCost {
+		w.cost += r.cost
 		w.costRows++
 	}
+	ts := r.ts
 	if ts < w.prevTs {
 		w.outOfOrder++
 	}
@@ -705,55 +776,51 @@ func (w *worker) row(line int64, ord uint64) {
 	w.minTs = min(w.minTs, ts)
 
 	width := int64(w.o.BinWidth)
-	bin := floorDiv(ts, width)
-	if !agg {
+	if ts < w.binLo || ts >= w.binHi {
+		w.bin = floorDiv(ts, width)
+		w.binLo = w.bin * width
+		w.binHi = w.binLo + width
+		if w.binHi < w.binLo { // the last bin before the int64 edge
+			w.binHi = math.MaxInt64
+		}
+	}
+	bin := w.bin
+	if !r.agg {
 		w.maxTs = max(w.maxTs, ts)
 		c := w.cell(cellKey{bin: bin, ro: ro})
 		if c == nil {
 			return
 		}
 		c.d.Requests++
-		c.d.Input += in
-		c.d.CachedInput += cached
-		c.d.Output += out
-		if failed {
-			c.d.Errors[class]++
+		c.d.Input += r.in
+		c.d.CachedInput += r.cached
+		c.d.Output += r.out
+		if r.failed {
+			c.d.Errors[r.class]++
 		}
-		if hasLat {
-			c.latSum += latency
+		if r.hasLat {
+			c.latSum += r.latency
 			c.latN++
-			w.latency(ro, latency)
+			w.latency(ro, r.latency)
 		}
 		return
 	}
-	// An aggregate covers [ts, end): spread its counts evenly over the bins
-	// it covers, exactly (each bin gets its share of the integer totals).
-	span := int64(0)
-	if hasEnd && end > ts {
-		span = end - ts
-	} else if b := w.pl.bucketWidth(); b > 0 {
-		span = int64(b)
-	}
+	// Each bin gets its share of the integer totals, exactly.
 	last := bin
-	if span > 0 {
-		last = floorDiv(ts+span-1, width)
+	if r.span > 0 {
+		last = floorDiv(ts+r.span-1, width)
 	}
-	if last-bin > 31*86400e9/width {
-		w.rowsUsed--
-		w.bad(ReasonAbsurd, line, 0, "end_time", "an aggregated row spans more than 31 days")
-		return
-	}
-	w.maxTs = max(w.maxTs, ts+max(span-1, 0))
+	w.maxTs = max(w.maxTs, ts+max(r.span-1, 0))
 	k := uint64(last - bin + 1)
 	for i := range k {
 		c := w.cell(cellKey{bin: bin + int64(i), ro: ro})
 		if c == nil {
 			return
 		}
-		c.d.Requests += share(reqs, i, k)
-		c.d.Input += share(in, i, k)
-		c.d.CachedInput += share(cached, i, k)
-		c.d.Output += share(out, i, k)
+		c.d.Requests += share(r.reqs, i, k)
+		c.d.Input += share(r.in, i, k)
+		c.d.CachedInput += share(r.cached, i, k)
+		c.d.Output += share(r.out, i, k)
 	}
 }
 
@@ -885,6 +952,17 @@ func (w *worker) modelOf() int32 {
 	if v, _, ok := w.get(FieldModel); ok {
 		name = v.raw
 	}
+	if m := w.lastModel; m >= 0 && w.models[m].name == string(name) {
+		return m
+	}
+	i := w.internModel(name)
+	if w.models[i].name == string(name) { // not "(other models)"
+		w.lastModel = i
+	}
+	return i
+}
+
+func (w *worker) internModel(name []byte) int32 {
 	if i, ok := w.modelIx[string(name)]; ok {
 		return i
 	}
@@ -916,7 +994,10 @@ func (w *worker) routeOf(model int32) int32 {
 		if len(o.Routes) > 0 {
 			return 0
 		}
-		return w.routes.id([]byte("all"))
+		if w.fixedRoute < 0 {
+			w.fixedRoute = w.routes.id([]byte("all"))
+		}
+		return w.fixedRoute
 	case RouteByModel:
 		m := &w.models[model]
 		if m.route < 0 {
@@ -925,14 +1006,26 @@ func (w *worker) routeOf(model int32) int32 {
 		return m.route
 	}
 	v, _, ok := w.get(FieldRoute)
-	var val []byte
+	var raw []byte
 	if ok {
-		val = v.raw
-		if v.kind == jArray || (len(val) > 0 && val[0] == '[') {
-			s, _ := firstString(val)
-			val = []byte(s)
-		}
+		raw = v.raw
 	}
+	if w.lastRoute >= 0 && string(w.lastRouteVal) == string(raw) {
+		return w.lastRoute
+	}
+	val := raw
+	if len(val) > 0 && val[0] == '[' { // a JSON array (of tags): its first element
+		s, _ := firstString(val)
+		val = []byte(s)
+	}
+	w.lastRoute = w.routeField(val)
+	w.lastRouteVal = append(w.lastRouteVal[:0], raw...)
+	return w.lastRoute
+}
+
+// routeField finds the route of a route field's value.
+func (w *worker) routeField(val []byte) int32 {
+	o := w.o
 	if i, ok := w.fieldRt[string(val)]; ok {
 		return i
 	}
@@ -984,24 +1077,45 @@ func (w *worker) matchValue(s string) int32 {
 func (w *worker) originOf(ord uint64) int32 {
 	o := w.o
 	if v, _, ok := w.get(FieldOrigin); ok {
-		i, cached := w.originRaw[string(v.raw)]
-		if !cached {
-			i = w.originField(v.raw)
+		var i int32
+		if w.lastOrigin != noOrigin && string(w.lastOriginVal) == string(v.raw) {
+			i = w.lastOrigin
+		} else {
+			var cached bool
+			i, cached = w.originRaw[string(v.raw)]
+			if !cached {
+				i = w.originField(v.raw)
+			}
+			w.lastOrigin, w.lastOriginVal = i, append(w.lastOriginVal[:0], v.raw...)
 		}
 		if i >= 0 {
 			return i
 		}
 	}
 	if len(o.OriginMix) == 0 {
-		return w.origins.id([]byte("any"))
+		if w.anyOrig < 0 {
+			w.anyOrig = w.origins.id([]byte("any"))
+		}
+		return w.anyOrig
 	}
 	u := float64(splitmix64(ord)>>11) / (1 << 53)
+	k := len(w.pl.mixNames) - 1
 	for i, c := range w.pl.mixCum {
 		if u < c {
-			return w.origins.id([]byte(w.pl.mixNames[i]))
+			k = i
+			break
 		}
 	}
-	return w.origins.id([]byte(w.pl.mixNames[len(w.pl.mixNames)-1]))
+	if w.mixOrigin == nil {
+		w.mixOrigin = make([]int32, len(w.pl.mixNames))
+		for i := range w.mixOrigin {
+			w.mixOrigin[i] = -1
+		}
+	}
+	if w.mixOrigin[k] < 0 {
+		w.mixOrigin[k] = w.origins.id([]byte(w.pl.mixNames[k]))
+	}
+	return w.mixOrigin[k]
 }
 
 // originField maps an origin value to an origin, or -1 when the value says
@@ -1033,6 +1147,9 @@ func (w *worker) resolveOrigin(raw []byte) int32 {
 	return w.origins.id([]byte(val))
 }
 
+// noOrigin marks lastOrigin unset (-1 is a result: use the mix).
+const noOrigin = -2
+
 // splitmix64 is a good 64-bit mixer (Steele, Lea, Flood 2014).
 func splitmix64(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
@@ -1047,6 +1164,10 @@ func (w *worker) cell(k cellKey) *cellAgg {
 	if w.lastIdx >= 0 && w.lastKey == k {
 		return &w.cells[w.lastIdx]
 	}
+	return w.findCell(k)
+}
+
+func (w *worker) findCell(k cellKey) *cellAgg {
 	i, ok := w.cellIdx[k]
 	if !ok {
 		if len(w.cells) >= w.o.MaxCells {

@@ -1,0 +1,69 @@
+package traffic
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fastCorpus is every golden input plus generated CSV logs and rows with the
+// values a fast path could misread: spaces around values, words for null,
+// signs, decimals, exponents, huge counts, latencies in seconds, cents,
+// times at the edges of the day and of the bounds.
+func fastCorpus(t *testing.T) []goldenCase {
+	cases := goldenCorpus(t)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range 200 {
+		cases = append(cases, goldenCase{fmt.Sprintf("generated-%d", i), genCSV(rng, 1+rng.IntN(200)), 4})
+	}
+	values := []string{"", " ", "0", "-0", "+3", "-3", "12.0", "12.5", "1e3", " 7", "7 ", "null", "NULL", "None", "NaN", `\N`,
+		"99999999999999999999", "20000001", "019", "\t5", "5\u00a0", "x"}
+	times := []string{"2025-06-01T10:00:00Z", "2025-06-01 10:00:00.5", "2025-06-01T10:00:59.999999999+02:00", "2025-06-01T23:59:60Z",
+		"1999-12-31T23:59:59Z", "2026-11-26T01:00:00Z", "2026-11-25T23:00:00Z", " 2025-06-01T10:00:00Z", "2025-06-01", "2025-06-01T10:00",
+		"1748772000", "1748772000000", "1748772000.5", "null", ""}
+	var b strings.Builder
+	b.WriteString("timestamp,input_tokens,output_tokens,cached_tokens,latency,cost,model,status\n")
+	for range 3000 {
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,%s\n", times[rng.IntN(len(times))], values[rng.IntN(len(values))], values[rng.IntN(len(values))],
+			values[rng.IntN(len(values))], values[rng.IntN(len(values))], values[rng.IntN(len(values))],
+			[]string{"gpt-4o", " gpt-4o", "", "null", "claude-sonnet-4-5"}[rng.IntN(5)], []string{"200", "429", "", "error", " 500"}[rng.IntN(5)])
+	}
+	edge := []byte(b.String())
+	for _, spec := range []string{
+		"timestamp=timestamp,input_tokens=input_tokens,output_tokens=output_tokens",
+		"timestamp=timestamp:iso8601,input_tokens=input_tokens,output_tokens=output_tokens,cached_input_tokens=cached_tokens,latency=latency:s,cost=cost:cents,model=model,status=status",
+		"timestamp=timestamp:unix_s,input_tokens=input_tokens,output_tokens=output_tokens,latency=latency,cost=cost",
+		"timestamp=timestamp:unix_ms,model=model,route=model,origin=status,user=model",
+		"timestamp=timestamp:offset_s,input_tokens=input_tokens",
+	} {
+		cases = append(cases, goldenCase{"edge " + spec, edge, -1})
+	}
+	return cases
+}
+
+// TestFastRowIsRow reads every input of the corpus with the fast path and
+// without it and gets the same profile and summary.
+func TestFastRowIsRow(t *testing.T) {
+	t.Parallel()
+	for _, c := range fastCorpus(t) {
+		o := goldenOptions(c.sel)
+		if c.sel < 0 {
+			m, err := ParseMapping(strings.TrimPrefix(c.name, "edge "))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o = ReadOptions{Format: "csv", Mapping: m, MaxBadFraction: 1, Now: testNow, Workers: 1,
+				Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}
+		p, s, err := Read(context.Background(), bytes.NewReader(c.data), o)
+		o.general = true
+		gp, gs, gerr := Read(context.Background(), bytes.NewReader(c.data), o)
+		if got, want := digest(p, s, err), digest(gp, gs, gerr); got != want {
+			t.Errorf("%s:\n fast    %s\n general %s", c.name, got, want)
+		}
+	}
+}
