@@ -32,6 +32,11 @@ type Config struct {
 	// more wait in the queue. Each run may use every core, so one run alone
 	// finishes as fast as the machine allows and several share it.
 	Workers int
+	// JobLease and TrialsPerJob are for PostgreSQL, where runs are River
+	// jobs (river.go): how long a job may run before it is taken for dead
+	// and tried again, and how many trials make one job of a run.
+	JobLease     time.Duration
+	TrialsPerJob int
 	// MaxUploadBytes caps an uploaded request log; UploadDir is where it
 	// waits while it is read (then it is deleted).
 	MaxUploadBytes int64

@@ -49,7 +49,7 @@ func simulated(t *testing.T, s *Server, arch string, opts RunOptions, edit func(
 	if err != nil || claimed.ID != queued.ID {
 		t.Fatalf("claimed %q (%v), want %q", claimed.ID, err, queued.ID)
 	}
-	data, md, sum, err := s.runner.simulate(ctx, claimed)
+	data, md, sum, err := s.queue.(*Runner).simulate(ctx, claimed)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,16 +61,136 @@ func (o RunOptions) validate(maxTrials int, spec simulator.Spec) map[string]stri
 	return fields
 }
 
-// Runner works through queued runs in the background. A run carries all it
-// needs (its architecture and options), so a worker takes it by id alone;
-// on one machine a worker or two suffice, since a run already uses every
-// core.
-type Runner struct {
+// pipeline is what a run goes through, whichever queue runs it: its inputs
+// loaded from the store, the simulator job built from them, and from the
+// result the memo and what the store keeps. The in-process Runner and the
+// River queue share it, so a run ends the same on one process or many.
+type pipeline struct {
 	store   *store.Store
 	catalog *pricing.Catalog
 	log     *slog.Logger
-	workers int
 	version string
+}
+
+// runInputs is what a run simulates: its architecture (narrowed to the
+// run's options), traffic, prices and simulator options.
+type runInputs struct {
+	spec    simulator.Spec
+	profile *traffic.Profile
+	catalog *pricing.Catalog
+	sim     simulator.Options
+}
+
+// inputs loads what run simulates from the store: the architecture it
+// kept, its uploaded traffic or the architecture's synthetic traffic, and
+// its price file laid over the catalog.
+func (p *pipeline) inputs(ctx context.Context, run store.Run) (runInputs, error) {
+	var opts RunOptions
+	if err := json.Unmarshal(run.Options, &opts); err != nil {
+		return runInputs{}, fmt.Errorf("the run's options do not decode: %w", err)
+	}
+	spec, err := runSpec(ctx, p.store, run)
+	if err != nil {
+		return runInputs{}, err
+	}
+	cat := p.catalog
+	if opts.PriceFileID != "" {
+		pf, err := p.store.PriceFile(ctx, opts.PriceFileID)
+		if err != nil {
+			return runInputs{}, fmt.Errorf("the price file is gone: %w", err)
+		}
+		if cat, err = overlaid(cat, pf); err != nil {
+			return runInputs{}, fmt.Errorf("the price file no longer reads: %w", err)
+		}
+	}
+	sim := simulator.Options{Trials: opts.Trials, Seed: opts.Seed}
+	if sim.Seed == 0 {
+		sim.Seed = spec.Simulation.Seed
+	}
+	if len(opts.Scenarios) > 0 {
+		if sim.Scenarios, err = simulator.SelectScenarios(spec.Scenarios, opts.Scenarios); err != nil {
+			return runInputs{}, fmt.Errorf("the run's scenarios no longer fit the architecture: %w", err)
+		}
+	}
+	if len(opts.Gateways) > 0 {
+		spec.Gateways = opts.Gateways
+	}
+	var profile *traffic.Profile
+	if opts.UploadID != "" {
+		up, err := p.store.Upload(ctx, opts.UploadID)
+		if err != nil {
+			return runInputs{}, fmt.Errorf("the uploaded traffic is gone: %w", err)
+		}
+		if profile, err = decodeProfile(up.Profile); err != nil {
+			return runInputs{}, fmt.Errorf("the uploaded traffic does not decode: %w", err)
+		}
+		if sim.Log, err = uploadLogSource(up); err != nil {
+			return runInputs{}, fmt.Errorf("the uploaded traffic's summary does not decode: %w", err)
+		}
+	} else if profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), sim.Seed); err != nil {
+		return runInputs{}, err
+	}
+	return runInputs{spec: spec, profile: profile, catalog: cat, sim: sim}, nil
+}
+
+// job builds the simulator job of the run; progress, when set, hears the
+// trials done of each range simulated.
+func (in runInputs) job(progress func(done, total int)) (*simulator.Job, error) {
+	sim := in.sim
+	sim.Progress = progress
+	return simulator.NewJob(in.spec, in.profile, in.catalog, sim)
+}
+
+// finish writes the memo of a simulated run and returns what the store
+// keeps: the result as JSON, the memo, and the summary lists show.
+func (p *pipeline) finish(ctx context.Context, in runInputs, res simulator.Result) ([]byte, string, store.RunSummary, error) {
+	outages, err := memo.Outages(ctx, in.spec, in.profile, in.catalog, res.Seed, min(memo.OutageTrials, res.Trials))
+	if err != nil {
+		return nil, "", store.RunSummary{}, err
+	}
+	var md bytes.Buffer
+	if err := memo.Write(&md, memo.Input{Spec: in.spec, Result: res, Catalog: in.catalog, Now: time.Now().UTC(), Version: p.version, Outages: outages}); err != nil {
+		return nil, "", store.RunSummary{}, err
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		return nil, "", store.RunSummary{}, err
+	}
+	fm, _ := memo.SplitFrontMatter(md.Bytes())
+	return data, md.String(), store.RunSummary{Chosen: fm.Chosen, Traffic: trafficShort(res.Traffic)}, nil
+}
+
+// recordEnd writes how a run ended with a context of its own, so a stopping
+// server still records that the run was interrupted, and tries again while
+// the database is unavailable (a locked SQLite file, a restarting
+// PostgreSQL) for up to two minutes, ten seconds when stopping, so a
+// finished result is not lost to a short outage.
+func (p *pipeline) recordEnd(ctx context.Context, write func(context.Context) error) error {
+	patience := 2 * time.Minute
+	if ctx.Err() != nil {
+		patience = 10 * time.Second
+	}
+	deadline := time.Now().Add(patience)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		wctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := write(wctx)
+		stop()
+		if err == nil || !errors.Is(err, store.ErrUnavailable) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		p.log.Warn("the database is unavailable; trying again", "error", err, "in", wait)
+		time.Sleep(wait)
+	}
+}
+
+// Runner is the in-process queue, for SQLite, which one process owns: the
+// runs table is the queue and a few workers of this process poll it. A run
+// carries all it needs (its architecture and options), so a worker takes
+// it by id alone; on one machine a worker or two suffice, since a run
+// already uses every core.
+type Runner struct {
+	pipeline
+	workers int
 
 	wake    chan struct{}
 	mu      sync.Mutex
@@ -82,11 +203,12 @@ func NewRunner(st *store.Store, cat *pricing.Catalog, logger *slog.Logger, worke
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{store: st, catalog: cat, log: logger, workers: max(workers, 1), version: version,
+	return &Runner{pipeline: pipeline{store: st, catalog: cat, log: logger, version: version}, workers: max(workers, 1),
 		wake: make(chan struct{}, 1), cancels: map[string]context.CancelFunc{}}
 }
 
-// Start marks runs a previous process left running as interrupted, then
+// Start marks runs a previous process left running as interrupted (no
+// other process can hold one: the database is this process's alone), then
 // starts the workers. They stop when ctx ends, marking their runs
 // interrupted so they can be restarted; Wait waits for that.
 func (r *Runner) Start(ctx context.Context) error {
@@ -107,6 +229,9 @@ func (r *Runner) Start(ctx context.Context) error {
 // Wait blocks until every worker has stopped.
 func (r *Runner) Wait() { r.wg.Wait() }
 
+// Enqueue has nothing to add: the run's row is its place in the queue.
+func (r *Runner) Enqueue(context.Context, *sql.Tx, string) error { return nil }
+
 // Notify tells an idle worker that a run was queued.
 func (r *Runner) Notify() {
 	select {
@@ -115,9 +240,30 @@ func (r *Runner) Notify() {
 	}
 }
 
-// Cancel stops a running run of this process; it reports whether there
-// was one.
-func (r *Runner) Cancel(id string) bool {
+// Cancel stops a queued run, or a running one: this process's worker
+// records the end when it has stopped.
+func (r *Runner) Cancel(ctx context.Context, id string) error {
+	run, err := r.store.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch run.Status {
+	case store.RunQueued:
+		err := r.store.EndRun(ctx, id, store.RunCancelled, "cancelled before it started")
+		r.cancelLocal(id) // a worker may have taken it meanwhile
+		return err
+	case store.RunRunning:
+		if r.cancelLocal(id) {
+			return nil // the worker records the end
+		}
+		return r.store.EndRun(ctx, id, store.RunCancelled, "cancelled")
+	}
+	return fmt.Errorf("run %q is %s: %w", id, run.Status, store.ErrRunEnded)
+}
+
+// cancelLocal stops a running run of this process; it reports whether
+// there was one.
+func (r *Runner) cancelLocal(id string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cancel, ok := r.cancels[id]
@@ -150,29 +296,6 @@ func (r *Runner) work(ctx context.Context) {
 			continue
 		}
 		r.execute(ctx, run)
-	}
-}
-
-// recordEnd writes how a run ended with a context of its own, so a stopping
-// server still records that the run was interrupted, and tries again while
-// the database is unavailable (a locked SQLite file, a restarting
-// PostgreSQL) for up to two minutes, ten seconds when stopping, so a
-// finished result is not lost to a short outage.
-func (r *Runner) recordEnd(ctx context.Context, write func(context.Context) error) error {
-	patience := 2 * time.Minute
-	if ctx.Err() != nil {
-		patience = 10 * time.Second
-	}
-	deadline := time.Now().Add(patience)
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		wctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err := write(wctx)
-		stop()
-		if err == nil || !errors.Is(err, store.ErrUnavailable) || time.Now().Add(wait).After(deadline) {
-			return err
-		}
-		r.log.Warn("the database is unavailable; trying again", "error", err, "in", wait)
-		time.Sleep(wait)
 	}
 }
 
@@ -229,57 +352,15 @@ func runSpec(ctx context.Context, st *store.Store, run store.Run) (simulator.Spe
 	return spec, nil
 }
 
-// simulate is the pipeline for one run: the architecture's synthetic
-// traffic, the Monte Carlo run with progress recorded as it goes, and the
-// memo.
+// simulate is the pipeline for one run in one process: its inputs, all its
+// trials in one range with progress recorded as it goes, and the memo.
 func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, store.RunSummary, error) {
-	var opts RunOptions
-	if err := json.Unmarshal(run.Options, &opts); err != nil {
-		return nil, "", store.RunSummary{}, fmt.Errorf("the run's options do not decode: %w", err)
-	}
-	spec, err := runSpec(ctx, r.store, run)
+	in, err := r.inputs(ctx, run)
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
 	}
-	cat := r.catalog
-	if opts.PriceFileID != "" {
-		pf, err := r.store.PriceFile(ctx, opts.PriceFileID)
-		if err != nil {
-			return nil, "", store.RunSummary{}, fmt.Errorf("the price file is gone: %w", err)
-		}
-		if cat, err = overlaid(cat, pf); err != nil {
-			return nil, "", store.RunSummary{}, fmt.Errorf("the price file no longer reads: %w", err)
-		}
-	}
-	sim := simulator.Options{Trials: opts.Trials, Seed: opts.Seed}
-	if sim.Seed == 0 {
-		sim.Seed = spec.Simulation.Seed
-	}
-	if len(opts.Scenarios) > 0 {
-		if sim.Scenarios, err = simulator.SelectScenarios(spec.Scenarios, opts.Scenarios); err != nil {
-			return nil, "", store.RunSummary{}, fmt.Errorf("the run's scenarios no longer fit the architecture: %w", err)
-		}
-	}
-	if len(opts.Gateways) > 0 {
-		spec.Gateways = opts.Gateways
-	}
-	var profile *traffic.Profile
-	if opts.UploadID != "" {
-		up, err := r.store.Upload(ctx, opts.UploadID)
-		if err != nil {
-			return nil, "", store.RunSummary{}, fmt.Errorf("the uploaded traffic is gone: %w", err)
-		}
-		if profile, err = decodeProfile(up.Profile); err != nil {
-			return nil, "", store.RunSummary{}, fmt.Errorf("the uploaded traffic does not decode: %w", err)
-		}
-		if sim.Log, err = uploadLogSource(up); err != nil {
-			return nil, "", store.RunSummary{}, fmt.Errorf("the uploaded traffic's summary does not decode: %w", err)
-		}
-	} else if profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), sim.Seed); err != nil {
-		return nil, "", store.RunSummary{}, err
-	}
 	var last time.Time
-	sim.Progress = func(done, total int) {
+	progress := func(done, total int) {
 		if time.Since(last) < 500*time.Millisecond && done < total {
 			return
 		}
@@ -288,24 +369,19 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, s
 			r.log.Warn("recording progress", "run", run.ID, "error", err)
 		}
 	}
-	res, err := simulator.Run(ctx, spec, profile, cat, sim)
+	job, err := in.job(progress)
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
 	}
-	outages, err := memo.Outages(ctx, spec, profile, cat, res.Seed, min(memo.OutageTrials, res.Trials))
+	part, err := job.Simulate(ctx, simulator.TrialRange{From: 0, To: job.Trials()})
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
 	}
-	var md bytes.Buffer
-	if err := memo.Write(&md, memo.Input{Spec: spec, Result: res, Catalog: cat, Now: time.Now().UTC(), Version: r.version, Outages: outages}); err != nil {
-		return nil, "", store.RunSummary{}, err
-	}
-	data, err := json.Marshal(res)
+	res, err := job.Merge([]*simulator.Partial{part})
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
 	}
-	fm, _ := memo.SplitFrontMatter(md.Bytes())
-	return data, md.String(), store.RunSummary{Chosen: fm.Chosen, Traffic: trafficShort(res.Traffic)}, nil
+	return r.finish(ctx, in, res)
 }
 
 // uploadLogSource names an upload for the run's result.

@@ -21,7 +21,7 @@ import (
 	"gatewise/simulator"
 )
 
-// queueRun stores a run of architecture id and wakes a worker.
+// queueRun stores a run of architecture id with its job and wakes a worker.
 func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (store.Run, error) {
 	a, spec, err := s.loadArchitecture(ctx, id)
 	if err != nil {
@@ -54,10 +54,10 @@ func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (stor
 	// The run keeps the architecture as it is now: a later edit changes
 	// neither what a restart simulates nor what a comparison shows.
 	run := store.Run{ArchitectureID: id, Options: data, Spec: a.Spec, Total: opts.Trials}
-	if err := s.store.CreateRun(ctx, &run); err != nil {
+	if err := s.store.CreateRun(ctx, &run, s.queue.Enqueue); err != nil {
 		return store.Run{}, err
 	}
-	s.runner.Notify()
+	s.queue.Notify()
 	return run, nil
 }
 
@@ -242,26 +242,22 @@ func (s *Server) cancelRun(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/runs/"+c.Param("id"))
 }
 
+// cancel stops the run wherever it is worked.
 func (s *Server) cancel(ctx context.Context, id string) error {
-	run, err := s.store.Run(ctx, id)
-	if err != nil {
+	if _, err := s.store.Run(ctx, id); err != nil {
 		return err
 	}
-	switch run.Status {
-	case store.RunQueued:
-		return s.store.EndRun(ctx, id, store.RunCancelled, "cancelled before it started")
-	case store.RunRunning:
-		if s.runner.Cancel(id) {
-			return nil // the worker records the end
-		}
-		return s.store.EndRun(ctx, id, store.RunCancelled, "cancelled")
+	if err := s.queue.Cancel(ctx, id); errors.Is(err, store.ErrRunEnded) {
+		return newError(http.StatusConflict, "The run has already ended.", err)
+	} else if err != nil {
+		return err
 	}
-	return newError(http.StatusConflict, "The run has already ended.", nil)
+	return nil
 }
 
 // restartRun queues an interrupted, failed or cancelled run again.
 func (s *Server) restartRun(c *gin.Context) {
-	if err := s.store.RequeueRun(c.Request.Context(), c.Param("id")); err != nil {
+	if err := s.store.RequeueRun(c.Request.Context(), c.Param("id"), s.queue.Enqueue); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(c, err)
 			return
@@ -269,7 +265,7 @@ func (s *Server) restartRun(c *gin.Context) {
 		s.fail(c, newError(http.StatusConflict, "Only an interrupted, failed or cancelled run can be restarted.", err))
 		return
 	}
-	s.runner.Notify()
+	s.queue.Notify()
 	c.Redirect(http.StatusSeeOther, "/runs/"+c.Param("id"))
 }
 

@@ -25,10 +25,10 @@ import (
 func startRunner(t testing.TB, s *Server) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := s.runner.Start(ctx); err != nil {
+	if err := s.queue.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); s.runner.Wait() })
+	t.Cleanup(func() { cancel(); s.queue.Wait() })
 }
 
 // waitFor polls a run until it reaches one of the statuses; the bound is a
@@ -221,12 +221,12 @@ func TestRunCancelRestartInterrupt(t *testing.T) {
 	// A hundred thousand trials of the example take half a minute: stop
 	// the workers while it runs.
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := s.runner.Start(ctx); err != nil {
+	if err := s.queue.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, s, runID, store.RunRunning)
 	cancel()
-	s.runner.Wait()
+	s.queue.Wait()
 	run := waitFor(t, s, runID, store.RunInterrupted)
 	if !strings.Contains(run.Error, "restart") {
 		t.Errorf("interrupted run = %+v", run)

@@ -26,7 +26,7 @@ type Server struct {
 	log     *slog.Logger
 	views   *views
 	assets  *assets
-	runner  *Runner
+	queue   Queue // where runs wait for a worker: in-process (SQLite) or River (PostgreSQL)
 
 	// signins throttles wrong passwords and API tokens; runLimits and
 	// uploadLimits are token buckets per client.
@@ -46,7 +46,7 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger, compareHash: bcrypt.CompareHashAndPassword}
-	s.runner = NewRunner(st, cat, logger, s.cfg.Workers, s.cfg.Version)
+	s.queue = newQueue(s.cfg, st, cat, logger, func(ctx context.Context) { SweepDatabase(ctx, st, logger) })
 	s.signins = newSignInGuard()
 	s.runLimits = newClientLimits(s.cfg.RunsPerMinute)
 	s.uploadLimits = newClientLimits(s.cfg.UploadsPerMinute)
@@ -164,11 +164,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 	}
 	s.sweepUploads(ctx)
 	go s.housekeep(ctx)
-	if err := s.runner.Start(ctx); err != nil {
+	if err := s.queue.Start(ctx); err != nil {
 		ln.Close()
 		return err
 	}
-	defer s.runner.Wait() // runs still going are marked interrupted as ctx ends
+	defer s.queue.Wait() // runs still going are marked interrupted (SQLite) or go back to the queue (PostgreSQL) as ctx ends
 	return s.serve(ctx, ln, s.Handler(), ready)
 }
 
@@ -188,6 +188,9 @@ func (s *Server) housekeep(ctx context.Context) {
 		case <-t.C:
 		}
 		s.sweepUploads(ctx)
+		if s.store.Kind() == store.KindPostgres {
+			continue // the database's sweep is a periodic job of the queue, run once for every server
+		}
 		if _, err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("removing expired sessions", "error", err)
 		}

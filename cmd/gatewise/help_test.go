@@ -17,6 +17,7 @@ Usage: gatewise [COMMAND] [flags]
 
 Commands:
   serve          serve the web app (what plain "gatewise" does)
+  worker         work simulation runs queued on a PostgreSQL database, without serving HTTP
   check          validate an architecture file (YAML or JSON) and print every problem with its line
   simulate       replay the traffic through every option under outages and write the decision memo
   rollout        write one option's rollout bundle (configs, SDK settings, drill) without simulating
@@ -47,6 +48,7 @@ func TestHelpForEachCommand(t *testing.T) {
 	t.Parallel()
 	first := map[string]string{
 		"serve":         "Usage: gatewise [serve] [flags]\n",
+		"worker":        "Usage: gatewise worker --db postgres://...\n",
 		"check":         "Usage: gatewise check -f FILE\n",
 		"simulate":      "Usage: gatewise simulate -f ARCH.yaml ",
 		"rollout":       "Usage: gatewise rollout -f ARCH.yaml --gateway ID --out DIR\n",

@@ -38,7 +38,7 @@ func TestKillSQLite(t *testing.T) {
 		t.Skip("kill test: builds and starts the real binary; skipped with -short")
 	}
 	db := filepath.Join(t.TempDir(), "g.db")
-	killTest(t, db, func(t *testing.T) { sqliteIntact(t, db) })
+	killTest(t, db, false, func(t *testing.T) { sqliteIntact(t, db) })
 }
 
 func TestKillPostgres(t *testing.T) {
@@ -50,19 +50,25 @@ func TestKillPostgres(t *testing.T) {
 		t.Skip("set GATEWISE_TEST_POSTGRES=postgres://... to run the kill test on PostgreSQL")
 	}
 	// PostgreSQL is a separate process the kill does not touch; what is
-	// checked is that gatewise's rows read back whole.
-	killTest(t, storetest.Schema(t, base), func(*testing.T) {})
+	// checked is that gatewise's rows read back whole, and that the run
+	// cut short is taken up again once its job's lease has run out.
+	killTest(t, storetest.Schema(t, base), true, func(*testing.T) {})
 }
 
 // killTest is the scenario on the database dsn; intact checks the database
-// files between the kill and the restart.
-func killTest(t *testing.T, dsn string, intact func(t *testing.T)) {
+// files between the kill and the restart. On a shared database (River's
+// queue) the killed run is taken up again instead of interrupted.
+func killTest(t *testing.T, dsn string, shared bool, intact func(t *testing.T)) {
 	bin := buildGatewise(t)
 	uploads := filepath.Join(t.TempDir(), "up")
 	if err := os.Mkdir(uploads, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	first := startGatewise(t, bin, dsn, uploads)
+	var flags []string
+	if shared {
+		flags = []string{"--job-lease", "10s"}
+	}
+	first := startGatewise(t, bin, dsn, uploads, flags...)
 
 	// Saved architectures, as the file download and the API give them.
 	examples, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "examples", "*.yaml"))
@@ -110,8 +116,10 @@ func killTest(t *testing.T, dsn string, intact func(t *testing.T)) {
 	first.kill(t)
 	intact(t)
 
-	second := startGatewise(t, bin, dsn, uploads)
-	second.waitLog(t, `level=WARN msg="runs interrupted by the last stop" runs=1`)
+	second := startGatewise(t, bin, dsn, uploads, flags...)
+	if !shared {
+		second.waitLog(t, `level=WARN msg="runs interrupted by the last stop" runs=1`)
+	}
 	for _, id := range ids {
 		if got := second.get(t, "/architectures/"+id+"/download"); !bytes.Equal(got, saved[id][0]) {
 			t.Errorf("architecture %s: the file after the kill differs:\n%s\nbefore:\n%s", id, got, saved[id][0])
@@ -126,8 +134,14 @@ func killTest(t *testing.T, dsn string, intact func(t *testing.T)) {
 	if got := second.get(t, "/runs/"+finished+"/result.json"); !bytes.Equal(got, result) {
 		t.Errorf("the finished run's result changed (%d bytes, was %d)", len(got), len(result))
 	}
-	r := second.run(t, going)
-	if r.Status != "interrupted" || r.Error != "the server stopped while the run was going; restart it" {
+	if shared {
+		// The killed worker's range is retried once its lease is out; the
+		// rest were waiting in the queue.
+		second.waitRun(t, going, func(r apiRunState) bool { return r.Status == "done" })
+		if strings.Contains(second.stderr.String(), "interrupted") {
+			t.Errorf("the second server interrupted something:\n%s", second.stderr)
+		}
+	} else if r := second.run(t, going); r.Status != "interrupted" || r.Error != "the server stopped while the run was going; restart it" {
 		t.Errorf("the long run after the kill: %+v, want interrupted with the reason", r)
 	}
 
@@ -147,11 +161,13 @@ func killTest(t *testing.T, dsn string, intact func(t *testing.T)) {
 
 	// Restart is the run page's button, a form post; without a browser's
 	// Origin header it passes the cross-site check.
-	res := second.do(t, "POST", "/runs/"+going+"/restart", "application/x-www-form-urlencoded", strings.NewReader(""))
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/runs/"+going {
-		t.Fatalf("restart: %s to %q", res.Status, res.Header.Get("Location"))
+	if !shared {
+		res := second.do(t, "POST", "/runs/"+going+"/restart", "application/x-www-form-urlencoded", strings.NewReader(""))
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/runs/"+going {
+			t.Fatalf("restart: %s to %q", res.Status, res.Header.Get("Location"))
+		}
+		second.waitRun(t, going, func(r apiRunState) bool { return r.Status == "running" && r.Progress.Done > 0 && r.Error == "" })
 	}
-	second.waitRun(t, going, func(r apiRunState) bool { return r.Status == "running" && r.Progress.Done > 0 && r.Error == "" })
 
 	// A graceful stop records the restarted run as interrupted again; the
 	// next start sweeps the partial log once it is old enough.
@@ -160,8 +176,8 @@ func killTest(t *testing.T, dsn string, intact func(t *testing.T)) {
 	if err := os.Chtimes(partial, old, old); err != nil {
 		t.Fatal(err)
 	}
-	third := startGatewise(t, bin, dsn, uploads)
-	if r := third.run(t, going); r.Status != "interrupted" {
+	third := startGatewise(t, bin, dsn, uploads, flags...)
+	if r := third.run(t, going); !shared && r.Status != "interrupted" {
 		t.Errorf("the restarted run after a graceful stop is %s, want interrupted", r.Status)
 	}
 	if _, err := os.Stat(partial); !errors.Is(err, os.ErrNotExist) {
@@ -196,11 +212,11 @@ type gatewiseProcess struct {
 	exited chan struct{}
 }
 
-// startGatewise serves dsn on a free loopback port with one worker, and
-// returns once the process says where it listens.
-func startGatewise(t *testing.T, bin, dsn, uploads string) *gatewiseProcess {
+// startGatewise serves dsn on a free loopback port with one worker and the
+// extra flags, and returns once the process says where it listens.
+func startGatewise(t *testing.T, bin, dsn, uploads string, extra ...string) *gatewiseProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--upload-dir", uploads, "--workers", "1")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--upload-dir", uploads, "--workers", "1"}, extra...)...)
 	p := &gatewiseProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()

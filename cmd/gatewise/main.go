@@ -46,6 +46,9 @@ var commands = []command{
 	{"serve", "serve the web app (what plain \"gatewise\" does)", func(ctx context.Context, args []string, e cmdEnv) error {
 		return serve(ctx, args, e.getenv, e.stdout, e.stderr)
 	}},
+	{"worker", "work simulation runs queued on a PostgreSQL database, without serving HTTP", func(ctx context.Context, args []string, e cmdEnv) error {
+		return worker(ctx, args, e.getenv, e.stdout, e.stderr)
+	}},
 	{"check", "validate an architecture file (YAML or JSON) and print every problem with its line", func(_ context.Context, args []string, e cmdEnv) error {
 		return check(args, e.stdout, e.stderr)
 	}},

@@ -10,8 +10,10 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gatewise/pricing"
 	"gatewise/server"
@@ -26,6 +28,9 @@ type serveFlags struct {
 	maxBody, maxUpload                                            size
 	workers, maxTrials, logReads, runsPerMinute, uploadsPerMinute int
 	secureCookies                                                 bool
+	trustedProxies                                                string
+	jobLease                                                      time.Duration
+	trialsPerJob                                                  int
 }
 
 // option is one setting: a flag, the environment variable behind it, and
@@ -63,8 +68,13 @@ func (f *serveFlags) options() []option {
 		{"secure-cookies", "GATEWISE_SECURE_COOKIES", "mark the session cookie Secure even without TLS here (TLS ends at a proxy); the variable takes true or false", func(fs *flag.FlagSet, name, usage string) {
 			fs.BoolVar(&f.secureCookies, name, false, usage)
 		}},
+		{"trusted-proxies", "GATEWISE_TRUSTED_PROXIES", "reverse proxies (`CIDRs` or addresses, comma-separated) whose X-Forwarded-For names the client for rate limits and sign-in throttles; none by default", str(&f.trustedProxies, "")},
 		{"runs-per-minute", "GATEWISE_RUNS_PER_MINUTE", "runs each client may start a minute (0: no limit)", num(&f.runsPerMinute, server.DefaultRunsPerMinute)},
 		{"uploads-per-minute", "GATEWISE_UPLOADS_PER_MINUTE", "logs each client may upload a minute (0: no limit)", num(&f.uploadsPerMinute, server.DefaultUploadsPerMinute)},
+		{"job-lease", "GATEWISE_JOB_LEASE", "PostgreSQL: how long one job of a run (a range of trials, or the merge) may run before it is taken for dead and tried again on any process, 10s to 24h", func(fs *flag.FlagSet, name, usage string) {
+			fs.DurationVar(&f.jobLease, name, server.DefaultJobLease, usage)
+		}},
+		{"trials-per-job", "GATEWISE_TRIALS_PER_JOB", "PostgreSQL: trials in one job of a run, 100 to 1000000; a larger run is split into jobs that several processes work at once", num(&f.trialsPerJob, server.DefaultTrialsPerJob)},
 	}
 }
 
@@ -142,24 +152,43 @@ type serveSetup struct {
 // command line left unset, and checks every value, naming the flag or the
 // variable it came from.
 func readServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveSetup, error) {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	return readSettings("serve", nil, "Usage: gatewise [serve] [flags]\n\n"+
+		"Serves the web app until Ctrl-C; in-flight requests finish, then the database is\n"+
+		"closed. Each flag may be set by its environment variable instead; a flag wins.\n\n",
+		args, getenv, stderr)
+}
+
+// readSettings reads the settings of command cmd (those of serve named in
+// only, or all of them when only is nil) from args and then the
+// environment, and checks them; usage heads -h.
+func readSettings(cmd string, only []string, usage string, args []string, getenv func(string) string, stderr io.Writer) (serveSetup, error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f serveFlags
-	opts := f.options()
+	var opts []option
+	for _, o := range f.options() {
+		if only == nil || slices.Contains(only, o.flag) {
+			opts = append(opts, o)
+		}
+	}
 	for _, o := range opts {
 		o.define(fs, o.flag, fmt.Sprintf("%s (env %s)", o.help, o.env))
 	}
+	// Settings the command does not take keep their defaults.
+	for _, o := range f.options() {
+		if fs.Lookup(o.flag) == nil {
+			o.define(flag.NewFlagSet("", flag.ContinueOnError), o.flag, "")
+		}
+	}
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: gatewise [serve] [flags]\n\n"+
-			"Serves the web app until Ctrl-C; in-flight requests finish, then the database is\n"+
-			"closed. Each flag may be set by its environment variable instead; a flag wins.\n\n")
+		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return serveSetup{}, usageError(err)
 	}
 	if fs.NArg() > 0 {
-		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("serve takes no arguments, got %q", fs.Args())}
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s takes no arguments, got %q", cmd, fs.Args())}
 	}
 	// The environment fills what the command line left unset, read by the
 	// same parser as the flag so "GATEWISE_WORKERS=two" fails as -workers two would.
@@ -187,10 +216,15 @@ func readServeFlags(args []string, getenv func(string) string, stderr io.Writer)
 		n        *int
 		min, max int
 	}{{"max-trials", &f.maxTrials, 1, 1_000_000}, {"log-reads", &f.logReads, 1, 64}, {"workers", &f.workers, 1, 64},
-		{"runs-per-minute", &f.runsPerMinute, 0, 100000}, {"uploads-per-minute", &f.uploadsPerMinute, 0, 100000}} {
+		{"runs-per-minute", &f.runsPerMinute, 0, 100000}, {"uploads-per-minute", &f.uploadsPerMinute, 0, 100000},
+		{"trials-per-job", &f.trialsPerJob, 100, 1_000_000}} {
 		if *r.n < r.min || *r.n > r.max {
 			return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %d is not a number from %d to %d", from[r.name], *r.n, r.min, r.max)}
 		}
+	}
+	// A range of trials must fit well within its lease (see server.RiverOptions).
+	if f.jobLease < 10*time.Second || f.jobLease > 24*time.Hour {
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %s is not a duration from 10s to 24h", from["job-lease"], f.jobLease)}
 	}
 
 	cfg := server.Config{
@@ -198,6 +232,8 @@ func readServeFlags(args []string, getenv func(string) string, stderr io.Writer)
 		Version:          version.String(),
 		MaxBodyBytes:     int64(f.maxBody),
 		Workers:          f.workers,
+		JobLease:         f.jobLease,
+		TrialsPerJob:     f.trialsPerJob,
 		MaxUploadBytes:   int64(f.maxUpload),
 		UploadDir:        f.uploadDir,
 		LogReads:         f.logReads,
@@ -207,6 +243,11 @@ func readServeFlags(args []string, getenv func(string) string, stderr io.Writer)
 		UploadsPerMinute: f.uploadsPerMinute,
 		SecureCookies:    f.secureCookies,
 	}
+	proxies, perr := server.ParseTrustedProxies(f.trustedProxies)
+	if perr != nil {
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %w", from["trusted-proxies"], perr)}
+	}
+	cfg.TrustedProxies = proxies
 	if cfg.AuthToken != "" && len(cfg.AuthToken) < 16 {
 		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: use at least 16 characters (for example: openssl rand -hex 32)", from["auth-token"])}
 	}
@@ -249,6 +290,11 @@ func envProblem(fl *flag.Flag, err error) string {
 	}
 	if _, ok := fl.Value.(*size); ok {
 		return err.Error()
+	}
+	if g, ok := fl.Value.(flag.Getter); ok {
+		if _, ok := g.Get().(time.Duration); ok {
+			return "is not a duration such as 5m or 90s"
+		}
 	}
 	return "is not a whole number"
 }

@@ -1,0 +1,637 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"gatewise/pricing"
+	"gatewise/server/store"
+	"gatewise/simulator"
+)
+
+// The River queue, for PostgreSQL. A run is three kinds of job, each of
+// which any gatewise serve or gatewise worker on the database may take:
+//
+//   - run: marks the run running, builds its simulator job (which checks
+//     the inputs) and plans it as ranges of --trials-per-job trials, one
+//     trials job per range, inserted with the plan in one transaction;
+//   - trials: simulates one range and stores its part (run_parts); the
+//     transaction that stores the last part inserts the merge job, so it
+//     is inserted exactly once;
+//   - merge: adds the parts up into the result, which is byte for byte the
+//     one a single process would get, writes the memo and finishes the run.
+//
+// A job whose worker dies is taken for dead once it has run for the lease
+// (River's RescueStuckJobsAfter) and tried again, on any process; after
+// jobAttempts tries the run is marked interrupted by the leader's sweep.
+// Nothing is interrupted at start-up: another server's runs are not this
+// one's to judge. Cancel cancels every job of the run, which reaches the
+// process working it through LISTEN/NOTIFY, and a part that comes in after
+// is dropped. The periodic sweeps are River periodic jobs, which only the
+// leader inserts, so each runs once per round for the whole deployment.
+
+// Defaults of the River queue's settings.
+const (
+	// DefaultJobLease is how long a job may run before it is taken for
+	// dead and tried again: far longer than a range of DefaultTrialsPerJob
+	// or a merge takes.
+	DefaultJobLease = 5 * time.Minute
+	// DefaultTrialsPerJob makes a range of the multi-region example a few
+	// seconds on two cores (about 0.8 ms a trial), long enough that
+	// building the model (0.4 s) is a small share of it.
+	DefaultTrialsPerJob = 5000
+	// jobAttempts is how many times a job is tried, a dead worker's
+	// attempt included, before its run is given up as interrupted.
+	jobAttempts = 3
+	// upkeepQueue keeps the periodic sweeps from waiting behind trials.
+	upkeepQueue = "gatewise_upkeep"
+)
+
+// RiverOptions are the River queue's settings.
+type RiverOptions struct {
+	// Workers is how many jobs this process works at once.
+	Workers int
+	// Lease is how long a job may run before it is taken for dead and
+	// tried again; no job runs longer (they stop at nine tenths of it).
+	Lease time.Duration
+	// TrialsPerJob is the size of a run's trial ranges.
+	TrialsPerJob int
+	// Version goes into memos.
+	Version string
+	// Sweep tidies the database; it runs every housekeepEvery on one
+	// process of the deployment.
+	Sweep func(context.Context)
+}
+
+// RiverQueue is the Queue of a PostgreSQL deployment.
+type RiverQueue struct {
+	pipeline
+	opts RiverOptions
+
+	mu       sync.Mutex
+	pool     *pgxpool.Pool
+	client   *river.Client[pgx.Tx]  // works jobs; LISTEN/NOTIFY and leader election on its pool
+	inserter *river.Client[*sql.Tx] // inserts and cancels jobs inside the store's transactions
+	stopping atomic.Bool            // the process is stopping: jobs cut short go back to the queue
+	done     chan struct{}          // closed once the client has stopped
+	started  bool
+}
+
+// NewRiverQueue builds the queue of a PostgreSQL store. It connects on
+// first use, so building it costs nothing.
+func NewRiverQueue(st *store.Store, cat *pricing.Catalog, logger *slog.Logger, opts RiverOptions) *RiverQueue {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	opts.Workers = max(opts.Workers, 1)
+	if opts.Lease <= 0 {
+		opts.Lease = DefaultJobLease
+	}
+	if opts.TrialsPerJob <= 0 {
+		opts.TrialsPerJob = DefaultTrialsPerJob
+	}
+	return &RiverQueue{pipeline: pipeline{store: st, catalog: cat, log: logger, version: opts.Version}, opts: opts}
+}
+
+// jobTimeout is how long any one job may run: within its lease, so a job
+// still working is never taken for dead.
+func (q *RiverQueue) jobTimeout() time.Duration { return q.opts.Lease * 9 / 10 }
+
+// init builds the pool and the two River clients, once. Both clients use
+// the schema gatewise's tables are in, so deployments (and tests) sharing
+// one database never see each other's jobs or notifications.
+func (q *RiverQueue) init(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.client != nil {
+		return nil
+	}
+	schema, err := q.store.Schema(ctx)
+	if err != nil {
+		return err
+	}
+	pcfg, err := pgxpool.ParseConfig(q.store.PostgresDSN())
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	// A connection for LISTEN, one for the leader's maintenance, and one
+	// for each job at work.
+	pcfg.MaxConns = int32(q.opts.Workers + 4)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	sqlDB, err := q.store.SQL()
+	if err != nil {
+		pool.Close()
+		return err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &runWorker{q: q})
+	river.AddWorker(workers, &trialsWorker{q: q})
+	river.AddWorker(workers, &mergeWorker{q: q})
+	river.AddWorker(workers, &sweepWorker{q: q})
+	river.AddWorker(workers, &reconcileWorker{q: q})
+	logger := q.log.With("component", "jobs")
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Schema:               schema,
+		Logger:               logger,
+		Workers:              workers,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.opts.Workers}, upkeepQueue: {MaxWorkers: 1}},
+		MaxAttempts:          jobAttempts,
+		RescueStuckJobsAfter: q.opts.Lease,
+		JobTimeout:           q.jobTimeout(),
+		RetryPolicy:          soonRetry{},
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(housekeepEvery), func() (river.JobArgs, *river.InsertOpts) {
+				return sweepArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: "sweep", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(q.reconcileEvery()), func() (river.JobArgs, *river.InsertOpts) {
+				return reconcileArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: "reconcile", RunOnStart: true}),
+		},
+	})
+	if err != nil {
+		pool.Close()
+		return fmt.Errorf("job queue: %w", err)
+	}
+	inserter, err := river.NewClient(riverdatabasesql.New(sqlDB), &river.Config{Schema: schema, Logger: logger, Workers: workers, MaxAttempts: jobAttempts})
+	if err != nil {
+		pool.Close()
+		return fmt.Errorf("job queue: %w", err)
+	}
+	q.pool, q.client, q.inserter = pool, client, inserter
+	return nil
+}
+
+// reconcileEvery is how often the leader looks for runs whose jobs have
+// all run out: well within the lease.
+func (q *RiverQueue) reconcileEvery() time.Duration { return min(q.opts.Lease, time.Minute) }
+
+// Start starts this process's workers; they stop when ctx ends, and a job
+// cut short goes back to the queue for another worker (or this one, once
+// it is back). Wait waits for that.
+func (q *RiverQueue) Start(ctx context.Context) error {
+	if err := q.init(ctx); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.started {
+		return errors.New("job queue: already started")
+	}
+	// The client stops when this process says, not when ctx ends: see below.
+	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	q.started, q.done = true, make(chan struct{})
+	go func() {
+		defer close(q.done)
+		<-ctx.Done()
+		q.stopping.Store(true)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if err := q.client.StopAndCancel(sctx); err != nil {
+			q.log.Warn("stopping the job queue", "error", err)
+		}
+		q.pool.Close()
+	}()
+	q.log.Info("job queue started", "workers", q.opts.Workers, "lease", q.opts.Lease, "trials_per_job", q.opts.TrialsPerJob)
+	return nil
+}
+
+// Wait blocks until the workers have stopped.
+func (q *RiverQueue) Wait() {
+	q.mu.Lock()
+	done := q.done
+	q.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// Enqueue inserts the run's planning job in tx.
+func (q *RiverQueue) Enqueue(ctx context.Context, tx *sql.Tx, runID string) error {
+	if err := q.init(ctx); err != nil {
+		return err
+	}
+	if _, err := q.inserter.InsertTx(ctx, tx, runArgs{RunID: runID}, nil); err != nil {
+		return fmt.Errorf("job queue: insert the run's job: %w", err)
+	}
+	return nil
+}
+
+// Notify has nothing to do: River tells the workers of a new job itself.
+func (q *RiverQueue) Notify() {}
+
+// Cancel marks the run cancelled and cancels all its jobs in one
+// transaction; a worker on any process working one of them is told at
+// commit and stops.
+func (q *RiverQueue) Cancel(ctx context.Context, id string) error {
+	if err := q.init(ctx); err != nil {
+		return err
+	}
+	run, err := q.store.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	reason := "cancelled"
+	if run.Status == store.RunQueued {
+		reason = "cancelled before it started"
+	}
+	return q.store.EndRun(ctx, id, store.RunCancelled, reason, q.cancelJobs)
+}
+
+// cancelJobs cancels every job of the run not yet finished, inside tx.
+func (q *RiverQueue) cancelJobs(ctx context.Context, tx *sql.Tx, runID string) error {
+	jobs, err := jobsOfRun(runID, liveStates, func(p *river.JobListParams) (*river.JobListResult, error) {
+		return q.inserter.JobListTx(ctx, tx, p)
+	})
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if _, err := q.inserter.JobCancelTx(ctx, tx, j.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("job queue: cancel job %d of run %s: %w", j.ID, runID, err)
+		}
+	}
+	return nil
+}
+
+// liveStates are the states of a job still to be worked or at work.
+var liveStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
+// jobsOfRun lists the run's jobs in the given states, page by page.
+func jobsOfRun(runID string, states []rivertype.JobState, list func(*river.JobListParams) (*river.JobListResult, error)) ([]*rivertype.JobRow, error) {
+	params := river.NewJobListParams().Kinds(runArgs{}.Kind(), trialsArgs{}.Kind(), mergeArgs{}.Kind()).States(states...).
+		Where("args @> jsonb_build_object('run_id', @run_id::text)", river.NamedArgs{"run_id": runID}).First(1000)
+	var out []*rivertype.JobRow
+	for {
+		res, err := list(params)
+		if err != nil {
+			return nil, fmt.Errorf("job queue: list the jobs of run %s: %w", runID, err)
+		}
+		out = append(out, res.Jobs...)
+		if len(res.Jobs) < 1000 {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
+
+// soonRetry tries a failed or rescued job again after a second per attempt
+// so far: a run waits on its slowest range, so there is no point in
+// River's default backoff of minutes.
+type soonRetry struct{}
+
+func (soonRetry) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(time.Duration(max(job.Attempt, 1)) * time.Second)
+}
+
+// newPlan names a plan of a run's ranges.
+func newPlan() string { return strings.ToLower(rand.Text()[:12]) }
+
+// settle decides what an error of one of the run's jobs means. When the
+// job was cut short or the database is away (see retry), the job ends with
+// the error, to be tried again or dropped as River decides. Anything else
+// is the run's own problem (its architecture, upload or price file): the
+// run fails with the reason and its other jobs are cancelled.
+func (q *RiverQueue) settle(ctx context.Context, runID, what string, err error) error {
+	if ok, err := q.retry(ctx, runID, what, err); ok {
+		return err
+	}
+	q.log.Warn("run failed", "run", runID, "error", err)
+	reason := err.Error()
+	if err := q.recordEnd(ctx, func(c context.Context) error {
+		return q.store.EndRun(c, runID, store.RunFailed, reason, q.cancelJobs)
+	}); err != nil && !errors.Is(err, store.ErrRunEnded) {
+		return err
+	}
+	return nil
+}
+
+// retry words an error that is no fault of the run, and reports whether
+// err was one: the job's context ended because the run was cancelled
+// (it is already marked so), because this process is stopping (River puts
+// the job back for another worker), or because the job outran its lease
+// (tried again, then given up); or the database is unavailable (tried
+// again).
+func (q *RiverQueue) retry(ctx context.Context, runID, what string, err error) (bool, error) {
+	switch {
+	case errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
+		q.log.Info("stopped "+what+": the run was cancelled", "run", runID)
+		return true, err
+	case q.stopping.Load() && ctx.Err() != nil:
+		q.log.Info("stopped "+what+": this process is stopping; the job goes back to the queue", "run", runID)
+		return true, err
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return true, fmt.Errorf("%s took longer than the job lease allows (%s of %s); set a longer --job-lease or fewer --trials-per-job", what, q.jobTimeout(), q.opts.Lease)
+	case errors.Is(err, store.ErrUnavailable):
+		q.log.Warn(what+": the database is unavailable; the job will be tried again", "run", runID, "error", err)
+		return true, err
+	}
+	return false, err
+}
+
+// gone reports whether err says the run is not to be worked on any more:
+// it ended (cancelled, say) or was deleted with its architecture.
+func gone(err error) bool {
+	return errors.Is(err, store.ErrRunEnded) || errors.Is(err, store.ErrNotFound)
+}
+
+// runArgs is the job that plans a run.
+type runArgs struct {
+	RunID string `json:"run_id"`
+}
+
+func (runArgs) Kind() string { return "gatewise_run" }
+
+type runWorker struct {
+	river.WorkerDefaults[runArgs]
+	q *RiverQueue
+}
+
+func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
+	q, id := w.q, job.Args.RunID
+	run, err := q.store.StartRun(ctx, id)
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	in, err := q.inputs(ctx, run)
+	if err != nil {
+		return q.settle(ctx, id, "planning", err)
+	}
+	sj, err := in.job(nil)
+	if err != nil {
+		return q.settle(ctx, id, "planning", err)
+	}
+	var ranges []store.PartRange
+	var inserts []river.InsertManyParams
+	plan := newPlan()
+	for _, r := range sj.Ranges(q.opts.TrialsPerJob) {
+		ranges = append(ranges, store.PartRange{From: r.From, To: r.To})
+		inserts = append(inserts, river.InsertManyParams{Args: trialsArgs{RunID: id, Plan: plan, From: r.From, To: r.To}})
+	}
+	planned, err := q.store.PlanRun(ctx, id, plan, ranges, func(ctx context.Context, tx *sql.Tx, _ string) error {
+		_, err := q.inserter.InsertManyTx(ctx, tx, inserts)
+		return err
+	})
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		_, err = q.retry(ctx, id, "planning", err)
+		return err
+	}
+	if planned {
+		q.log.Info("run planned", "run", id, "trials", sj.Trials(), "ranges", len(ranges))
+	}
+	return nil
+}
+
+// trialsArgs is the job that simulates one range of a run's plan.
+type trialsArgs struct {
+	RunID string `json:"run_id"`
+	Plan  string `json:"plan"`
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+}
+
+func (trialsArgs) Kind() string { return "gatewise_trials" }
+
+type trialsWorker struct {
+	river.WorkerDefaults[trialsArgs]
+	q *RiverQueue
+}
+
+func (w *trialsWorker) Work(ctx context.Context, job *river.Job[trialsArgs]) error {
+	q, a := w.q, job.Args
+	what := fmt.Sprintf("trials %d to %d", a.From, a.To)
+	run, err := q.store.Run(ctx, a.RunID)
+	if gone(err) || (err == nil && run.Status != store.RunRunning) {
+		return nil // cancelled before this range's turn came
+	}
+	if err != nil {
+		return err
+	}
+	in, err := q.inputs(ctx, run)
+	if err != nil {
+		return q.settle(ctx, a.RunID, what, err)
+	}
+	var last time.Time
+	progress := func(done, total int) {
+		if time.Since(last) < time.Second && done < total {
+			return
+		}
+		last = time.Now()
+		if err := q.store.PartProgress(ctx, a.RunID, a.Plan, a.From, done); err != nil && ctx.Err() == nil {
+			q.log.Warn("recording progress", "run", a.RunID, "error", err)
+		}
+	}
+	sj, err := in.job(progress)
+	if err != nil {
+		return q.settle(ctx, a.RunID, what, err)
+	}
+	q.log.Info("simulating "+what, "run", a.RunID, "attempt", job.Attempt)
+	part, err := sj.Simulate(ctx, simulator.TrialRange{From: a.From, To: a.To})
+	if err != nil {
+		return q.settle(ctx, a.RunID, what, err)
+	}
+	data, err := part.MarshalBinary()
+	if err != nil {
+		return q.settle(ctx, a.RunID, what, err)
+	}
+	saved, err := q.store.SavePart(ctx, a.RunID, a.Plan, store.PartRange{From: a.From, To: a.To}, data,
+		func(ctx context.Context, tx *sql.Tx, runID string) error {
+			_, err := q.inserter.InsertTx(ctx, tx, mergeArgs{RunID: runID}, nil)
+			return err
+		})
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		_, err = q.retry(ctx, a.RunID, "saving "+what, err)
+		return err
+	}
+	if !saved {
+		q.log.Info("dropped "+what+": the run has ended or the range was already in", "run", a.RunID)
+	}
+	return nil
+}
+
+// mergeArgs is the job that adds a run's parts up and finishes it.
+type mergeArgs struct {
+	RunID string `json:"run_id"`
+}
+
+func (mergeArgs) Kind() string { return "gatewise_merge" }
+
+type mergeWorker struct {
+	river.WorkerDefaults[mergeArgs]
+	q *RiverQueue
+}
+
+func (w *mergeWorker) Work(ctx context.Context, job *river.Job[mergeArgs]) error {
+	q, id := w.q, job.Args.RunID
+	run, err := q.store.Run(ctx, id)
+	if gone(err) || (err == nil && run.Status != store.RunRunning) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	in, err := q.inputs(ctx, run)
+	if err != nil {
+		return q.settle(ctx, id, "merging", err)
+	}
+	sj, err := in.job(nil)
+	if err != nil {
+		return q.settle(ctx, id, "merging", err)
+	}
+	stored, err := q.store.RunParts(ctx, id)
+	if err != nil {
+		_, err = q.retry(ctx, id, "merging", err)
+		return err
+	}
+	parts := make([]*simulator.Partial, len(stored))
+	for i, data := range stored {
+		parts[i] = new(simulator.Partial)
+		if err := parts[i].UnmarshalBinary(data); err != nil {
+			return q.settle(ctx, id, "merging", fmt.Errorf("a part of the run does not decode: %w", err))
+		}
+	}
+	res, err := sj.Merge(parts)
+	if err != nil {
+		return q.settle(ctx, id, "merging", err)
+	}
+	result, md, sum, err := q.finish(ctx, in, res)
+	if err != nil {
+		return q.settle(ctx, id, "merging", err)
+	}
+	err = q.recordEnd(ctx, func(c context.Context) error { return q.store.FinishRun(c, id, result, md, sum) })
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		_, err = q.retry(ctx, id, "saving the result", err)
+		return err
+	}
+	q.log.Info("run done", "run", id, "ranges", len(parts), "took", time.Since(run.StartedAt).Round(time.Millisecond))
+	return nil
+}
+
+// sweepArgs is the periodic job that tidies the database.
+type sweepArgs struct{}
+
+func (sweepArgs) Kind() string { return "gatewise_sweep" }
+
+func (sweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: upkeepQueue, MaxAttempts: 1}
+}
+
+type sweepWorker struct {
+	river.WorkerDefaults[sweepArgs]
+	q *RiverQueue
+}
+
+func (w *sweepWorker) Timeout(*river.Job[sweepArgs]) time.Duration {
+	return min(time.Minute, w.q.jobTimeout())
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
+	if w.q.opts.Sweep != nil {
+		w.q.opts.Sweep(ctx)
+	}
+	return nil
+}
+
+// reconcileArgs is the periodic job that gives up runs none of whose jobs
+// is left to work: their workers died or failed every attempt.
+type reconcileArgs struct{}
+
+func (reconcileArgs) Kind() string { return "gatewise_reconcile" }
+
+func (reconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: upkeepQueue, MaxAttempts: 1}
+}
+
+type reconcileWorker struct {
+	river.WorkerDefaults[reconcileArgs]
+	q *RiverQueue
+}
+
+func (w *reconcileWorker) Timeout(*river.Job[reconcileArgs]) time.Duration {
+	return min(time.Minute, w.q.jobTimeout())
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[reconcileArgs]) error {
+	q := w.q
+	ids, err := q.store.RunsInFlight(ctx)
+	if err != nil {
+		return err
+	}
+	list := func(p *river.JobListParams) (*river.JobListResult, error) { return q.client.JobList(ctx, p) }
+	for _, id := range ids {
+		live, err := jobsOfRun(id, liveStates, list)
+		if err != nil {
+			return err
+		}
+		if len(live) > 0 {
+			continue
+		}
+		reason := "its job is gone; restart it"
+		if dead, err := jobsOfRun(id, []rivertype.JobState{rivertype.JobStateDiscarded}, list); err == nil && len(dead) > 0 {
+			reason = whyDiscarded(dead)
+		}
+		switch err := q.store.EndRun(ctx, id, store.RunInterrupted, reason); {
+		case err == nil:
+			q.log.Warn("run interrupted", "run", id, "reason", reason)
+		case !gone(err):
+			return err
+		}
+	}
+	return nil
+}
+
+// whyDiscarded words why a run's jobs ran out of attempts, from the last
+// error of the job discarded last.
+func whyDiscarded(jobs []*rivertype.JobRow) string {
+	last := jobs[0]
+	for _, j := range jobs[1:] {
+		if j.FinalizedAt != nil && (last.FinalizedAt == nil || j.FinalizedAt.After(*last.FinalizedAt)) {
+			last = j
+		}
+	}
+	cause := "its worker stopped"
+	if n := len(last.Errors); n > 0 {
+		if e := last.Errors[n-1].Error; strings.Contains(e, "Stuck job rescued") {
+			cause = "its worker stopped answering (taken for dead after the job lease)"
+		} else {
+			cause = e
+		}
+	}
+	tries := fmt.Sprintf("%d times", last.Attempt)
+	if last.Attempt == 1 {
+		tries = "once"
+	}
+	return fmt.Sprintf("the run was tried %s and gave up: %s; restart it", tries, cause)
+}
