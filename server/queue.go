@@ -50,6 +50,10 @@ func SweepDatabase(ctx context.Context, st *store.Store, log *slog.Logger) {
 	if _, err := st.DeleteWaitingUploads(ctx, time.Now().Add(-waitingUploadTTL)); err != nil && ctx.Err() == nil {
 		log.Warn("sweeping uploads", "error", err)
 	}
+	// Uploads deleted with their architecture took their raw logs along.
+	if err := st.Scrub(ctx); err != nil {
+		log.Debug("sweeping uploads", "error", err)
+	}
 	if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 		log.Warn("removing expired sessions", "error", err)
 	}

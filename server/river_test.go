@@ -279,3 +279,32 @@ func TestRiverSweepInterruptsRunsWithoutJobs(t *testing.T) {
 		t.Errorf("the failing run's reason:\n%q\nwant\n%q", got.Error, want)
 	}
 }
+
+// The database's sweep is a periodic job: the leader inserts it once a
+// round and one worker runs it, here on start.
+func TestRiverSweepIsAPeriodicJob(t *testing.T) {
+	t.Parallel()
+	s, _ := riverServer(t, riverDSN(t), Config{})
+	ctx := context.Background()
+	if _, err := s.store.CreateSession(ctx, "alice", -time.Hour); err != nil { // expired an hour ago
+		t.Fatal(err)
+	}
+	startQueue(t, s)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := s.queue.(*RiverQueue).client.JobList(ctx, river.NewJobListParams().Kinds(sweepArgs{}.Kind()).States(rivertype.JobStateCompleted))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Jobs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no sweep job completed within a minute of the start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n, err := s.store.DeleteExpiredSessions(ctx); err != nil || n != 0 {
+		t.Errorf("after the sweep job %d expired sessions were left (%v)", n, err)
+	}
+}

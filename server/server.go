@@ -187,10 +187,14 @@ func (s *Server) housekeep(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.sweepUploads(ctx)
 		if s.store.Kind() == store.KindPostgres {
-			continue // the database's sweep is a periodic job of the queue, run once for every server
+			// The database's rows are swept by a periodic job of the queue,
+			// once for the whole deployment; this server's folder is its own.
+			s.importRawFiles(ctx)
+			s.removeStaleReceived(ctx)
+			continue
 		}
+		s.sweepUploads(ctx)
 		if _, err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("removing expired sessions", "error", err)
 		}
