@@ -76,3 +76,38 @@ func TestFullDiskIs507(t *testing.T) {
 		})
 	}
 }
+
+// The attack itself, end to end: a log uploaded while the upload folder's
+// disk is full. The file the upload is received into is /dev/full (behind
+// a link in the upload folder), where every write fails with ENOSPC from
+// the kernel.
+func TestUploadToAFullDiskIs507(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("needs /dev/full (Linux)")
+	}
+	s, logs := newLoggedServer(t)
+	s.createTemp = func(dir, pattern string) (*os.File, error) {
+		link := filepath.Join(dir, strings.ReplaceAll(pattern, "*", "full"))
+		if err := os.Symlink("/dev/full", link); err != nil {
+			return nil, err
+		}
+		return os.OpenFile(link, os.O_RDWR, 0)
+	}
+	h := s.Handler()
+	id := create(t, h, loadExample(t, "single-provider"))
+	for _, target := range []string{"/architectures/" + id + "/uploads", "/api/v1/uploads"} {
+		rec := upload(t, h, target, map[string]string{"architecture_id": id, "map": logMap}, logCSV())
+		wantStatus(t, rec, http.StatusInsufficientStorage)
+		wantBody(t, rec, "The server is out of disk space")
+	}
+	if l := logs.String(); strings.Count(l, "level=ERROR msg=\"request failed: out of disk space") != 2 || !strings.Contains(l, "no space left on device") {
+		t.Errorf("the log at the default level:\n%s", l)
+	}
+	if ups, err := s.store.ListUploads(context.Background(), id); err != nil || len(ups) != 0 {
+		t.Errorf("the failed uploads left %d rows (%v)", len(ups), err)
+	}
+	if left, _ := os.ReadDir(s.uploadDir()); len(left) != 0 {
+		t.Errorf("the upload folder keeps %d entries", len(left))
+	}
+}

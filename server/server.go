@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -34,6 +35,9 @@ type Server struct {
 	runLimits, uploadLimits *clientLimits
 	// reading holds a token per log being read into a profile.
 	reading chan struct{}
+	// createTemp makes the file an upload is received into (os.CreateTemp;
+	// a test swaps it for a full disk).
+	createTemp func(dir, pattern string) (*os.File, error)
 	// compareHash is bcrypt's password check; every sign-in makes exactly
 	// one, whatever the name, so timing tells no name apart.
 	compareHash func(hash, password []byte) error
@@ -45,7 +49,7 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger, compareHash: bcrypt.CompareHashAndPassword}
+	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger, compareHash: bcrypt.CompareHashAndPassword, createTemp: os.CreateTemp}
 	s.queue = newQueue(s.cfg, st, cat, logger, func(ctx context.Context) { SweepDatabase(ctx, st, logger) })
 	s.signins = newSignInGuard()
 	s.runLimits = newClientLimits(s.cfg.RunsPerMinute)

@@ -80,7 +80,7 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(s.uploadDir(), prefix+"*")
+	tmp, err := s.createTemp(s.uploadDir(), prefix+"*")
 	if err != nil {
 		return nil, err
 	}
