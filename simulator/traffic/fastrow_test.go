@@ -33,6 +33,32 @@ func fastCorpus(t *testing.T) []goldenCase {
 			[]string{"gpt-4o", " gpt-4o", "", "null", "claude-sonnet-4-5"}[rng.IntN(5)], []string{"200", "429", "", "error", " 500"}[rng.IntN(5)])
 	}
 	edge := []byte(b.String())
+	// A narrow trace, Azure's shape, read by lineRow: times in and out of
+	// the minute before, with zones and fractions of every length, counts
+	// that are not plain digits, rows ending in CRLF, with a field missing
+	// or one too many, blank lines, and a last row with no line feed.
+	b.Reset()
+	b.WriteString("TIMESTAMP,ContextTokens,GeneratedTokens\n")
+	minutes := []string{"2023-11-16 18:15", "2023-11-16 18:16", "2023-11-16T18:16", "2023-11-16t18:16", "2023-11-16 18:1x"}
+	tails := []string{":46.6805900", ":46", ":46.1", ":46.123456789", ":46.1234567891", ":60.5", ":61", ":46,5", ":46.", ":46Z", ":46.5+02:00", ":46 ", ":4", ""}
+	for range 3000 {
+		if rng.IntN(2) == 0 { // a plain row, in the minute of the one before more often than not
+			fmt.Fprintf(&b, "%s:%02d.%d,%d,%d\n", minutes[rng.IntN(2)], rng.IntN(60), rng.IntN(1e7), rng.IntN(5000), rng.IntN(900))
+			continue
+		}
+		fmt.Fprintf(&b, "%s%s,%s,%s", minutes[rng.IntN(len(minutes))], tails[rng.IntN(len(tails))], values[rng.IntN(len(values))], values[rng.IntN(len(values))])
+		switch rng.IntN(12) {
+		case 0:
+			b.WriteString("\r")
+		case 1:
+			b.WriteString(",extra")
+		case 2:
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("2023-11-16 18:16:01.5,1,2")
+	cases = append(cases, goldenCase{"narrow", []byte(b.String()), 0}, goldenCase{"narrow", []byte(b.String()), 3})
 	for _, spec := range []string{
 		"timestamp=timestamp,input_tokens=input_tokens,output_tokens=output_tokens",
 		"timestamp=timestamp:iso8601,input_tokens=input_tokens,output_tokens=output_tokens,cached_input_tokens=cached_tokens,latency=latency:s,cost=cost:cents,model=model,status=status",

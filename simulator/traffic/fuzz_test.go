@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -309,6 +310,32 @@ func FuzzISOCache(f *testing.F) {
 			if got != want || ok != wok {
 				t.Fatalf("after %q: cache reads %q as %d, %v; parseISO %d, %v", a, s, got, ok, want, wok)
 			}
+		}
+	})
+}
+
+// FuzzSplitPlain checks the word-at-a-time splitter against split on data
+// without quotes: the same fields, bytes consumed, line feeds and errors.
+func FuzzSplitPlain(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "2023-11-16 18:15:46.6805900,374,44\r\n", ",,\n", "x", "\r", "a\r,b\r", strings.Repeat(",", 10_005) + "\nz"} {
+		f.Add([]byte(s))
+	}
+	seedFiles(f, func(b []byte) { f.Add(bytes.ReplaceAll(b, []byte{'"'}, nil)) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		data = bytes.ReplaceAll(data, []byte{'"'}, []byte{'x'})
+		var a, b csvSplitter
+		for len(data) > 0 {
+			n1, l1, e1, f1 := a.split(data)
+			n2, l2, e2, f2 := b.splitPlain(data)
+			if n1 != n2 || l1 != l2 || e1 != e2 || f1 != f2 || len(a.fields) != len(b.fields) {
+				t.Fatalf("%q: split %d %d %v %d %d fields; splitPlain %d %d %v %d %d fields", data, n1, l1, e1, f1, len(a.fields), n2, l2, e2, f2, len(b.fields))
+			}
+			for i := range a.fields {
+				if !bytes.Equal(a.fields[i], b.fields[i]) {
+					t.Fatalf("%q: field %d: %q, splitPlain %q", data, i, a.fields[i], b.fields[i])
+				}
+			}
+			data = data[n1:]
 		}
 	})
 }

@@ -545,3 +545,26 @@ func TestContextCancel(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestLongAggregateLeavesNoTrace: an aggregated row spanning more than 31
+// days is skipped before anything of it is counted; its requests used to
+// stay on its model and its start in the log's span.
+func TestLongAggregateLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	page := `{"object":"page","data":[` +
+		`{"start_time":1735689600,"end_time":1739145600,"results":[{"model":"gpt-4o","input_tokens":10,"output_tokens":5,"num_model_requests":2}]},` +
+		`{"start_time":1740787200,"end_time":1740873600,"results":[{"model":"gpt-4.1","input_tokens":30,"output_tokens":7,"num_model_requests":3}]}]}`
+	_, sum, err := Read(context.Background(), strings.NewReader(page), ReadOptions{MaxBadFraction: 1, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.RowsRead != 2 || sum.RowsUsed != 1 || sum.RowsSkipped[ReasonAbsurd] != 1 || sum.Requests != 3 {
+		t.Errorf("read %d used %d skipped %v requests %d", sum.RowsRead, sum.RowsUsed, sum.RowsSkipped, sum.Requests)
+	}
+	if len(sum.Models) != 1 || sum.Models[0].Name != "gpt-4.1" || sum.Models[0].Requests != 3 {
+		t.Errorf("models %+v, want gpt-4.1 alone", sum.Models)
+	}
+	if want := time.Unix(1740787200, 0).UTC(); !sum.Start.Equal(want) {
+		t.Errorf("span starts %v, want %v", sum.Start, want)
+	}
+}

@@ -13,6 +13,9 @@ import (
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
+// pow10i holds the powers of ten up to a second in nanoseconds.
+var pow10i = [...]int64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
 // parseFloat reads a decimal number. Plain "[-]digits[.digits]" with at most
 // 15 significant digits is computed exactly (mantissa and power of ten are
 // both exact, so one division rounds correctly); everything else goes through
@@ -242,6 +245,22 @@ func isoMinute(b []byte) (int64, bool) {
 // isoTail reads what follows the minute, ":05[.fraction]" and the zone,
 // onto secs.
 func isoTail(rest []byte, secs int64) (int64, bool) {
+	// The common tail, ":05.123" with up to 9 digits and no zone, is read
+	// here; anything else below.
+	if n := len(rest); n >= 3 && n <= 13 && rest[0] == ':' && rest[1]-'0' < 10 && rest[2]-'0' < 10 && (n == 3 || rest[3] == '.' && n > 4) {
+		s := int64(rest[1]-'0')*10 + int64(rest[2]-'0')
+		var nanos int64
+		i := min(4, n)
+		for ; i < n && rest[i]-'0' < 10; i++ {
+			nanos = nanos*10 + int64(rest[i]-'0')
+		}
+		if i == n && s <= 60 && secs < math.MaxInt64/1_000_000_000-61 && secs > math.MinInt64/1_000_000_000+1 {
+			if n > 4 {
+				nanos *= pow10i[13-n]
+			}
+			return (secs+s)*1e9 + nanos, true
+		}
+	}
 	var nanos int64
 	if len(rest) >= 3 && rest[0] == ':' {
 		s, ok := isoNum(rest[1:3])
@@ -251,14 +270,18 @@ func isoTail(rest []byte, secs int64) (int64, bool) {
 		secs += s
 		rest = rest[3:]
 		if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+			// Digits past the ninth (below a nanosecond) are read and dropped.
 			j := 1
-			scale := int64(1e8)
 			for ; j < len(rest) && rest[j] >= '0' && rest[j] <= '9'; j++ {
-				nanos += int64(rest[j]-'0') * scale
-				scale /= 10
+				if j <= 9 {
+					nanos = nanos*10 + int64(rest[j]-'0')
+				}
 			}
 			if j == 1 {
 				return 0, false
+			}
+			if j <= 9 {
+				nanos *= int64(pow10[10-j])
 			}
 			rest = rest[j:]
 		}

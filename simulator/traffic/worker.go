@@ -2,7 +2,6 @@ package traffic
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -50,6 +49,9 @@ type worker struct {
 	visit        func(path []byte, v jvalue) bool
 	lineBase     int64 // line of the JSON row being walked, for messages
 	nul          bool  // the chunk being parsed has a NUL byte somewhere
+	text         bool  // the chunk is valid UTF-8, so every row in it is
+	plain        bool  // the CSV chunk has no quote: splitPlain splits it
+	lines        bool  // and lineRow reads its rows, when they are times and counts
 
 	cells   []cellAgg
 	cellIdx map[cellKey]int32
@@ -91,6 +93,12 @@ type worker struct {
 	nowLimit int64
 	// reads is the plan's: the fields read at all.
 	reads [numFields]bool
+	// sameDims says every row has the same model, route and origin (the
+	// log names none and no mix assigns origins); fixedDims that the first
+	// row found them.
+	sameDims, fixedDims bool
+	fixedModel          int32
+	fixedRO             uint32
 	// binLo and binHi bound the bin of the last row, binLo its index: rows
 	// in time order mostly fall in the same bin, and a division is dear.
 	bin, binLo, binHi int64
@@ -130,6 +138,7 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 	w.routes.index, w.origins.index = map[string]int32{}, map[string]int32{}
 	w.fast, w.nowLimit, w.reads = newFastPlan(pl), o.Now.UnixNano()+86400e9, pl.reads
 	w.fast.ok = w.fast.ok && !o.general
+	w.sameDims = !pl.reads[FieldModel] && !pl.reads[FieldRoute] && !pl.reads[FieldOrigin] && len(o.OriginMix) == 0 && !o.general
 	w.binLo, w.binHi = 1, 0 // empty
 	for _, r := range o.Routes {
 		w.routes.id([]byte(r.Name))
@@ -159,8 +168,11 @@ func (w *worker) process(c *chunk) {
 	w.prevTs = math.MinInt64
 	// One search per chunk spares every row its own.
 	w.nul = bytes.IndexByte(c.buf[c.start:], 0) >= 0
+	w.text = utf8.Valid(c.buf[c.start:])
 	switch {
 	case w.pl.container == containerCSV:
+		w.plain = bytes.IndexByte(c.buf[c.start:], '"') < 0
+		w.lines = w.plain && w.text && !w.nul && w.fast.ok && w.fast.cols != nil && w.probe == nil
 		w.csvRows(c.buf[c.start:], c.line)
 	case len(c.spans) > 0 || w.pl.container == containerJSON:
 		for _, s := range c.spans {
@@ -183,7 +195,22 @@ func (w *worker) csvRows(data []byte, line int64) {
 			data, line = data[min(2, len(data)):], line+1
 			continue
 		}
-		n, _, err, ef := w.split.split(data)
+		if w.lines {
+			if n := w.lineRow(data, line); n > 0 {
+				if data[n-1] == '\n' {
+					line++
+				}
+				data = data[n:]
+				continue
+			}
+		}
+		var n, nl, ef int
+		var err error
+		if w.plain {
+			n, nl, err, ef = w.split.splitPlain(data)
+		} else {
+			n, nl, err, ef = w.split.split(data)
+		}
 		if err == errOpenQuote {
 			// Reading on would make the rest of the file one field.
 			w.err = openQuoteError(data, w.split.quoteAt, line, w.pl.header, errOpenQuote.Error())
@@ -196,10 +223,10 @@ func (w *worker) csvRows(data []byte, line int64) {
 		case n > w.o.MaxLineBytes:
 			w.rowsRead++
 			w.bad(ReasonTooLong, line, 0, "", fmt.Sprintf("row longer than %d bytes; skipped", w.o.MaxLineBytes))
-		case !utf8.Valid(rec) || w.nul && bytes.IndexByte(rec, 0) >= 0:
+		case !w.text && !utf8.Valid(rec) || w.nul && bytes.IndexByte(rec, 0) >= 0:
 			w.rowsRead++
 			w.badText(rec, line)
-		case errors.Is(err, errTooManyFields):
+		case err == errTooManyFields:
 			w.rowsRead++
 			w.bad(ReasonFieldCount, line, 0, "", fmt.Sprintf("more than %d fields, the header has %d", maxColumns, ncols))
 		case err != nil:
@@ -216,18 +243,19 @@ func (w *worker) csvRows(data []byte, line int64) {
 			}
 			w.row(line, uint64(line))
 		}
-		nl := int64(bytes.Count(rec, []byte{'\n'}))
-		last := line + nl
-		if rec[len(rec)-1] == '\n' {
-			last--
+		if nl > 1 || nl == 1 && rec[len(rec)-1] != '\n' {
+			if w.rowsRead-w.rowsUsed > skipped && len(w.examples) > examples {
+				// A bad row whose quotes hold line feeds: say which lines it
+				// took, as a quote that opens by mistake joins rows into one.
+				last := line + int64(nl)
+				if rec[len(rec)-1] == '\n' {
+					last--
+				}
+				p := &w.examples[len(w.examples)-1]
+				p.Message += fmt.Sprintf("; quotes make lines %d to %d one row", line, last)
+			}
 		}
-		if last > line && w.rowsRead-w.rowsUsed > skipped && len(w.examples) > examples {
-			// A bad row whose quotes hold line feeds: say which lines it took,
-			// as a quote that opens by mistake joins rows into one.
-			p := &w.examples[len(w.examples)-1]
-			p.Message += fmt.Sprintf("; quotes make lines %d to %d one row", line, last)
-		}
-		line += nl
+		line += int64(nl)
 	}
 }
 
@@ -261,7 +289,7 @@ func (w *worker) jsonLines(data []byte, line int64) {
 // jsonRow walks one JSON value: a row, a page of rows, or an aggregate whose
 // per-model results become rows.
 func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
-	if !utf8.Valid(rec) || w.nul && bytes.IndexByte(rec, 0) >= 0 {
+	if !w.text && !utf8.Valid(rec) || w.nul && bytes.IndexByte(rec, 0) >= 0 {
 		w.rowsRead++
 		w.badText(rec, line)
 		return
@@ -752,10 +780,19 @@ func (w *worker) add(line int64, ord uint64, r *request) {
 		}
 		w.users[maphash.Bytes(w.pl.userSeed, v.raw)] = struct{}{}
 	}
-	model := w.modelOf()
-	route := w.routeOf(model)
-	origin := w.originOf(uint64(line)<<20 + ord)
-	ro := uint32(route)<<16 | uint32(origin)
+	var model int32
+	var ro uint32
+	if w.fixedDims {
+		model, ro = w.fixedModel, w.fixedRO
+	} else {
+		model = w.modelOf()
+		route := w.routeOf(model)
+		origin := w.originOf(uint64(line)<<20 + ord)
+		ro = uint32(route)<<16 | uint32(origin)
+		if w.sameDims {
+			w.fixedModel, w.fixedRO, w.fixedDims = model, ro, true
+		}
+	}
 	m := &w.models[model]
 	m.requests += r.reqs
 	m.input += r.in
