@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gatewise/pricing"
@@ -60,7 +61,10 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return &exitError{code: 2, err: errors.New("ingest needs one file: gatewise ingest FILE")}
 	}
-	opts := traffic.ReadOptions{Format: *format, BinWidth: *bin, MaxBadFraction: *maxBad, Known: simulator.KnownModel(pricing.Default())}
+	// The catalog is read only for a log that names models: a trace that
+	// names none (Azure's) is summarised without it.
+	known := sync.OnceValue(func() func(string) bool { return simulator.KnownModel(pricing.Default()) })
+	opts := traffic.ReadOptions{Format: *format, BinWidth: *bin, MaxBadFraction: *maxBad, Known: func(m string) bool { return known()(m) }}
 	var err error
 	if opts.Mapping, err = traffic.ParseMapping(*mapSpec); err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--map: %w", err)}
