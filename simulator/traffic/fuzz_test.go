@@ -154,7 +154,9 @@ func FuzzJSONScan(f *testing.F) {
 		if refErr == nil && ref != nil && err != nil {
 			t.Fatalf("%q: encoding/json accepts, scanner says %v", data, err)
 		}
-		if err == nil && refErr != nil && !lenientOnly(data) {
+		// json.Valid: encoding/json refuses numbers past float64 (1e700) that
+		// JSON's grammar allows.
+		if err == nil && refErr != nil && !lenientOnly(data) && !json.Valid(data) {
 			t.Fatalf("%q: scanner accepts, encoding/json says %v", data, refErr)
 		}
 		if err != nil || refErr != nil {

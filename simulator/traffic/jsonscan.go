@@ -2,8 +2,10 @@ package traffic
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 )
 
 // gatewise reads JSON rows with its own scanner instead of encoding/json: a
@@ -76,6 +78,22 @@ func (s *jscan) ws() {
 func (s *jscan) str() ([]byte, bool, error) {
 	start := s.pos + 1
 	i := start
+	// Most strings hold no backslash: the first quote or backslash, found
+	// eight bytes at a time, is then the closing quote.
+	for ; i+8 <= len(s.data); i += 8 {
+		x := binary.LittleEndian.Uint64(s.data[i:])
+		m := zeroBytes(x^'"'*bytes01) | zeroBytes(x^'\\'*bytes01)
+		if m == 0 {
+			continue
+		}
+		q := i + bits.TrailingZeros64(m)>>3
+		if s.data[q] == '"' {
+			s.pos = q + 1
+			return s.data[start:q], false, nil
+		}
+		i = start
+		break
+	}
 	for {
 		j := bytes.IndexByte(s.data[i:], '"')
 		if j < 0 {

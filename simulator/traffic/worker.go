@@ -47,11 +47,15 @@ type worker struct {
 	scan, elScan jscan
 	vals, parent []jvalue
 	visit        func(path []byte, v jvalue) bool
-	lineBase     int64 // line of the JSON row being walked, for messages
-	nul          bool  // the chunk being parsed has a NUL byte somewhere
-	text         bool  // the chunk is valid UTF-8, so every row in it is
-	plain        bool  // the CSV chunk has no quote: splitPlain splits it
-	lines        bool  // and lineRow reads its rows, when they are times and counts
+	// keys is the memo of the walk under way: of rows, of rows found in a
+	// page, or of an aggregate's results.
+	keys                      *keyMemos
+	rowKeys, leafKeys, elKeys keyMemos
+	lineBase                  int64 // line of the JSON row being walked, for messages
+	nul                       bool  // the chunk being parsed has a NUL byte somewhere
+	text                      bool  // the chunk is valid UTF-8, so every row in it is
+	plain                     bool  // the CSV chunk has no quote: splitPlain splits it
+	lines                     bool  // and lineRow reads its rows, when they are times and counts
 
 	cells   []cellAgg
 	cellIdx map[cellKey]int32
@@ -149,17 +153,56 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 		w.vals = make([]jvalue, pl.nslots)
 		w.parent = make([]jvalue, pl.nslots)
 		w.visit = func(path []byte, v jvalue) bool {
-			s, ok := w.pl.paths[string(path)]
-			if ok {
-				w.vals[s] = v
+			k := w.keys.at(path, w.pl)
+			if k.slot >= 0 {
+				w.vals[k.slot] = v
 			}
-			if v.kind == jObject && v.raw == nil {
-				return w.pl.prefixes[string(path)]
-			}
-			return false
+			return v.kind == jObject && v.raw == nil && k.descend
 		}
 	}
 	return w
+}
+
+// keyMemo is what the plan makes of a JSON key: its slot (-1 for none) and
+// whether the walk goes into its object.
+type keyMemo struct {
+	path    []byte
+	slot    int32
+	descend bool
+}
+
+// keyMemos remembers the keys of the last row walked, in their order. Rows
+// of an export have the same keys in the same order, so the n-th key of a
+// row is mostly the n-th of the row before: comparing it costs less than
+// looking it up.
+type keyMemos struct {
+	e []keyMemo
+	n int
+}
+
+// maxKeyMemos bounds the keys remembered, whatever a row holds.
+const maxKeyMemos = 256
+
+func (m *keyMemos) at(path []byte, pl *plan) keyMemo {
+	n := m.n
+	m.n++
+	if n < len(m.e) && string(m.e[n].path) == string(path) {
+		return m.e[n]
+	}
+	s, ok := pl.paths[string(path)]
+	if !ok {
+		s = -1
+	}
+	k := keyMemo{slot: s, descend: pl.prefixes[string(path)]}
+	switch {
+	case n < len(m.e):
+		k.path = append(m.e[n].path[:0], path...)
+		m.e[n] = k
+	case n < maxKeyMemos:
+		k.path = append([]byte(nil), path...)
+		m.e = append(m.e, k)
+	}
+	return k
 }
 
 // process handles one chunk.
@@ -295,6 +338,8 @@ func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
 		return
 	}
 	clear(w.vals)
+	w.keys = &w.rowKeys
+	w.keys.n = 0
 	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
@@ -326,6 +371,8 @@ func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
 // leaf walks a row found inside a page; it is not unwrapped again.
 func (w *worker) leaf(rec []byte, line int64, ord uint64) {
 	clear(w.vals)
+	w.keys = &w.leafKeys
+	w.keys.n = 0
 	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
@@ -345,6 +392,8 @@ func (w *worker) exploded(line int64, ord uint64) {
 	raw := w.vals[w.pl.explodeSlot].raw
 	w.elements(raw, func(el []byte, off int) {
 		copy(w.vals, w.parent)
+		w.keys = &w.elKeys
+		w.keys.n = 0
 		if err := walkJSON(&w.elScan, el, w.visit); err != nil {
 			w.rowsRead++
 			w.badJSON(el, line, err)
