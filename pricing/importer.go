@@ -15,21 +15,30 @@ import (
 )
 
 // MaxImportBytes bounds a price file. The real ones are 1.5 MB (LiteLLM),
-// under 1 MB (OpenRouter) and under 0.5 MB per provider (Portkey); 32 MiB
+// under 1 MB (OpenRouter), under 0.5 MB per provider (Portkey) and 0.4 MB
+// (genai-prices); 32 MiB
 // leaves room for growth while keeping a hostile upload cheap to refuse.
 const MaxImportBytes = 32 << 20
 
 // Overlay is a set of prices read from another project's price file, mapped
 // onto the catalog's (model, provider) pairs. Apply it with WithOverlay.
 type Overlay struct {
-	// Format is "litellm", "openrouter" or "portkey".
+	// Format is "litellm", "openrouter", "portkey", "genai-prices" or
+	// "helicone".
 	Format string
 	// Name is the file the prices came from.
 	Name string
 	// AsOf is the file's date when its content states one ("" otherwise);
 	// callers may set it, from the file's modification time for instance.
-	AsOf    string
+	AsOf string
+	// Day is the day whose prices a file with a price history answers
+	// (genai-prices, Helicone date ranges): set by At; "" is the day it was
+	// imported.
+	Day string
+	// entries are the prices applied: for a host with dated prices, those
+	// in force on Day. dated keeps every dated host's whole history.
 	entries map[hostKey]*overlayEntry
+	dated   map[hostKey]*overlayEntry
 }
 
 type hostKey struct{ model, provider string }
@@ -43,14 +52,26 @@ type overlayEntry struct {
 	base     partialPrices
 	above    int
 	long     partialPrices
+	// asOf is the day these prices took effect when the file dates them.
+	asOf string
+	// history is every dated price of the host, for At.
+	history []pricePeriod
 }
 
 type partialPrices struct {
 	input, output, cacheRead, cacheWrite, reasoning *float64
 }
 
-// Len is the number of catalog hosts the overlay prices.
-func (o *Overlay) Len() int { return len(o.entries) }
+// Len is the number of catalog hosts the overlay prices on some day.
+func (o *Overlay) Len() int {
+	n := len(o.entries)
+	for k := range o.dated {
+		if _, ok := o.entries[k]; !ok {
+			n++
+		}
+	}
+	return n
+}
 
 // ImportReport counts what an import did with each entry of the file.
 type ImportReport struct {
@@ -106,8 +127,10 @@ func (e *ImportError) Error() string {
 
 func (e *ImportError) Unwrap() error { return e.Err }
 
-// Import reads a LiteLLM, OpenRouter or Portkey price file, recognised from
-// its content, and maps its prices onto the default catalog. A file that is
+// Import reads a LiteLLM, OpenRouter, Portkey, genai-prices or Helicone
+// price file, recognised from its content, and maps its prices onto the
+// default catalog. A genai-prices file's price history is kept: the overlay
+// answers today's prices, and At the prices of another day. A file that is
 // not valid JSON, has the wrong shape, or prices a catalog model negatively
 // or absurdly is rejected whole: the error says why and where, and nothing
 // is returned to apply.
@@ -131,10 +154,12 @@ func (c *Catalog) Import(r io.Reader, name string) (*Overlay, ImportReport, erro
 		return nil, ImportReport{}, syntaxError(name, data, err)
 	}
 	im := &importer{cat: c, name: name, data: data, aliases: c.aliasIndex()}
-	im.overlay = &Overlay{Name: name, entries: map[hostKey]*overlayEntry{}}
+	im.overlay = &Overlay{Name: name, entries: map[hostKey]*overlayEntry{}, dated: map[hostKey]*overlayEntry{}}
 	im.report.Skipped = map[string]int{}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	switch {
+	case len(trimmed) > 0 && trimmed[0] == '[' && isGenAIPrices(data):
+		err = im.genAIPrices(data)
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		err = im.openRouter(data)
 	case len(trimmed) > 0 && trimmed[0] == '{':
@@ -143,6 +168,8 @@ func (c *Catalog) Import(r io.Reader, name string) (*Overlay, ImportReport, erro
 			return nil, ImportReport{}, entriesError(name, data, err)
 		}
 		switch format, array := detectObject(entries); format {
+		case "helicone":
+			err = im.helicone(array)
 		case "openrouter":
 			err = im.openRouter(array)
 		case "portkey":
@@ -150,18 +177,23 @@ func (c *Catalog) Import(r io.Reader, name string) (*Overlay, ImportReport, erro
 		case "litellm":
 			err = im.liteLLM(entries)
 		default:
-			err = &ImportError{Name: name, Err: errors.New("not a LiteLLM, OpenRouter or Portkey price file")}
+			err = &ImportError{Name: name, Err: errors.New("not a " + knownFormats + " price file")}
 		}
 	default:
-		err = &ImportError{Name: name, Err: errors.New("not a LiteLLM, OpenRouter or Portkey price file: expected a JSON object or array")}
+		err = &ImportError{Name: name, Err: errors.New("not a " + knownFormats + " price file: expected a JSON object or array")}
 	}
 	if err != nil {
 		return nil, ImportReport{}, err
 	}
 	im.report.Format = im.overlay.Format
-	im.report.Imported = len(im.overlay.entries)
+	im.report.Imported = im.overlay.Len()
 	for k, e := range im.overlay.entries {
 		im.report.Matches = append(im.report.Matches, ImportMatch{Key: e.key, Line: e.line, Model: k.model, Provider: k.provider})
+	}
+	for k, e := range im.overlay.dated {
+		if _, ok := im.overlay.entries[k]; !ok {
+			im.report.Matches = append(im.report.Matches, ImportMatch{Key: e.key, Line: e.line, Model: k.model, Provider: k.provider})
+		}
 	}
 	sort.Slice(im.report.Matches, func(i, j int) bool { return im.report.Matches[i].Line < im.report.Matches[j].Line })
 	return im.overlay, im.report, nil
@@ -235,12 +267,18 @@ func lineCol(data []byte, off int64) (int, int) {
 	return line, col
 }
 
-// detectObject tells the three formats apart by what their entries hold,
-// looking at the entries in file order; for OpenRouter it also returns the
-// data array.
+// knownFormats names the price files gatewise reads, for messages.
+const knownFormats = "LiteLLM, OpenRouter, Portkey, genai-prices or Helicone"
+
+// detectObject tells the object formats apart by what their entries hold,
+// looking at the entries in file order; for OpenRouter and Helicone it also
+// returns the data array.
 func detectObject(entries []entry) (string, json.RawMessage) {
 	for _, e := range entries {
 		if raw := bytes.TrimSpace(e.raw); e.key == "data" && len(raw) > 0 && raw[0] == '[' {
+			if isHelicone(entries, raw) {
+				return "helicone", e.raw
+			}
 			return "openrouter", e.raw
 		}
 	}

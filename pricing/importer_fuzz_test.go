@@ -50,3 +50,9 @@ func FuzzImportOpenRouter(f *testing.F) { fuzzImport(f, "models.json", "openrout
 func FuzzImportPortkey(f *testing.F) {
 	fuzzImport(f, "anthropic.json", "portkey/anthropic.json", "portkey/google.json")
 }
+
+func FuzzImportGenAIPrices(f *testing.F) { fuzzImport(f, "data.json", "genai-prices-small.json") }
+
+func FuzzImportHelicone(f *testing.F) {
+	fuzzImport(f, "llm-costs.json", "helicone-llm-costs-small.json")
+}

@@ -223,7 +223,7 @@ func TestImportRejects(t *testing.T) {
 		{"wrong shape", "x.json", "{\"gpt-4.1\": {\"litellm_provider\": \"openai\", \"input_cost_per_token\": \"cheap\"}}", "wrong shape", 1},
 		{"openrouter bad number", "x.json", "{\"data\": [\n {\"id\": \"openai/gpt-4.1\", \"pricing\": {\"prompt\": \"two\", \"completion\": \"0.000008\"}}]}", "not a number", 2},
 		{"portkey unknown provider", "groq.json", "{\"llama\": {\"pricing_config\": {\"pay_as_you_go\": {}}}}", "named after it", 0},
-		{"unknown format", "x.json", "{\"hello\": \"world\"}", "not a LiteLLM, OpenRouter or Portkey", 0},
+		{"unknown format", "x.json", "{\"hello\": \"world\"}", "not a LiteLLM, OpenRouter, Portkey, genai-prices or Helicone", 0},
 		{"not json", "x.json", "model,price\ngpt-4.1,2\n", "invalid character", 1},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,8 @@ import (
 // WithOverlay returns a catalog whose prices come from o wherever o prices a
 // host, and from c elsewhere; a price the file lacks (a cache price, say)
 // keeps the catalog's. c itself is unchanged. The overlaid offers name the
-// file and key as their source and the overlay's AsOf as their date.
+// file and key as their source, and as their date the day their price took
+// effect where the file dates it (genai-prices), else the overlay's AsOf.
 func (c *Catalog) WithOverlay(o *Overlay) *Catalog {
 	out := &Catalog{providers: c.providers, gateways: c.gateways, models: make([]Model, len(c.models))}
 	for i, m := range c.models {
@@ -50,12 +51,21 @@ func overlayOffer(off Offer, e *overlayEntry, o *Overlay) Offer {
 		off.Long.Input = scale(old.Long.Input, old.Prices.Input, off.Prices.Input)
 		off.Long.Output = scale(old.Long.Output, old.Prices.Output, off.Prices.Output)
 	}
-	asOf := o.AsOf
+	asOf := e.dated(o)
 	if asOf == "" {
 		asOf = "unknown"
 	}
 	off.Provenance = Provenance{AsOf: asOf, Source: fmt.Sprintf("%s (%s), key %q", o.Name, o.Format, e.key), Note: "imported"}
 	return off
+}
+
+// dated is the date of the entry's prices: the day they took effect when
+// the file says, else the file's date.
+func (e *overlayEntry) dated(o *Overlay) string {
+	if e.asOf != "" {
+		return e.asOf
+	}
+	return o.AsOf
 }
 
 func mergePrices(old TokenPrices, p partialPrices) TokenPrices {
@@ -122,7 +132,7 @@ func (c *Catalog) Diff(o *Overlay, threshold float64) []PriceDiff {
 				}
 				out = append(out, PriceDiff{
 					Model: m.ID, Provider: off.Provider, Field: field, Catalog: cat, File: *file, Change: change,
-					CatalogAsOf: off.AsOf, FileAsOf: o.AsOf, Key: e.key, Line: e.line,
+					CatalogAsOf: off.AsOf, FileAsOf: e.dated(o), Key: e.key, Line: e.line,
 				})
 			}
 			add("input", off.Prices.Input, e.base.input)
