@@ -1,5 +1,10 @@
 package traffic
 
+import (
+	"bytes"
+	"math"
+)
+
 // Most rows of a log are good, and most CSV fields hold plain values: an
 // ISO time, a run of digits. fastRow reads such a row straight from the
 // split fields, with the same parsers and checks as row, and leaves any row
@@ -87,54 +92,35 @@ func newFastPlan(pl *plan) fastPlan {
 	return fp
 }
 
-// lineRow reads the row at the start of data in one pass, for a trace of
-// times and counts in a chunk with no quote: the time is read through the
-// minute the row before had, each count where its digits lie, and the
-// columns no field reads are stepped over. It aggregates the row and
-// returns the bytes it took through the line feed, or 0 when the row is not
-// plainly good (a new minute, a count that is not all digits, a missing or
-// extra field, a bad value), which the general path then reads.
-func (w *worker) lineRow(data []byte, line int64) int {
-	var ts, in, cached, out int64
+// lineValues reads the row at the start of data in one pass, for a trace
+// of times and counts in a chunk with no quote: the time is read through
+// the minute the row before had, each count where its digits lie, and the
+// columns no field reads are stepped over. It returns the bytes the row
+// takes through its line feed, or 0 when the row is not plainly good (a new
+// minute, a count that is not all digits, a missing or extra field, a bad
+// value), which the general path then reads.
+func (w *worker) lineValues(data []byte) (n int, ts, in, cached, out int64) {
+	var counts [colOut + 1]int64
 	p, last := 0, len(w.fast.cols)-1
 	for col, kind := range w.fast.cols {
-		end := p
+		var end int
 		switch kind {
 		case colSkip:
+			end = p
 			for end < len(data) && data[end] != ',' && data[end] != '\n' {
 				end++
 			}
 		case colTime:
-			c := &w.iso[0]
-			if len(data)-p < 16 || !c.ok || [16]byte(data[p:p+16]) != c.key {
-				return 0
-			}
-			end = p + 16
-			for end < len(data) && data[end] != ',' && data[end] != '\n' && data[end] != '\r' {
-				end++
-			}
 			var ok bool
-			if ts, ok = isoTail(data[p+16:end], c.secs); !ok {
-				return 0
+			if ts, end, ok = w.timeAt(data, p); !ok {
+				return 0, 0, 0, 0, 0
 			}
 		default:
-			var n int64
-			for end < len(data) && end-p < 18 && data[end]-'0' < 10 {
-				n = n*10 + int64(data[end]-'0')
-				end++
-			}
-			switch kind {
-			case colIn:
-				in = n
-			case colCached:
-				cached = n
-			case colOut:
-				out = n
-			}
+			counts[kind], end = digitsAt(data, p)
 		}
 		if col < last {
 			if end >= len(data) || data[end] != ',' {
-				return 0
+				return 0, 0, 0, 0, 0
 			}
 			p = end + 1
 			continue
@@ -147,17 +133,149 @@ func (w *worker) lineRow(data []byte, line int64) int {
 		case data[end] == '\r' && (end+1 == len(data) || data[end+1] == '\n'):
 			p = min(end+2, len(data))
 		default:
-			return 0
+			return 0, 0, 0, 0, 0
 		}
 	}
+	in, cached, out = counts[colIn], counts[colCached], counts[colOut]
 	if p > w.o.MaxLineBytes || ts < minTimestamp || (!w.pl.relative && ts > w.nowLimit) ||
 		in > maxTokens || out > maxTokens || cached > in {
-		return 0
+		return 0, 0, 0, 0, 0
 	}
-	failed, class := w.outcome(out, false)
-	w.rowsRead++
-	w.add(line, uint64(line), &request{ts: ts, in: in, cached: cached, out: out, reqs: 1, failed: failed, class: class})
-	return p
+	return p, ts, in, cached, out
+}
+
+// lineRows reads rows from the start of data with lineValues as long as
+// they are plainly good, and returns the bytes and lines they took. Such a
+// trace names no model, route or origin and has no status or latency, so
+// its rows differ only in time and counts: a run of rows in one bin is
+// summed here and added to its cell at once, as add would add them one by
+// one. The first row goes through add, which finds the model, route and
+// origin every row has.
+func (w *worker) lineRows(data []byte, line int64) (int, int64) {
+	if !w.fixedDims {
+		n, ts, in, cached, out := w.lineValues(data)
+		if n == 0 {
+			return 0, 0
+		}
+		r := request{ts: ts, in: in, cached: cached, out: out, reqs: 1}
+		if w.pl.p.zeroOutputFails && out == 0 {
+			r.failed, r.class = true, ErrOther
+		}
+		w.rowsRead++
+		w.add(line, uint64(line), &r)
+		return n, int64(bytes.Count(data[:n], []byte{'\n'}))
+	}
+	zeroFails := w.pl.p.zeroOutputFails
+	width := int64(w.o.BinWidth)
+	var run Demand // the rows of the current run, all in bin w.bin
+	var rows, lines int64
+	flush := func() {
+		if run.Requests == 0 {
+			return
+		}
+		if c := w.cell(cellKey{bin: w.bin, ro: w.fixedRO}); c != nil {
+			c.d.add(&run)
+		}
+		m := &w.models[w.fixedModel]
+		m.requests += run.Requests
+		m.input += run.Input
+		m.outp += run.Output
+		run = Demand{}
+	}
+	p := 0
+	for p < len(data) {
+		n, ts, in, cached, out := w.lineValues(data[p:])
+		if n == 0 {
+			break
+		}
+		if ts < w.binLo || ts >= w.binHi {
+			flush()
+			w.bin = floorDiv(ts, width)
+			w.binLo, w.binHi = w.bin*width, w.bin*width+width
+			if w.binHi < w.binLo {
+				w.binHi = math.MaxInt64
+			}
+		}
+		run.Requests++
+		run.Input += in
+		run.CachedInput += cached
+		run.Output += out
+		if zeroFails && out == 0 {
+			run.Errors[ErrOther]++
+		}
+		if ts < w.prevTs {
+			w.outOfOrder++
+		}
+		w.prevTs = ts
+		if !w.cur.rows {
+			w.cur.first, w.cur.rows = ts, true
+		}
+		w.cur.last = ts
+		w.minTs, w.maxTs = min(w.minTs, ts), max(w.maxTs, ts)
+		rows++
+		if data[p+n-1] == '\n' {
+			lines++
+		}
+		p += n
+	}
+	flush()
+	w.rowsRead += rows
+	w.rowsUsed += rows
+	return p, lines
+}
+
+// digitsAt reads the run of up to 18 digits at data[p:] and returns its
+// value and where it ends.
+func digitsAt(data []byte, p int) (int64, int) {
+	var n int64
+	end := min(len(data), p+18)
+	i := p
+	for ; i < end; i++ {
+		d := data[i] - '0'
+		if d >= 10 {
+			break
+		}
+		n = n*10 + int64(d)
+	}
+	return n, i
+}
+
+// timeAt reads a time at data[p:] whose date, hour and minute are those of
+// the row before, followed by ":05" and up to nine digits of a fraction,
+// then the end of the field; it returns the time, where the field ends and
+// whether it was such a time (parseISO reads it the same, FuzzTimeAt).
+func (w *worker) timeAt(data []byte, p int) (int64, int, bool) {
+	c := &w.iso[0]
+	if len(data)-p < 19 || !c.ok || [16]byte(data[p:p+16]) != c.key || data[p+16] != ':' {
+		return 0, 0, false
+	}
+	s1, s2 := data[p+17]-'0', data[p+18]-'0'
+	sec := int64(s1)*10 + int64(s2)
+	if s1 >= 10 || s2 >= 10 || sec > 60 || c.secs >= math.MaxInt64/1_000_000_000-61 || c.secs <= math.MinInt64/1_000_000_000+1 {
+		return 0, 0, false
+	}
+	end := p + 19
+	var nanos int64
+	if end < len(data) && data[end] == '.' {
+		end++
+		start := end
+		lim := min(len(data), start+9)
+		for ; end < lim; end++ {
+			d := data[end] - '0'
+			if d >= 10 {
+				break
+			}
+			nanos = nanos*10 + int64(d)
+		}
+		if end == start {
+			return 0, 0, false
+		}
+		nanos *= pow10i[9-(end-start)]
+	}
+	if end < len(data) && data[end] != ',' && data[end] != '\n' && data[end] != '\r' {
+		return 0, 0, false
+	}
+	return (c.secs+sec)*1e9 + nanos, end, true
 }
 
 // plainField returns a CSV field's value when row would read it as is: not

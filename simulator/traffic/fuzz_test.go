@@ -341,3 +341,30 @@ func FuzzSplitPlain(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTimeAt checks lineRow's reading of a time in a cached minute against
+// parseISO: whatever timeAt accepts, up to the end of its field, parseISO
+// reads as the same time.
+func FuzzTimeAt(f *testing.F) {
+	for _, s := range []string{":46.6805900,374", ":46\n", ":60.123456789,", ":46.1234567890,", ":46.,", ":46Z,", ":6", ":46.5\r\n"} {
+		f.Add("2023-11-16 18:15", s)
+	}
+	f.Fuzz(func(t *testing.T, minute, tail string) {
+		var w worker
+		if _, ok := w.iso[0].parse([]byte(minute + ":00")); !ok {
+			return
+		}
+		data := []byte(minute + tail)
+		ts, end, ok := w.timeAt(data, 0)
+		if !ok {
+			return
+		}
+		if end < len(data) && data[end] != ',' && data[end] != '\n' && data[end] != '\r' {
+			t.Fatalf("%q: the field ends at %d, on %q", data, end, data[end])
+		}
+		want, wok := parseISO(data[:end])
+		if !wok || want != ts {
+			t.Fatalf("%q: timeAt %d, parseISO %d, %v", data[:end], ts, want, wok)
+		}
+	})
+}

@@ -239,11 +239,8 @@ func (w *worker) csvRows(data []byte, line int64) {
 			continue
 		}
 		if w.lines {
-			if n := w.lineRow(data, line); n > 0 {
-				if data[n-1] == '\n' {
-					line++
-				}
-				data = data[n:]
+			if n, lines := w.lineRows(data, line); n > 0 {
+				data, line = data[n:], line+lines
 				continue
 			}
 		}
