@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,10 +67,31 @@ func startQueue(t *testing.T, s *Server) (stop func()) {
 	return stop
 }
 
+// waitRun waits for the run to reach one of the statuses; under the race
+// detector a run's merge (the memo) takes half a minute, so the deadline is
+// generous: it bounds a background job, it measures nothing.
+func waitRun(t *testing.T, s *Server, id string, statuses ...string) store.Run {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		run, err := s.store.Run(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(statuses, run.Status) {
+			return run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s is %s, want %v", id, run.Status, statuses)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitLog waits for a line containing every part in the log.
 func waitLog(t *testing.T, logs *syncBuffer, parts ...string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		for _, line := range strings.Split(string(logs.Bytes()), "\n") {
 			all := true
@@ -93,22 +115,22 @@ func waitLog(t *testing.T, logs *syncBuffer, parts ...string) {
 func TestRiverSplitRunIsByteIdentical(t *testing.T) {
 	t.Parallel()
 	dsn := riverDSN(t)
-	a, logs := riverServer(t, dsn, Config{Workers: 2, TrialsPerJob: 30})
-	b, _ := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 30})
+	a, logs := riverServer(t, dsn, Config{Workers: 2, TrialsPerJob: 40})
+	b, _ := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 40})
 	startQueue(t, a)
 	startQueue(t, b)
-	spec := loadExample(t, "eu-regulated")
+	spec := loadExample(t, "single-provider")
 	arch := create(t, a.Handler(), spec)
-	opts := RunOptions{Trials: 200, Seed: 7}
+	opts := RunOptions{Trials: 120, Seed: 7}
 	queued, err := a.queueRun(context.Background(), arch, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	split := waitFor(t, a, queued.ID, store.RunDone, store.RunFailed, store.RunInterrupted)
-	if split.Status != store.RunDone || split.Done != 200 || split.Total != 200 {
+	split := waitRun(t, a, queued.ID, store.RunDone, store.RunFailed, store.RunInterrupted)
+	if split.Status != store.RunDone || split.Done != 120 || split.Total != 120 {
 		t.Fatalf("split run = %s (%s), %d of %d", split.Status, split.Error, split.Done, split.Total)
 	}
-	waitLog(t, logs, "run planned", "run="+queued.ID, "trials=200", "ranges=7")
+	waitLog(t, logs, "run planned", "run="+queued.ID, "trials=120", "ranges=3")
 
 	one, _ := newTestServer(t)
 	startRunner(t, one)
@@ -116,7 +138,7 @@ func TestRiverSplitRunIsByteIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	whole := waitFor(t, one, single.ID, store.RunDone, store.RunFailed)
+	whole := waitRun(t, one, single.ID, store.RunDone, store.RunFailed)
 	if whole.Status != store.RunDone {
 		t.Fatalf("one-piece run = %+v", whole)
 	}
@@ -186,22 +208,22 @@ func TestRiverRunAndJobCommitTogether(t *testing.T) {
 func TestRiverCancelReachesTheWorker(t *testing.T) {
 	t.Parallel()
 	dsn := riverDSN(t)
-	a, logs := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 500_000, MaxTrials: 1_000_000})
+	a, logs := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 1_000_000, MaxTrials: 1_000_000})
 	b, _ := riverServer(t, dsn, Config{MaxTrials: 1_000_000}) // serves requests, works nothing
 	startQueue(t, a)
-	arch := create(t, b.Handler(), loadExample(t, "multi-region"))
-	queued, err := b.queueRun(context.Background(), arch, RunOptions{Trials: 500_000})
+	arch := create(t, b.Handler(), loadExample(t, "single-provider"))
+	queued, err := b.queueRun(context.Background(), arch, RunOptions{Trials: 1_000_000}) // half a minute's work: one range
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitLog(t, logs, "simulating trials 0 to 500000", "run="+queued.ID)
+	waitLog(t, logs, "simulating trials 0 to 1000000", "run="+queued.ID)
 	if err := b.cancel(context.Background(), queued.ID); err != nil {
 		t.Fatal(err)
 	}
 	if run, _ := b.store.Run(context.Background(), queued.ID); run.Status != store.RunCancelled || run.Error != "cancelled" {
 		t.Fatalf("after the cancel: %s (%q)", run.Status, run.Error)
 	}
-	waitLog(t, logs, "stopped trials 0 to 500000: the run was cancelled", "run="+queued.ID)
+	waitLog(t, logs, "stopped trials 0 to 1000000: the run was cancelled", "run="+queued.ID)
 	if err := b.cancel(context.Background(), queued.ID); err == nil || !strings.Contains(err.Error(), "already ended") {
 		t.Errorf("a second cancel: %v, want the run already ended", err)
 	}
@@ -215,26 +237,26 @@ func TestRiverCancelReachesTheWorker(t *testing.T) {
 func TestRiverStopHandsTheRunOn(t *testing.T) {
 	t.Parallel()
 	dsn := riverDSN(t)
-	a, logsA := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 100})
+	a, logsA := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 10000})
 	stopA := startQueue(t, a)
-	arch := create(t, a.Handler(), loadExample(t, "eu-regulated"))
-	queued, err := a.queueRun(context.Background(), arch, RunOptions{Trials: 1000})
+	arch := create(t, a.Handler(), loadExample(t, "single-provider"))
+	queued, err := a.queueRun(context.Background(), arch, RunOptions{Trials: 20000}) // two ranges of a third of a second each (seconds under -race)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// One worker: the second range starts once the first is in.
-	waitLog(t, logsA, "simulating trials 100 to 200", "run="+queued.ID)
+	waitLog(t, logsA, "simulating trials 10000 to 20000", "run="+queued.ID)
 	stopA()
 	run, _ := a.store.Run(context.Background(), queued.ID)
-	if run.Status != store.RunRunning || run.Done < 100 {
+	if run.Status != store.RunRunning || run.Done < 10000 {
 		t.Fatalf("after the stop the run is %s with %d done; want it running, its parts kept", run.Status, run.Done)
 	}
 	waitLog(t, logsA, "this process is stopping; the job goes back to the queue", "run="+queued.ID)
 
-	b, logsB := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 100})
+	b, logsB := riverServer(t, dsn, Config{Workers: 1, TrialsPerJob: 10000})
 	startQueue(t, b)
-	done := waitFor(t, b, queued.ID, store.RunDone, store.RunFailed, store.RunInterrupted)
-	if done.Status != store.RunDone || done.Done != 1000 {
+	done := waitRun(t, b, queued.ID, store.RunDone, store.RunFailed, store.RunInterrupted)
+	if done.Status != store.RunDone || done.Done != 20000 {
 		t.Fatalf("the run handed on: %s (%s), %d done", done.Status, done.Error, done.Done)
 	}
 	if strings.Contains(string(logsB.Bytes()), "run planned") {
@@ -270,11 +292,11 @@ func TestRiverSweepInterruptsRunsWithoutJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	startQueue(t, s)
-	got := waitFor(t, s, orphan.ID, store.RunInterrupted)
+	got := waitRun(t, s, orphan.ID, store.RunInterrupted)
 	if got.Error != "its job is gone; restart it" {
 		t.Errorf("the orphan's reason: %q", got.Error)
 	}
-	got = waitFor(t, s, failing.ID, store.RunInterrupted)
+	got = waitRun(t, s, failing.ID, store.RunInterrupted)
 	if want := "the run was tried once and gave up: store: run " + `"` + failing.ID + `"` + " has no parts; restart it"; got.Error != want {
 		t.Errorf("the failing run's reason:\n%q\nwant\n%q", got.Error, want)
 	}

@@ -329,7 +329,7 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 		reason := err.Error()
 		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.EndRun(c, run.ID, store.RunFailed, reason) })
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrRunEnded) { // ended meanwhile: cancelled before a worker took it
 		r.log.Error("recording the end of a run", "run", run.ID, "error", err)
 	}
 }
