@@ -368,3 +368,19 @@ func FuzzTimeAt(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDigitsAt checks the word-at-a-time count reader against the loop.
+func FuzzDigitsAt(f *testing.F) {
+	for _, s := range []string{"374,44\n", "0", "12345678,", "123456789012345678901", ",", "9x", "00000042\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for p := range data {
+			n1, e1 := digitsAt(data, p)
+			n2, e2 := digitsLoop(data, p)
+			if n1 != n2 || e1 != e2 {
+				t.Fatalf("%q at %d: digitsAt %d, %d; loop %d, %d", data, p, n1, e1, n2, e2)
+			}
+		}
+	})
+}
