@@ -75,10 +75,9 @@ func settleClock(pl *plan, first *chunk, o *ReadOptions) (Clock, []string) {
 	pw := newWorker(pl, o)
 	n := 0
 	pw.probe = func(raw []byte) {
-		if n < clockProbeRows {
-			probe.add(raw)
-			n++
-		}
+		probe.add(raw)
+		n++
+		pw.stop = n == clockProbeRows
 	}
 	pw.process(first)
 

@@ -85,8 +85,10 @@ type worker struct {
 	prevTs             int64
 	err                error
 	// probe, when set, receives each row's raw timestamp instead of the
-	// row being aggregated (settleClock looks at the first chunk this way).
+	// row being aggregated (settleClock looks at the first chunk this way);
+	// it sets stop once it has seen enough.
 	probe func(raw []byte)
+	stop  bool
 	// users holds hashes of the user values seen, up to maxUsers.
 	users map[uint64]struct{}
 	// iso caches the minute of the last start (0) and end (1) time read.
@@ -219,6 +221,9 @@ func (w *worker) process(c *chunk) {
 		w.csvRows(c.buf[c.start:], c.line)
 	case len(c.spans) > 0 || w.pl.container == containerJSON:
 		for _, s := range c.spans {
+			if w.stop {
+				break
+			}
 			w.jsonRow(c.buf[s.off:s.end], s.line, uint64(s.off))
 		}
 	default:
@@ -229,7 +234,7 @@ func (w *worker) process(c *chunk) {
 
 func (w *worker) csvRows(data []byte, line int64) {
 	ncols := len(w.pl.header)
-	for len(data) > 0 {
+	for len(data) > 0 && !w.stop {
 		if data[0] == '\n' {
 			data, line = data[1:], line+1
 			continue
@@ -307,7 +312,7 @@ func (w *worker) colName(i int) string {
 }
 
 func (w *worker) jsonLines(data []byte, line int64) {
-	for len(data) > 0 {
+	for len(data) > 0 && !w.stop {
 		e := bytes.IndexByte(data, '\n')
 		rec := data
 		if e >= 0 {
