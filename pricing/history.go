@@ -167,6 +167,14 @@ func (o *Overlay) History() []HostHistory {
 			h.Periods = append(h.Periods, pp)
 		}
 		slices.SortStableFunc(h.Periods, func(a, b PricePeriod) int { return strings.Compare(a.From, b.From) })
+		if e.history[0].first {
+			// genai-prices: a price holds until the next one starts.
+			for i := range len(h.Periods) - 1 {
+				if next, err := time.Parse(time.DateOnly, h.Periods[i+1].From); err == nil && h.Periods[i].Until == "" {
+					h.Periods[i].Until = next.AddDate(0, 0, -1).Format(time.DateOnly)
+				}
+			}
+		}
 		out = append(out, h)
 	}
 	slices.SortFunc(out, func(a, b HostHistory) int {

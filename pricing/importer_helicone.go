@@ -102,7 +102,7 @@ func (im *importer) helicone(array json.RawMessage) error {
 		switch {
 		case r.used:
 		case r.absurd:
-			im.skip(fmt.Sprintf("price beyond any real model's (over $%d per million tokens): left out", maxPerMillion))
+			im.skip(fmt.Sprintf("price beyond any real model's (over $%d per million tokens)", maxPerMillion))
 		case len(heliconeProviders[r.provider]) == 0:
 			im.skip("provider not in the catalog")
 		case r.matched:

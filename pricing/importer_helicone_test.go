@@ -28,10 +28,10 @@ func TestImportHelicone(t *testing.T) {
 		t.Fatalf("format %q, %d entries", rep.Format, rep.Entries)
 	}
 	want := map[string]int{
-		"no catalog model matches it":                                             4, // claude-3-5-haiku, claude-v1, the Bedrock llama 3 8B, gemini-2.5-flash-preview
-		"a closer entry prices the same host":                                     3, // gpt-4.1-2025-04-14, gpt-4o-2024-08-06, o4-mini
-		"provider not in the catalog":                                             1, // GROQ
-		"price beyond any real model's (over $5000 per million tokens): left out": 1, // MISTRAL mistral-large-latest, $2,000/$6,000
+		"no catalog model matches it":                                   4, // claude-3-5-haiku, claude-v1, the Bedrock llama 3 8B, gemini-2.5-flash-preview
+		"a closer entry prices the same host":                           3, // gpt-4.1-2025-04-14, gpt-4o-2024-08-06, o4-mini
+		"provider not in the catalog":                                   1, // GROQ
+		"price beyond any real model's (over $5000 per million tokens)": 1, // MISTRAL mistral-large-latest, $2,000/$6,000
 	}
 	for k, v := range want {
 		if rep.Skipped[k] != v {

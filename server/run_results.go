@@ -1,14 +1,13 @@
 package server
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"gatewise/internal/resultcsv"
 	"gatewise/server/store"
 	"gatewise/simulator"
 )
@@ -88,24 +87,8 @@ func (s *Server) downloadResultCSV(c *gin.Context) {
 	c.Header("Content-Disposition", `attachment; filename="gatewise-result-`+run.ID+`.csv"`)
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Status(http.StatusOK)
-	w := csv.NewWriter(c.Writer)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
-	w.Write([]string{"gateway", "scenario", "excluded", "success_mean", "success_ci95_lo", "success_ci95_hi",
-		"failed_requests_mean", "failed_requests_p95", "availability_mean", "latency_added_ms_p50", "latency_added_ms_p95",
-		"latency_added_ms_p99", "cost_usd_p50", "cost_usd_p5", "cost_usd_p95", "tokens_usd", "gateway_fees_usd",
-		"infrastructure_usd", "operations_usd", "log_coverage", "failed_calm", "failed_own_incidents", "failed_provider_incidents"})
-	for _, r := range res.Results {
-		excluded := ""
-		if r.Excluded != nil {
-			excluded = *r.Excluded
-		}
-		w.Write([]string{r.Gateway, r.Scenario, excluded, f(r.SuccessRate.Mean), f(r.SuccessRate.CI95[0]), f(r.SuccessRate.CI95[1]),
-			f(r.FailedRequests.Mean), f(r.FailedRequests.P95), f(r.Availability.Mean), f(r.LatencyAddedMS.P50), f(r.LatencyAddedMS.P95),
-			f(r.LatencyAddedMS.P99), f(r.CostUSD.Total.P50), f(r.CostUSD.Total.P5), f(r.CostUSD.Total.P95), f(r.CostUSD.Tokens),
-			f(r.CostUSD.GatewayFees), f(r.CostUSD.Infrastructure), f(r.CostUSD.Operations), f(r.Observability.Coverage),
-			f(r.FailedBy.Calm), f(r.FailedBy.OwnIncidents), f(r.FailedBy.Incidents)})
-	}
-	w.Flush()
+	// The CLI's simulate --csv writes the same bytes for the same result.
+	resultcsv.Write(c.Writer, res)
 }
 
 // RunListPage lists runs newest first.

@@ -21,12 +21,14 @@ const pricesUsage = `Usage:
   gatewise prices list [--provider P] [--json]
   gatewise prices cost --model M [--provider P] [--region R] --input N --output N
                        [--cached-input N] [--cache-write N] [--reasoning N]
-                       [--usage-style openai|anthropic] [--prices FILE] [--json]
-  gatewise prices diff FILE [--threshold PCT] [--json]
+                       [--usage-style openai|anthropic] [--prices FILE [--price-date DAY]] [--json]
+  gatewise prices diff FILE [--threshold PCT] [--price-date DAY] [--json]
   gatewise prices gateways [--requests-per-month N] [--spend-usd N] [needs] [--json]
 
-Prices are USD. FILE is a LiteLLM, OpenRouter or Portkey price file; its
-format is recognised from its content.
+Prices are USD. FILE is a LiteLLM, OpenRouter, Portkey, genai-prices or
+Helicone price file; its format is recognised from its content. DAY
+(YYYY-MM-DD, default today) picks the prices in force that day in a file
+that dates them (genai-prices start dates, Helicone date ranges).
 `
 
 // pricesCmd answers price questions from the catalog: what a model costs,
@@ -219,7 +221,8 @@ func pricesCost(args []string, stdout, stderr io.Writer) error {
 	write := fs.Float64("cache-write", 0, "prompt tokens written to the provider's cache")
 	reasoning := fs.Float64("reasoning", 0, "reasoning tokens (counted inside --output)")
 	style := fs.String("usage-style", "openai", "openai: cached tokens are inside --input; anthropic: they are not")
-	pricesFile := fs.String("prices", "", "apply a LiteLLM, OpenRouter or Portkey price `file` first")
+	pricesFile := fs.String("prices", "", "apply a LiteLLM, OpenRouter, Portkey, genai-prices or Helicone price `file` first")
+	priceDate := fs.String("price-date", "", "with --prices: the `day` (YYYY-MM-DD) whose prices a dated file answers (default today)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseAll(fs, args)
 	if err != nil {
@@ -228,6 +231,8 @@ func pricesCost(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case len(pos) > 0:
 		return &exitError{code: 2, err: fmt.Errorf("prices cost takes flags only, got %q", pos[0])}
+	case *priceDate != "" && *pricesFile == "":
+		return &exitError{code: 2, err: errors.New("--price-date needs --prices FILE")}
 	case *model == "":
 		fs.Usage()
 		return &exitError{code: 2, err: errors.New("prices cost needs --model")}
@@ -243,6 +248,9 @@ func pricesCost(args []string, stdout, stderr io.Writer) error {
 	if *pricesFile != "" {
 		o, err := importFile(*pricesFile, stderr)
 		if err != nil {
+			return err
+		}
+		if o, err = overlayOn(o, *priceDate); err != nil {
 			return err
 		}
 		cat = cat.WithOverlay(o)
@@ -302,19 +310,80 @@ func importFile(name string, stderr io.Writer) (*pricing.Overlay, error) {
 	return o, nil
 }
 
+// overlayOn answers a dated file's prices on day (YYYY-MM-DD; "" is
+// today, as imported).
+func overlayOn(o *pricing.Overlay, day string) (*pricing.Overlay, error) {
+	if day == "" || day == "today" {
+		return o, nil
+	}
+	at, err := o.At(day)
+	if err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--price-date: %w", err)}
+	}
+	return at, nil
+}
+
 type diffResult struct {
 	File         string              `json:"file"`
 	Format       string              `json:"format"`
 	FileAsOf     string              `json:"file_as_of"`
+	PriceDate    string              `json:"price_date"`
 	ThresholdPct float64             `json:"threshold_pct"`
+	Entries      int                 `json:"entries"`
 	Imported     int                 `json:"imported"`
 	Skipped      map[string]int      `json:"skipped"`
+	History      []historyRow        `json:"history"`
 	Diffs        []pricing.PriceDiff `json:"diffs"`
 }
 
+// historyRow is one dated price of a host, for prices diff.
+type historyRow struct {
+	Model      string  `json:"model"`
+	Provider   string  `json:"provider"`
+	From       string  `json:"from"`
+	Until      string  `json:"until"`
+	Input      float64 `json:"input_usd_per_million"`
+	Output     float64 `json:"output_usd_per_million"`
+	InForce    bool    `json:"in_force"`
+	Key        string  `json:"file_key"`
+	Line       int     `json:"file_line"`
+	LongAbove  int     `json:"long_context_above,omitempty"`
+	LongInput  float64 `json:"long_input_usd_per_million,omitempty"`
+	LongOutput float64 `json:"long_output_usd_per_million,omitempty"`
+	CacheRead  float64 `json:"cache_read_usd_per_million,omitempty"`
+	CacheWrite float64 `json:"cache_write_usd_per_million,omitempty"`
+}
+
+func historyRows(o *pricing.Overlay) []historyRow {
+	out := []historyRow{}
+	for _, h := range o.History() {
+		for _, p := range h.Periods {
+			out = append(out, historyRow{Model: h.Model, Provider: h.Provider, From: p.From, Until: p.Until, Input: p.Input, Output: p.Output,
+				InForce: p.InForce, Key: p.Key, Line: p.Line, LongAbove: p.LongAbove, LongInput: p.LongInput, LongOutput: p.LongOutput,
+				CacheRead: p.CacheRead, CacheWrite: p.CacheWrite})
+		}
+	}
+	return out
+}
+
+// periodText says when a dated price holds: "from 2026-09-01",
+// "2025-04-16 to 2025-06-09", "until 2026-08-31", "any day".
+func periodText(from, until string) string {
+	switch {
+	case from != "" && until != "":
+		return from + " to " + until
+	case from != "":
+		return "from " + from
+	case until != "":
+		return "until " + until
+	}
+	return "any day"
+}
+
 func pricesDiff(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("diff", "Usage: gatewise prices diff FILE [--threshold PCT] [--json]\n\nLists catalog prices that FILE contradicts by more than PCT percent.", stderr)
+	fs := newFlagSet("diff", "Usage: gatewise prices diff FILE [--threshold PCT] [--price-date DAY] [--json]\n\nLists catalog prices that FILE contradicts by more than PCT percent, what of FILE was left out and why, and the dated prices of a file with a price history.", stderr)
 	threshold := fs.Float64("threshold", 5, "report differences above this `percent`")
+	priceDate := fs.String("price-date", "", "compare the prices in force on this `day` (YYYY-MM-DD) in a file that dates them (default today)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseAll(fs, args)
 	if err != nil {
@@ -331,12 +400,20 @@ func pricesDiff(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o, err = overlayOn(o, *priceDate); err != nil {
+		return err
+	}
+	day := o.Day
+	if day == "" {
+		day = pricing.Today()
+	}
 	diffs := pricing.Default().Diff(o, *threshold/100)
 	if *asJSON {
 		if diffs == nil {
 			diffs = []pricing.PriceDiff{}
 		}
-		return writeJSON(stdout, diffResult{File: pos[0], Format: rep.Format, FileAsOf: o.AsOf, ThresholdPct: *threshold, Imported: rep.Imported, Skipped: rep.Skipped, Diffs: diffs})
+		return writeJSON(stdout, diffResult{File: pos[0], Format: rep.Format, FileAsOf: o.AsOf, PriceDate: day, ThresholdPct: *threshold,
+			Entries: rep.Entries, Imported: rep.Imported, Skipped: rep.Skipped, History: historyRows(o), Diffs: diffs})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if len(diffs) > 0 {
@@ -351,6 +428,26 @@ func pricesDiff(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d prices differ by more than %g%% across %d catalog hosts found in %s (%s, as of %s).\n",
 		len(diffs), *threshold, rep.Imported, pos[0], rep.Format, o.AsOf)
+	if reasons := rep.SortedReasons(); len(reasons) > 0 {
+		fmt.Fprintf(stdout, "Of its %d entries, left out: %s.\n", rep.Entries, strings.Join(reasons, ", "))
+	}
+	if hist := o.History(); len(hist) > 0 {
+		fmt.Fprintf(stdout, "\nDated prices (USD per million tokens, input/output; * in force on %s):\n", day)
+		for _, h := range hist {
+			for _, p := range h.Periods {
+				mark := " "
+				if p.InForce {
+					mark = "*"
+				}
+				long := ""
+				if p.LongAbove > 0 {
+					long = fmt.Sprintf(", prompts over %s tokens %s / %s", count(float64(p.LongAbove)), money(p.LongInput), money(p.LongOutput))
+				}
+				fmt.Fprintf(stdout, "%s %s on %s, %s: %s / %s%s (%s:%d %s)\n", mark, h.Model, h.Provider, periodText(p.From, p.Until),
+					money(p.Input), money(p.Output), long, pos[0], p.Line, p.Key)
+			}
+		}
+	}
 	return nil
 }
 

@@ -148,10 +148,15 @@ func TestPricesDiffRealLiteLLM(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	// Whatever differs, each line names model, provider, price, both values with
-	// both dates and the change; the summary line closes the output.
+	// both dates and the change; the summary line closes the table, and the
+	// entries left out follow it (a LiteLLM file dates no price: no history).
 	row := regexp.MustCompile(`^\S+\s+\S+\s+\S+\s+\$[\d.]+ \(\d{4}-\d\d-\d\d\)\s+\$[\d.]+ \(\d{4}-\d\d-\d\d\)\s+[+-][\d.]+%\s+\S+:\d+ \S+$`)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	summary := regexp.MustCompile(`^(\d+) prices differ by more than 5% across \d+ catalog hosts found in .* \(litellm, as of 2026-07-24\)\.$`)
+	if len(lines) < 2 || !strings.HasPrefix(lines[len(lines)-1], "Of its 2985 entries, left out: ") || !strings.Contains(lines[len(lines)-1], " provider not in the catalog") {
+		t.Fatalf("last line %q", lines[len(lines)-1])
+	}
+	lines = lines[:len(lines)-1]
 	m := summary.FindStringSubmatch(lines[len(lines)-1])
 	if m == nil {
 		t.Fatalf("summary line %q", lines[len(lines)-1])
@@ -239,5 +244,96 @@ func TestPricesHelp(t *testing.T) {
 	var ee *exitError
 	if err := pricesCmd(context.Background(), nil, new(bytes.Buffer), new(bytes.Buffer)); !errors.As(err, &ee) || ee.code != 2 {
 		t.Errorf("no subcommand: %v", err)
+	}
+}
+
+// genai-prices' data file (a subset of prices/new_data/v2/data.json of
+// pydantic/genai-prices at 47df840, 2026-08-21) and Helicone's llm-costs
+// JSON (see pricing/importer_helicone_test.go for its sources).
+var (
+	genaiSample    = filepath.Join("..", "..", "pricing", "testdata", "genai-prices-small.json")
+	heliconeSample = filepath.Join("..", "..", "pricing", "testdata", "helicone-llm-costs-small.json")
+)
+
+func TestPricesDiffGenAIPrices(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := pricesRun(t, "diff", genaiSample, "--price-date", "2026-08-31", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got diffResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Format != "genai-prices" || got.PriceDate != "2026-08-31" || got.Entries != 20 || got.Imported != 25 || got.Skipped["provider not in the catalog"] != 2 {
+		t.Errorf("%+v", got)
+	}
+	// On 2026-08-31 Sonnet 5 is at its introductory $2/$10, the catalog's
+	// price: no difference; o3's cut of 2025-06-10 is in force.
+	for _, d := range got.Diffs {
+		if d.Model == "claude-sonnet-5" || d.Model == "o3" {
+			t.Errorf("unexpected difference %+v", d)
+		}
+	}
+	inForce := map[string]float64{}
+	for _, h := range got.History {
+		if h.InForce {
+			inForce[h.Model+"/"+h.Provider] = h.Input
+		}
+	}
+	if inForce["claude-sonnet-5/anthropic"] != 2 || inForce["o3/openai"] != 2 {
+		t.Errorf("in force on 2026-08-31: %v", inForce)
+	}
+
+	text, _, code := pricesRun(t, "diff", genaiSample, "--price-date", "2026-09-01")
+	for _, want := range []string{
+		"claude-sonnet-5  anthropic",
+		"Of its 20 entries, left out: 2 provider not in the catalog, 1 regional variant (the catalog applies its own uplift).",
+		"  claude-sonnet-5 on anthropic, until 2026-08-31: $2 / $10",
+		"* claude-sonnet-5 on anthropic, from 2026-09-01: $3 / $15",
+	} {
+		if code != 0 || !strings.Contains(text, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, text)
+		}
+	}
+	if _, errOut, code := pricesRun(t, "diff", genaiSample, "--price-date", "31/08/2026"); code != 2 || !strings.Contains(errOut, `"31/08/2026" is not a date`) {
+		t.Errorf("bad --price-date: exit %d, %s", code, errOut)
+	}
+}
+
+func TestPricesCostOnADay(t *testing.T) {
+	t.Parallel()
+	// 1M input tokens of claude-sonnet-5 at genai-prices' price of the day.
+	for day, want := range map[string]float64{"2026-08-31": 2, "2026-09-01": 3} {
+		out, errOut, code := pricesRun(t, "cost", "--model", "claude-sonnet-5", "--provider", "anthropic", "--input", "1000000", "--output", "0",
+			"--prices", genaiSample, "--price-date", day, "--json")
+		var got struct {
+			USD  float64 `json:"usd"`
+			AsOf string  `json:"as_of"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &got) != nil || math.Abs(got.USD-want) > 1e-12 {
+			t.Errorf("%s: exit %d, %s %s, want $%v", day, code, out, errOut, want)
+		}
+	}
+	if _, errOut, code := pricesRun(t, "cost", "--model", "o3", "--input", "1", "--output", "1", "--price-date", "2026-01-01"); code != 2 || !strings.Contains(errOut, "--price-date needs --prices") {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+}
+
+func TestPricesDiffHelicone(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := pricesRun(t, "diff", heliconeSample)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		// Helicone's equals "gpt-4o" row says $5/$15; the catalog $2.50/$10.
+		"gpt-4o", "OPENAI gpt-4o (equals)",
+		"helicone, as of",
+		"1 price beyond any real model's (over $5000 per million tokens)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"gatewise/internal/resultcsv"
 	"gatewise/memo"
 	"gatewise/pricing"
 	"gatewise/simulator"
@@ -42,13 +43,16 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var scenarios scenarioFlags
 	fs.Var(&scenarios, "scenario", "scenario `name` to run, with the file's parameters if it has any, or a label from the results (repeatable; default: the file's)")
 	jsonOut := fs.String("json", "", "write the full result as JSON to `FILE`, or - for standard output")
+	csvOut := fs.String("csv", "", "write the result as CSV to `FILE` (one row per option and scenario, the web's result.csv), or - for standard output")
+	priceFile := fs.String("prices", "", "lay a price `FILE` (LiteLLM, OpenRouter, Portkey, genai-prices or Helicone) over the catalog")
+	priceDate := fs.String("price-date", "", "with --prices: the `day` whose prices a file with a price history (genai-prices) answers: YYYY-MM-DD, log (the log's first day) or today (default)")
 	memoOut := fs.String("memo", "", "write the decision memo as Markdown to `FILE`")
 	memoHTML := fs.String("memo-html", "", "write the memo as a standalone HTML page to `FILE`")
 	memoPDF := fs.String("memo-pdf", "", "write the memo as a one-page PDF to `FILE`")
 	paperName := fs.String("paper", "a4", "paper of --memo-pdf: `a4` or letter")
 	rollout := fs.String("rollout", "", "write the chosen option's rollout bundle into `DIR` (the runner-up's in DIR/runner-up)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--json OUT|-] [--memo OUT.md] [--memo-html OUT.html] [--memo-pdf OUT.pdf [--paper a4|letter]] [--rollout DIR]")
+		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--prices FILE [--price-date YYYY-MM-DD|log|today]] [--json OUT|-] [--csv OUT|-] [--memo OUT.md] [--memo-html OUT.html] [--memo-pdf OUT.pdf [--paper a4|letter]] [--rollout DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -61,6 +65,12 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	paper, err := memo.ParsePaper(*paperName)
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--paper: %w", err)}
+	}
+	if *jsonOut == "-" && *csvOut == "-" {
+		return &exitError{code: 2, err: errors.New("--json - and --csv - would both write to standard output; send one to a file")}
+	}
+	if err := checkPriceDate(*priceFile, *priceDate); err != nil {
+		return err
 	}
 	cat := pricing.Default()
 	spec, err := loadArchitecture(*file, cat, stderr)
@@ -94,6 +104,11 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
+	if *priceFile != "" {
+		if cat, err = pricedCatalog(cat, *priceFile, *priceDate, opts.Log, stderr); err != nil {
+			return err
+		}
+	}
 
 	began := time.Now()
 	lastPct := -1
@@ -117,6 +132,20 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 
+	// Files first, then at most one of them to standard output in place of
+	// the table.
+	var toStdout []byte
+	if *csvOut != "" {
+		var out bytes.Buffer
+		if err := resultcsv.Write(&out, res); err != nil {
+			return err
+		}
+		if *csvOut == "-" {
+			toStdout = out.Bytes()
+		} else if err := os.WriteFile(*csvOut, out.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
 	if *jsonOut != "" {
 		out, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -124,14 +153,69 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		out = append(out, '\n')
 		if *jsonOut == "-" {
-			_, err = stdout.Write(out)
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, out, 0o644); err != nil {
+			toStdout = out
+		} else if err := os.WriteFile(*jsonOut, out, 0o644); err != nil {
 			return err
 		}
 	}
+	if toStdout != nil {
+		_, err = stdout.Write(toStdout)
+		return err
+	}
 	return printSimulation(stdout, spec, res)
+}
+
+// checkPriceDate refuses --price-date without --prices, or a day that is
+// neither YYYY-MM-DD, log nor today, before anything is read.
+func checkPriceDate(file, day string) error {
+	if day == "" {
+		return nil
+	}
+	if file == "" {
+		return &exitError{code: 2, err: errors.New("--price-date needs --prices FILE: it chooses the day whose prices the file answers")}
+	}
+	if day == "log" || day == "today" {
+		return nil
+	}
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--price-date: %q is not YYYY-MM-DD, log or today", day)}
+	}
+	return nil
+}
+
+// pricedCatalog lays a price file over the catalog at the day asked for:
+// today, a date, or the first day of the log the run replays. A file
+// without dated prices answers the same whatever the day.
+func pricedCatalog(cat *pricing.Catalog, file, day string, log *simulator.LogSource, stderr io.Writer) (*pricing.Catalog, error) {
+	o, err := importFile(file, stderr)
+	if err != nil {
+		return nil, err
+	}
+	what := day
+	switch day {
+	case "", "today":
+		day, what = pricing.Today(), "today"
+	case "log":
+		if log == nil || log.Start.IsZero() {
+			return nil, &exitError{code: 2, err: errors.New("--price-date log needs a request log (--logs or traffic.logs) with timestamps")}
+		}
+		day = log.Start.UTC().Format(time.DateOnly)
+		what = "the log's first day"
+	}
+	if !o.HasHistory() {
+		if what != "today" {
+			fmt.Fprintf(stderr, "%s: the file dates none of its prices, so --price-date changes nothing\n", file)
+		}
+		return cat.WithOverlay(o), nil
+	}
+	if o, err = o.At(day); err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--price-date: %w", err)}
+	}
+	if what != day {
+		what = day + ", " + what
+	}
+	fmt.Fprintf(stderr, "%s: prices in force on %s\n", file, what)
+	return cat.WithOverlay(o), nil
 }
 
 // loadArchitecture reads and validates an architecture file for a command
