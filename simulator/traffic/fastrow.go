@@ -16,9 +16,9 @@ import (
 
 // fastPlan is where fastRow finds each field it reads: a CSV column, or -1.
 type fastPlan struct {
-	ok                                        bool
-	time, in, cached, cacheWrite, out, lat, c int32
-	timeUnit, latUnit, costUnit               Unit
+	ok                                             bool
+	time, end, in, cached, cacheWrite, out, lat, c int32
+	timeUnit, endUnit, latUnit, costUnit           Unit
 	// slotCols are the columns add reads through the slots (model, route,
 	// origin, user), copied there for it.
 	slotCols []int32
@@ -42,7 +42,7 @@ const (
 // newFastPlan says whether the plan's CSV fields are all ones fastRow
 // reads, each from at most one column.
 func newFastPlan(pl *plan) fastPlan {
-	fp := fastPlan{time: -1, in: -1, cached: -1, cacheWrite: -1, out: -1, lat: -1, c: -1}
+	fp := fastPlan{time: -1, end: -1, in: -1, cached: -1, cacheWrite: -1, out: -1, lat: -1, c: -1}
 	if pl.container != containerCSV || pl.p.cacheOutsideInput {
 		return fp
 	}
@@ -55,8 +55,9 @@ func newFastPlan(pl *plan) fastPlan {
 		}
 		return pl.cands[f][0].slot, pl.cands[f][0].unit, true
 	}
-	var ok [7]bool
+	var ok [8]bool
 	fp.time, fp.timeUnit, ok[0] = col(FieldTime)
+	fp.end, fp.endUnit, ok[7] = col(FieldEnd)
 	fp.in, _, ok[1] = col(FieldInput)
 	fp.cached, _, ok[2] = col(FieldCached)
 	fp.cacheWrite, _, ok[3] = col(FieldCacheWrite)
@@ -67,10 +68,8 @@ func newFastPlan(pl *plan) fastPlan {
 	for _, o := range ok {
 		fp.ok = fp.ok && o
 	}
-	// An end time, a request count or a constant needs row's reading.
-	for _, f := range []Field{FieldEnd, FieldRequests} {
-		fp.ok = fp.ok && !pl.reads[f]
-	}
+	// An aggregate's request count needs row's reading.
+	fp.ok = fp.ok && !pl.reads[FieldRequests]
 	for _, f := range []Field{FieldModel, FieldRoute, FieldOrigin, FieldUser, FieldStatus, FieldSuccess, FieldError} {
 		fp.ok = fp.ok && !pl.hasConst[f]
 		for _, cd := range pl.cands[f] {
@@ -78,7 +77,7 @@ func newFastPlan(pl *plan) fastPlan {
 		}
 	}
 	// A trace of times and counts only (Azure's) is read by lineRow.
-	narrow := fp.ok && fp.lat < 0 && fp.c < 0 && len(fp.slotCols) == 0 && (fp.timeUnit == UnitISO || fp.timeUnit == UnitDefault)
+	narrow := fp.ok && fp.end < 0 && fp.lat < 0 && fp.c < 0 && len(fp.slotCols) == 0 && (fp.timeUnit == UnitISO || fp.timeUnit == UnitDefault)
 	if narrow {
 		fp.cols = make([]colKind, len(pl.header))
 		fp.cols[fp.time] = colTime
@@ -404,9 +403,26 @@ func (w *worker) fastRow(line int64) bool {
 	if !ok1 || !ok2 || !ok3 || !ok4 || in > maxTokens || out > maxTokens || cached > in {
 		return false
 	}
+	end, hasEnd := int64(0), false
+	if fp.end >= 0 {
+		b, present, ok := plainField(w.split.fields[fp.end])
+		if !ok {
+			return false
+		}
+		if present {
+			if end, hasEnd = parseTime(b, fp.endUnit, w.o.Start.UnixNano(), &w.iso[1]); !hasEnd {
+				return false
+			}
+		}
+	}
 	latency, hasLat, ok5 := w.fastFloat(fp.lat)
 	if hasLat && fp.latUnit == UnitSeconds {
 		latency *= 1000
+	}
+	if ok5 && !hasLat && hasEnd {
+		// No latency field: a request's latency is its end less its start.
+		latency, hasLat = float64(end-ts)/1e6, true
+		ok5 = latency >= 0
 	}
 	cost, hasCost, ok6 := w.fastFloat(fp.c)
 	if !ok5 || !ok6 || latency > maxLatencyMs {

@@ -26,9 +26,9 @@ func fastCorpus(t *testing.T) []goldenCase {
 		"1999-12-31T23:59:59Z", "2026-11-26T01:00:00Z", "2026-11-25T23:00:00Z", " 2025-06-01T10:00:00Z", "2025-06-01", "2025-06-01T10:00",
 		"1748772000", "1748772000000", "1748772000.5", "null", ""}
 	var b strings.Builder
-	b.WriteString("timestamp,input_tokens,output_tokens,cached_tokens,latency,cost,model,status\n")
+	b.WriteString("timestamp,end,input_tokens,output_tokens,cached_tokens,latency,cost,model,status\n")
 	for range 3000 {
-		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,%s\n", times[rng.IntN(len(times))], values[rng.IntN(len(values))], values[rng.IntN(len(values))],
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", times[rng.IntN(len(times))], times[rng.IntN(len(times))], values[rng.IntN(len(values))], values[rng.IntN(len(values))],
 			values[rng.IntN(len(values))], values[rng.IntN(len(values))], values[rng.IntN(len(values))],
 			[]string{"gpt-4o", " gpt-4o", "", "null", "claude-sonnet-4-5"}[rng.IntN(5)], []string{"200", "429", "", "error", " 500"}[rng.IntN(5)])
 	}
@@ -65,6 +65,8 @@ func fastCorpus(t *testing.T) []goldenCase {
 		"timestamp=timestamp:unix_s,input_tokens=input_tokens,output_tokens=output_tokens,latency=latency,cost=cost",
 		"timestamp=timestamp:unix_ms,model=model,route=model,origin=status,user=model",
 		"timestamp=timestamp:offset_s,input_tokens=input_tokens",
+		"timestamp=timestamp,end_time=end,input_tokens=input_tokens,output_tokens=output_tokens",
+		"timestamp=timestamp:iso8601,end_time=end:iso8601,latency=latency,model=model",
 	} {
 		cases = append(cases, goldenCase{"edge " + spec, edge, -1})
 	}
