@@ -34,10 +34,11 @@ type orderStats struct {
 	Bad      bool // a NaN was added
 }
 
-// buckets are counts by bucket index, Counts[i] for index Lo+i.
+// buckets are counts by bucket index, Counts[i] for index Lo+i; a run
+// has at most MaxTrials values, so 32 bits hold any count.
 type buckets struct {
 	Lo     int32
-	Counts []uint64
+	Counts []uint32
 }
 
 func newOrderStats(exact bool) orderStats { return orderStats{Exact: exact} }
@@ -75,17 +76,17 @@ func bucketValue(i int32) float64 {
 	return math.Ldexp(1+(float64(j)+0.5)/sketchSubBuckets, int(e))
 }
 
-func (b *buckets) add(i int32, n uint64) {
+func (b *buckets) add(i int32, n uint32) {
 	switch {
 	case len(b.Counts) == 0:
 		b.Lo, b.Counts = i, append(b.Counts, n)
 		return
 	case i < b.Lo:
-		grown := make([]uint64, int(b.Lo-i)+len(b.Counts))
+		grown := make([]uint32, int(b.Lo-i)+len(b.Counts))
 		copy(grown[b.Lo-i:], b.Counts)
 		b.Lo, b.Counts = i, grown
 	case int(i-b.Lo) >= len(b.Counts):
-		b.Counts = append(b.Counts, make([]uint64, int(i-b.Lo)+1-len(b.Counts))...)
+		b.Counts = append(b.Counts, make([]uint32, int(i-b.Lo)+1-len(b.Counts))...)
 	}
 	b.Counts[i-b.Lo] += n
 }
@@ -134,7 +135,7 @@ func (o *orderStats) ranks(n int, rs ...int) []float64 {
 func (o *orderStats) sketchRank(r uint64) float64 {
 	seen := uint64(0)
 	for k := len(o.Neg.Counts) - 1; k >= 0; k-- {
-		if seen += o.Neg.Counts[k]; seen > r {
+		if seen += uint64(o.Neg.Counts[k]); seen > r {
 			return -bucketValue(o.Neg.Lo + int32(k))
 		}
 	}
@@ -142,7 +143,7 @@ func (o *orderStats) sketchRank(r uint64) float64 {
 		return 0
 	}
 	for k, c := range o.Pos.Counts {
-		if seen += c; seen > r {
+		if seen += uint64(c); seen > r {
 			return bucketValue(o.Pos.Lo + int32(k))
 		}
 	}
