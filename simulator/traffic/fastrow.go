@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // Most rows of a log are good, and most CSV fields hold plain values: an
@@ -23,8 +24,11 @@ type fastPlan struct {
 	// origin, user), copied there for it.
 	slotCols []int32
 	// cols, when not nil, is what each column of a narrow trace is (an ISO
-	// time, a count, or unread): lineRow reads such rows in one pass.
-	cols []colKind
+	// time, a count, or unread): lineValues reads such rows in one pass.
+	// strict says every column is read, so a row lineValues takes holds
+	// nothing but digits, times and delimiters.
+	cols   []colKind
+	strict bool
 }
 
 // colKind is what lineRow makes of a column.
@@ -89,6 +93,7 @@ func newFastPlan(pl *plan) fastPlan {
 				fp.cols[c.col] = c.kind
 			}
 		}
+		fp.strict = !slices.Contains(fp.cols, colSkip)
 	}
 	return fp
 }

@@ -144,6 +144,9 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 	w.routes.index, w.origins.index = map[string]int32{}, map[string]int32{}
 	w.fast, w.nowLimit, w.reads = newFastPlan(pl), o.Now.UnixNano()+86400e9, pl.reads
 	w.fast.ok = w.fast.ok && !o.general
+	if !w.fast.ok {
+		w.fast.cols, w.fast.strict = nil, false
+	}
 	w.sameDims = !pl.reads[FieldModel] && !pl.reads[FieldRoute] && !pl.reads[FieldOrigin] && len(o.OriginMix) == 0 && !o.general
 	w.binLo, w.binHi = 1, 0 // empty
 	for _, r := range o.Routes {
@@ -211,14 +214,24 @@ func (m *keyMemos) at(path []byte, pl *plan) keyMemo {
 func (w *worker) process(c *chunk) {
 	w.cur = chunkStat{seq: c.seq}
 	w.prevTs = math.MinInt64
+	data := c.buf[c.start:]
+	if w.fast.strict && w.probe == nil {
+		// lineRows takes only rows of digits, times and delimiters, so the
+		// chunk need not be searched for NULs, bad UTF-8 or quotes first:
+		// the rows it leaves are checked one by one.
+		w.nul, w.text, w.plain, w.lines = true, false, false, true
+		w.csvRows(data, c.line)
+		w.chunks = append(w.chunks, w.cur)
+		return
+	}
 	// One search per chunk spares every row its own.
-	w.nul = bytes.IndexByte(c.buf[c.start:], 0) >= 0
-	w.text = utf8.Valid(c.buf[c.start:])
+	w.nul = bytes.IndexByte(data, 0) >= 0
+	w.text = utf8.Valid(data)
 	switch {
 	case w.pl.container == containerCSV:
-		w.plain = bytes.IndexByte(c.buf[c.start:], '"') < 0
-		w.lines = w.plain && w.text && !w.nul && w.fast.ok && w.fast.cols != nil && w.probe == nil
-		w.csvRows(c.buf[c.start:], c.line)
+		w.plain = bytes.IndexByte(data, '"') < 0
+		w.lines = w.plain && w.text && !w.nul && w.fast.cols != nil && w.probe == nil
+		w.csvRows(data, c.line)
 	case len(c.spans) > 0 || w.pl.container == containerJSON:
 		for _, s := range c.spans {
 			if w.stop {
