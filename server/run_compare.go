@@ -325,7 +325,7 @@ func (s *Server) comparedRun(ctx context.Context, run store.Run) (comparedRun, e
 		v.priceFile = "a price file gatewise no longer has"
 		if pf, err := s.store.PriceFile(ctx, id); err == nil {
 			v.priceFile = pf.Name + " (" + pf.Format + ")"
-			if o, err := overlaid(cat, pf); err == nil {
+			if o, err := runCatalog(ctx, s.store, cat, run, v.opts); err == nil {
 				cat = o // a file that no longer reads leaves the catalog's prices
 			}
 		}

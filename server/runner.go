@@ -35,6 +35,10 @@ type RunOptions struct {
 	// PriceFileID prices the run with a kept price file laid over the
 	// catalog instead of the catalog alone.
 	PriceFileID string `json:"price_file_id,omitempty"`
+	// PriceAsOf picks the day whose prices a price file that dates them
+	// answers: "today" (the day the run is queued, the default), "log"
+	// (the uploaded log's first day) or YYYY-MM-DD.
+	PriceAsOf string `json:"price_as_of,omitempty"`
 }
 
 // validate checks the options against the architecture before a run is
@@ -93,15 +97,9 @@ func (p *pipeline) inputs(ctx context.Context, run store.Run) (runInputs, error)
 	if err != nil {
 		return runInputs{}, err
 	}
-	cat := p.catalog
-	if opts.PriceFileID != "" {
-		pf, err := p.store.PriceFile(ctx, opts.PriceFileID)
-		if err != nil {
-			return runInputs{}, fmt.Errorf("the price file is gone: %w", err)
-		}
-		if cat, err = overlaid(cat, pf); err != nil {
-			return runInputs{}, fmt.Errorf("the price file no longer reads: %w", err)
-		}
+	cat, err := runCatalog(ctx, p.store, p.catalog, run, opts)
+	if err != nil {
+		return runInputs{}, err
 	}
 	sim := simulator.Options{Trials: opts.Trials, Seed: opts.Seed}
 	if sim.Seed == 0 {
@@ -393,17 +391,4 @@ func uploadLogSource(up store.Upload) (*simulator.LogSource, error) {
 		}
 	}
 	return simulator.NewLogSource(up.Name, sum), nil
-}
-
-// overlaid lays a kept price file over the catalog, as a run that chose
-// it was priced; an undated file is dated by when it was kept.
-func overlaid(cat *pricing.Catalog, pf store.PriceFile) (*pricing.Catalog, error) {
-	o, _, err := cat.Import(bytes.NewReader(pf.Data), pf.Name)
-	if err != nil {
-		return nil, err
-	}
-	if o.AsOf == "" {
-		o.AsOf = pf.CreatedAt.Format(time.DateOnly)
-	}
-	return cat.WithOverlay(o), nil
 }

@@ -47,6 +47,9 @@ func (s *Server) queueRun(ctx context.Context, id string, opts RunOptions) (stor
 			return store.Run{}, &Error{Status: http.StatusUnprocessableEntity, Message: "That price file is not kept in gatewise.", Err: err, Fields: map[string]string{"price_file_id": "is not a kept price file"}}
 		}
 	}
+	if err := s.checkPriceAsOf(ctx, opts); err != nil {
+		return store.Run{}, err
+	}
 	data, err := json.Marshal(opts)
 	if err != nil {
 		return store.Run{}, err
@@ -68,7 +71,7 @@ func (s *Server) createRun(c *gin.Context) {
 		return
 	}
 	opts := RunOptions{UploadID: strings.TrimSpace(c.Request.PostForm.Get("upload_id")),
-		PriceFileID: strings.TrimSpace(c.Request.PostForm.Get("price_file_id"))}
+		PriceFileID: strings.TrimSpace(c.Request.PostForm.Get("price_file_id")), PriceAsOf: strings.TrimSpace(c.Request.PostForm.Get("price_as_of"))}
 	if v := strings.TrimSpace(c.Request.PostForm.Get("trials")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > s.cfg.MaxTrials {
@@ -156,7 +159,7 @@ func (s *Server) showRun(c *gin.Context) {
 	if json.Unmarshal(run.Options, &opts) == nil && opts.PriceFileID != "" {
 		page.PriceFile = "a price file gatewise no longer has"
 		if pf, err := s.store.PriceFile(c.Request.Context(), opts.PriceFileID); err == nil {
-			page.PriceFile = pf.Name + " (" + pf.Format + ")"
+			page.PriceFile = pf.Name + " (" + pf.Format + ")" + priceDayNote(opts)
 		}
 	}
 	if run.Status == store.RunDone {

@@ -379,6 +379,8 @@ type UploadPage struct {
 	Summary traffic.Summary
 	View    SummaryView
 	Trials  int
+	// PriceFiles are the kept price files a run can be priced with.
+	PriceFiles []store.PriceFile
 }
 
 func (s *Server) showUpload(c *gin.Context) {
@@ -399,6 +401,10 @@ func (s *Server) showUpload(c *gin.Context) {
 	page.View = summaryView(page.Summary, up.RawBytes > 0)
 	if _, spec, err := s.loadArchitecture(c.Request.Context(), up.ArchitectureID); err == nil {
 		page.Trials = spec.Simulation.Trials
+	}
+	if page.PriceFiles, err = s.store.ListPriceFiles(c.Request.Context()); err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.render(c, http.StatusOK, "upload_show", page)
 }
