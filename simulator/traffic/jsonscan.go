@@ -59,6 +59,10 @@ type jscan struct {
 	path  []byte
 	visit func(path []byte, v jvalue) (descend bool)
 	stack []byte
+	// memo, when set, holds the members of the walk before: while a row's
+	// keys are those of the row before, in order, each key is matched where
+	// it lies instead of scanned and put on the path (see keyMemos).
+	memo *keyMemos
 }
 
 func (s *jscan) fail(msg string) error { return &jsonError{off: s.pos, msg: msg} }
@@ -297,22 +301,10 @@ func (s *jscan) object(plen, depth int) error {
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 			return s.fail("expected a key")
 		}
-		k, esc, err := s.str()
+		path, memo, err := s.member(plen)
 		if err != nil {
 			return err
 		}
-		if esc {
-			var ks string
-			if json.Unmarshal(s.data[s.pos-len(k)-2:s.pos], &ks) != nil {
-				return s.fail("invalid escape in key")
-			}
-			k = []byte(ks)
-		}
-		s.path = s.path[:plen]
-		if plen > 0 {
-			s.path = append(s.path, '.')
-		}
-		s.path = append(s.path, k...)
 		s.ws()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
 			return s.fail("expected ':'")
@@ -324,7 +316,10 @@ func (s *jscan) object(plen, depth int) error {
 		}
 		switch s.data[s.pos] {
 		case '{':
-			if s.visit(s.path, jvalue{kind: jObject}) {
+			if s.visit(path, jvalue{kind: jObject}) {
+				if memo {
+					s.path = append(s.path[:0], path...) // the prefix of its members
+				}
 				if err := s.object(len(s.path), depth+1); err != nil {
 					return err
 				}
@@ -336,13 +331,13 @@ func (s *jscan) object(plen, depth int) error {
 			if err := s.skip(); err != nil {
 				return err
 			}
-			s.visit(s.path, jvalue{raw: s.data[start:s.pos], kind: jArray})
+			s.visit(path, jvalue{raw: s.data[start:s.pos], kind: jArray})
 		default:
 			v, err := s.scalar()
 			if err != nil {
 				return err
 			}
-			s.visit(s.path, v)
+			s.visit(path, v)
 		}
 		s.ws()
 		if s.pos >= len(s.data) {
@@ -358,6 +353,46 @@ func (s *jscan) object(plen, depth int) error {
 			return s.fail("expected ',' or '}'")
 		}
 	}
+}
+
+// member reads the key at s.pos, in an object whose path is s.path[:plen],
+// and returns the member's path. A key the memo predicts is matched where
+// it lies and its path is the memo's (memo is true); any other is scanned,
+// unescaped and put on s.path, and ends the prediction for the rest of the
+// walk.
+func (s *jscan) member(plen int) (path []byte, memo bool, err error) {
+	if m := s.memo; m != nil {
+		if m.streak && m.n < len(m.e) {
+			e := &m.e[m.n]
+			end := s.pos + 1 + len(e.key)
+			if int(e.plen) == plen && e.key != nil && end < len(s.data) && s.data[end] == '"' && string(s.data[s.pos+1:end]) == string(e.key) {
+				s.pos = end + 1
+				m.hit = true
+				return e.path, true, nil
+			}
+		}
+		m.streak = false
+	}
+	k, esc, err := s.str()
+	if err != nil {
+		return nil, false, err
+	}
+	if esc {
+		var ks string
+		if json.Unmarshal(s.data[s.pos-len(k)-2:s.pos], &ks) != nil {
+			return nil, false, s.fail("invalid escape in key")
+		}
+		k = []byte(ks)
+	}
+	if m := s.memo; m != nil {
+		m.plen, m.escaped = plen, esc
+	}
+	s.path = s.path[:plen]
+	if plen > 0 {
+		s.path = append(s.path, '.')
+	}
+	s.path = append(s.path, k...)
+	return s.path, false, nil
 }
 
 // walkJSON walks the single object in data (surrounding whitespace allowed).

@@ -245,9 +245,13 @@ func isoMinute(b []byte) (int64, bool) {
 // isoTail reads what follows the minute, ":05[.fraction]" and the zone,
 // onto secs.
 func isoTail(rest []byte, secs int64) (int64, bool) {
-	// The common tail, ":05.123" with up to 9 digits and no zone, is read
-	// here; anything else below.
-	if n := len(rest); n >= 3 && n <= 13 && rest[0] == ':' && rest[1]-'0' < 10 && rest[2]-'0' < 10 && (n == 3 || rest[3] == '.' && n > 4) {
+	// The common tail, ":05.123" with up to 9 digits and no zone or Z, is
+	// read here; anything else below.
+	n := len(rest)
+	if n > 0 && (rest[n-1] == 'Z' || rest[n-1] == 'z') {
+		n--
+	}
+	if n >= 3 && n <= 13 && rest[0] == ':' && rest[1]-'0' < 10 && rest[2]-'0' < 10 && (n == 3 || rest[3] == '.' && n > 4) {
 		s := int64(rest[1]-'0')*10 + int64(rest[2]-'0')
 		var nanos int64
 		i := min(4, n)

@@ -168,46 +168,78 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 	return w
 }
 
-// keyMemo is what the plan makes of a JSON key: its slot (-1 for none) and
-// whether the walk goes into its object.
+// keyMemo is what the plan makes of a JSON member: its path, its slot (-1
+// for none) and whether the walk goes into its object; key is the path's
+// last part and plen the length before it, so the scanner can match the key
+// where it lies (nil when it was written with escapes).
 type keyMemo struct {
-	path    []byte
-	slot    int32
-	descend bool
+	path, key []byte
+	plen      int32
+	slot      int32
+	descend   bool
 }
 
-// keyMemos remembers the keys of the last row walked, in their order. Rows
-// of an export have the same keys in the same order, so the n-th key of a
-// row is mostly the n-th of the row before: comparing it costs less than
-// looking it up.
+// keyMemos remembers the members of the last row walked, in their order.
+// Rows of an export have the same keys in the same order, so the n-th
+// member of a row is mostly the n-th of the row before: while every member
+// so far has been, the scanner matches the next key in place (jscan.member)
+// and its path is known, as the members before fix the object it is in;
+// after one differs, paths are compared, which still costs less than
+// looking them up.
 type keyMemos struct {
 	e []keyMemo
 	n int
+	// streak holds while the walk's members are the memo's; hit says the
+	// scanner matched member n; plen and escaped describe a key it did not.
+	streak, hit, escaped bool
+	plen                 int
+	spare                keyMemo // the answer for a member past maxKeyMemos
 }
 
 // maxKeyMemos bounds the keys remembered, whatever a row holds.
 const maxKeyMemos = 256
 
-func (m *keyMemos) at(path []byte, pl *plan) keyMemo {
+// start readies the memo for a walk.
+func (m *keyMemos) start() { m.n, m.streak, m.hit = 0, true, false }
+
+// at is what the plan makes of the walk's next member, whose path is path;
+// the result is valid until the next call.
+func (m *keyMemos) at(path []byte, pl *plan) *keyMemo {
 	n := m.n
 	m.n++
+	if m.hit {
+		m.hit = false
+		return &m.e[n]
+	}
 	if n < len(m.e) && string(m.e[n].path) == string(path) {
-		return m.e[n]
+		return &m.e[n]
 	}
 	s, ok := pl.paths[string(path)]
 	if !ok {
 		s = -1
 	}
-	k := keyMemo{slot: s, descend: pl.prefixes[string(path)]}
+	k := keyMemo{slot: s, descend: pl.prefixes[string(path)], plen: int32(m.plen)}
 	switch {
 	case n < len(m.e):
 		k.path = append(m.e[n].path[:0], path...)
-		m.e[n] = k
 	case n < maxKeyMemos:
 		k.path = append([]byte(nil), path...)
+	default:
+		m.spare = k
+		return &m.spare
+	}
+	if !m.escaped {
+		k.key = k.path
+		if m.plen > 0 {
+			k.key = k.path[m.plen+1:] // after the prefix and its dot
+		}
+	}
+	if n < len(m.e) {
+		m.e[n] = k
+	} else {
 		m.e = append(m.e, k)
 	}
-	return k
+	return &m.e[n]
 }
 
 // process handles one chunk.
@@ -354,7 +386,8 @@ func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
 	}
 	clear(w.vals)
 	w.keys = &w.rowKeys
-	w.keys.n = 0
+	w.keys.start()
+	w.scan.memo = w.keys
 	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
@@ -387,7 +420,8 @@ func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
 func (w *worker) leaf(rec []byte, line int64, ord uint64) {
 	clear(w.vals)
 	w.keys = &w.leafKeys
-	w.keys.n = 0
+	w.keys.start()
+	w.scan.memo = w.keys
 	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
@@ -408,7 +442,8 @@ func (w *worker) exploded(line int64, ord uint64) {
 	w.elements(raw, func(el []byte, off int) {
 		copy(w.vals, w.parent)
 		w.keys = &w.elKeys
-		w.keys.n = 0
+		w.keys.start()
+		w.elScan.memo = w.keys
 		if err := walkJSON(&w.elScan, el, w.visit); err != nil {
 			w.rowsRead++
 			w.badJSON(el, line, err)
