@@ -95,3 +95,65 @@ func TestFastRowIsRow(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyMemoIsLookup reads JSON Lines whose rows change their keys, their
+// order and their nesting from row to row (siblings of one length, keys with
+// escapes, the same key at several depths) with the key memo and without it,
+// and gets the same profile and summary.
+func TestKeyMemoIsLookup(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(9, 9))
+	keys := []string{"ts", "in", "out", "aa", "bb", "x", `i\u006e`, "model"}
+	var value func(depth int) string
+	value = func(depth int) string {
+		switch k := rng.IntN(6); {
+		case k == 0 && depth < 3:
+			var parts []string
+			for range rng.IntN(4) {
+				parts = append(parts, fmt.Sprintf("%q:%s", keys[rng.IntN(len(keys))], value(depth+1)))
+			}
+			return "{" + strings.Join(parts, ",") + "}"
+		case k == 1:
+			return fmt.Sprint(rng.IntN(900))
+		case k == 2:
+			return `"2025-06-01T10:0` + fmt.Sprint(rng.IntN(10)) + `:00Z"`
+		case k == 3:
+			return `"gpt-4o"`
+		}
+		return fmt.Sprint(1748772000 + rng.IntN(600))
+	}
+	var b strings.Builder
+	for i := range 4000 {
+		n := 2 + rng.IntN(5)
+		if i%3 == 0 { // a run of rows of the same shape, as exports are
+			rng = rand.New(rand.NewPCG(9, uint64(i/30)))
+		}
+		var parts []string
+		for range n {
+			k := keys[rng.IntN(len(keys))]
+			if rng.IntN(8) == 0 {
+				k = strings.ReplaceAll(k, "x", `\u0078`)
+			}
+			parts = append(parts, `"`+k+`":`+value(0))
+		}
+		b.WriteString("{" + strings.Join(parts, ",") + "}\n")
+	}
+	data := []byte(b.String())
+	for _, spec := range []string{
+		"timestamp=ts,input_tokens=in,output_tokens=out,model=model",
+		"timestamp=aa.ts,input_tokens=aa.in,output_tokens=bb.in,model=aa.bb.model",
+		"timestamp=ts,input_tokens=bb.aa.in,output_tokens=x,model=bb.model,route=aa.x",
+	} {
+		m, err := ParseMapping(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := ReadOptions{Format: "jsonl", Mapping: m, MaxBadFraction: 1, Now: testNow, Workers: 1}
+		p, s, err := Read(context.Background(), bytes.NewReader(data), o)
+		o.general = true
+		gp, gs, gerr := Read(context.Background(), bytes.NewReader(data), o)
+		if got, want := digest(p, s, err), digest(gp, gs, gerr); got != want || s.RowsUsed == 0 {
+			t.Errorf("%s:\n memo    %s\n lookups %s", spec, got, want)
+		}
+	}
+}

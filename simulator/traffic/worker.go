@@ -164,8 +164,25 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 			}
 			return v.kind == jObject && v.raw == nil && k.descend
 		}
+		if o.general {
+			// The plan's maps for every key: the reference for the memo.
+			w.visit = func(path []byte, v jvalue) bool {
+				if s, ok := w.pl.paths[string(path)]; ok {
+					w.vals[s] = v
+				}
+				return v.kind == jObject && v.raw == nil && w.pl.prefixes[string(path)]
+			}
+		}
 	}
 	return w
+}
+
+// memo is the scanner's memo for a walk, none for the general reading.
+func (w *worker) memo(m *keyMemos) *keyMemos {
+	if w.o.general {
+		return nil
+	}
+	return m
 }
 
 // keyMemo is what the plan makes of a JSON member: its path, its slot (-1
@@ -387,7 +404,7 @@ func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
 	clear(w.vals)
 	w.keys = &w.rowKeys
 	w.keys.start()
-	w.scan.memo = w.keys
+	w.scan.memo = w.memo(w.keys)
 	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
@@ -421,7 +438,7 @@ func (w *worker) leaf(rec []byte, line int64, ord uint64) {
 	clear(w.vals)
 	w.keys = &w.leafKeys
 	w.keys.start()
-	w.scan.memo = w.keys
+	w.scan.memo = w.memo(w.keys)
 	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
@@ -443,7 +460,7 @@ func (w *worker) exploded(line int64, ord uint64) {
 		copy(w.vals, w.parent)
 		w.keys = &w.elKeys
 		w.keys.start()
-		w.elScan.memo = w.keys
+		w.elScan.memo = w.memo(w.keys)
 		if err := walkJSON(&w.elScan, el, w.visit); err != nil {
 			w.rowsRead++
 			w.badJSON(el, line, err)
