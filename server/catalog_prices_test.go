@@ -224,14 +224,14 @@ func TestCheckGenAIAndHeliconeFiles(t *testing.T) {
 	// the catalog (2026-07-24).
 	wantBody(t, rec, "genai-prices file", "20 entries, pricing 25 catalog hosts", "2 × provider not in the catalog",
 		"<td>claude-sonnet-5</td><td>anthropic</td><td>input</td><td class=\"num\">$2</td><td class=\"num\">$3</td>",
-		"Dated prices in the file", "<td>claude-sonnet-5</td><td>anthropic</td><td>until 2026-08-31</td><td class=\"num\">$2</td><td class=\"num\">$10</td>",
-		"<td>from 2026-09-01</td><td class=\"num\">$3</td><td class=\"num\">$15</td><td></td><td>● in force</td>",
+		"Dated prices in the file", "<td>claude-sonnet-5</td><td>anthropic</td><td class=\"date\">until 2026-08-31</td><td class=\"num\">$2</td><td class=\"num\">$10</td>",
+		"<td class=\"date\">from 2026-09-01</td><td class=\"num\">$3</td><td class=\"num\">$15</td><td></td><td class=\"date\">● in force</td>",
 		"$10 / $37.5 over 200,000 tokens")
 
 	body, hdr = dayForm(t, "data.json", genai, "2026-08-31")
 	rec = do(t, h, "POST", "/catalog/prices", body, hdr)
 	wantStatus(t, rec, http.StatusOK)
-	wantBody(t, rec, "compared as in force on 2026-08-31", "<td>until 2026-08-31</td><td class=\"num\">$2</td><td class=\"num\">$10</td><td></td><td>● in force</td>")
+	wantBody(t, rec, "compared as in force on 2026-08-31", "<td class=\"date\">until 2026-08-31</td><td class=\"num\">$2</td><td class=\"num\">$10</td><td></td><td class=\"date\">● in force</td>")
 	if strings.Contains(rec.Body.String(), "<td>claude-sonnet-5</td><td>anthropic</td><td>input</td>") {
 		t.Error("on 2026-08-31 the file agrees with the catalog on Sonnet 5, yet a difference is listed")
 	}
