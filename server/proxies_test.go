@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gatewise/pricing"
 	"gatewise/server/store"
@@ -85,7 +86,9 @@ func TestTrustedProxyNamesTheClient(t *testing.T) {
 func TestTrustedProxySignInThrottle(t *testing.T) {
 	t.Parallel()
 	proxies, _ := ParseTrustedProxies("10.0.0.0/8")
-	_, h := newAuthServer(t, func(c *Config) { c.TrustedProxies = proxies })
+	s, h := newAuthServer(t, func(c *Config) { c.TrustedProxies = proxies })
+	clock := &testClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	s.signins.now = clock.now // the failures must not drain while the test runs
 	spray := forwarded(h, "10.1.2.3:5000", "198.51.100.7")
 	for _, name := range []string{"u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u10"} {
 		wantStatus(t, postForm(t, spray, "/signin", url.Values{"name": {name}, "password": {"wrong"}}), http.StatusUnauthorized)
