@@ -83,7 +83,9 @@ func (s *Store) PlanRun(ctx context.Context, id, plan string, ranges []PartRange
 		if have > 0 {
 			return nil
 		}
-		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+		// A range still out has no data: NULL, which the SQLite driver
+		// would write as an empty blob if given the nil slice.
+		if err := tx.Omit("data").CreateInBatches(rows, 500).Error; err != nil {
 			return fmt.Errorf("store: plan run %q: %w", id, err)
 		}
 		if err := tx.Exec("UPDATE runs SET done = 0, total = ?, updated_at = ? WHERE id = ?", total, now(), id).Error; err != nil {
