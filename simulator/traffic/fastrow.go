@@ -31,7 +31,7 @@ type fastPlan struct {
 	strict bool
 }
 
-// colKind is what lineRow makes of a column.
+// colKind is what lineValues makes of a column.
 type colKind uint8
 
 const (
@@ -80,7 +80,7 @@ func newFastPlan(pl *plan) fastPlan {
 			fp.slotCols = append(fp.slotCols, cd.slot)
 		}
 	}
-	// A trace of times and counts only (Azure's) is read by lineRow.
+	// A trace of times and counts only (Azure's) is read by lineRows.
 	narrow := fp.ok && fp.end < 0 && fp.lat < 0 && fp.c < 0 && len(fp.slotCols) == 0 && (fp.timeUnit == UnitISO || fp.timeUnit == UnitDefault)
 	if narrow {
 		fp.cols = make([]colKind, len(pl.header))
@@ -99,12 +99,13 @@ func newFastPlan(pl *plan) fastPlan {
 }
 
 // lineValues reads the row at the start of data in one pass, for a trace
-// of times and counts in a chunk with no quote: the time is read through
-// the minute the row before had, each count where its digits lie, and the
-// columns no field reads are stepped over. It returns the bytes the row
-// takes through its line feed, or 0 when the row is not plainly good (a new
-// minute, a count that is not all digits, a missing or extra field, a bad
-// value), which the general path then reads.
+// of times and counts: the time is read through the minute the row before
+// had, each count where its digits lie, and the columns no field reads are
+// stepped over (only in a chunk with no quote, as a skipped field is not
+// looked into). It returns the bytes the row takes through its line feed,
+// or 0 when the row is not plainly good (a new minute, a count that is not
+// all digits, a missing or extra field, a bad value, a quote), which the
+// general path then reads.
 func (w *worker) lineValues(data []byte) (n int, ts, in, cached, out int64) {
 	var counts [colOut + 1]int64
 	p, last := 0, len(w.fast.cols)-1

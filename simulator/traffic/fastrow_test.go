@@ -33,7 +33,7 @@ func fastCorpus(t *testing.T) []goldenCase {
 			[]string{"gpt-4o", " gpt-4o", "", "null", "claude-sonnet-4-5"}[rng.IntN(5)], []string{"200", "429", "", "error", " 500"}[rng.IntN(5)])
 	}
 	edge := []byte(b.String())
-	// A narrow trace, Azure's shape, read by lineRow: times in and out of
+	// A narrow trace, Azure's shape, read by lineRows: times in and out of
 	// the minute before, with zones and fractions of every length, counts
 	// that are not plain digits, rows ending in CRLF, with a field missing
 	// or one too many, blank lines, and a last row with no line feed.

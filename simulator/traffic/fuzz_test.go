@@ -342,7 +342,7 @@ func FuzzSplitPlain(f *testing.F) {
 	})
 }
 
-// FuzzTimeAt checks lineRow's reading of a time in a cached minute against
+// FuzzTimeAt checks lineValues' reading of a time in a cached minute against
 // parseISO: whatever timeAt accepts, up to the end of its field, parseISO
 // reads as the same time.
 func FuzzTimeAt(f *testing.F) {

@@ -55,7 +55,7 @@ type worker struct {
 	nul                       bool  // the chunk being parsed has a NUL byte somewhere
 	text                      bool  // the chunk is valid UTF-8, so every row in it is
 	plain                     bool  // the CSV chunk has no quote: splitPlain splits it
-	lines                     bool  // and lineRow reads its rows, when they are times and counts
+	lines                     bool  // lineRows reads its rows: times and counts
 
 	cells   []cellAgg
 	cellIdx map[cellKey]int32
