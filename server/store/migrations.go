@@ -46,6 +46,12 @@ import (
 // River's migrations are split over two steps because one adds a value to
 // an enum that a later one uses, and PostgreSQL lets a transaction use a
 // new enum value only once the transaction that added it has committed.
+// Step 13 lets an upload combine several logs (a deployment's SpendLogs and
+// ErrorLogs, or one file a day): upload_logs keeps each file's own profile,
+// summary, checksum and request-id fingerprints (never the ids), so a file
+// added later is checked against every one before it and the combination
+// can be made again; uploads.revision counts the changes, so two additions
+// at once cannot both build on the same state.
 
 // migration is one versioned step of the schema.
 type migration struct {
@@ -244,6 +250,27 @@ func migrations() []migration {
 			name:    "River's jobs on PostgreSQL, from the pending state on",
 			up: func(tx *gorm.DB, kind string) error {
 				return migrateRiver(tx, kind, riverSchemaVersion)
+			},
+		},
+		{
+			version: 13,
+			name:    "uploads combine several logs",
+			up: func(tx *gorm.DB, kind string) error {
+				return execAll(tx,
+					`CREATE TABLE upload_logs (
+						upload_id  TEXT NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,
+						seq        INTEGER NOT NULL,
+						name       TEXT NOT NULL,
+						sha256     TEXT NOT NULL,
+						summary    TEXT NOT NULL,
+						profile    `+blobType(kind)+` NOT NULL,
+						ids        `+blobType(kind)+` NOT NULL,
+						details    TEXT NOT NULL,
+						created_at `+timestampType(kind)+` NOT NULL,
+						PRIMARY KEY (upload_id, seq)
+					)`,
+					`ALTER TABLE uploads ADD COLUMN revision INTEGER NOT NULL DEFAULT 0`,
+				)
 			},
 		},
 	}

@@ -31,7 +31,12 @@ type Upload struct {
 	Profile        []byte
 	RawBytes       int64
 	ReadOptions    string // how the user asked the file to be read (JSON, caller's shape)
-	CreatedAt      time.Time
+	// Revision counts the changes to the upload's combination of logs.
+	Revision  int
+	CreatedAt time.Time
+	// Logs, on create and complete, are the files stored with the upload
+	// (see upload_combine.go).
+	Logs []UploadLog
 }
 
 type uploadRow struct {
@@ -44,6 +49,7 @@ type uploadRow struct {
 	RawBytes       int64  `gorm:"column:raw_bytes"`
 	ReadOptions    string `gorm:"column:read_options"`
 	Owner          string `gorm:"column:owner"`
+	Revision       int    `gorm:"column:revision"`
 	CreatedAt      time.Time
 }
 
@@ -51,12 +57,12 @@ func (uploadRow) TableName() string { return "uploads" }
 
 func (r uploadRow) upload() Upload {
 	return Upload{ID: r.ID, ArchitectureID: r.ArchitectureID, Name: r.Name, Status: r.Status, Summary: []byte(r.Summary),
-		Profile: r.Profile, RawBytes: r.RawBytes, ReadOptions: r.ReadOptions, CreatedAt: r.CreatedAt.UTC()}
+		Profile: r.Profile, RawBytes: r.RawBytes, ReadOptions: r.ReadOptions, Revision: r.Revision, CreatedAt: r.CreatedAt.UTC()}
 }
 
 // CreateUpload stores an upload of an existing architecture, without a raw
-// log (RawBytes is ignored), and fills in its ID and time. ErrNotFound if
-// the architecture does not exist.
+// log (RawBytes is ignored), with its Logs, and fills in its ID and time.
+// ErrNotFound if the architecture does not exist.
 func (s *Store) CreateUpload(ctx context.Context, u *Upload) error {
 	return s.createUpload(ctx, u, nil)
 }
@@ -84,7 +90,8 @@ func (s *Store) createUpload(ctx context.Context, u *Upload, raw func(tx *gorm.D
 	}
 	row := uploadRow{ID: newID(), ArchitectureID: u.ArchitectureID, Name: u.Name, Status: status, Summary: string(u.Summary),
 		Profile: profile, ReadOptions: u.ReadOptions, Owner: ownerFor(ctx), CreatedAt: now()}
-	if raw == nil {
+	logs := u.Logs
+	if raw == nil && len(logs) == 0 {
 		if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 			return fmt.Errorf("store: create upload: %w", err)
 		}
@@ -94,6 +101,12 @@ func (s *Store) createUpload(ctx context.Context, u *Upload, raw func(tx *gorm.D
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
+		}
+		if err := insertLogs(tx, row.ID, logs); err != nil {
+			return err
+		}
+		if raw == nil {
+			return nil
 		}
 		n, err := raw(tx, row.ID)
 		if err != nil {
@@ -113,7 +126,8 @@ func (s *Store) createUpload(ctx context.Context, u *Upload, raw func(tx *gorm.D
 }
 
 // CompleteUpload gives an upload that waits for its mapping the profile read
-// with it, in one transaction so that the upload is never half done. With
+// with it, and its Logs, in one transaction so that the upload is never half
+// done. With
 // u.RawBytes zero its raw log goes; otherwise it stays, and RawBytes keeps
 // the size it has. ErrNotFound if no upload with that id is waiting
 // (unknown, or completed already by another request, on any server).
@@ -130,6 +144,9 @@ func (s *Store) CompleteUpload(ctx context.Context, u *Upload) error {
 		}
 		if res.RowsAffected == 0 {
 			return ErrNotFound
+		}
+		if err := insertLogs(tx, u.ID, u.Logs); err != nil {
+			return err
 		}
 		if !dropRaw {
 			return nil
