@@ -38,7 +38,7 @@ var (
 // records, so the fields are valid until the next call.
 type csvSplitter struct {
 	fields  [][]byte
-	ends    []int
+	spans   []fieldSpan
 	scratch []byte
 	// quoteAt is the offset of the quote that never closes, after
 	// errOpenQuote.
@@ -80,37 +80,60 @@ func (c *csvSplitter) split(data []byte) (n, newlines int, err error, errField i
 	return n, bytes.Count(data[:n], []byte{'\n'}), err, errField
 }
 
-// slow handles a record with quotes, unescaping quoted fields into scratch.
+// slow handles a record with quotes. Fields are kept as spans of data, or
+// of scratch for a quoted field that holds doubled quotes or CRLFs to fold;
+// the fields are made from the spans at the end, when scratch is whole.
 func (c *csvSplitter) slow(data []byte) (n int, err error, errField int) {
-	c.scratch, c.ends = c.scratch[:0], c.ends[:0]
+	c.scratch, c.spans = c.scratch[:0], c.spans[:0]
 	// skipLine ends a bad record where csvBounds ends it, at its first line
 	// feed outside quotes from i (outside quotes).
 	skipLine := func(i int, err error, field int) (int, error, int) {
 		end, open := recordEnd(data, i)
 		if open >= 0 {
 			c.quoteAt = open
-			return end, errOpenQuote, len(c.ends)
+			return end, errOpenQuote, len(c.spans)
 		}
 		return end, err, field
 	}
 	i := 0
 	for {
-		if len(c.ends) == maxColumns {
-			return skipLine(i, errTooManyFields, len(c.ends))
+		if len(c.spans) == maxColumns {
+			return skipLine(i, errTooManyFields, len(c.spans))
 		}
 		if i < len(data) && data[i] == '"' {
 			open := i
 			i++
-			for {
-				j := bytes.IndexByte(data[i:], '"')
-				if j < 0 {
-					c.quoteAt = open
-					return len(data), errOpenQuote, len(c.ends)
-				}
-				seg := data[i : i+j]
-				if bytes.IndexByte(seg, '\n') < 0 {
-					// The common quoted field: one line, nothing to fold.
-					c.scratch = append(c.scratch, seg...)
+			j := bytes.IndexByte(data[i:], '"')
+			if j < 0 {
+				c.quoteAt = open
+				return len(data), errOpenQuote, len(c.spans)
+			}
+			if q := i + j; (q+1 >= len(data) || data[q+1] != '"') && bytes.IndexByte(data[i:q], '\r') < 0 {
+				// The common quoted field: nothing doubled, nothing to fold.
+				c.spans = append(c.spans, fieldSpan{int32(i), int32(q), false})
+				i = q + 1
+			} else {
+				from := len(c.scratch)
+				for {
+					j := bytes.IndexByte(data[i:], '"')
+					if j < 0 {
+						c.quoteAt = open
+						return len(data), errOpenQuote, len(c.spans)
+					}
+					seg := data[i : i+j]
+					for {
+						k := -1
+						if bytes.IndexByte(seg, '\r') >= 0 {
+							k = bytes.Index(seg, []byte("\r\n"))
+						}
+						if k < 0 {
+							c.scratch = append(c.scratch, seg...)
+							break
+						}
+						c.scratch = append(c.scratch, seg[:k]...)
+						c.scratch = append(c.scratch, '\n')
+						seg = seg[k+2:]
+					}
 					i += j + 1
 					if i < len(data) && data[i] == '"' {
 						c.scratch = append(c.scratch, '"')
@@ -119,71 +142,75 @@ func (c *csvSplitter) slow(data []byte) (n int, err error, errField int) {
 					}
 					break
 				}
-				for {
-					k := bytes.Index(seg, []byte("\r\n"))
-					if k < 0 {
-						c.scratch = append(c.scratch, seg...)
-						break
-					}
-					c.scratch = append(c.scratch, seg[:k]...)
-					c.scratch = append(c.scratch, '\n')
-					seg = seg[k+2:]
-				}
-				i += j + 1
-				if i < len(data) && data[i] == '"' {
-					c.scratch = append(c.scratch, '"')
-					i++
-					continue
-				}
-				break
+				c.spans = append(c.spans, fieldSpan{int32(from), int32(len(c.scratch)), true})
 			}
-			c.ends = append(c.ends, len(c.scratch))
 			switch {
 			case i >= len(data):
-				return c.finish(len(data))
+				return c.finish(data, len(data))
 			case data[i] == ',':
 				i++
 				continue
 			case data[i] == '\n':
-				return c.finish(i + 1)
+				return c.finish(data, i+1)
 			case data[i] == '\r' && (i+1 == len(data) || data[i+1] == '\n'):
-				return c.finish(min(i+2, len(data)))
+				return c.finish(data, min(i+2, len(data)))
 			default:
 				// Text after the closing quote of the field just ended.
-				return skipLine(i, errQuote, len(c.ends)-1)
+				return skipLine(i, errQuote, len(c.spans)-1)
 			}
 		}
 		// Unquoted field: up to the next comma or newline.
 		start := i
-		for i < len(data) && data[i] != ',' && data[i] != '\n' {
-			if data[i] == '"' {
-				return skipLine(i, errBareQuote, len(c.ends))
-			}
-			i++
+		i = unquotedEnd(data, i)
+		if i < len(data) && data[i] == '"' {
+			return skipLine(i, errBareQuote, len(c.spans))
 		}
-		f := data[start:i]
-		if i >= len(data) || data[i] == '\n' {
-			if len(f) > 0 && f[len(f)-1] == '\r' {
-				f = f[:len(f)-1]
-			}
+		f := i
+		if (i >= len(data) || data[i] == '\n') && f > start && data[f-1] == '\r' {
+			f--
 		}
-		c.scratch = append(c.scratch, f...)
-		c.ends = append(c.ends, len(c.scratch))
+		c.spans = append(c.spans, fieldSpan{int32(start), int32(f), false})
 		if i >= len(data) {
-			return c.finish(len(data))
+			return c.finish(data, len(data))
 		}
 		if data[i] == '\n' {
-			return c.finish(i + 1)
+			return c.finish(data, i+1)
 		}
 		i++ // comma
 	}
 }
 
-func (c *csvSplitter) finish(n int) (int, error, int) {
-	prev := 0
-	for _, e := range c.ends {
-		c.fields = append(c.fields, c.scratch[prev:e])
-		prev = e
+// fieldSpan is a field of the record slow reads: data[start:end], or
+// scratch[start:end].
+type fieldSpan struct {
+	start, end int32
+	scratch    bool
+}
+
+// unquotedEnd is the offset of the first comma, line feed or quote at or
+// after i, or len(data), found eight bytes at a time.
+func unquotedEnd(data []byte, i int) int {
+	for ; i+8 <= len(data); i += 8 {
+		x := binary.LittleEndian.Uint64(data[i:])
+		if m := zeroBytes(x^','*bytes01) | zeroBytes(x^'\n'*bytes01) | zeroBytes(x^'"'*bytes01); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(data); i++ {
+		if c := data[i]; c == ',' || c == '\n' || c == '"' {
+			return i
+		}
+	}
+	return i
+}
+
+func (c *csvSplitter) finish(data []byte, n int) (int, error, int) {
+	for _, sp := range c.spans {
+		if sp.scratch {
+			c.fields = append(c.fields, c.scratch[sp.start:sp.end])
+		} else {
+			c.fields = append(c.fields, data[sp.start:sp.end])
+		}
 	}
 	return n, nil, 0
 }
@@ -202,21 +229,21 @@ type csvBounds struct {
 // last record ends in it, or -1 if none.
 func (b *csvBounds) scan(data []byte) (first, last int) {
 	first, last = -1, -1
-	// ends notes the record ends in data[i:j], outside quotes.
-	ends := func(i, j int) {
-		if first < 0 {
-			if k := bytes.IndexByte(data[i:j], '\n'); k >= 0 {
+	// The last run outside quotes with a line feed in it holds the last
+	// record end: looked for backwards once, at the end.
+	lastI, lastJ := -1, -1
+	b.walk(data, func(i, j int) bool {
+		if k := bytes.IndexByte(data[i:j], '\n'); k >= 0 {
+			if first < 0 {
 				first = i + k + 1
 			}
+			lastI, lastJ = i, j
 		}
-		if k := bytes.LastIndexByte(data[i:j], '\n'); k >= 0 {
-			last = i + k + 1
-		}
-	}
-	b.walk(data, func(i, j int) bool {
-		ends(i, j)
 		return true
 	})
+	if lastI >= 0 {
+		last = lastI + bytes.LastIndexByte(data[lastI:lastJ], '\n') + 1
+	}
 	return first, last
 }
 
