@@ -104,8 +104,9 @@ func (im *importer) genAIPrices(data []byte) error {
 	}
 	byID := map[string]*genaiProvider{}
 	var order []*genaiProvider
+	lines := &lineCounter{data: data}
 	for i, pv := range provs {
-		p, err := im.genaiProvider(pv, i)
+		p, err := im.genaiProvider(pv, i, lines)
 		if err != nil {
 			return err
 		}
@@ -236,7 +237,7 @@ func (im *importer) genaiApply(hosts []genaiHost) error {
 	return nil
 }
 
-func (im *importer) genaiProvider(pv jsonValue, i int) (*genaiProvider, error) {
+func (im *importer) genaiProvider(pv jsonValue, i int, lines *lineCounter) (*genaiProvider, error) {
 	fields, err := members(pv.raw, pv.off, fmt.Sprintf("provider %d", i+1))
 	if err != nil {
 		return nil, im.shapeFail(err, "")
@@ -271,7 +272,7 @@ func (im *importer) genaiProvider(pv jsonValue, i int) (*genaiProvider, error) {
 		if err := im.countEntry(mv.off); err != nil {
 			return nil, err
 		}
-		m, err := im.genaiModel(p.id, mv, j)
+		m, err := im.genaiModel(p.id, mv, j, lines)
 		if err != nil {
 			return nil, err
 		}
@@ -280,13 +281,13 @@ func (im *importer) genaiProvider(pv jsonValue, i int) (*genaiProvider, error) {
 	return p, nil
 }
 
-func (im *importer) genaiModel(provider string, mv jsonValue, j int) (*genaiModel, error) {
+func (im *importer) genaiModel(provider string, mv jsonValue, j int, lines *lineCounter) (*genaiModel, error) {
 	key := fmt.Sprintf("%s/models[%d]", provider, j)
 	fields, err := members(mv.raw, mv.off, key)
 	if err != nil {
 		return nil, im.shapeFail(err, key)
 	}
-	m := &genaiModel{line: lineOf(im.data, mv.off)}
+	m := &genaiModel{line: lines.at(mv.off)}
 	var match, prices *jsonValue
 	for _, f := range fields {
 		switch f.key {
@@ -309,7 +310,7 @@ func (im *importer) genaiModel(provider string, mv jsonValue, j int) (*genaiMode
 	case prices == nil:
 		return nil, im.fieldError(mv.off, key, "prices is missing")
 	}
-	if m.match, err = im.genaiClause(*match, key, "match", m); err != nil {
+	if m.match, err = im.genaiClause(*match, key, "match", m, 0); err != nil {
 		return nil, err
 	}
 	if m.periods, m.constant, m.offPeak, err = im.genaiPrices(*prices, key); err != nil {
@@ -319,14 +320,17 @@ func (im *importer) genaiModel(provider string, mv jsonValue, j int) (*genaiMode
 	return m, nil
 }
 
-func lineOf(data []byte, off int64) int {
-	l, _ := lineCol(data, off)
-	return l
-}
-
 var genaiClauseOps = []string{"equals", "starts_with", "ends_with", "contains", "regex", "or", "and"}
 
-func (im *importer) genaiClause(v jsonValue, key, field string, m *genaiModel) (genaiClause, error) {
+// maxClauseDepth bounds how deep match clauses nest: genai-prices' own
+// nest two deep, and every level is read again below it, so a hostile
+// file nesting thousands deep would cost time quadratic in its size.
+const maxClauseDepth = 16
+
+func (im *importer) genaiClause(v jsonValue, key, field string, m *genaiModel, depth int) (genaiClause, error) {
+	if depth > maxClauseDepth {
+		return genaiClause{}, im.fieldError(v.off, key, "%s: match clauses nest more than %d deep", field, maxClauseDepth)
+	}
 	fields, err := members(v.raw, v.off, field)
 	if err != nil {
 		return genaiClause{}, im.shapeFail(err, key)
@@ -354,7 +358,7 @@ func (im *importer) genaiClause(v jsonValue, key, field string, m *genaiModel) (
 			return c, im.shapeFail(err, key)
 		}
 		for i, s := range subs {
-			sc, err := im.genaiClause(s, key, fmt.Sprintf("%s.%s[%d]", field, f.key, i), m)
+			sc, err := im.genaiClause(s, key, fmt.Sprintf("%s.%s[%d]", field, f.key, i), m, depth+1)
 			if err != nil {
 				return c, err
 			}

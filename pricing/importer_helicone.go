@@ -71,6 +71,7 @@ type heliconeRow struct {
 	base                      partialPrices
 	used, matched             bool
 	absurd                    bool // a price beyond any real model's
+	index                     int  // the row's place in the file
 }
 
 func (im *importer) helicone(array json.RawMessage) error {
@@ -81,19 +82,27 @@ func (im *importer) helicone(array json.RawMessage) error {
 		return im.shapeFail(err, "")
 	}
 	var parsed []*heliconeRow
+	byProvider := map[string][]*heliconeRow{} // catalog provider → its rows, in file order
+	lines := &lineCounter{data: im.data}
 	for i, rv := range rows {
 		if err := im.countEntry(rv.off); err != nil {
 			return err
 		}
-		r, err := im.heliconeRow(rv, i)
+		r, err := im.heliconeRow(rv, i, lines)
 		if err != nil {
 			return err
 		}
+		r.index = i
 		parsed = append(parsed, r)
+		if !r.absurd {
+			for _, cp := range heliconeProviders[r.provider] {
+				byProvider[cp] = append(byProvider[cp], r)
+			}
+		}
 	}
 	for _, m := range im.cat.models {
 		for _, off := range m.Offers {
-			if err := im.heliconeHost(m, off, parsed); err != nil {
+			if err := im.heliconeHost(m, off, byProvider[off.Provider]); err != nil {
 				return err
 			}
 		}
@@ -114,13 +123,13 @@ func (im *importer) helicone(array json.RawMessage) error {
 	return nil
 }
 
-func (im *importer) heliconeRow(rv jsonValue, i int) (*heliconeRow, error) {
+func (im *importer) heliconeRow(rv jsonValue, i int, lines *lineCounter) (*heliconeRow, error) {
 	key := "data[" + strconv.Itoa(i) + "]"
 	fields, err := members(rv.raw, rv.off, key)
 	if err != nil {
 		return nil, im.shapeFail(err, key)
 	}
-	r := &heliconeRow{line: lineOf(im.data, rv.off)}
+	r := &heliconeRow{line: lines.at(rv.off)}
 	byName := map[string]jsonValue{}
 	for _, f := range fields {
 		byName[f.key] = f
@@ -237,7 +246,8 @@ type heliconeMatch struct {
 	r                 *heliconeRow
 }
 
-// heliconeHost prices one catalog host from the rows of its provider. A row
+// heliconeHost prices one catalog host from the rows of its provider
+// (those of Helicone's providers mapped onto it, absurd ones left out). A row
 // matches a host when its operator matches one of the host's names (its
 // own model id, its aliases, the canonical name; all lower case, as
 // Helicone compares): equals the name, the name starts with the value
@@ -257,10 +267,8 @@ func (im *importer) heliconeHost(m Model, off Offer, rows []*heliconeRow) error 
 	}
 	names = append(names, strings.ToLower(m.ID))
 	var found []heliconeMatch
-	for i, r := range rows {
-		if r.absurd || !slices.Contains(heliconeProviders[r.provider], off.Provider) {
-			continue
-		}
+	for _, r := range rows {
+		i := r.index
 		best := heliconeMatch{class: -1}
 		for j, n := range names {
 			c := heliconeMatch{class: -1, index: i, r: r}
