@@ -65,6 +65,7 @@ func isHelicone(entries []entry, data json.RawMessage) bool {
 type heliconeRow struct {
 	provider, model, operator string
 	value                     string // model, lower case and URL-decoded
+	norm                      string // value as normalizeModel has it
 	key                       string
 	line                      int
 	from, until               string
@@ -167,6 +168,7 @@ func (im *importer) heliconeRow(rv jsonValue, i int, lines *lineCounter) (*helic
 			r.value = u
 		}
 	}
+	r.norm = normalizeModel(r.value)
 	prices := map[string]*float64{}
 	for _, f := range fields {
 		switch {
@@ -266,6 +268,10 @@ func (im *importer) heliconeHost(m Model, off Offer, rows []*heliconeRow) error 
 		names = append(names, strings.ToLower(a))
 	}
 	names = append(names, strings.ToLower(m.ID))
+	norms := make([]string, len(names))
+	for j, n := range names {
+		norms[j] = normalizeModel(n)
+	}
 	var found []heliconeMatch
 	for _, r := range rows {
 		i := r.index
@@ -277,7 +283,7 @@ func (im *importer) heliconeHost(m Model, off Offer, rows []*heliconeRow) error 
 				switch {
 				case n == r.value:
 					c.class, c.sub = 0, j
-				case normalizeModel(n) == normalizeModel(r.value):
+				case norms[j] == r.norm:
 					c.class, c.sub = 1, j
 				}
 			case "startsWith":
