@@ -71,8 +71,9 @@ const (
 	DefaultReadTimeout     = 2 * time.Minute
 	DefaultUploadTimeout   = time.Hour
 	DefaultMaxUploadBytes  = 2 << 30
-	// DefaultMaxTrials keeps a run of a large architecture under a gigabyte.
-	DefaultMaxTrials = 100_000
+	// DefaultMaxTrials is the simulator's own limit: a run's memory no
+	// longer grows with its trials, only its time does.
+	DefaultMaxTrials = 1_000_000
 	// Per client: plenty for a person, a stop for a runaway script.
 	DefaultRunsPerMinute    = 30
 	DefaultUploadsPerMinute = 20

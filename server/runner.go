@@ -46,7 +46,7 @@ type RunOptions struct {
 func (o RunOptions) validate(maxTrials int, spec simulator.Spec) map[string]string {
 	fields := map[string]string{}
 	if o.Trials < 0 || o.Trials > maxTrials {
-		fields["trials"] = "must be between 1 and " + number(maxTrials) + " on this server (--max-trials): a run holds every trial's outcome in memory until it ends"
+		fields["trials"] = "must be between 1 and " + number(maxTrials) + " on this server (--max-trials)"
 	}
 	for i, sc := range o.Scenarios {
 		if _, err := simulator.SelectScenarios(spec.Scenarios, []string{sc}); err != nil {

@@ -355,7 +355,7 @@ func TestRunPicksOneOfTwoOutages(t *testing.T) {
 	wantBody(t, rec, `is not a scenario: use one of baseline, provider-outage (openai), provider-outage (anthropic, 8 h, 50 % of requests fail), provider-outage, region-outage`)
 }
 
-// A run holds every trial's outcomes until it ends, so the server caps
+// A run's time grows with its trials, so the server caps
 // trials (--max-trials), including the architecture file's own default.
 func TestRunTrialsAreCapped(t *testing.T) {
 	t.Parallel()

@@ -60,7 +60,7 @@ func (f *serveFlags) options() []option {
 		{"log-format", "GATEWISE_LOG_FORMAT", "`format`: text or json", str(&f.logFormat, "text")},
 		{"workers", "GATEWISE_WORKERS", "simulations run at once, 1 to 64, by default one per core; more wait in the queue", num(&f.workers, runtime.NumCPU())},
 		{"max-upload", "GATEWISE_MAX_UPLOAD", "largest request log accepted (`bytes`, or with KiB, MiB, GiB)", bytes(&f.maxUpload, 2<<30)},
-		{"max-trials", "GATEWISE_MAX_TRIALS", "most trials a run may have (1 to 1000000); a run holds each trial's outcomes in memory until it ends", num(&f.maxTrials, server.DefaultMaxTrials)},
+		{"max-trials", "GATEWISE_MAX_TRIALS", "most trials a run may have (1 to 1000000); a run's memory does not grow with its trials, its time does", num(&f.maxTrials, server.DefaultMaxTrials)},
 		{"log-reads", "GATEWISE_LOG_READS", "uploaded logs read into profiles at once, 1 to 64, by default one per core; more wait on disk", num(&f.logReads, runtime.NumCPU())},
 		{"upload-dir", "GATEWISE_UPLOAD_DIR", "`folder` where an uploaded log waits while it is read (default: the system's temporary folder)", str(&f.uploadDir, "")},
 		{"users", "GATEWISE_USERS", "`file` of NAME:BCRYPT_HASH lines; turns sign-in on (see gatewise hash-password)", str(&f.users, "")},
