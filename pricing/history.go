@@ -45,9 +45,11 @@ func Today() string { return today() }
 func (o *Overlay) HasHistory() bool { return len(o.dated) > 0 }
 
 // At returns the overlay as the file prices day (YYYY-MM-DD): each host
-// with a price history takes the price in force that day, others keep
-// theirs. o itself is unchanged. A host none of whose prices holds that day
-// (a Helicone entry bounded to other dates) keeps the catalog's price.
+// with a price history takes the price in force that day, dated by the day
+// it took effect, or by day itself for a first price the file gives no
+// start; others keep theirs. o itself is unchanged. A host none of whose
+// prices holds that day (a Helicone entry bounded to other dates) keeps the
+// catalog's price.
 func (o *Overlay) At(day string) (*Overlay, error) {
 	if _, err := time.Parse(time.DateOnly, day); err != nil {
 		return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD)", day)
@@ -69,6 +71,9 @@ func (o *Overlay) resolved(day string) map[hostKey]*overlayEntry {
 	}
 	for k, e := range o.dated {
 		if r, ok := e.resolve(day); ok {
+			if r.asOf == "" {
+				r.asOf = day
+			}
 			out[k] = r
 		}
 	}

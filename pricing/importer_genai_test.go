@@ -119,6 +119,14 @@ func TestGenAIPricesAsOf(t *testing.T) {
 			w.check(t, cat)
 		}
 	}
+	// Sonnet 5's introductory price has no start date in the file; on
+	// 2026-08-31 it is dated by that day, the standard one by its start.
+	for day, want := range map[string]string{"2026-08-31": "2026-08-31", "2026-10-01": "2026-09-01"} {
+		at, _ := o.At(day)
+		if m, _ := Default().WithOverlay(at).Model("claude-sonnet-5"); m.Offers[0].AsOf != want {
+			t.Errorf("claude-sonnet-5 on %s dated %q, want %s", day, m.Offers[0].AsOf, want)
+		}
+	}
 	// claude-opus-4-6 dropped its 200k tier on 2026-03-13.
 	before, _ := o.At("2026-03-12")
 	m, _ := Default().WithOverlay(before).Model("claude-opus-4.6")
