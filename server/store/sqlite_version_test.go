@@ -42,3 +42,18 @@ func older(a, b string) bool {
 	}
 	return false
 }
+
+// A nil []byte is SQL NULL. glebarez/go-sqlite before v1.23.0 bound it with
+// malloc(0), which the libc that modernc.org/sqlite v1.62.0 needs makes a
+// real pointer: nil became a zero-length blob, and "data IS NULL" (a run's
+// parts not yet in) stopped matching.
+func TestNilBytesAreNull(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "gatewise.db"))
+	var null, empty bool
+	if err := s.db.WithContext(t.Context()).Raw("SELECT ? IS NULL, ? IS NULL", []byte(nil), []byte{}).Row().Scan(&null, &empty); err != nil {
+		t.Fatal(err)
+	}
+	if !null || empty {
+		t.Errorf("nil []byte IS NULL: %v (want true); []byte{} IS NULL: %v (want false)", null, empty)
+	}
+}
