@@ -137,6 +137,8 @@ type IDScan struct {
 	// Partial says the ids outnumber the room MaxIDs left: IDs holds the
 	// first ones.
 	Partial bool
+	// Gzip says the log was gzip-compressed (Filter writes it plain).
+	Gzip bool
 	// IDs are the log's own ids, those of no earlier log.
 	IDs *IDSet
 	// drop are the fingerprints of the duplicates, sorted.
@@ -162,7 +164,7 @@ func ScanIDs(ctx context.Context, r io.Reader, o ReadOptions, column string, ear
 	}
 	var own []uint64
 	var drop []uint64
-	err = walkRows(ctx, r, o, column, nil, func(col string) { scan.Column = col }, func(fp uint64, ok bool) bool {
+	err = walkRows(ctx, r, o, column, nil, func(col string, gz bool) { scan.Column, scan.Gzip = col, gz }, func(fp uint64, ok bool) bool {
 		scan.Rows++
 		if !ok {
 			return true
@@ -223,6 +225,19 @@ func (s *IDScan) Filter(ctx context.Context, r io.Reader, w io.Writer) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// IDColumnError says the id column asked for is not in the log.
+type IDColumnError struct {
+	Column  string
+	Columns []string // a CSV's header; nil for JSON
+}
+
+func (e *IDColumnError) Error() string {
+	if len(e.Columns) > 0 {
+		return fmt.Sprintf("the log has no column %q to read request ids from (columns: %s)", e.Column, strings.Join(e.Columns, ", "))
+	}
+	return fmt.Sprintf("the log has no key %q to read request ids from", e.Column)
 }
 
 // noIDs says why a log has no id column.
@@ -302,10 +317,10 @@ func (rw *rowWriter) padTo(line int64) {
 // walkRows reads a log as Read would and calls row with each row's id
 // fingerprint (ok false for a row without one); with w set, it copies the
 // log there, leaving out the rows row answers false for. found hears the
-// id column once it is known. A log with no id column ends the walk with a
+// id column once it is known, and whether the log is gzip-compressed. A log with no id column ends the walk with a
 // noIDs error.
-func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w *bufio.Writer, found func(string), row func(fp uint64, ok bool) bool) error {
-	in, _, err := openInput(r, o.MaxBytes)
+func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w *bufio.Writer, found func(col string, gz bool), row func(fp uint64, ok bool) bool) error {
+	in, gz, err := openInput(r, o.MaxBytes)
 	if err != nil {
 		return err
 	}
@@ -349,7 +364,7 @@ func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w 
 		return err
 	}
 	if found != nil {
-		found(ids.name)
+		found(ids.name, gz)
 	}
 	var rw *rowWriter
 	if w != nil {
@@ -452,7 +467,7 @@ func idPlan(pl *plan, column string) (idSource, error) {
 		}
 	}
 	if column != "" {
-		return idSource{}, fmt.Errorf("the log has no column %q to read request ids from", column)
+		return idSource{}, &IDColumnError{Column: column, Columns: pl.header}
 	}
 	return idSource{}, noIDs("it has no column of request ids (" + strings.Join(names, ", ") + ")")
 }

@@ -237,7 +237,7 @@ func Combine(files []LogFile, o ReadOptions) (*Profile, Combined, error) {
 			RowsRead: f.Summary.RowsRead, RowsUsed: f.Summary.RowsUsed, RowsSkipped: f.Summary.RowsSkipped,
 			Requests: f.Summary.Requests, DroppedRequests: dropped[i], Start: f.Summary.Start, End: f.Summary.End,
 			RequestsPerDay: f.Summary.RequestsPerDay, IDColumn: f.IDColumn, NoIDs: f.NoIDs,
-			Warnings: f.Summary.Warnings, Examples: f.Summary.Examples}
+			Warnings: ownWarnings(f.Summary, &o), Examples: f.Summary.Examples}
 		if fs.RowsSkipped == nil {
 			fs.RowsSkipped = map[string]int64{}
 		}
@@ -259,7 +259,7 @@ func Combine(files []LogFile, o ReadOptions) (*Profile, Combined, error) {
 func combinedSummary(files []LogFile, merged *Profile, o *ReadOptions) Summary {
 	var s Summary
 	s.RowsSkipped, s.Errors = map[string]int64{}, map[string]int64{}
-	var formats, titles, containers []string
+	var formats, titles []string
 	sameMapping := true
 	models := map[string]*Count{}
 	unknown := map[string]bool{}
@@ -270,7 +270,6 @@ func combinedSummary(files []LogFile, merged *Profile, o *ReadOptions) Summary {
 		fs := f.Summary
 		formats = appendNew(formats, fs.Format)
 		titles = appendNew(titles, fs.FormatTitle)
-		containers = appendNew(containers, fs.Container)
 		s.Gzip = s.Gzip || fs.Gzip
 		if i > 0 && fs.Mapping != files[0].Summary.Mapping {
 			sameMapping = false
@@ -318,7 +317,10 @@ func combinedSummary(files []LogFile, merged *Profile, o *ReadOptions) Summary {
 	// Users are counted by a hash no file keeps: across files, only the
 	// largest count is certain.
 	s.UsersAtLeast = s.UsersAtLeast || usersIn > 1
-	s.Format, s.FormatTitle, s.Container = strings.Join(formats, " + "), strings.Join(titles, " + "), strings.Join(containers, " + ")
+	// A container is one of csv, jsonl and json, as tools reading the
+	// summary expect: the first file's stands for the whole, and each
+	// file's is in its FileSummary.
+	s.Format, s.FormatTitle, s.Container = strings.Join(formats, " + "), strings.Join(titles, " + "), files[0].Summary.Container
 	s.Clock = files[0].Summary.Clock
 	if sameMapping {
 		s.Mapping, s.Fields = files[0].Summary.Mapping, files[0].Summary.Fields
@@ -359,6 +361,26 @@ func combinedSummary(files []LogFile, merged *Profile, o *ReadOptions) Summary {
 	}
 	s.explain(o, time.Duration(merged.Bins)*merged.BinWidth)
 	return s
+}
+
+// ownWarnings are a file's warnings less those on its volume (too few
+// requests, too short a span): the combination's summary says those of the
+// whole, which is what a run replays.
+func ownWarnings(s Summary, o *ReadOptions) []string {
+	probe := s
+	probe.Warnings, probe.Notes = nil, nil
+	span := s.End.Sub(s.Start)
+	if s.RequestsPerDay > 0 {
+		span = time.Duration(float64(s.Requests) / s.RequestsPerDay * 24 * float64(time.Hour))
+	}
+	probe.explain(o, span)
+	var out []string
+	for _, w := range s.Warnings {
+		if !slices.Contains(probe.Warnings, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func appendNew(xs []string, x string) []string {
