@@ -474,14 +474,15 @@ func idPlan(pl *plan, column string) (idSource, error) {
 
 // idWalker finds the id of each row of a chunk.
 type idWalker struct {
-	pl    *plan
-	ids   idSource
-	o     *ReadOptions
-	row   func(fp uint64, ok bool) bool
-	rw    *rowWriter
-	split csvSplitter
-	scan  jscan
-	elems jscan
+	pl       *plan
+	ids      idSource
+	o        *ReadOptions
+	row      func(fp uint64, ok bool) bool
+	rw       *rowWriter
+	split    csvSplitter
+	scan     jscan
+	elems    jscan
+	elemScan jscan
 	// kept counts the rows of the JSON array written, for its commas.
 	kept int
 }
@@ -580,16 +581,18 @@ func (w *idWalker) record(rec []byte) ([]byte, bool) {
 	// of its own.
 	var wraps [8][]byte
 	err := walkJSON(&w.scan, rec, func(path []byte, v jvalue) bool {
-		p := string(path)
+		// Comparisons of string(path) with a string do not allocate.
 		switch {
-		case p == string(w.ids.path):
+		case bytes.Equal(path, w.ids.path):
 			id = v
-		case p == "model" || p == "usage":
+		case string(path) == "model" || string(path) == "usage":
 			own = true
 		}
 		if v.kind == jArray {
-			if i := slices.Index(wrapperKeys, p); i >= 0 && i < len(wraps) {
-				wraps[i] = v.raw
+			for i, k := range wrapperKeys {
+				if i < len(wraps) && string(path) == k {
+					wraps[i] = v.raw
+				}
 			}
 		}
 		return v.kind == jObject && underPath(w.ids.path, path)
@@ -619,9 +622,8 @@ func (w *idWalker) record(rec []byte) ([]byte, bool) {
 // elementID is the id of one row of a page.
 func (w *idWalker) elementID(el []byte) (uint64, bool) {
 	var id jvalue
-	var s jscan
-	if walkJSON(&s, el, func(path []byte, v jvalue) bool {
-		if string(path) == string(w.ids.path) {
+	if walkJSON(&w.elemScan, el, func(path []byte, v jvalue) bool {
+		if bytes.Equal(path, w.ids.path) {
 			id = v
 		}
 		return v.kind == jObject && underPath(w.ids.path, path)

@@ -482,10 +482,10 @@ func overlapFinding(files []LogFile, kept []*Profile, j, i int, from, to time.Ti
 		fd.Action, fd.Choice = "kept", true
 		why := "request ids in both files"
 		switch {
-		case f.IDColumn == "" && f.NoIDs != "":
-			why = "request ids (" + f.Name + ": " + f.NoIDs + ")"
-		case g.IDs == nil && g.NoIDs != "":
-			why = "request ids (" + g.Name + ": " + g.NoIDs + ")"
+		case f.IDColumn == "":
+			why += " (" + f.Name + " has none)"
+		case g.IDs == nil:
+			why += " (" + g.Name + " has none)"
 		}
 		fd.Text = fmt.Sprintf("%s (%s). Without %s gatewise cannot tell repeated requests from different ones, so both were kept: right for different deployments or routes, or SpendLogs beside ErrorLogs. If %s logs %s's requests again, drop its overlap.",
 			head, counts, why, f.Name, g.Name)

@@ -339,7 +339,7 @@ func TestOverlapWithoutIDs(t *testing.T) {
 	if f.Kind != FindingOverlap || f.Hours != 0.48 || f.Requests != 30 || f.OtherRequests != 30 || f.Action != "kept" || !f.Choice {
 		t.Errorf("overlap: %+v", f)
 	}
-	want := "other.csv overlaps spend.csv for 29 minutes (other.csv has 30 requests in that time, spend.csv 30). Without request ids (other.csv: it has no column of request ids (request_id, requestid, request-id, x-request-id, generation_id, response_id)) gatewise cannot tell repeated requests from different ones, so both were kept: right for different deployments or routes, or SpendLogs beside ErrorLogs. If other.csv logs spend.csv's requests again, drop its overlap."
+	want := "other.csv overlaps spend.csv for 29 minutes (other.csv has 30 requests in that time, spend.csv 30). Without request ids in both files (other.csv has none) gatewise cannot tell repeated requests from different ones, so both were kept: right for different deployments or routes, or SpendLogs beside ErrorLogs. If other.csv logs spend.csv's requests again, drop its overlap."
 	if f.Text != want {
 		t.Errorf("text:\n%s\nwant\n%s", f.Text, want)
 	}
