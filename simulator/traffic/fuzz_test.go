@@ -21,6 +21,8 @@ import (
 // seedFiles adds every testdata sample to a fuzz corpus.
 func seedFiles(f *testing.F, add func([]byte)) {
 	files, _ := filepath.Glob("testdata/*.*")
+	logs, _ := filepath.Glob("testdata/logs/*.*")
+	files = append(files, logs...)
 	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err == nil {
@@ -199,7 +201,7 @@ func FuzzRead(f *testing.F) {
 		f.Add(b, uint8(0))
 		f.Add(b, uint8(1))
 	})
-	formats := []string{"auto", "csv", "jsonl", "json", "helicone", "litellm-spendlogs", "openai-usage", "burstgpt"}
+	formats := []string{"auto", "csv", "jsonl", "json", "helicone", "litellm-spendlogs", "openai-usage", "burstgpt", "otel-genai", "langfuse", "litellm-daily"}
 	mapping := Mapping{FieldTime: {Column: "timestamp"}, FieldInput: {Column: "input_tokens"}, FieldOutput: {Column: "output_tokens"}}
 	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
 		o := ReadOptions{Format: formats[int(sel)%len(formats)], MaxBadFraction: 1, MaxLineBytes: 4096, Workers: 2,

@@ -29,6 +29,7 @@ const (
 	FieldRoute                   // metadata value the route rule reads
 	FieldOrigin                  // where the request came from
 	FieldUser                    // who sent it (counted, never kept)
+	FieldFailed                  // failed requests of an aggregated row (LiteLLM's daily failed_requests)
 	numFields
 )
 
@@ -36,7 +37,7 @@ const (
 var fieldNames = [numFields]string{
 	"timestamp", "end_time", "model", "input_tokens", "cached_input_tokens",
 	"cache_write_tokens", "output_tokens", "requests", "status", "success",
-	"error", "latency", "cost", "route", "origin", "user",
+	"error", "latency", "cost", "route", "origin", "user", "failed_requests",
 }
 
 func (f Field) String() string {

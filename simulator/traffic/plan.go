@@ -66,6 +66,9 @@ type plan struct {
 	// userSeed hashes user values, so workers' sets of users can be merged
 	// without keeping the names.
 	userSeed maphash.Seed
+	// extras are what a preset reads besides its fields: CSV cells holding
+	// JSON, and the values that tell model calls and failures (preset_extras.go).
+	extras planExtras
 }
 
 // wrapperKeys hold the rows of an API page ({"data": [...]}, Cloudflare's
@@ -110,6 +113,10 @@ func newPlan(p preset, m Mapping, c container, header []string, firstKeys map[st
 		for f := range numFields {
 			_, mapped := m[f]
 			for _, cd := range fields[f] {
+				if r, ok := pl.cellRef(cd, byName, lower); ok {
+					pl.cands[f] = append(pl.cands[f], r)
+					continue
+				}
 				i, ok := byName[cd.path]
 				if !ok {
 					i, ok = lower[strings.ToLower(cd.path)]
@@ -127,6 +134,7 @@ func newPlan(p preset, m Mapping, c container, header []string, firstKeys map[st
 				}
 			}
 		}
+		pl.csvExtras(byName, lower)
 	} else {
 		pl.paths, pl.prefixes = map[string]int32{}, map[string]bool{}
 		slotOf := func(path string) int32 {
@@ -158,6 +166,7 @@ func newPlan(p preset, m Mapping, c container, header []string, firstKeys map[st
 		if p.explode != "" {
 			pl.explodeSlot = slotOf(p.explode)
 		}
+		pl.jsonExtras(slotOf)
 		pl.nslots = len(pl.paths)
 	}
 	if len(pl.cands[FieldTime]) == 0 && !pl.hasConst[FieldTime] {

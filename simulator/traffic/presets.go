@@ -41,6 +41,21 @@ type preset struct {
 	explode string
 	// relative marks traces whose clocks start at zero: they need a start.
 	relative bool
+	// calls, when set, tells model calls from the other rows an export
+	// holds (a Langfuse span, a LangSmith chain, a LiteLLM MCP tool call):
+	// those are left out, and counted in a note.
+	calls *callRule
+	// failOn marks as failed the rows whose value at a path is one of a few
+	// words (Langfuse's level ERROR), the class told by another field.
+	failOn *failRule
+	// allFail marks exports whose every row is a failed request (LiteLLM's
+	// ErrorLogs); the status and error fields tell the class.
+	allFail bool
+	// jsonCells marks CSV exports whose cells are JSON values: a time or a
+	// name written as a JSON string with its quotes, usage as an object
+	// (Langfuse's); each cell a field reads is decoded, and a dotted path
+	// walks into an object.
+	jsonCells bool
 }
 
 // c builds a candidate list from "path" or "path:unit" strings.
@@ -156,6 +171,117 @@ func presets() []preset {
 				FieldTime: c("created_at"), FieldModel: c("model"), FieldInput: c("tokens_in"),
 				FieldOutput: c("tokens_out"), FieldStatus: c("status_code"), FieldSuccess: c("success"),
 				FieldLatency: c("duration:ms"), FieldCost: c("cost:usd"),
+			},
+		},
+		{
+			// Spans of OpenTelemetry's GenAI semantic conventions, read from
+			// OTLP JSON (one export request, or a collector file exporter's
+			// JSON Lines) by otlpSource, which writes each model call span as
+			// a flat row: its attributes under their keys, the resource's
+			// under resource., its status as otel.status_code.
+			name: "otel-genai", title: "OpenTelemetry GenAI spans (OTLP JSON)", json: true,
+			detect: [][]string{{"resourceSpans"}, {"resource_spans"}},
+			fields: [numFields][]cand{
+				FieldTime: c("startTimeUnixNano:unix_ns"), FieldEnd: c("endTimeUnixNano:unix_ns"),
+				FieldModel:  c("gen_ai.request.model", "gen_ai.response.model"),
+				FieldInput:  c("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+				FieldCached: c("gen_ai.usage.cache_read.input_tokens"), FieldCacheWrite: c("gen_ai.usage.cache_creation.input_tokens"),
+				FieldOutput: c("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"),
+				FieldStatus: c("http.response.status_code"), FieldSuccess: c("otel.status_code"),
+				FieldError: c("error.type", "otel.status_description"),
+				FieldUser:  c("user.id", "enduser.id"),
+			},
+		},
+		{
+			// Observations exported from Langfuse's tables (CSV, JSON or
+			// JSON Lines): inputUsage sums every input usage key, cached ones
+			// included; usageDetails holds the cache reads.
+			name: "langfuse", title: "Langfuse observations export", csv: true, json: true, jsonCells: true,
+			detect: [][]string{{"traceId", "startTime", "usageDetails"}, {"traceId", "startTime", "inputUsage"}, {"traceId", "startTime", "promptTokens"}},
+			calls:  &callRule{path: "type", values: []string{"GENERATION", "EMBEDDING"}, left: "spans, events, agents, tools and other observations"},
+			failOn: &failRule{path: "level", values: []string{"ERROR"}, text: "statusMessage"},
+			fields: [numFields][]cand{
+				FieldTime: c("startTime"), FieldEnd: c("endTime"), FieldModel: c("model"),
+				FieldInput:      c("inputUsage", "promptTokens", "usage.input"),
+				FieldCached:     c("usageDetails.input_cached_tokens", "usageDetails.input_cache_read", "usageDetails.cache_read_input_tokens"),
+				FieldCacheWrite: c("usageDetails.input_cache_creation", "usageDetails.input_cache_write"),
+				FieldOutput:     c("outputUsage", "completionTokens", "usage.output"),
+				FieldCost:       c("totalCost:usd", "calculatedTotalCost:usd"),
+				FieldRoute:      c("traceName"), FieldUser: c("userId"),
+			},
+		},
+		{
+			// LangSmith runs, as the SDK's list_runs writes them: model calls
+			// are the llm and embedding runs; chains and tools around them
+			// repeat their tokens.
+			name: "langsmith", title: "LangSmith runs", json: true,
+			detect: [][]string{{"run_type", "start_time", "trace_id"}, {"run_type", "start_time", "dotted_order"}},
+			calls:  &callRule{path: "run_type", values: []string{"llm", "embedding"}, left: "chain, tool, retriever and other runs, whose tokens are those of the llm runs inside them"},
+			fields: [numFields][]cand{
+				FieldTime: c("start_time"), FieldEnd: c("end_time"),
+				FieldModel: c("extra.metadata.ls_model_name", "extra.invocation_params.model", "extra.invocation_params.model_name"),
+				FieldInput: c("prompt_tokens"), FieldCached: c("prompt_token_details.cache_read"),
+				FieldCacheWrite: c("prompt_token_details.cache_creation"),
+				FieldOutput:     c("completion_tokens"), FieldError: c("error"), FieldCost: c("total_cost:usd"),
+			},
+		},
+		{
+			// LiteLLM's LiteLLM_ErrorLogs table: every row is a failed request.
+			name: "litellm-errorlogs", title: "LiteLLM ErrorLogs export", csv: true, json: true, allFail: true,
+			detect: [][]string{{"exception_type", "exception_string", "startTime"}},
+			fields: [numFields][]cand{
+				FieldTime: c("startTime"), FieldEnd: c("endTime"),
+				FieldModel: c("model_group", "litellm_model_name"), FieldStatus: c("status_code"),
+				FieldError: c("exception_type", "exception_string"),
+			},
+		},
+		{
+			// LiteLLM's daily spend tables (LiteLLM_DailyUserSpend, Team,
+			// Organization, EndUser, Agent, Tag), or its /user/daily/activity
+			// pages, whose results are days: each row counts a day's requests
+			// and failed requests of one model and key.
+			name: "litellm-daily", title: "LiteLLM daily spend (with failed requests)", csv: true, json: true,
+			detect:  [][]string{{"date", "api_requests", "failed_requests"}, {"results", "metadata.total_failed_requests"}},
+			bucket:  24 * time.Hour,
+			explode: "results",
+			calls:   &callRule{path: "mcp_namespaced_tool_name", left: "MCP tool calls"},
+			fields: [numFields][]cand{
+				FieldTime: c("date"), FieldModel: c("model_group", "model"),
+				FieldInput: c("prompt_tokens", "metrics.prompt_tokens"), FieldCached: c("cache_read_input_tokens", "metrics.cache_read_input_tokens"),
+				FieldCacheWrite: c("cache_creation_input_tokens", "metrics.cache_creation_input_tokens"),
+				FieldOutput:     c("completion_tokens", "metrics.completion_tokens"),
+				FieldRequests:   c("api_requests", "metrics.api_requests"), FieldFailed: c("failed_requests", "metrics.failed_requests"),
+				FieldCost: c("spend:usd", "metrics.spend:usd"), FieldRoute: c("tag"),
+				FieldUser: c("user_id", "end_user_id"),
+			},
+		},
+		{
+			// A Kong log plugin's entries (file-log, http-log, ...) for a
+			// route with AI Proxy logging statistics: ai.proxy since Kong 3.8,
+			// ai.ai-proxy before, whose usage keys were once singular.
+			name: "kong-ai-proxy", title: "Kong AI Proxy log entries", json: true,
+			detect: [][]string{{"started_at", "ai.proxy.meta.request_model"}, {"started_at", "ai.ai-proxy.meta.request_model"},
+				{"started_at", "ai.proxy.usage.prompt_tokens"}, {"started_at", "ai.ai-proxy.usage.prompt_tokens"}, {"started_at", "ai.ai-proxy.usage.prompt_token"}},
+			fields: [numFields][]cand{
+				FieldTime:   c("started_at:unix_ms"),
+				FieldModel:  c("ai.proxy.meta.request_model", "ai.ai-proxy.meta.request_model"),
+				FieldInput:  c("ai.proxy.usage.prompt_tokens", "ai.ai-proxy.usage.prompt_tokens", "ai.ai-proxy.usage.prompt_token"),
+				FieldOutput: c("ai.proxy.usage.completion_tokens", "ai.ai-proxy.usage.completion_tokens", "ai.ai-proxy.usage.completion_token"),
+				FieldStatus: c("response.status"), FieldLatency: c("latencies.request:ms"),
+				FieldCost:  c("ai.proxy.usage.cost:usd", "ai.ai-proxy.usage.cost:usd"),
+				FieldRoute: c("route.name", "service.name"), FieldUser: c("consumer.username", "consumer.custom_id", "consumer.id"),
+			},
+		},
+		{
+			// Amazon Bedrock model invocation logs (CloudWatch Logs or S3):
+			// input counts leave cache reads and writes out, as Converse's do.
+			name: "bedrock-invocation", title: "Amazon Bedrock model invocation logs", json: true, cacheOutsideInput: true,
+			detect: [][]string{{"schemaType", "modelId", "requestId"}, {"schemaType", "modelId", "input.inputTokenCount"}},
+			fields: [numFields][]cand{
+				FieldTime: c("timestamp"), FieldModel: c("modelId"), FieldInput: c("input.inputTokenCount"),
+				FieldCached: c("input.cacheReadInputTokenCount"), FieldCacheWrite: c("input.cacheWriteInputTokenCount"),
+				FieldOutput: c("output.outputTokenCount"), FieldError: c("errorCode"),
+				FieldLatency: c("output.outputBodyJson.metrics.latencyMs:ms"), FieldUser: c("identity.arn"),
 			},
 		},
 		{

@@ -60,7 +60,9 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions) (*Profile, Summary
 	sum.Container = containerNames[c]
 
 	var src source
-	if c == containerJSON {
+	if ot := newOTLPSource(in, head, c, &o); ot != nil {
+		src = ot // OTLP's spans become rows of their own (otlp.go)
+	} else if c == containerJSON {
 		src = newDocSource(in, o.MaxLineBytes)
 	} else {
 		src = newLineSource(in, c == containerCSV, o.MaxLineBytes)
@@ -98,6 +100,9 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions) (*Profile, Summary
 	}
 	if readErr != nil {
 		return nil, sum, readError(readErr, gz)
+	}
+	if err := presetReport(workers, src, pl, &sum); err != nil {
+		return nil, sum, err
 	}
 	if sum.RowsRead == 0 {
 		return nil, sum, errors.New("the file has a header but no rows")

@@ -72,6 +72,7 @@ type worker struct {
 	originRaw map[string]int32
 
 	rowsRead, rowsUsed int64
+	others             int64 // rows that are not model calls (preset_extras.go)
 	skipped            map[string]int64
 	examples           []Problem
 	minTs, maxTs       int64
@@ -142,7 +143,7 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 		hists: map[uint32]*Histogram{}, modelIx: map[string]int32{}, fieldRt: map[string]int32{}, originRaw: map[string]int32{},
 		skipped: map[string]int64{}, minTs: math.MaxInt64, maxTs: math.MinInt64}
 	w.routes.index, w.origins.index = map[string]int32{}, map[string]int32{}
-	w.fast, w.nowLimit, w.reads = newFastPlan(pl), o.Now.UnixNano()+86400e9, pl.reads
+	w.fast, w.nowLimit, w.reads = fastPlanOf(pl), o.Now.UnixNano()+86400e9, pl.reads
 	w.fast.ok = w.fast.ok && !o.general
 	if !w.fast.ok {
 		w.fast.cols, w.fast.strict = nil, false
@@ -153,7 +154,7 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 		w.routes.id([]byte(r.Name))
 	}
 	if pl.container == containerCSV {
-		w.vals = make([]jvalue, len(pl.header))
+		w.vals = make([]jvalue, len(pl.header)+len(pl.extras.cells))
 	} else {
 		w.vals = make([]jvalue, pl.nslots)
 		w.parent = make([]jvalue, pl.nslots)
@@ -348,7 +349,9 @@ func (w *worker) csvRows(data []byte, line int64) {
 				f := w.split.fields[col]
 				w.vals[col] = jvalue{raw: f, kind: jString}
 			}
-			w.row(line, uint64(line))
+			if len(w.pl.extras.cells) == 0 || w.cellValues(line) {
+				w.row(line, uint64(line))
+			}
 		}
 		if nl > 1 || nl == 1 && rec[len(rec)-1] != '\n' {
 			if w.rowsRead-w.rowsUsed > skipped && len(w.examples) > examples {
@@ -626,7 +629,7 @@ func isNullWord(b []byte) bool {
 // column is the 1-based CSV column of a slot, for messages.
 func (w *worker) column(r slotRef) int {
 	if w.pl.container == containerCSV && r.slot >= 0 {
-		return int(r.slot) + 1
+		return int(w.pl.csvColumn(r.slot)) + 1
 	}
 	return 0
 }
@@ -752,6 +755,12 @@ const minTimestamp = 946684800 * 1e9 // 2000-01-01T00:00:00Z
 // it to the partial profile. Every check happens before anything is added,
 // so a bad row leaves no trace but its count.
 func (w *worker) row(line int64, ord uint64) {
+	if w.pl.extras.hasCall && !w.isCall() {
+		if w.probe == nil {
+			w.others++
+		}
+		return
+	}
 	if w.probe != nil {
 		if v, _, ok := w.get(FieldTime); ok {
 			w.probe(v.raw)
@@ -803,6 +812,10 @@ func (w *worker) row(line int64, ord uint64) {
 	if !ok {
 		return
 	}
+	failedN, _, ok := w.count(FieldFailed, line)
+	if !ok {
+		return
+	}
 	if w.pl.p.cacheOutsideInput {
 		in += cached + cw
 	}
@@ -811,6 +824,11 @@ func (w *worker) row(line int64, ord uint64) {
 	}
 	if in > maxTokens*max(reqs, 1) || out > maxTokens*max(reqs, 1) || reqs > 1e12 {
 		w.bad(ReasonAbsurd, line, 0, "", fmt.Sprintf("implausible counts: %d requests, %d input and %d output tokens", reqs, in, out))
+		return
+	}
+	if failedN > reqs {
+		_, r, _ := w.get(FieldFailed)
+		w.bad(ReasonAbsurd, line, w.column(r), r.name, fmt.Sprintf("%d failed requests but only %d requests", failedN, reqs))
 		return
 	}
 	if cached > in {
@@ -855,6 +873,9 @@ func (w *worker) row(line int64, ord uint64) {
 	}
 
 	failed, class := w.outcome(out, agg)
+	if !agg && failedN > 0 && !failed {
+		failed, class = true, ErrOther
+	}
 
 	// An aggregate covers [ts, end): its counts are spread over the bins it
 	// covers.
@@ -872,7 +893,7 @@ func (w *worker) row(line int64, ord uint64) {
 		}
 	}
 	w.add(line, ord, &request{ts: ts, span: span, in: in, cached: cached, out: out, reqs: reqs, agg: agg,
-		latency: latency, hasLat: hasLat, cost: cost, hasCost: hasCost, failed: failed, class: class})
+		latency: latency, hasLat: hasLat, cost: cost, hasCost: hasCost, failed: failed, class: class, failedN: failedN})
 }
 
 // request is a good row's values, checked and ready to aggregate.
@@ -884,6 +905,7 @@ type request struct {
 	hasLat, hasCost       bool
 	failed                bool
 	class                 ErrorClass
+	failedN               int64 // failed requests of an aggregate
 }
 
 // add aggregates a good row into the partial profile; the row's user,
@@ -974,6 +996,7 @@ func (w *worker) add(line int64, ord uint64, r *request) {
 		c.d.Input += share(r.in, i, k)
 		c.d.CachedInput += share(r.cached, i, k)
 		c.d.Output += share(r.out, i, k)
+		c.d.Errors[ErrOther] += share(r.failedN, i, k)
 	}
 }
 
@@ -1009,6 +1032,11 @@ func (w *worker) timeName() string {
 func (w *worker) outcome(out int64, agg bool) (bool, ErrorClass) {
 	if agg {
 		return false, 0
+	}
+	if w.pl.extras.hasFail {
+		if failed, class := w.ruleFailed(); failed {
+			return true, class
+		}
 	}
 	var statusText, successText []byte
 	if v, _, ok := w.get(FieldStatus); ok {
@@ -1047,7 +1075,7 @@ func (w *worker) outcome(out int64, agg bool) (bool, ErrorClass) {
 	if successText != nil {
 		return true, classOfText(successText)
 	}
-	if w.pl.p.zeroOutputFails && out == 0 {
+	if w.pl.p.zeroOutputFails && out == 0 || w.pl.p.allFail {
 		return true, ErrOther
 	}
 	return false, 0
@@ -1089,7 +1117,7 @@ func classOfText(b []byte) ErrorClass {
 		return false
 	}
 	switch {
-	case has("429", "rate_limit", "rate limit", "ratelimit", "too many requests", "quota"):
+	case has("429", "rate_limit", "rate limit", "ratelimit", "too many requests", "quota", "throttl"):
 		return ErrRateLimit
 	case has("timeout", "timed out", "deadline"):
 		return ErrTimeout
