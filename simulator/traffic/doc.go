@@ -25,7 +25,7 @@
 // opens and never closes would make the rest of the file one field, and
 // Read refuses the file at the line and column where that quote opens.
 //
-// Reading runs near the speed of memory for the common rows: a good row of
+// Reading keeps the common rows cheap: a good row of
 // plain values (an ISO time, digits) is read straight from its bytes by a
 // fast path (fastrow.go), CSV chunks without quotes are split a word at a
 // time, and JSON keys in the order of the row before are matched in place.
