@@ -25,12 +25,12 @@
 // opens and never closes would make the rest of the file one field, and
 // Read refuses the file at the line and column where that quote opens.
 //
-// Reading keeps the common rows cheap: a good row of
-// plain values (an ISO time, digits) is read straight from its bytes by a
-// fast path (fastrow.go), CSV chunks without quotes are split a word at a
-// time, and JSON keys in the order of the row before are matched in place.
-// Anything a fast path is unsure of is read by the general path, which is
-// the reference they are tested against (TestFastRowIsRow,
+// Reading keeps the common rows cheap: a good row of plain values (an ISO
+// time, digits) is read straight from its bytes by a fast path
+// (fastrow.go), CSV chunks without quotes are split a word at a time, and
+// JSON keys in the order of the row before are matched in place. Anything
+// a fast path is unsure of is read by the general path, which is the
+// reference the fast paths are tested against (TestFastRowIsRow,
 // TestKeyMemoIsLookup, TestReadGolden).
 //
 // The package sits below gatewise/simulator and takes plain parameters, so
