@@ -46,6 +46,10 @@ var (
 		"cloudflare":            {"id"},
 		"openai-usage":          {"id", "response.body.id", "response.jsonBody.id", "custom_id"},
 		"anthropic-usage":       {"id"},
+		"litellm-errorlogs":     {"request_id"},
+		"langfuse":              {"id"},
+		"langsmith":             {"id"},
+		"bedrock-invocation":    {"requestId"},
 	}
 	genericIDs = []string{"request_id", "requestid", "request-id", "x-request-id", "generation_id", "response_id"}
 )
@@ -515,6 +519,9 @@ func (w *idWalker) csv(data []byte, line int64) error {
 			utf8.Valid(rec) && bytes.IndexByte(rec, 0) < 0
 		if ok {
 			id := bytes.TrimSpace(w.split.fields[w.ids.col])
+			if len(id) >= 2 && id[0] == '"' && id[len(id)-1] == '"' {
+				id = id[1 : len(id)-1] // a cell that holds a JSON string (Langfuse's)
+			}
 			ok = len(id) > 0 && !isNullWord(id)
 			fp = fingerprint(id)
 		}

@@ -229,6 +229,10 @@ func Combine(files []LogFile, o ReadOptions) (*Profile, Combined, error) {
 	if err != nil {
 		return nil, out, err
 	}
+	if len(merged.Cells) > o.MaxCells {
+		return nil, out, fmt.Errorf("the files together would need %s time × route × origin cells (at most %s): read them with a wider bin than %v",
+			FormatCount(int64(len(merged.Cells))), FormatCount(int64(o.MaxCells)), merged.BinWidth)
+	}
 	out.Summary = combinedSummary(files, merged, &o)
 	for i := range files {
 		f := &files[i]

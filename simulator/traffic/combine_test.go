@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -453,5 +454,61 @@ func TestSameFile(t *testing.T) {
 	files := []LogFile{{Name: "a", SHA256: "x"}, {Name: "b", SHA256: "y"}}
 	if SameFile(files, "y") != 1 || SameFile(files, "z") != -1 || SameFile(files, "") != -1 {
 		t.Error("SameFile")
+	}
+}
+
+func TestCombineBoundsCells(t *testing.T) {
+	t.Parallel()
+	a := logFile(t, "a.csv", spendLogs(t0, 0, 60, reqID), ReadOptions{}, nil)
+	b := logFile(t, "b.csv", spendLogs(t0.Add(time.Hour), 60, 60, reqID), ReadOptions{}, []LogFile{a})
+	if _, _, err := Combine([]LogFile{a, b}, ReadOptions{MaxCells: 100}); err == nil || !strings.Contains(err.Error(), "would need 120 time × route × origin cells (at most 100)") {
+		t.Errorf("over the cell bound: %v", err)
+	}
+	if _, _, err := Combine(nil, ReadOptions{}); err == nil {
+		t.Error("no files combined")
+	}
+}
+
+// TestIDsOfThePresets reads the request ids of the sample exports that
+// carry one per request.
+func TestIDsOfThePresets(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ file, format, column string }{
+		{"testdata/litellm_spendlogs.csv", "litellm-spendlogs", "request_id"},
+		{"testdata/helicone.csv", "helicone", "request_id"},
+		{"testdata/portkey.jsonl", "portkey", "id"},
+		{"testdata/logs/litellm_errorlogs.csv", "litellm-errorlogs", "request_id"},
+		{"testdata/logs/bedrock_invocations.jsonl", "bedrock-invocation", "requestId"},
+		{"testdata/logs/langsmith_runs.jsonl", "langsmith", "id"},
+		{"testdata/logs/langfuse_observations.csv", "langfuse", "id"},
+	} {
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scan, err := ScanIDs(context.Background(), bytes.NewReader(data), ReadOptions{Now: testNow}, "", nil, MaxIDs)
+		if err != nil {
+			t.Errorf("%s: %v", c.file, err)
+			continue
+		}
+		_, s := readString(t, string(data), ReadOptions{})
+		if s.Format != c.format || scan.Column != c.column || scan.WithID == 0 || scan.WithID != scan.Rows || int64(scan.IDs.Len()) != scan.WithID-scan.Repeats {
+			t.Errorf("%s (%s): ids from %q, %d of %d rows, %d kept, %d repeats", c.file, s.Format, scan.Column, scan.WithID, scan.Rows, scan.IDs.Len(), scan.Repeats)
+		}
+	}
+	// Traces and aggregates have none, and say why.
+	for file, why := range map[string]string{
+		"testdata/azure_trace.csv":                   "no column of request ids",
+		"testdata/openrouter_activity.csv":           "count several requests",
+		"testdata/logs/litellm_daily_user_spend.csv": "count several requests",
+	} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scan, err := ScanIDs(context.Background(), bytes.NewReader(data), ReadOptions{Now: testNow}, "", nil, MaxIDs)
+		if err != nil || scan.Column != "" || !strings.Contains(scan.NoIDs, why) {
+			t.Errorf("%s: %+v, %v", file, scan, err)
+		}
 	}
 }
