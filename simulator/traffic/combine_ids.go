@@ -57,6 +57,9 @@ var (
 // IDsNone, as the id column, turns the check by request id off.
 const IDsNone = "none"
 
+// noIDsOff is why a log has no ids when the user turned the check off.
+const noIDsOff = "the check by request id was turned off"
+
 // IDSet is the fingerprints of a log's request ids, sorted, each once.
 type IDSet struct {
 	fps []uint64
@@ -163,7 +166,7 @@ func ScanIDs(ctx context.Context, r io.Reader, o ReadOptions, column string, ear
 	}
 	scan := &IDScan{Duplicates: make([]int64, len(earlier)), opts: o}
 	if column == IDsNone {
-		scan.NoIDs = "the check by request id was turned off"
+		scan.NoIDs = noIDsOff
 		return scan, nil
 	}
 	var own []uint64

@@ -484,17 +484,58 @@ func overlapFinding(files []LogFile, kept []*Profile, j, i int, from, to time.Ti
 			head, Plural(mine, "request"), pronoun(mine, "was", "were"), g.Name, FormatCount(theirs))
 	default:
 		fd.Action, fd.Choice = "kept", true
-		why := "request ids in both files"
+		why := "Without request ids in both files"
 		switch {
+		case f.NoIDs == noIDsOff:
+			why = "With the check by request id turned off for " + f.Name + ","
 		case f.IDColumn == "":
 			why += " (" + f.Name + " has none)"
 		case g.IDs == nil:
 			why += " (" + g.Name + " has none)"
 		}
-		fd.Text = fmt.Sprintf("%s (%s). Without %s gatewise cannot tell repeated requests from different ones, so both were kept: right for different deployments or routes, or SpendLogs beside ErrorLogs. If %s logs %s's requests again, drop its overlap.",
+		fd.Text = fmt.Sprintf("%s (%s). %s gatewise cannot tell repeated requests from different ones, so both were kept: right for different deployments or routes, or SpendLogs beside ErrorLogs. If %s logs %s's requests again, drop its overlap.",
 			head, counts, why, f.Name, g.Name)
+		if mine > 0 && sameTraffic(f.Profile, g.Profile, from, to) {
+			fd.Text += fmt.Sprintf(" In that time its traffic is %s's minute by minute, requests and tokens: most likely the same requests logged twice.", g.Name)
+		}
 	}
 	return fd
+}
+
+// sameTraffic says whether two profiles have the same requests and tokens
+// in every bin that holds an instant of [from, to], whatever their routes
+// and origins: two exports of the same requests.
+func sameTraffic(a, b *Profile, from, to time.Time) bool {
+	perBin := func(p *Profile) map[int64]Demand {
+		out := map[int64]Demand{}
+		lo, hi, ok := p.binSpan(from, to)
+		if !ok {
+			return out
+		}
+		first := p.Start.UnixNano() / int64(p.BinWidth)
+		for i := range p.Cells {
+			c := &p.Cells[i]
+			if c.Bin >= lo && c.Bin <= hi {
+				d := out[first+int64(c.Bin)]
+				d.add(&Demand{Requests: c.Demand.Requests, Input: c.Demand.Input, CachedInput: c.Demand.CachedInput, Output: c.Demand.Output})
+				out[first+int64(c.Bin)] = d
+			}
+		}
+		return out
+	}
+	if a.BinWidth != b.BinWidth {
+		return false
+	}
+	x, y := perBin(a), perBin(b)
+	if len(x) != len(y) {
+		return false
+	}
+	for k, d := range x {
+		if y[k] != d {
+			return false
+		}
+	}
+	return true
 }
 
 // gaps finds the spans of an hour or more that no file covers, between the

@@ -348,6 +348,22 @@ func TestOverlapWithoutIDs(t *testing.T) {
 		t.Errorf("choices: %q %q", c.Files[0].Overlap, c.Files[1].Overlap)
 	}
 
+	// The same export again, read without its ids: the same traffic
+	// minute by minute, which the finding says.
+	again := logFile(t, "spend-again.csv", spendLogs(t0, 0, 120, reqID), ReadOptions{}, nil)
+	again.IDColumn, again.IDs, again.NoIDs = "", nil, noIDsOff
+	_, c2, err := Combine([]LogFile{a, again}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c2.Findings) != 1 || !strings.Contains(c2.Findings[0].Text, "With the check by request id turned off for spend-again.csv, gatewise cannot tell") ||
+		!strings.HasSuffix(c2.Findings[0].Text, "In that time its traffic is spend.csv's minute by minute, requests and tokens: most likely the same requests logged twice.") {
+		t.Errorf("the same export again: %+v", c2.Findings)
+	}
+	if strings.Contains(f.Text, "minute by minute") {
+		t.Errorf("different traffic said to be the same: %s", f.Text)
+	}
+
 	b.Overlap = OverlapDrop
 	p, c, err = Combine([]LogFile{a, b}, o)
 	if err != nil {
