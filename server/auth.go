@@ -210,7 +210,7 @@ func (s *Server) signIn(c *gin.Context) {
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies})
-	s.log.Info("signed in", "user", name)
+	s.log.InfoContext(c.Request.Context(), "signed in", "user", name)
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"runtime"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config is everything the server needs to know; cmd/gatewise fills it from
@@ -61,6 +63,17 @@ type Config struct {
 	// or an address); 0 means no limit.
 	RunsPerMinute    int
 	UploadsPerMinute int
+
+	// MetricsToken, when set, is what a Prometheus scraper sends
+	// (Authorization: Bearer) to read /metrics; without it /metrics is as
+	// open as the other pages (see metrics.go). MetricsAddr, when set, also
+	// serves /metrics alone on that address, for a scraper on an internal
+	// network.
+	MetricsToken string
+	MetricsAddr  string
+	// TracerProvider traces every request and every stage of a run
+	// (tracing.go); nil, nothing is traced.
+	TracerProvider trace.TracerProvider
 }
 
 // Defaults for Config fields left at zero.

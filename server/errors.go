@@ -76,11 +76,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 		slog.Any("error", err),
 	}
 	if status == http.StatusInsufficientStorage {
-		s.log.Error("request failed: out of disk space (free some, or point --upload-dir or --db at a larger disk)", attrs...)
+		s.log.ErrorContext(c.Request.Context(), "request failed: out of disk space (free some, or point --upload-dir or --db at a larger disk)", attrs...)
 	} else if status >= 500 {
-		s.log.Error("request failed", attrs...)
+		s.log.ErrorContext(c.Request.Context(), "request failed", attrs...)
 	} else {
-		s.log.Debug("request refused", attrs...)
+		s.log.DebugContext(c.Request.Context(), "request refused", attrs...)
 	}
 	if status == statusClientClosed {
 		c.Abort()

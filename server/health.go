@@ -16,7 +16,7 @@ func (s *Server) health(c *gin.Context) {
 	body := gin.H{"status": "ok", "version": s.cfg.Version, "database": s.store.Kind()}
 	status := http.StatusOK
 	if err := s.store.Ping(ctx); err != nil {
-		s.log.Warn("health: database unreachable", "error", err)
+		s.log.WarnContext(ctx, "health: database unreachable", "error", err)
 		body["status"] = "unavailable"
 		status = http.StatusServiceUnavailable
 	}

@@ -10,25 +10,30 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// logRequests writes one line per request: method, path without its query
-// (queries may carry data a user would not want logged), status and latency.
+// logRequests writes one line per request: method, route and path without
+// its query (queries may carry data a user would not want logged), status,
+// bytes and how long it took in seconds. A server error is an ERROR; a
+// client's mistake (4xx) is the client's, an INFO like any answer; a
+// successful health check or metrics scrape, which come every few seconds,
+// is a DEBUG. The request id comes with the context (see NewLogHandler).
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	status := c.Writer.Status()
 	level := slog.LevelInfo
-	switch {
+	switch route := c.FullPath(); {
 	case status >= 500:
 		level = slog.LevelError
-	case status >= 400:
-		level = slog.LevelWarn
+	case status < 400 && (route == "/healthz" || route == "/metrics"):
+		level = slog.LevelDebug
 	}
 	s.log.Log(c.Request.Context(), level, "request",
 		slog.String("method", c.Request.Method),
+		slog.String("route", c.FullPath()),
 		slog.String("path", c.Request.URL.Path),
 		slog.Int("status", status),
 		slog.Int("bytes", c.Writer.Size()),
-		slog.Duration("latency", time.Since(start)),
+		slog.Float64("took", seconds(time.Since(start))),
 	)
 }
 
@@ -40,7 +45,7 @@ func (s *Server) recoverPanics(c *gin.Context) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic", slog.String("path", c.Request.URL.Path), slog.Any("value", v), slog.String("stack", string(debug.Stack())))
+			s.log.ErrorContext(c.Request.Context(), "panic", slog.String("path", c.Request.URL.Path), slog.Any("value", v), slog.String("stack", string(debug.Stack())))
 			if !c.Writer.Written() {
 				s.fail(c, fmt.Errorf("panic: %v", v))
 			}

@@ -32,13 +32,15 @@ type Queue interface {
 }
 
 // newQueue picks the queue for the store: River on PostgreSQL, the
-// in-process runner on SQLite.
-func newQueue(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger, sweep func(context.Context)) Queue {
+// in-process runner on SQLite. Both report their runs to tel.
+func newQueue(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger, sweep func(context.Context), tel telemetry) Queue {
 	if st.Kind() == store.KindPostgres {
 		return NewRiverQueue(st, cat, logger, RiverOptions{Workers: cfg.Workers, Lease: cfg.JobLease,
-			TrialsPerJob: cfg.TrialsPerJob, Version: cfg.Version, Sweep: sweep})
+			TrialsPerJob: cfg.TrialsPerJob, Version: cfg.Version, Sweep: sweep, Metrics: tel.metrics, TracerProvider: cfg.TracerProvider})
 	}
-	return NewRunner(st, cat, logger, cfg.Workers, cfg.Version)
+	r := NewRunner(st, cat, logger, cfg.Workers, cfg.Version)
+	r.tel = tel
+	return r
 }
 
 // SweepDatabase removes what time leaves behind in the database whoever

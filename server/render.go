@@ -70,7 +70,7 @@ func withUser(data any, user string) any {
 func (s *Server) render(c *gin.Context, status int, page string, data any) {
 	t, ok := s.views.pages[page]
 	if !ok {
-		s.log.Error("render: unknown page", "page", page)
+		s.log.ErrorContext(c.Request.Context(), "render: unknown page", "page", page)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
@@ -79,7 +79,7 @@ func (s *Server) render(c *gin.Context, status int, page string, data any) {
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
-		s.log.Error("render failed", "page", page, "error", err)
+		s.log.ErrorContext(c.Request.Context(), "render failed", "page", page, "error", err)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}

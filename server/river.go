@@ -18,6 +18,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"gatewise/pricing"
 	"gatewise/server/store"
@@ -76,6 +79,11 @@ type RiverOptions struct {
 	// Sweep tidies the database; it runs every housekeepEvery on one
 	// process of the deployment.
 	Sweep func(context.Context)
+	// Metrics hears the trials this process simulates and the runs it
+	// finishes; TracerProvider, when set, traces each job and its stages,
+	// in the trace of the request that queued the run. Both may be nil.
+	Metrics        *Metrics
+	TracerProvider trace.TracerProvider
 }
 
 // RiverQueue is the Queue of a PostgreSQL deployment.
@@ -105,7 +113,8 @@ func NewRiverQueue(st *store.Store, cat *pricing.Catalog, logger *slog.Logger, o
 	if opts.TrialsPerJob <= 0 {
 		opts.TrialsPerJob = DefaultTrialsPerJob
 	}
-	return &RiverQueue{pipeline: pipeline{store: st, catalog: cat, log: logger, version: opts.Version}, opts: opts}
+	return &RiverQueue{pipeline: pipeline{store: st, catalog: cat, log: logger, version: opts.Version,
+		tel: newTelemetry(opts.Metrics, opts.TracerProvider)}, opts: opts}
 }
 
 // jobTimeout is how long any one job may run: within its lease, so a job
@@ -230,7 +239,7 @@ func (q *RiverQueue) Enqueue(ctx context.Context, tx *sql.Tx, runID string) erro
 	if err := q.init(ctx); err != nil {
 		return err
 	}
-	if _, err := q.inserter.InsertTx(ctx, tx, runArgs{RunID: runID}, nil); err != nil {
+	if _, err := q.inserter.InsertTx(ctx, tx, runArgs{RunID: runID, Trace: carry(ctx)}, nil); err != nil {
 		return fmt.Errorf("job queue: insert the run's job: %w", err)
 	}
 	return nil
@@ -316,7 +325,8 @@ func (q *RiverQueue) settle(ctx context.Context, runID, what string, err error) 
 	if ok, err := q.retry(ctx, runID, what, err); ok {
 		return err
 	}
-	q.log.Warn("run failed", "run", runID, "error", err)
+	q.log.WarnContext(ctx, "run failed", "run", runID, "error", err)
+	trace.SpanFromContext(ctx).SetStatus(codes.Error, err.Error())
 	reason := err.Error()
 	if err := q.recordEnd(ctx, func(c context.Context) error {
 		return q.store.EndRun(c, runID, store.RunFailed, reason, q.cancelJobs)
@@ -357,7 +367,8 @@ func gone(err error) bool {
 
 // runArgs is the job that plans a run.
 type runArgs struct {
-	RunID string `json:"run_id"`
+	RunID string       `json:"run_id"`
+	Trace traceCarrier `json:"trace,omitempty"` // of the request that queued the run
 }
 
 func (runArgs) Kind() string { return "gatewise_run" }
@@ -367,8 +378,10 @@ type runWorker struct {
 	q *RiverQueue
 }
 
-func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
+func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) (err error) {
 	q, id := w.q, job.Args.RunID
+	ctx, span := q.tel.jobSpan(ctx, job.Args.Trace, job.Kind, id, job.Attempt)
+	defer func() { endSpan(span, err) }()
 	run, err := q.store.StartRun(ctx, id)
 	if gone(err) {
 		return nil
@@ -389,7 +402,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	plan := newPlan()
 	for _, r := range sj.Ranges(q.opts.TrialsPerJob) {
 		ranges = append(ranges, store.PartRange{From: r.From, To: r.To})
-		inserts = append(inserts, river.InsertManyParams{Args: trialsArgs{RunID: id, Plan: plan, From: r.From, To: r.To}})
+		inserts = append(inserts, river.InsertManyParams{Args: trialsArgs{RunID: id, Plan: plan, From: r.From, To: r.To, Trace: carry(ctx)}})
 	}
 	planned, err := q.store.PlanRun(ctx, id, plan, ranges, func(ctx context.Context, tx *sql.Tx, _ string) error {
 		_, err := q.inserter.InsertManyTx(ctx, tx, inserts)
@@ -410,10 +423,11 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 
 // trialsArgs is the job that simulates one range of a run's plan.
 type trialsArgs struct {
-	RunID string `json:"run_id"`
-	Plan  string `json:"plan"`
-	From  int    `json:"from"`
-	To    int    `json:"to"`
+	RunID string       `json:"run_id"`
+	Plan  string       `json:"plan"`
+	From  int          `json:"from"`
+	To    int          `json:"to"`
+	Trace traceCarrier `json:"trace,omitempty"` // of the job that planned the run
 }
 
 func (trialsArgs) Kind() string { return "gatewise_trials" }
@@ -423,8 +437,10 @@ type trialsWorker struct {
 	q *RiverQueue
 }
 
-func (w *trialsWorker) Work(ctx context.Context, job *river.Job[trialsArgs]) error {
+func (w *trialsWorker) Work(ctx context.Context, job *river.Job[trialsArgs]) (err error) {
 	q, a := w.q, job.Args
+	ctx, span := q.tel.jobSpan(ctx, a.Trace, job.Kind, a.RunID, job.Attempt)
+	defer func() { endSpan(span, err) }()
 	what := fmt.Sprintf("trials %d to %d", a.From, a.To)
 	run, err := q.store.Run(ctx, a.RunID)
 	if gone(err) || (err == nil && run.Status != store.RunRunning) {
@@ -438,7 +454,9 @@ func (w *trialsWorker) Work(ctx context.Context, job *river.Job[trialsArgs]) err
 		return q.settle(ctx, a.RunID, what, err)
 	}
 	var last time.Time
+	count := q.tel.metrics.trialCounter()
 	progress := func(done, total int) {
+		count(done)
 		if time.Since(last) < time.Second && done < total {
 			return
 		}
@@ -451,8 +469,10 @@ func (w *trialsWorker) Work(ctx context.Context, job *river.Job[trialsArgs]) err
 	if err != nil {
 		return q.settle(ctx, a.RunID, what, err)
 	}
-	q.log.Info("simulating "+what, "run", a.RunID, "attempt", job.Attempt)
-	part, err := sj.Simulate(ctx, simulator.TrialRange{From: a.From, To: a.To})
+	q.log.InfoContext(ctx, "simulating "+what, "run", a.RunID, "attempt", job.Attempt)
+	sctx, sspan := q.tel.span(ctx, "run.simulate_range", trialRangeAttrs(a.From, a.To)...)
+	part, err := sj.Simulate(sctx, simulator.TrialRange{From: a.From, To: a.To})
+	endSpan(sspan, err)
 	if err != nil {
 		return q.settle(ctx, a.RunID, what, err)
 	}
@@ -462,7 +482,7 @@ func (w *trialsWorker) Work(ctx context.Context, job *river.Job[trialsArgs]) err
 	}
 	saved, err := q.store.SavePart(ctx, a.RunID, a.Plan, store.PartRange{From: a.From, To: a.To}, data,
 		func(ctx context.Context, tx *sql.Tx, runID string) error {
-			_, err := q.inserter.InsertTx(ctx, tx, mergeArgs{RunID: runID}, nil)
+			_, err := q.inserter.InsertTx(ctx, tx, mergeArgs{RunID: runID, Trace: carry(ctx)}, nil)
 			return err
 		})
 	if gone(err) {
@@ -480,7 +500,8 @@ func (w *trialsWorker) Work(ctx context.Context, job *river.Job[trialsArgs]) err
 
 // mergeArgs is the job that adds a run's parts up and finishes it.
 type mergeArgs struct {
-	RunID string `json:"run_id"`
+	RunID string       `json:"run_id"`
+	Trace traceCarrier `json:"trace,omitempty"` // of the job that saved the last range
 }
 
 func (mergeArgs) Kind() string { return "gatewise_merge" }
@@ -490,8 +511,10 @@ type mergeWorker struct {
 	q *RiverQueue
 }
 
-func (w *mergeWorker) Work(ctx context.Context, job *river.Job[mergeArgs]) error {
+func (w *mergeWorker) Work(ctx context.Context, job *river.Job[mergeArgs]) (err error) {
 	q, id := w.q, job.Args.RunID
+	ctx, span := q.tel.jobSpan(ctx, job.Args.Trace, job.Kind, id, job.Attempt)
+	defer func() { endSpan(span, err) }()
 	run, err := q.store.Run(ctx, id)
 	if gone(err) || (err == nil && run.Status != store.RunRunning) {
 		return nil
@@ -519,7 +542,9 @@ func (w *mergeWorker) Work(ctx context.Context, job *river.Job[mergeArgs]) error
 			return q.settle(ctx, id, "merging", fmt.Errorf("a part of the run does not decode: %w", err))
 		}
 	}
+	_, mspan := q.tel.span(ctx, "run.merge", attribute.Int("gatewise.run.ranges", len(parts)))
 	res, err := sj.Merge(parts)
+	endSpan(mspan, err)
 	if err != nil {
 		return q.settle(ctx, id, "merging", err)
 	}
@@ -535,7 +560,8 @@ func (w *mergeWorker) Work(ctx context.Context, job *river.Job[mergeArgs]) error
 		_, err = q.retry(ctx, id, "saving the result", err)
 		return err
 	}
-	q.log.Info("run done", "run", id, "ranges", len(parts), "took", time.Since(run.StartedAt).Round(time.Millisecond))
+	q.tel.metrics.runFinished(time.Since(run.StartedAt))
+	q.log.InfoContext(ctx, "run done", "run", id, "ranges", len(parts), slog.Float64("took", seconds(time.Since(run.StartedAt))))
 	return nil
 }
 

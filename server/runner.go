@@ -12,6 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"gatewise/memo"
 	"gatewise/pricing"
 	"gatewise/server/store"
@@ -74,6 +78,7 @@ type pipeline struct {
 	catalog *pricing.Catalog
 	log     *slog.Logger
 	version string
+	tel     telemetry // metrics and spans of the runs (metrics.go, tracing.go)
 }
 
 // runInputs is what a run simulates: its architecture (narrowed to the
@@ -88,7 +93,9 @@ type runInputs struct {
 // inputs loads what run simulates from the store: the architecture it
 // kept, its uploaded traffic or the architecture's synthetic traffic, and
 // its price file laid over the catalog.
-func (p *pipeline) inputs(ctx context.Context, run store.Run) (runInputs, error) {
+func (p *pipeline) inputs(ctx context.Context, run store.Run) (in runInputs, err error) {
+	ctx, span := p.tel.span(ctx, "run.load_inputs", runIDAttr(run.ID))
+	defer func() { endSpan(span, err) }()
 	var opts RunOptions
 	if err := json.Unmarshal(run.Options, &opts); err != nil {
 		return runInputs{}, fmt.Errorf("the run's options do not decode: %w", err)
@@ -141,7 +148,9 @@ func (in runInputs) job(progress func(done, total int)) (*simulator.Job, error) 
 
 // finish writes the memo of a simulated run and returns what the store
 // keeps: the result as JSON, the memo, and the summary lists show.
-func (p *pipeline) finish(ctx context.Context, in runInputs, res simulator.Result) ([]byte, string, store.RunSummary, error) {
+func (p *pipeline) finish(ctx context.Context, in runInputs, res simulator.Result) (_ []byte, _ string, _ store.RunSummary, err error) {
+	ctx, span := p.tel.span(ctx, "run.memo")
+	defer func() { endSpan(span, err) }()
 	outages, err := memo.Outages(ctx, in.spec, in.profile, in.catalog, res.Seed, min(memo.OutageTrials, res.Trials))
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
@@ -193,8 +202,15 @@ type Runner struct {
 	wake    chan struct{}
 	mu      sync.Mutex
 	cancels map[string]context.CancelFunc
-	wg      sync.WaitGroup
+	// traces holds, while tracing is on, the trace of the request that
+	// queued each run still waiting, so the run's spans join it.
+	traces map[string]trace.SpanContext
+	wg     sync.WaitGroup
 }
+
+// maxWaitingTraces bounds Runner.traces: past it, a queued run's spans
+// start a trace of their own.
+const maxWaitingTraces = 1000
 
 // NewRunner builds a runner; Start sets it going.
 func NewRunner(st *store.Store, cat *pricing.Catalog, logger *slog.Logger, workers int, version string) *Runner {
@@ -202,7 +218,7 @@ func NewRunner(st *store.Store, cat *pricing.Catalog, logger *slog.Logger, worke
 		logger = slog.Default()
 	}
 	return &Runner{pipeline: pipeline{store: st, catalog: cat, log: logger, version: version}, workers: max(workers, 1),
-		wake: make(chan struct{}, 1), cancels: map[string]context.CancelFunc{}}
+		wake: make(chan struct{}, 1), cancels: map[string]context.CancelFunc{}, traces: map[string]trace.SpanContext{}}
 }
 
 // Start marks runs a previous process left running as interrupted (no
@@ -227,8 +243,18 @@ func (r *Runner) Start(ctx context.Context) error {
 // Wait blocks until every worker has stopped.
 func (r *Runner) Wait() { r.wg.Wait() }
 
-// Enqueue has nothing to add: the run's row is its place in the queue.
-func (r *Runner) Enqueue(context.Context, *sql.Tx, string) error { return nil }
+// Enqueue has nothing to add to the database: the run's row is its place
+// in the queue. It notes the trace of the request that queued the run.
+func (r *Runner) Enqueue(ctx context.Context, _ *sql.Tx, runID string) error {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.mu.Lock()
+		if len(r.traces) < maxWaitingTraces {
+			r.traces[runID] = sc
+		}
+		r.mu.Unlock()
+	}
+	return nil
+}
 
 // Notify tells an idle worker that a run was queued.
 func (r *Runner) Notify() {
@@ -264,6 +290,7 @@ func (r *Runner) Cancel(ctx context.Context, id string) error {
 func (r *Runner) cancelLocal(id string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	delete(r.traces, id)
 	cancel, ok := r.cancels[id]
 	if ok {
 		cancel()
@@ -299,6 +326,15 @@ func (r *Runner) work(ctx context.Context) {
 
 // execute runs one claimed run to its end and records how it ended.
 func (r *Runner) execute(ctx context.Context, run store.Run) {
+	r.mu.Lock()
+	queuedBy, traced := r.traces[run.ID]
+	delete(r.traces, run.ID)
+	r.mu.Unlock()
+	if traced {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, queuedBy)
+	}
+	ctx, span := r.tel.span(ctx, "run", runIDAttr(run.ID))
+	defer span.End()
 	runCtx, cancel := context.WithCancel(ctx)
 	r.mu.Lock()
 	r.cancels[run.ID] = cancel
@@ -315,7 +351,8 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 	switch {
 	case err == nil:
 		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.FinishRun(c, run.ID, result, md, sum) })
-		r.log.Info("run done", "run", run.ID, "took", time.Since(began).Round(time.Millisecond))
+		r.tel.metrics.runFinished(time.Since(began))
+		r.log.InfoContext(ctx, "run done", "run", run.ID, slog.Float64("took", seconds(time.Since(began))))
 	case ctx.Err() != nil:
 		err = r.recordEnd(ctx, func(c context.Context) error {
 			return r.store.EndRun(c, run.ID, store.RunInterrupted, "the server stopped while the run was going; restart it")
@@ -323,7 +360,8 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 	case runCtx.Err() != nil:
 		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.EndRun(c, run.ID, store.RunCancelled, "cancelled") })
 	default:
-		r.log.Warn("run failed", "run", run.ID, "error", err)
+		r.log.WarnContext(ctx, "run failed", "run", run.ID, "error", err)
+		span.SetStatus(codes.Error, err.Error())
 		reason := err.Error()
 		err = r.recordEnd(ctx, func(c context.Context) error { return r.store.EndRun(c, run.ID, store.RunFailed, reason) })
 	}
@@ -358,7 +396,9 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, s
 		return nil, "", store.RunSummary{}, err
 	}
 	var last time.Time
+	count := r.tel.metrics.trialCounter()
 	progress := func(done, total int) {
+		count(done)
 		if time.Since(last) < 500*time.Millisecond && done < total {
 			return
 		}
@@ -371,11 +411,15 @@ func (r *Runner) simulate(ctx context.Context, run store.Run) ([]byte, string, s
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
 	}
-	part, err := job.Simulate(ctx, simulator.TrialRange{From: 0, To: job.Trials()})
+	sctx, span := r.tel.span(ctx, "run.simulate_range", trialRangeAttrs(0, job.Trials())...)
+	part, err := job.Simulate(sctx, simulator.TrialRange{From: 0, To: job.Trials()})
+	endSpan(span, err)
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
 	}
+	_, span = r.tel.span(ctx, "run.merge", attribute.Int("gatewise.run.ranges", 1))
 	res, err := job.Merge([]*simulator.Partial{part})
+	endSpan(span, err)
 	if err != nil {
 		return nil, "", store.RunSummary{}, err
 	}

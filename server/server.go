@@ -28,6 +28,10 @@ type Server struct {
 	views   *views
 	assets  *assets
 	queue   Queue // where runs wait for a worker: in-process (SQLite) or River (PostgreSQL)
+	// metrics are served at /metrics; tel carries them and the tracer to
+	// the runs' pipeline.
+	metrics *Metrics
+	tel     telemetry
 
 	// signins throttles wrong passwords and API tokens; runLimits and
 	// uploadLimits are token buckets per client.
@@ -49,8 +53,11 @@ func New(cfg Config, st *store.Store, cat *pricing.Catalog, logger *slog.Logger)
 	if logger == nil {
 		logger = slog.Default()
 	}
+	logger = slog.New(NewLogHandler(logger.Handler())) // request ids, durations in seconds
 	s := &Server{cfg: cfg.withDefaults(), store: st, catalog: cat, log: logger, compareHash: bcrypt.CompareHashAndPassword, createTemp: os.CreateTemp}
-	s.queue = newQueue(s.cfg, st, cat, logger, func(ctx context.Context) { SweepDatabase(ctx, st, logger) })
+	s.metrics = NewMetrics(st, logger)
+	s.tel = newTelemetry(s.metrics, s.cfg.TracerProvider)
+	s.queue = newQueue(s.cfg, st, cat, logger, func(ctx context.Context) { SweepDatabase(ctx, st, logger) }, s.tel)
 	s.signins = newSignInGuard()
 	s.runLimits = newClientLimits(s.cfg.RunsPerMinute)
 	s.uploadLimits = newClientLimits(s.cfg.UploadsPerMinute)
@@ -81,7 +88,13 @@ func (s *Server) engine() *gin.Engine {
 	// trusted proxy, the one X-Forwarded-For names (proxies.go).
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	_ = r.SetTrustedProxies(s.trustedProxies()) // parsed already: cannot fail
-	r.Use(s.recoverPanics, s.logRequests, securityHeaders, s.refuseCrossOrigin(), s.limitBodies, s.authenticate)
+	// Every request gets its id first, then its span and its count, so a
+	// panic's 500 is counted, traced and logged with the id too.
+	r.Use(s.requestID)
+	if s.cfg.TracerProvider != nil {
+		r.Use(s.traceRequests)
+	}
+	r.Use(s.countRequests, s.logRequests, s.recoverPanics, securityHeaders, s.refuseCrossOrigin(), s.limitBodies, s.metricsToken, s.authenticate)
 	runs, uploads := s.limit(s.runLimits, "runs"), s.limit(s.uploadLimits, "uploads")
 	r.NoRoute(func(c *gin.Context) { s.fail(c, newError(http.StatusNotFound, "There is no such page.", nil)) })
 	r.NoMethod(func(c *gin.Context) {
@@ -93,6 +106,7 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/signin", s.signIn)
 	r.POST("/signout", s.signOut)
 	r.GET("/healthz", s.health)
+	r.GET("/metrics", s.serveMetrics)
 	r.GET("/static/:hash/*file", s.serveStatic)
 	r.GET("/favicon.ico", s.serveFavicon)
 	r.GET("/catalog", s.showCatalog)
@@ -165,6 +179,14 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
+	}
+	if s.cfg.MetricsAddr != "" {
+		stop, err := ServeMetrics(ctx, s.cfg.MetricsAddr, MetricsHandler(s.metrics, s.cfg.MetricsToken), s.log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
 	}
 	s.sweepUploads(ctx)
 	go s.housekeep(ctx)

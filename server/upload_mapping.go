@@ -435,6 +435,7 @@ func (s *Server) mapUpload(c *gin.Context) {
 		s.render(c, http.StatusOK, "upload_map", page)
 		return
 	}
+	s.metrics.logRead(sum)
 	done := store.Upload{ID: up.ID}
 	if err := fillUpload(&done, profile, sum, form); err != nil {
 		s.fail(c, err)

@@ -109,6 +109,7 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 			return nil, err
 		}
 	}
+	s.metrics.logReceived(rl.size)
 	if rl.name == "" || rl.name == "." || rl.name == "/" {
 		rl.close()
 		return nil, &Error{Status: http.StatusUnprocessableEntity, Message: "Choose a request log to upload.", Fields: map[string]string{"file": "is required"}}
@@ -182,6 +183,7 @@ func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool
 		}
 		return store.Upload{}, sum, &Error{Status: http.StatusUnprocessableEntity, Message: rl.name + ": " + readErr.Error(), Err: readErr, Fields: map[string]string{"file": readErr.Error()}}
 	}
+	s.metrics.logRead(sum)
 	up := store.Upload{ArchitectureID: archID, Name: rl.name}
 	if err := fillUpload(&up, profile, sum, rl.form); err != nil {
 		return store.Upload{}, sum, err

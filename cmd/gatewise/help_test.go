@@ -26,6 +26,7 @@ Commands:
   hash-password  read a password on standard input and print its hash for a users file
   claim          give everything made without sign-in to one user
   shares         list and revoke read-only share links, a departed user's too
+  healthcheck    ask a running server whether it is healthy (a container's HEALTHCHECK)
   version        print the version (also: gatewise --version)
   help           list the commands, or show one command's flags: gatewise help COMMAND
 
@@ -57,6 +58,7 @@ func TestHelpForEachCommand(t *testing.T) {
 		"hash-password": "Usage: gatewise hash-password < password\n",
 		"claim":         "Usage: gatewise claim -user NAME ",
 		"shares":        "Usage:\n  gatewise shares list ",
+		"healthcheck":   "Usage: gatewise healthcheck [--url URL] [--timeout D]\n",
 		"version":       "Usage: gatewise version\n",
 	}
 	if len(first) != len(commands) {

@@ -73,6 +73,9 @@ var commands = []command{
 	{"shares", "list and revoke read-only share links, a departed user's too", func(ctx context.Context, args []string, e cmdEnv) error {
 		return sharesCmd(ctx, args, e.getenv, e.stdout, e.stderr)
 	}},
+	{"healthcheck", "ask a running server whether it is healthy (a container's HEALTHCHECK)", func(ctx context.Context, args []string, e cmdEnv) error {
+		return healthcheck(ctx, args, e.getenv, e.stdout, e.stderr)
+	}},
 	{"version", "print the version (also: gatewise --version)", func(_ context.Context, args []string, e cmdEnv) error {
 		return versionCmd(args, e.stdout, e.stderr)
 	}},

@@ -31,6 +31,7 @@ type serveFlags struct {
 	trustedProxies                                                string
 	jobLease                                                      time.Duration
 	trialsPerJob                                                  int
+	metricsToken, metricsAddr                                     string
 }
 
 // option is one setting: a flag, the environment variable behind it, and
@@ -75,6 +76,8 @@ func (f *serveFlags) options() []option {
 			fs.DurationVar(&f.jobLease, name, server.DefaultJobLease, usage)
 		}},
 		{"trials-per-job", "GATEWISE_TRIALS_PER_JOB", "PostgreSQL: trials in one job of a run, 100 to 1000000; a larger run is split into jobs that several processes work at once", num(&f.trialsPerJob, server.DefaultTrialsPerJob)},
+		{"metrics-token", "GATEWISE_METRICS_TOKEN", "`token` a Prometheus scraper sends (Authorization: Bearer) to read /metrics, at least 16 characters; without it /metrics is as open as the other pages", str(&f.metricsToken, "")},
+		{"metrics-addr", "GATEWISE_METRICS_ADDR", "`address` (host:port) to serve /metrics alone on too, for a scraper on an internal network; the only HTTP a worker serves. None by default", str(&f.metricsAddr, "")},
 	}
 }
 
@@ -107,6 +110,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	cfg, logger := setup.cfg, setup.logger
+	stopTracing, err := startTracing(ctx, getenv, logger, &cfg)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	st, err := store.Open(ctx, setup.db, logger)
 	if err != nil {
 		return err
@@ -138,6 +146,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		fmt.Fprintf(stdout, "gatewise is running at %s (press Ctrl-C to stop)\n", url)
 	})
+}
+
+// startTracing turns tracing on when OTEL_EXPORTER_OTLP_ENDPOINT (or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, into cfg; the returned stop
+// sends the spans still buffered, for up to five seconds.
+func startTracing(ctx context.Context, getenv func(string) string, logger *slog.Logger, cfg *server.Config) (stop func(), err error) {
+	tp, err := server.NewTracerProvider(ctx, getenv, version.String())
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
+	if tp == nil {
+		return func() {}, nil
+	}
+	cfg.TracerProvider = tp
+	logger.Info("tracing: sending spans over OTLP/HTTP", "endpoint", server.TracesEndpoint(getenv))
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tp.Shutdown(sctx); err != nil {
+			logger.Warn("tracing: sending the last spans", "error", err)
+		}
+	}, nil
 }
 
 // serveSetup is what serve reads from its flags and the environment
@@ -242,6 +272,8 @@ func readSettings(cmd string, only []string, usage string, args []string, getenv
 		RunsPerMinute:    f.runsPerMinute,
 		UploadsPerMinute: f.uploadsPerMinute,
 		SecureCookies:    f.secureCookies,
+		MetricsToken:     f.metricsToken,
+		MetricsAddr:      f.metricsAddr,
 	}
 	proxies, perr := server.ParseTrustedProxies(f.trustedProxies)
 	if perr != nil {
@@ -250,6 +282,12 @@ func readSettings(cmd string, only []string, usage string, args []string, getenv
 	cfg.TrustedProxies = proxies
 	if cfg.AuthToken != "" && len(cfg.AuthToken) < 16 {
 		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: use at least 16 characters (for example: openssl rand -hex 32)", from["auth-token"])}
+	}
+	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < 16 {
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: use at least 16 characters (for example: openssl rand -hex 32)", from["metrics-token"])}
+	}
+	if cfg.MetricsToken != "" && cfg.MetricsToken == cfg.AuthToken {
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: use a token of its own, not the API token: a scraper needs to read metrics, not to act as the user api", from["metrics-token"])}
 	}
 	if path := f.users; path != "" {
 		file, err := os.Open(path)
@@ -273,11 +311,12 @@ func newLogger(level, format string, w io.Writer, from map[string]string) (*slog
 		return nil, fmt.Errorf("%s: %q is not one of debug, info, warn, error", from["log-level"], level)
 	}
 	opts := &slog.HandlerOptions{Level: l}
+	// Every line under a request carries its id, and durations are seconds.
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(server.NewLogHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(server.NewLogHandler(slog.NewJSONHandler(w, opts))), nil
 	}
 	return nil, fmt.Errorf("%s: %q is not text or json", from["log-format"], format)
 }

@@ -15,7 +15,7 @@ import (
 
 // workerSettings are the serve settings a worker takes: it serves nothing,
 // so only the database, the log and the job queue's.
-var workerSettings = []string{"db", "workers", "job-lease", "trials-per-job", "log-level", "log-format"}
+var workerSettings = []string{"db", "workers", "job-lease", "trials-per-job", "log-level", "log-format", "metrics-addr", "metrics-token"}
 
 // worker works runs from a PostgreSQL database until ctx is cancelled
 // (Ctrl-C), beside any number of gatewise serve and gatewise worker
@@ -36,6 +36,12 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 		return &exitError{code: 2, err: errors.New("worker needs a PostgreSQL database (--db postgres://... or GATEWISE_DB): a SQLite file belongs to the one gatewise serve that opens it, which runs its simulations itself")}
 	}
 	logger := setup.logger
+	cfg := setup.cfg
+	stopTracing, err := startTracing(ctx, getenv, logger, &cfg)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	st, err := store.Open(ctx, setup.db, logger)
 	if err != nil {
 		return err
@@ -45,9 +51,17 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 			logger.Error("closing the database", "error", err)
 		}
 	}()
-	cfg := setup.cfg
+	metrics := server.NewMetrics(st, logger)
+	if cfg.MetricsAddr != "" {
+		stop, err := server.ServeMetrics(ctx, cfg.MetricsAddr, server.MetricsHandler(metrics, cfg.MetricsToken), logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	q := server.NewRiverQueue(st, pricing.Default(), logger, server.RiverOptions{Workers: cfg.Workers, Lease: cfg.JobLease,
-		TrialsPerJob: cfg.TrialsPerJob, Version: cfg.Version, Sweep: func(ctx context.Context) { server.SweepDatabase(ctx, st, logger) }})
+		TrialsPerJob: cfg.TrialsPerJob, Version: cfg.Version, Sweep: func(ctx context.Context) { server.SweepDatabase(ctx, st, logger) },
+		Metrics: metrics, TracerProvider: cfg.TracerProvider})
 	if err := q.Start(ctx); err != nil {
 		return err
 	}
