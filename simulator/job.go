@@ -32,7 +32,11 @@ type Job struct {
 	trials int
 	seed   uint64
 	perDay float64 // the profile's own requests a day, for a log's source
-	key    uint64  // what the job is, so parts of another are refused
+	// key says what the job is, so parts of another are refused; it is
+	// worked out only when a part leaves the process or comes from
+	// another, since fingerprinting the profile costs a run of few trials
+	// more than its trials.
+	key     func() (uint64, error)
 	// exact keeps every trial's figures for exact percentiles; see
 	// exactQuantileTrials.
 	exact    bool
@@ -76,10 +80,7 @@ func NewJob(spec Spec, profile *traffic.Profile, cat *pricing.Catalog, opts Opti
 	if err != nil {
 		return nil, err
 	}
-	key, err := jobKey(spec, profile, scenarios, trials, seed, rho, cat.AsOf())
-	if err != nil {
-		return nil, err
-	}
+	key := sync.OnceValues(func() (uint64, error) { return jobKey(spec, profile, scenarios, trials, seed, rho, cat.AsOf()) })
 	return &Job{m: m, notes: notes, cat: cat, opts: opts, trials: trials, seed: seed, perDay: profile.RequestsPerDay(), key: key,
 		exact: trials <= exactQuantileTrials, consts: m.rowConsts(), baseline: m.baselineScenario()}, nil
 }
@@ -207,7 +208,7 @@ func (j *Job) Simulate(ctx context.Context, r TrialRange) (*Partial, error) {
 	for _, t := range tallies[1:] {
 		tallies[0].merge(t)
 	}
-	return &Partial{Range: r, Key: j.key, t: tallies[0]}, nil
+	return &Partial{Range: r, job: j, t: tallies[0]}, nil
 }
 
 // Merge adds up the parts of the job, which must cover every trial once,
@@ -218,8 +219,20 @@ func (j *Job) Merge(parts []*Partial) (Result, error) {
 		if p == nil {
 			return Result{}, errors.New("simulate: a part of the run is missing")
 		}
-		if p.Key != j.key {
-			return Result{}, fmt.Errorf("simulate: trials %d to %d come from another run", p.Range.From, p.Range.To)
+		if p.job != j {
+			key, err := j.key()
+			if err != nil {
+				return Result{}, err
+			}
+			theirs := p.Key
+			if p.job != nil {
+				if theirs, err = p.job.key(); err != nil {
+					return Result{}, err
+				}
+			}
+			if theirs != key {
+				return Result{}, fmt.Errorf("simulate: trials %d to %d come from another run", p.Range.From, p.Range.To)
+			}
 		}
 		if err := j.fits(p); err != nil {
 			return Result{}, err

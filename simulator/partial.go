@@ -16,8 +16,10 @@ import (
 // nothing that depends on how the range was split among workers.
 type Partial struct {
 	Range TrialRange
-	// Key names the job the part belongs to.
+	// Key names the job the part belongs to, once the part has travelled;
+	// until then job does.
 	Key uint64
+	job *Job
 	t   *tally
 }
 
@@ -57,7 +59,14 @@ type partialWire struct {
 
 // MarshalBinary encodes the part for another process to merge.
 func (p *Partial) MarshalBinary() ([]byte, error) {
-	w := partialWire{Range: p.Range, Key: p.Key, Rows: p.t.Rows, Pairs: p.t.Pairs, Cov: p.t.Cov, Providers: p.t.Providers}
+	key := p.Key
+	if p.job != nil {
+		var err error
+		if key, err = p.job.key(); err != nil {
+			return nil, err
+		}
+	}
+	w := partialWire{Range: p.Range, Key: key, Rows: p.t.Rows, Pairs: p.t.Pairs, Cov: p.t.Cov, Providers: p.t.Providers}
 	for _, a := range p.t.acc {
 		w.Waits, w.Costs = append(w.Waits, a.waits), append(w.Costs, a.cost)
 	}
