@@ -77,6 +77,8 @@ func securityHeaders(c *gin.Context) {
 var uploadRoutes = map[string]bool{
 	"/architectures/:id/uploads": true,
 	"/api/v1/uploads":            true,
+	"/uploads/:id/logs":          true, // another log added to an upload
+	"/api/v1/uploads/:id/logs":   true,
 }
 
 // isUpload reports whether a request went to a real upload route (gin has

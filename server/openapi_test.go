@@ -292,6 +292,42 @@ func TestOpenAPIEveryAnswer(t *testing.T) {
 	body, ctype = multipartBody(t, map[string]string{"architecture_id": arch, "map": logMap}, logCSV())
 	tr.call(h, crossSite(request("POST", "/api/v1/uploads", ctype, body)), 403)
 
+	// Another log added to the upload (the same rows a second time, so
+	// overlapping it, without ids), refused, and chosen for; an upload that
+	// waits for its mapping (made in the browser) takes none yet.
+	logs := "/api/v1/uploads/" + uploadID + "/logs"
+	body, ctype = multipartBody(t, map[string]string{"map": logMap}, logCSV()+"\n")
+	tr.call(h, request("POST", logs, ctype, body), 201)
+	body, ctype = multipartBody(t, map[string]string{"map": logMap}, logCSV())
+	tr.call(h, request("POST", logs, ctype, body), 422)
+	tr.call(h, request("POST", logs, jsonType, strings.NewReader(`{"file": "x"}`)), 400)
+	body, ctype = multipartBody(t, map[string]string{"map": logMap}, logCSV())
+	tr.call(h, request("POST", "/api/v1/uploads/nope/logs", ctype, body), 404)
+	tr.call(h, tooLarge("POST", logs, "multipart/form-data; boundary=x"), 413)
+	body, ctype = multipartBody(t, nil, logCSV())
+	tr.call(h, crossSite(request("POST", logs, ctype, body)), 403)
+	body, ctype = multipartBody(t, nil, oddCSV())
+	h.ServeHTTP(httptest.NewRecorder(), request("POST", "/architectures/"+arch+"/uploads", ctype, body))
+	var waitingUpload string
+	if ups, err := s.store.ListUploads(context.Background(), arch); err == nil {
+		for _, u := range ups {
+			if u.Status == store.UploadMapping {
+				waitingUpload = u.ID
+			}
+		}
+	}
+	body, ctype = multipartBody(t, nil, logCSV())
+	tr.call(h, request("POST", "/api/v1/uploads/"+waitingUpload+"/logs", ctype, body), 409)
+	tr.call(h, request("PATCH", logs+"/2", jsonType, strings.NewReader(`{"overlap": "drop"}`)), 200)
+	tr.call(h, request("PATCH", logs+"/2", jsonType, strings.NewReader(`{"overlaps": "drop"}`)), 400)
+	tr.call(h, request("PATCH", logs+"/1", jsonType, strings.NewReader(`{"overlap": "drop"}`)), 422)
+	tr.call(h, request("PATCH", logs+"/9", jsonType, strings.NewReader(`{"overlap": "drop"}`)), 404)
+	tr.call(h, request("PATCH", "/api/v1/uploads/"+waitingUpload+"/logs/2", jsonType, strings.NewReader(`{"overlap": "drop"}`)), 409)
+	tr.call(h, tooLarge("PATCH", logs+"/2", jsonType), 413)
+	tr.call(h, crossSite(request("PATCH", logs+"/2", jsonType, strings.NewReader(`{"overlap": "keep"}`))), 403)
+	tr.call(h, request("GET", "/api/v1/uploads/"+uploadID, "", nil), 200)
+	tr.call(h, request("GET", "/api/v1/uploads/nope", "", nil), 404)
+
 	// A run of the upload, and one of an architecture a hard constraint
 	// narrows: no third party in the path rules OpenRouter out.
 	run := func(body string) string {
@@ -360,7 +396,8 @@ func TestOpenAPIEveryAnswer(t *testing.T) {
 	}
 	everyOperation := []struct{ method, target string }{
 		{"GET", "/api/openapi.yaml"}, {"POST", "/api/v1/architectures"}, {"GET", "/api/v1/architectures/x"},
-		{"POST", "/api/v1/uploads"}, {"POST", "/api/v1/runs"}, {"GET", "/api/v1/runs/x"}, {"DELETE", "/api/v1/runs/x"},
+		{"POST", "/api/v1/uploads"}, {"GET", "/api/v1/uploads/x"}, {"POST", "/api/v1/uploads/x/logs"}, {"PATCH", "/api/v1/uploads/x/logs/2"},
+		{"POST", "/api/v1/runs"}, {"GET", "/api/v1/runs/x"}, {"DELETE", "/api/v1/runs/x"},
 		{"GET", "/api/v1/runs/x/memo.md"}, {"GET", "/api/v1/runs/x/memo.html"}, {"GET", "/api/v1/runs/x/memo.pdf"}, {"GET", "/api/v1/runs/x/rollout.zip"},
 	}
 	for _, op := range everyOperation {
@@ -478,6 +515,8 @@ func TestOpenAPISchemasFollowTheGoTypes(t *testing.T) {
 		{"Run", reflect.TypeFor[apiRun]()},
 		{"Result", reflect.TypeFor[simulator.Result]()},
 		{"LogSummary", reflect.TypeFor[traffic.Summary]()},
+		{"LogFileSummary", reflect.TypeFor[traffic.FileSummary]()},
+		{"LogFinding", reflect.TypeFor[traffic.Finding]()},
 		{"Error", reflect.TypeFor[apiError]()},
 	} {
 		ref := doc.Components.Schemas[c.schema]

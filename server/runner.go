@@ -434,5 +434,5 @@ func uploadLogSource(up store.Upload) (*simulator.LogSource, error) {
 			return nil, err
 		}
 	}
-	return simulator.NewLogSource(up.Name, sum), nil
+	return withLogFiles(simulator.NewLogSource(up.Name, sum), up.Summary), nil
 }

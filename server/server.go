@@ -131,6 +131,8 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/uploads/:id/discard", s.discardUpload)
 	r.POST("/uploads/:id/raw/delete", s.deleteRawFile)
 	r.POST("/uploads/:id/reread", uploads, s.rereadUpload)
+	r.POST("/uploads/:id/logs", uploads, s.uploadDeadline, s.addUploadLog)
+	r.POST("/uploads/:id/logs/:n/overlap", s.setUploadLogOverlap)
 
 	r.POST("/architectures/:id/shares", s.createShare(store.ShareArchitecture))
 	r.POST("/runs/:id/shares", s.createShare(store.ShareRun))
@@ -161,6 +163,9 @@ func (s *Server) engine() *gin.Engine {
 	r.POST("/api/v1/architectures", s.apiCreateArchitecture)
 	r.GET("/api/v1/architectures/:id", s.apiShowArchitecture)
 	r.POST("/api/v1/uploads", uploads, s.uploadDeadline, s.apiCreateUpload)
+	r.GET("/api/v1/uploads/:id", s.apiShowUpload)
+	r.POST("/api/v1/uploads/:id/logs", uploads, s.uploadDeadline, s.apiAddUploadLog)
+	r.PATCH("/api/v1/uploads/:id/logs/:n", s.apiSetUploadLog)
 	r.POST("/api/v1/runs", runs, s.apiCreateRun)
 	r.GET("/api/v1/runs/:id", s.apiShowRun)
 	r.DELETE("/api/v1/runs/:id", s.apiCancelRun)

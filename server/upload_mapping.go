@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -415,7 +418,8 @@ func (s *Server) mapUpload(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	profile, sum, readErr := traffic.Read(ctx, raw, opts)
+	checksum := sha256.New() // for the first file of the upload, when saved
+	profile, sum, readErr := traffic.Read(ctx, io.TeeReader(raw, checksum), opts)
 	release()
 	if ctx.Err() != nil {
 		s.fail(c, ctx.Err())
@@ -443,6 +447,19 @@ func (s *Server) mapUpload(c *gin.Context) {
 	}
 	if form.Keep {
 		done.RawBytes = up.RawBytes // kept; otherwise the raw log goes with the same write
+	}
+	again, err := s.openRaw(ctx, up.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if done.Logs, err = s.firstLog(ctx, again, up.Name, hex.EncodeToString(checksum.Sum(nil)), opts, sum, form); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := again.Err(); err != nil {
+		s.fail(c, rawError(err)) // the database failed while the ids were read
+		return
 	}
 	if err := s.store.CompleteUpload(ctx, &done); err != nil {
 		s.fail(c, err)

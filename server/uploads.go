@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,14 +47,20 @@ type uploadForm struct {
 	Start          string `json:"start,omitempty"`
 	// Keep asks gatewise to keep the raw log after reading it.
 	Keep bool `json:"keep,omitempty"`
+	// IDs names the column of request ids ("none": no check by id), and
+	// Overlap what to do where an added log overlaps earlier ones that ids
+	// cannot tell it from (upload_combine.go).
+	IDs     string `json:"ids,omitempty"`
+	Overlap string `json:"overlap,omitempty"`
 }
 
 // receivedLog is an uploaded log on disk, before it is read.
 type receivedLog struct {
-	file *os.File
-	name string // the base name the browser gave
-	size int64
-	form uploadForm
+	file   *os.File
+	name   string // the base name the browser gave
+	size   int64
+	sha256 string // hex, of the bytes received
+	form   uploadForm
 }
 
 // close removes the file: what is kept of the log is in the database.
@@ -85,6 +93,7 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 		return nil, err
 	}
 	rl := &receivedLog{file: tmp}
+	sum := sha256.New()
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -96,8 +105,9 @@ func (s *Server) receiveLog(c *gin.Context) (*receivedLog, error) {
 		}
 		if part.FormName() == "file" {
 			rl.name = path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
-			n, err := io.Copy(tmp, part)
+			n, err := io.Copy(io.MultiWriter(tmp, sum), part)
 			rl.size += n
+			rl.sha256 = hex.EncodeToString(sum.Sum(nil))
 			if err != nil {
 				rl.close()
 				return nil, clientReadError(c, err)
@@ -188,6 +198,9 @@ func (s *Server) ingestUpload(c *gin.Context, archID string, waitForMapping bool
 	if err := fillUpload(&up, profile, sum, rl.form); err != nil {
 		return store.Upload{}, sum, err
 	}
+	if up.Logs, err = s.firstLog(ctx, rl.file, rl.name, rl.sha256, opts, sum, rl.form); err != nil {
+		return store.Upload{}, sum, err
+	}
 	if !rl.form.Keep {
 		if err := s.store.CreateUpload(ctx, &up); err != nil {
 			return store.Upload{}, sum, err
@@ -265,6 +278,10 @@ func readField(part *multipart.Part, form *uploadForm) error {
 		form.Start = v
 	case "keep":
 		form.Keep = v != "" && v != "false" && v != "0"
+	case "ids":
+		form.IDs = v
+	case "overlap":
+		form.Overlap = v
 	}
 	return nil
 }
@@ -383,6 +400,9 @@ type UploadPage struct {
 	Trials  int
 	// PriceFiles are the kept price files a run can be priced with.
 	PriceFiles []store.PriceFile
+	// Logs are the upload's files and what combining them found, and the
+	// form that adds another (upload_combine.go).
+	Logs LogsView
 }
 
 func (s *Server) showUpload(c *gin.Context) {
@@ -395,20 +415,30 @@ func (s *Server) showUpload(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/uploads/"+up.ID+"/map")
 		return
 	}
-	page := UploadPage{Layout: Layout{Title: "Traffic from " + up.Name, Nav: "architectures", Version: s.cfg.Version}, Upload: up}
-	if err := json.Unmarshal(up.Summary, &page.Summary); err != nil {
+	page, err := s.uploadPage(c, up)
+	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	s.render(c, http.StatusOK, "upload_show", page)
+}
+
+// uploadPage builds the page of a ready upload.
+func (s *Server) uploadPage(c *gin.Context, up store.Upload) (UploadPage, error) {
+	var err error
+	page := UploadPage{Layout: Layout{Title: "Traffic from " + up.Name, Nav: "architectures", Version: s.cfg.Version}, Upload: up}
+	if err := json.Unmarshal(up.Summary, &page.Summary); err != nil {
+		return page, err
 	}
 	page.View = summaryView(page.Summary, up.RawBytes > 0)
 	if _, spec, err := s.loadArchitecture(c.Request.Context(), up.ArchitectureID); err == nil {
 		page.Trials = spec.Simulation.Trials
 	}
 	if page.PriceFiles, err = s.store.ListPriceFiles(c.Request.Context()); err != nil {
-		s.fail(c, err)
-		return
+		return page, err
 	}
-	s.render(c, http.StatusOK, "upload_show", page)
+	page.Logs = s.logsView(up)
+	return page, nil
 }
 
 // apiCreateUpload is the API's log upload: multipart with file,
@@ -472,6 +502,7 @@ var skipReasons = map[string]string{
 	traffic.ReasonNoTime: "no timestamp", traffic.ReasonBadTime: "timestamp not readable", traffic.ReasonOldTime: "timestamp before 2000",
 	traffic.ReasonFutureTime: "timestamp in the future", traffic.ReasonBadNumber: "not a number", traffic.ReasonNegative: "negative value",
 	traffic.ReasonAbsurd: "implausible value", traffic.ReasonCachedOverrun: "more cached than input tokens",
+	traffic.ReasonDuplicate: "a request an earlier file has, by its id",
 }
 
 // skipHints say, per reason, what to change on the mapping form.
@@ -590,7 +621,8 @@ func money(v float64) string {
 	if v < 1 {
 		return strconv.FormatFloat(v, 'f', 4, 64)
 	}
-	return formatNumber(math.Round(v*100) / 100)
+	cents := int64(math.Round(v * 100)) // formatNumber would show 4.26 as 4.2599999999999998
+	return fmt.Sprintf("%s.%02d", traffic.FormatCount(cents/100), cents%100)
 }
 
 func upperFirst(s string) string {

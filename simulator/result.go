@@ -83,6 +83,9 @@ type LogSource struct {
 	End         time.Time `json:"end"`
 	// RequestsPerDay is the log's own daily volume over its span.
 	RequestsPerDay float64 `json:"requests_per_day"`
+	// Files are the logs combined into this one, each as read, when it
+	// combines several (an upload's SpendLogs and ErrorLogs, day files).
+	Files []LogSource `json:"files,omitempty"`
 }
 
 // NewLogSource describes a log read as sum says.
