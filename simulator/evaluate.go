@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // trialResult is one option's month in one trial (unscaled totals).
@@ -61,14 +62,17 @@ type evaluator struct {
 	// evaluation; the scenario's own events; scratch; and the bins worked
 	// out, by demand and state.
 	thr       []throttled
-	thrSum    []trialResult
+	thrSums   []*trialSums
 	own       []event
 	ownSpans  [][2]float64
-	thrHops   [][]hop
 	thrPer    []float64 // per flow and group
 	thrState  []float64
-	thrGates  []float64
 	thrDemand []float64
+	thrIn     []float64
+	thrTabs   []*flowTable
+	thrWaits  []float64
+	thrCost   []float64
+	solver    *limitSolver
 }
 
 // stretch is a run of consecutive segments in which one option's flow
@@ -94,6 +98,7 @@ type memos struct {
 	outcomes table[*memoEntry]
 	segments table[*segment]
 	limited  table[*limitedEntry]
+	tables   table[*flowTable] // flows' tables in the states of stretches (ratelimit_solve.go)
 }
 
 func newMemos() *memos {
@@ -101,6 +106,7 @@ func newMemos() *memos {
 		outcomes: table[*memoEntry]{m: map[uint64]*memoEntry{}, max: maxMemo},
 		segments: table[*segment]{m: map[uint64]*segment{}, max: maxSegments},
 		limited:  table[*limitedEntry]{m: map[uint64]*limitedEntry{}, max: maxLimited},
+		tables:   table[*flowTable]{m: map[uint64]*flowTable{}, max: maxTables},
 	}
 }
 
@@ -160,6 +166,9 @@ type memoEntry struct {
 	// (ratelimit.go), for throttling within a trial.
 	groupLoads []float64
 	loadsIn    [4]float64 // groupLoads' room for a few groups
+	// lim is the entry's table under the limits, once a stretch in its
+	// state has been throttled (ratelimit_trial.go).
+	lim atomic.Pointer[flowTable]
 }
 
 // share is an amount per request and where it is counted: a latency
@@ -232,10 +241,14 @@ func newEvaluator(m *model, shared *memos) *evaluator {
 	for g := range m.options {
 		e.pend[g] = make([]stretch, len(m.flows))
 	}
-	e.thr, e.thrSum = make([]throttled, len(m.options)), make([]trialResult, len(m.options))
-	e.thrHops = make([][]hop, len(m.flows))
+	e.thr, e.thrSums = make([]throttled, len(m.options)), make([]*trialSums, len(m.options))
+	for g := range e.thrSums {
+		e.thrSums[g] = newTrialSums(len(m.flows))
+	}
 	e.thrPer = make([]float64, len(m.flows)*len(m.lim.groups))
-	e.thrGates, e.thrDemand = make([]float64, len(m.flows)), make([]float64, len(m.flows))
+	e.thrDemand, e.thrIn, e.thrTabs = make([]float64, len(m.flows)), make([]float64, len(m.flows)), make([]*flowTable, len(m.flows))
+	e.thrWaits, e.thrCost = make([]float64, latencyBuckets), make([]float64, m.nPaths)
+	e.solver = m.newSolver(&e.sc)
 	for i, f := range m.flows {
 		e.fails[i] = slices.Clone(f.bg)
 		e.slows[i] = make([]float64, len(f.paths))
@@ -527,7 +540,7 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 				*dn = stretch{sa: int32(s), sb: int32(s + 1), on: true}
 			}
 			if limited && m.options[g].excluded == nil {
-				e.trackThrottled(g, se.hits[se.from[g]:se.from[g+1]], s, sign, &acc[g])
+				e.trackThrottled(g, se.hits[se.from[g]:se.from[g+1]], s, sign)
 			}
 		}
 	}
@@ -541,15 +554,12 @@ func (e *evaluator) evaluate(env, extra []event, lo, hi, sign float64, result []
 			dn.on = false
 		}
 		if e.thr[g].on {
-			e.throttleStretch(g, sign, &acc[g])
+			e.throttleStretch(g, sign)
 		}
 		// Throttling's sums come last, in the stretches' order, so they
 		// do not depend on which other options split the segments.
-		if s := &e.thrSum[g]; *s != (trialResult{}) {
-			result[g].failed += s.failed
-			result[g].cost += s.cost
-			result[g].fallback += s.fallback
-			*s = trialResult{}
+		if s := e.thrSums[g]; len(s.entry) > 0 || len(s.memo) > 0 {
+			s.into(m, &e.solver.ts, &result[g], &acc[g], e.thrWaits, e.thrCost)
 		}
 	}
 }

@@ -35,9 +35,28 @@ type limits struct {
 	// bin, for throttling within a trial.
 	chunk        int
 	mean, peakIn [][]float64
+	// Per option: each flow's dimensions (the groups its targets draw
+	// on) and the dimension of each of its hops (-1 for none), the flows
+	// drawing on each group, whether any flow draws on two, and the calm
+	// tables (ratelimit_solve.go).
+	dims    [][][]int
+	hopDim  [][][]int8
+	members [][][]member
+	coupled []bool
+	calm    [][]*flowTable
+	// calmTheta holds, per option, the calm month's refusal shares bin by
+	// bin (NaN until solved), and calmSums its throttling: every
+	// scenario's calm bins are the same, so each is solved once a run.
+	calmTheta [][]float64
+	calmSums  []*limitSums
 }
 
-// newLimits indexes the groups for the model's flows and options.
+// member is a flow drawing on a group, and the dimension of its table
+// that the group is.
+type member struct{ flow, dim int32 }
+
+// newLimits indexes the groups for the model's flows and options, and
+// starts each option's calm tables at the calm outcome.
 func (m *model) newLimits(groups []limitGroup) *limits {
 	l := &limits{groups: groups, groupOf: make([][]int, len(m.flows)), calmPer: make([][][]float64, len(m.options)), peak: make([]float64, len(m.flows))}
 	l.chunk = max(int(math.Round(1/m.binHours)), 1)
@@ -62,22 +81,70 @@ func (m *model) newLimits(groups []limitGroup) *limits {
 			}
 		}
 	}
+	n := len(m.options)
+	l.dims, l.hopDim, l.members, l.coupled = make([][][]int, n), make([][][]int8, n), make([][][]member, n), make([]bool, n)
+	l.calm, l.calmTheta, l.calmSums = make([][]*flowTable, n), make([][]float64, n), make([]*limitSums, n)
 	for g := range m.options {
 		o := &m.options[g]
 		l.calmPer[g] = make([][]float64, len(m.flows))
+		l.dims[g], l.hopDim[g], l.members[g] = make([][]int, len(m.flows)), make([][]int8, len(m.flows)), make([][]member, len(groups))
 		for i := range m.flows {
 			l.calmPer[g][i] = make([]float64, len(groups))
 			if o.excluded != nil {
 				continue
 			}
+			l.hopDim[g][i] = make([]int8, len(o.reach[i]))
 			for j, k := range o.reach[i] {
-				if gi := l.groupOf[i][k]; gi >= 0 {
-					l.calmPer[g][i][gi] += o.calm[i].loads[j]
+				l.hopDim[g][i][j] = -1
+				gi := l.groupOf[i][k]
+				if gi < 0 {
+					continue
+				}
+				l.calmPer[g][i][gi] += o.calm[i].loads[j]
+				p := slices.Index(l.dims[g][i], gi)
+				if p < 0 {
+					p = len(l.dims[g][i])
+					l.dims[g][i] = append(l.dims[g][i], gi)
+					l.members[g][gi] = append(l.members[g][gi], member{int32(i), int32(p)})
+				}
+				l.hopDim[g][i][j] = int8(p)
+			}
+			l.coupled[g] = l.coupled[g] || len(l.dims[g][i]) > 1
+		}
+	}
+	m.lim = l
+	var buf []hop
+	for g := range m.options {
+		o := &m.options[g]
+		if o.excluded != nil {
+			continue
+		}
+		l.calm[g] = make([]*flowTable, len(m.flows))
+		for i := range m.flows {
+			t := m.newFlowTable(g, i, thetaCells, m.hopsInto(&buf, &m.flows[i], o.reach[i], nil, o.rate[i]), 0, nil)
+			// Nothing refused is the calm outcome itself.
+			zero := &vertex{coords: make([]uint16, len(t.dims)), loads: make([]float64, len(t.dims))}
+			zero.out.Store(&o.calm[i])
+			for j, x := range o.calm[i].loads {
+				if p := t.hopDim[j]; p >= 0 {
+					zero.loads[p] += x
 				}
 			}
+			t.keep(make([]byte, 2*len(t.dims)), zero)
+			t.key = stateKey(i, -1, nil) // calm, which no state's gate share of −1 matches
+			l.calm[g][i] = t
 		}
 	}
 	return l
+}
+
+// stateTable tabulates option g's flow i in a state on a grid of cells:
+// its hops before throttling and the gateway's failure share, with the
+// state's key.
+func (m *model) stateTable(g, i, cells int, hops []hop, gate float64, state []float64, ts *tableScratch) *flowTable {
+	t := m.newFlowTable(g, i, cells, hops, gate, state)
+	t.point(make([]uint16, len(t.dims)), ts) // nothing refused comes first, at 0
+	return t
 }
 
 // buildLimits reads the architecture's rate limits into groups. A limit in
@@ -137,86 +204,131 @@ func (m *model) buildLimits(meanTokens []float64) []limitGroup {
 // alone, which each trial's evaluation of the outage already holds.
 // Sampled incidents are throttled within each trial (throttleStretch),
 // as differences from what this adds.
+//
+// A bin's requests are added at the points of the flows' tables
+// (ratelimit_solve.go) and each point's outcome counted once, at the end:
+// a bin costs its solve and a few additions whatever its traffic, and a
+// calm bin's solve is kept for every scenario.
 func (m *model) throttling(g int, scale func(bin int) float64, during func(bin int) *outageState, from, to int, sc *attemptScratch) scenarioExtra {
 	o := &m.options[g]
 	extra := scenarioExtra{acc: m.newAccums(1)[0]}
-	groups, groupOf, perRequest := m.lim.groups, m.lim.groupOf, m.lim.calmPer[g]
-	theta := make([]float64, len(groups))
+	if o.excluded != nil {
+		return extra // an excluded option has no figures
+	}
+	calm := m.lim.calm[g]
+	s := m.newSolver(sc)
+	// A month that is calm but for a few bins (a demand surge) is the calm
+	// month, worked out once, with those bins taken out and worked again.
+	whole := from == 0 && to == m.bins()
+	snap := m.lim.calmSums[g]
+	sums := newLimitSums(len(m.flows))
+	if whole && snap != nil {
+		sums = snap.clone()
+	}
+	s.acc = sums
+	allCalm := true
+	// Requests at each flow's calm outcome, added once at the end.
+	atCalm := make([]float64, len(m.flows))
 	demand := make([]float64, len(m.flows))
-	outs := make([]outcome, len(m.flows))
-	// A binding bin whose demand is within 2 % per flow of the last one
-	// solved keeps that solution (demand moves slowly from minute to
-	// minute), and the outcomes at a refusal share are kept by that share
-	// to 0.0001, so a limit that binds all month costs a few thousand
-	// solutions, not one a minute.
-	solvedFor := make([]float64, len(m.flows))
-	finals := map[uint64]outcome{}
-	var buf []hop
-	load := make([]float64, len(groups))
 	for b := from; b < to; b++ {
-		x := scale(b)
+		x, st := scale(b), during(b)
+		if x == 1 && st == nil && whole && snap != nil {
+			continue // in the calm month already
+		}
+		allCalm = allCalm && x == 1 && st == nil
+		if whole && snap != nil {
+			// Out of the calm month: this bin at normal demand, calm.
+			for i, f := range m.flows {
+				demand[i] = f.prefix[b+1] - f.prefix[b]
+			}
+			if m.calmBin(g, b, 1, demand, s) {
+				for i, d := range demand {
+					if d > 0 {
+						s.weigh(i, -d)
+					}
+					atCalm[i] += d
+				}
+			}
+		}
 		for i, f := range m.flows {
 			demand[i] = (f.prefix[b+1] - f.prefix[b]) * x
 			if x != 1 {
 				extra.requests += demand[i] - (f.prefix[b+1] - f.prefix[b])
 			}
 		}
-		if st := during(b); st != nil {
-			m.throttleOutage(o, demand, theta, load, st, sc, &buf, &extra)
+		if st != nil {
+			if !st.gateDown { // else every request fails at the gateway; no provider sees load
+				m.throttleOutage(g, demand, st, s, sums)
+			}
 			continue
 		}
-		// With nothing refused, each group carries the calm attempts of
-		// its flows; if that fits every limit, refusing nothing is the
-		// answer and the bin needs no more work.
-		binds := false
-		for gi, grp := range groups {
-			bound := 0.0
-			for i := range m.flows {
-				bound += demand[i] * perRequest[i][gi]
-			}
-			binds = binds || bound*(1+1e-9) > grp.perBin
-		}
-		if binds {
-			binds = false
-			clear(load)
-			for i := range m.flows {
-				for j, k := range o.reach[i] {
-					if gi := groupOf[i][k]; gi >= 0 {
-						load[gi] += demand[i] * o.calm[i].loads[j]
-					}
-				}
-			}
-			for gi, grp := range groups {
-				binds = binds || load[gi] > grp.perBin
-			}
-		}
-		if binds && !near(demand, solvedFor, 0.02) {
-			m.solveThrottle(o, groups, groupOf, demand, theta, load, outs, sc, &buf, finals)
-			copy(solvedFor, demand)
-		}
+		binds := m.calmBin(g, b, x, demand, s)
 		for i, f := range m.flows {
 			base := f.prefix[b+1] - f.prefix[b]
-			if !binds && demand[i] == base {
-				continue // a calm bin at its usual demand changes nothing
-			}
-			calm := &o.calm[i]
-			out := calm
-			if binds && demand[i] > 0 {
-				out = &outs[i]
+			if !binds {
+				atCalm[i] += demand[i] - base // a calm bin at its usual demand changes nothing
+				continue
 			}
 			// This bin at its demand and throttling, less the calm bin.
-			extra.res.failed += demand[i]*(1-out.success) - base*(1-calm.success)
-			extra.res.cost += demand[i]*out.cost - base*calm.cost
-			extra.res.fallback += demand[i]*out.fallback - base*calm.fallback
-			addWaits(extra.acc.waits, out.waits, demand[i])
-			addWaits(extra.acc.waits, calm.waits, -base)
-			at := m.pathAt[i]
-			for j, k := range o.reach[i] {
-				extra.acc.cost[at+k] += int64(math.Round((demand[i]*out.costs[j] - base*calm.costs[j]) * microUSD))
+			if d := demand[i]; d > 0 {
+				s.weigh(i, d)
 			}
+			atCalm[i] -= base
 		}
 	}
+	s.flushAll()
+	for i, x := range atCalm {
+		if x != 0 {
+			sums.add(calm[i], 0, x)
+		}
+	}
+	if whole && allCalm && snap == nil {
+		m.lim.calmSums[g] = sums.clone()
+	}
+	sums.into(m, &s.ts, &extra.res, &extra.acc, make([]float64, latencyBuckets), make([]float64, m.nPaths))
 	return extra
+}
+
+// calmBin solves bin b of option g at demand (its flows' requests times
+// x), with no outage, leaving the refusal shares in s on the calm tables,
+// and reports whether a limit binds. At normal demand the shares are kept
+// for every scenario.
+func (m *model) calmBin(g, b int, x float64, demand []float64, s *limitSolver) bool {
+	// With nothing refused, each group carries the calm attempts of its
+	// flows; if that fits every limit, refusing nothing is the answer and
+	// the bin needs no more work.
+	groups, perRequest := m.lim.groups, m.lim.calmPer[g]
+	binds := false
+	for gi, grp := range groups {
+		bound := 0.0
+		for i := range m.flows {
+			bound += demand[i] * perRequest[i][gi]
+		}
+		binds = binds || bound > grp.perBin
+	}
+	if !binds {
+		return false
+	}
+	nG := len(groups)
+	cached := m.lim.calmTheta[g]
+	if cached == nil {
+		cached = make([]float64, m.bins()*nG)
+		for k := range cached {
+			cached[k] = math.NaN()
+		}
+		m.lim.calmTheta[g] = cached
+	}
+	s.use(g, m.lim.calm[g])
+	th := cached[b*nG : (b+1)*nG]
+	if x == 1 && !math.IsNaN(th[0]) {
+		copy(s.theta, th)
+	} else {
+		s.solve(demand)
+		if x == 1 {
+			copy(th, s.theta)
+		}
+	}
+	return slices.ContainsFunc(s.theta, func(t float64) bool { return t > 0 })
 }
 
 // outageState is what a named scenario's outage does to each flow's paths
@@ -225,102 +337,51 @@ func (m *model) throttling(g int, scale func(bin int) float64, during func(bin i
 type outageState struct {
 	fails, downs [][]float64
 	gateDown     bool
-	key          uint64 // tells states apart in the outcome cache
+	key          uint64 // tells states apart
 	outcomes     map[uint64]outcome
+	// tables are the flows' tables in the state (the calm ones where it
+	// leaves a flow alone), and theta the refusal shares last solved in
+	// it, where the next bin's solve starts.
+	tables []*flowTable
+	theta  []float64
 }
 
 // throttleOutage is one bin of a named outage under rate limits: the load
 // the outage sends to each group (failovers included), the refusal shares
-// if it binds, and the bin's difference from the outage without limits.
-func (m *model) throttleOutage(o *option, demand, theta, load []float64, st *outageState, sc *attemptScratch, buf *[]hop, extra *scenarioExtra) {
-	if st.gateDown {
-		return // every request fails at the gateway; no provider sees load
-	}
-	base := func(i int) []hop {
-		hops := m.hopsInto(buf, &m.flows[i], o.reach[i], st.fails[i], o.rate[i])
-		if st.downs[i] != nil {
-			for j, k := range o.reach[i] {
-				hops[j].down = st.downs[i][k]
+// if it binds, and the bin's difference from the outage without limits,
+// added to sums.
+func (m *model) throttleOutage(g int, demand []float64, st *outageState, s *limitSolver, sums *limitSums) {
+	o := &m.options[g]
+	if st.tables == nil {
+		st.tables = slices.Clone(m.lim.calm[g])
+		var hops []hop
+		for i := range m.flows {
+			if st.fails[i] == nil {
+				continue
 			}
-		}
-		return hops
-	}
-	outcomeOf := func(i int, hops []hop, _ float64) outcome {
-		h := st.key ^ uint64(i)*0x9e3779b97f4a7c15
-		for _, hp := range hops {
-			h ^= math.Float64bits(hp.throttle)
-			h *= 1099511628211
-		}
-		out, ok := st.outcomes[h]
-		if !ok {
-			out = copied(evaluatePlan(&o.pol, sc, hops, o.cacheHit, 0))
-			st.outcomes[h] = out
-		}
-		return out
-	}
-	lim, free := make([]outcome, len(m.flows)), make([]outcome, len(m.flows))
-	defer clear(theta)
-	if !m.limitedOutcomes(o, demand, nil, nil, theta, load, sc, base, outcomeOf, lim, free) {
-		return
-	}
-	at := make([]int32, latencyBuckets)
-	for i := range m.flows {
-		if d := demand[i]; d > 0 {
-			delta := deltaOf(&lim[i], &free[i], at)
-			m.addDelta(o, i, &delta, d, &extra.res, &extra.acc)
-		}
-	}
-}
-
-// limitedOutcomes solves one bin under the rate limits: at demand, with
-// each flow's hops before throttling as base gives them and gates[i] of
-// its requests failing at the gateway (nil for none), it finds the groups'
-// refusal shares theta, iterating from start (nil for none refused), and
-// fills lim and free with each flow's outcome with and without them
-// (outcomeOf evaluates a flow's hops). It reports whether a limit binds;
-// when none does, it leaves lim and free alone and theta zero.
-func (m *model) limitedOutcomes(o *option, demand, gates, start, theta, load []float64, sc *attemptScratch, base func(i int) []hop, outcomeOf func(i int, hops []hop, gate float64) outcome, lim, free []outcome) bool {
-	groups, groupOf := m.lim.groups, m.lim.groupOf
-	hopsFor := func(i int, round bool) []hop {
-		hops := base(i)
-		for j, k := range o.reach[i] {
-			if gi := groupOf[i][k]; gi >= 0 {
-				hops[j].throttle = theta[gi]
-				if round {
-					hops[j].throttle = math.Round(theta[gi]*1e4) / 1e4
+			h := m.hopsInto(&hops, &m.flows[i], o.reach[i], st.fails[i], o.rate[i])
+			if st.downs[i] != nil {
+				for j, k := range o.reach[i] {
+					h[j].down = st.downs[i][k]
 				}
 			}
+			st.tables[i] = m.stateTable(g, i, thetaCells, h, 0, nil, &s.ts)
 		}
-		return hops
+		st.theta = make([]float64, len(m.lim.groups))
 	}
-	gate := func(i int) float64 {
-		if gates == nil {
-			return 0
-		}
-		return gates[i]
-	}
-	offered := func() { m.offeredLoad(o, groupOf, demand, load, gates, sc, hopsFor) }
-	clear(theta)
-	offered()
-	binds := false
-	for gi, grp := range groups {
-		binds = binds || load[gi] > grp.perBin
-	}
+	s.use(g, st.tables)
+	copy(s.theta, st.theta)
+	binds := s.solve(demand)
+	copy(st.theta, s.theta)
 	if !binds {
-		return false
+		return
 	}
-	if start != nil {
-		copy(theta, start)
-	}
-	settle(groups, theta, load, offered)
-	for i := range m.flows {
-		if demand[i] == 0 {
-			continue
+	for i, t := range st.tables {
+		if d := demand[i]; d > 0 {
+			s.weigh(i, d)
+			sums.add(t, 0, -d)
 		}
-		lim[i] = outcomeOf(i, hopsFor(i, true), gate(i))
-		free[i] = outcomeOf(i, base(i), gate(i))
 	}
-	return true
 }
 
 // bins is how many time bins the flows' demand has.
@@ -338,106 +399,6 @@ func (x *scenarioExtra) plus(y scenarioExtra, k float64) {
 	}
 	for i, v := range y.acc.cost {
 		x.acc.cost[i] += int64(k) * v
-	}
-}
-
-// offeredLoad is the attempts each group is offered in a bin of demand,
-// every flow's hops (as hopsFor gives them, unrounded) walked by the plan.
-func (m *model) offeredLoad(o *option, groupOf [][]int, demand, load, gates []float64, sc *attemptScratch, hopsFor func(i int, round bool) []hop) {
-	clear(load)
-	for i := range m.flows {
-		if demand[i] == 0 {
-			continue
-		}
-		hops := hopsFor(i, false)
-		loads := append(sc.loads[:0], make([]float64, len(hops))...)
-		gate := 0.0
-		if gates != nil {
-			gate = gates[i]
-		}
-		planLoads(&o.pol, hops, o.cacheHit, gate, loads)
-		sc.loads = loads
-		for j, k := range o.reach[i] {
-			if gi := groupOf[i][k]; gi >= 0 {
-				load[gi] += demand[i] * loads[j]
-			}
-		}
-	}
-}
-
-// settle finds the groups' refusal shares theta: offered (which fills
-// load at the current theta) and a damped step towards refusing each
-// group's excess, until no share moves by 1e-4. Where a cooldown trips
-// past some share the load has a cliff and no share balances it: the
-// steps then flap around the cliff, as the breaker does, and stop after
-// 200.
-func settle(groups []limitGroup, theta, load []float64, offered func()) {
-	for range 200 {
-		offered()
-		change := 0.0
-		for gi, grp := range groups {
-			next := 0.0
-			if load[gi] > grp.perBin {
-				next = 1 - grp.perBin/load[gi]
-			}
-			next = 0.5*theta[gi] + 0.5*next // damped, so the fixed point settles
-			change = math.Max(change, math.Abs(next-theta[gi]))
-			theta[gi] = next
-		}
-		if change < 1e-4 {
-			break
-		}
-	}
-}
-
-// near reports whether every demand is within rel of ref's (both zero
-// counts as near).
-func near(demand, ref []float64, rel float64) bool {
-	for i, d := range demand {
-		if math.Abs(d-ref[i]) > rel*math.Max(ref[i], 1) {
-			return false
-		}
-	}
-	return true
-}
-
-// solveThrottle finds, for one bin's demand, the share of attempts each
-// limited group refuses: refused requests retry or fail over and load
-// other groups, so the shares are a fixed point, reached by damped
-// iteration from the previous bin's shares. outs receives each flow's
-// outcome at the fixed point, worked out once per refusal share rounded to
-// 0.0001 (finals).
-func (m *model) solveThrottle(o *option, groups []limitGroup, groupOf [][]int, demand, theta, load []float64, outs []outcome, sc *attemptScratch, buf *[]hop, finals map[uint64]outcome) {
-	hopsFor := func(i int, round bool) []hop {
-		f := &m.flows[i]
-		hops := m.hopsInto(buf, f, o.reach[i], nil, o.rate[i])
-		for j, k := range o.reach[i] {
-			if gi := groupOf[i][k]; gi >= 0 {
-				hops[j].throttle = theta[gi]
-				if round {
-					hops[j].throttle = math.Round(theta[gi]*1e4) / 1e4
-				}
-			}
-		}
-		return hops
-	}
-	settle(groups, theta, load, func() { m.offeredLoad(o, groupOf, demand, load, nil, sc, hopsFor) })
-	for i := range m.flows {
-		if demand[i] == 0 {
-			continue
-		}
-		hops := hopsFor(i, true)
-		var h uint64 = 14695981039346656037 ^ uint64(i)
-		for _, hp := range hops {
-			h ^= math.Float64bits(hp.throttle)
-			h *= 1099511628211
-		}
-		out, ok := finals[h]
-		if !ok {
-			out = copied(evaluatePlan(&o.pol, sc, hops, o.cacheHit, 0))
-			finals[h] = out
-		}
-		outs[i] = out
 	}
 }
 

@@ -23,82 +23,44 @@ type throttled struct {
 	on     bool
 }
 
-// limitedEntry is one option's bin under the limits at one demand and
-// state: per flow, what the limit changes.
+// limitedEntry is one option's hour under the limits at one demand and
+// state: whether a limit binds, the groups' refusal shares if so, and for
+// a stretch's state what the hour adds per request of each flow, as
+// requests at points of the flows' tables.
 type limitedEntry struct {
 	g      int
 	state  []float64 // the flows' gateway failure shares and hop states
 	demand []float64
-	deltas []throttleDelta
 	binds  bool
-	theta  []float64 // the groups' refusal shares, where a limit binds
+	theta  []float64
+	items  []item
+	calm   [][]item // at calm, per flow: its cell corners at theta
 }
 
-// throttleDelta is what a limit changes in one flow's outcome, per
-// request: the outcome with it less the outcome without it, waiting
-// merged by latency bucket and spend by hop.
-type throttleDelta struct {
-	lost, cost, fallback float64
-	waits                []cohort
-	costs                []float64
+// item is coef requests at vertex k of table t per request of t's flow,
+// or with me, coef requests at me's difference from calm: a state's
+// outcome without the limit is calm plus what the trial's memo already
+// holds, which spares working it out again.
+type item struct {
+	t    *flowTable
+	k    int32
+	me   *memoEntry
+	coef float64
 }
 
-// deltaOf is lim less free, with waiting merged by bucket (at is scratch
-// of one entry per bucket, left zeroed) and what cancels to nothing
-// dropped.
-func deltaOf(lim, free *outcome, at []int32) throttleDelta {
-	d := throttleDelta{lost: free.success - lim.success, cost: lim.cost - free.cost, fallback: lim.fallback - free.fallback, costs: make([]float64, len(lim.costs))}
-	var ws []cohort
-	add := func(c cohort, sign float64) {
-		if k := at[c.bucket]; k > 0 {
-			ws[k-1].share += sign * c.share
-			return
-		}
-		ws = append(ws, cohort{ms: c.ms, bucket: c.bucket, share: sign * c.share})
-		at[c.bucket] = int32(len(ws))
-	}
-	for _, c := range lim.waits {
-		add(c, 1)
-	}
-	for _, c := range free.waits {
-		add(c, -1)
-	}
-	n := 0
-	for _, c := range ws {
-		at[c.bucket] = 0
-		if math.Abs(c.share) > 1e-15 {
-			ws[n] = c
-			n++
-		}
-	}
-	d.waits = slices.Clip(ws[:n])
-	for j := range d.costs {
-		d.costs[j] = lim.costs[j] - free.costs[j]
-	}
-	return d
-}
+// maxLimited bounds the run's table of throttled bins (an entry is a few
+// hundred bytes).
+const maxLimited = 1 << 16
 
-// addDelta adds k requests of flow i's delta to res and acc.
-func (m *model) addDelta(o *option, i int, d *throttleDelta, k float64, res *trialResult, acc *accum) {
-	res.failed += k * d.lost
-	res.cost += k * d.cost
-	res.fallback += k * d.fallback
-	addWaits(acc.waits, d.waits, k)
-	at := m.pathAt[i]
-	for j, p := range o.reach[i] {
-		acc.cost[at+p] += int64(math.Round(k * d.costs[j] * microUSD))
-	}
-}
+// maxTables bounds the run's tables of flows in stretches' states (a
+// table holds the few points its stretches' solves read); past it, a new
+// state's table serves its stretch alone.
+const maxTables = 1 << 14
 
-// maxLimited bounds the run's table of throttled bins (an entry holds
-// two outcomes a flow, a few kilobytes).
-const maxLimited = 1 << 15
-
-// demandStep is the grid a bin's demand is solved on: 2 % apart, as the
-// calm month's throttling reuses a solution within 2 %. The bins of a
-// stretch then share a few solutions, a day's bins repeat on the next
-// day, and each is a function of the bin alone (the same whatever the
-// worker or the order of trials).
+// demandStep is the grid an hour's demand is solved on: 2 % apart. The
+// hours of a stretch then share a few solutions, a day's hours repeat on
+// the next day, and each is a function of the hour alone (the same
+// whatever the worker or the order of trials).
 var demandStep = math.Log(1.02)
 
 func onGrid(d float64) float64 {
@@ -111,14 +73,14 @@ func onGrid(d float64) float64 {
 // trackThrottled follows option g's state through segment s (hits are
 // the flows it hits there): a stretch that keeps its state grows, one that
 // changes is throttled and a new one begins.
-func (e *evaluator) trackThrottled(g int, hits []segmentHit, s int, sign float64, acc *accum) {
+func (e *evaluator) trackThrottled(g int, hits []segmentHit, s int, sign float64) {
 	t := &e.thr[g]
 	if t.on && t.sb == int32(s) && sameHits(t.hits, hits) {
 		t.sb = int32(s + 1)
 		return
 	}
 	if t.on {
-		e.throttleStretch(g, sign, acc)
+		e.throttleStretch(g, sign)
 	}
 	if len(hits) == 0 {
 		return
@@ -139,22 +101,30 @@ func sameHits(x, y []segmentHit) bool {
 	return true
 }
 
-// throttleStretch adds option g's throttling over its stretch: hour by
-// hour where a limit binds, the outcome with the limit under the stretch's
-// state less the same without it, less the calm throttling, for the
-// stretch's requests in that hour. A limit is a rate, so each hour is
-// solved at its mean requests a bin (on the demand grid, and so once for
-// every trial whose incidents meet it in that state), not at the stretch's
-// share of it; hours whose busiest bin fits every limit are skipped. The
-// scenario's own outages are left out: their throttling, worked out with
-// the run, holds them (a sampled incident during a named outage is not
-// throttled).
-func (e *evaluator) throttleStretch(g int, sign float64, acc *accum) {
+// throttleStretch adds option g's throttling over its stretch to the
+// option's sums: hour by hour where a limit binds, the outcome with the
+// limit under the stretch's state less the same without it, less the calm
+// throttling, for the stretch's requests in that hour. A limit is a rate,
+// so each hour is solved at its mean requests a bin (on the demand grid,
+// and so once for every trial whose incidents meet it in that state), not
+// at the stretch's share of it; hours whose busiest bin fits every limit
+// are skipped. The scenario's own outages are left out: their throttling,
+// worked out with the run, holds them (a sampled incident during a named
+// outage is not throttled).
+func (e *evaluator) throttleStretch(g int, sign float64) {
 	m, t := e.m, &e.thr[g]
 	t.on = false
-	o := &m.options[g]
 	groups, h := m.lim.groups, m.binHours
 	nF := len(m.flows)
+	// Where the state hits no flow that draws on a limit, throttling is
+	// as at calm.
+	changed := false
+	for i := range nF {
+		changed = changed || e.hitOf(g, i) != nil && len(m.lim.dims[g][i]) > 0
+	}
+	if !changed {
+		return
+	}
 	// The attempts per request each flow puts on each group in the
 	// stretch's state.
 	for i := range nF {
@@ -194,23 +164,12 @@ func (e *evaluator) throttleStretch(g int, sign float64, acc *accum) {
 		hash ^= math.Float64bits(x)
 		hash *= 1099511628211
 	}
-	// The stretch's hops per flow before throttling, and its gateway
-	// failure shares.
-	gates := e.thrGates[:nF]
-	clear(gates)
-	for i := range nF {
-		hops := m.hopsInto(&e.thrHops[i], &m.flows[i], o.reach[i], nil, o.rate[i])
-		if me := e.hitOf(g, i); me != nil {
-			n := len(o.reach[i])
-			for j := range hops {
-				hops[j].fail, hops[j].slow, hops[j].down = me.state[j], me.state[n+j], me.state[2*n+j]
-			}
-			gates[i] = me.gate
-		}
-	}
 	lo, hi := e.bounds[t.sa], e.bounds[t.sb]
-	var res trialResult
-	demand := e.thrDemand[:nF]
+	demand, in := e.thrDemand[:nF], e.thrIn[:nF]
+	sums := e.thrSums[g]
+	// The flows' tables in the stretch's state, once an hour needs them.
+	calmTabs, tabs := m.lim.calm[g], e.thrTabs
+	tabs[0] = nil
 	span := float64(m.lim.chunk) * h
 	for c := int(lo / span); c < len(m.lim.mean[0]) && float64(c)*span < hi; c++ {
 		a, z := math.Max(lo, float64(c)*span), math.Min(hi, float64(c+1)*span)
@@ -230,31 +189,35 @@ func (e *evaluator) throttleStretch(g int, sign float64, acc *accum) {
 		if !binds {
 			continue
 		}
+		// An hour wholly in the scenario's own outages adds nothing here.
+		some := false
+		for i := range nF {
+			in[i] = sign * e.demandOutsideOwn(i, a, z)
+			some = some || in[i] != 0
+		}
+		if !some {
+			continue
+		}
+		if tabs[0] == nil {
+			for i := range nF {
+				tabs[i] = e.tableFor(g, i, e.hitOf(g, i))
+			}
+		}
 		for i := range nF {
 			demand[i] = onGrid(m.lim.mean[i][c])
 		}
-		calm := e.limitedAt(g, 0, nil, demand, nil, nil)
-		under := e.limitedAt(g, hash, state, demand, gates, calm)
-		if !under.binds && !calm.binds {
-			continue
-		}
-		for i := range nF {
-			d := sign * e.demandOutsideOwn(i, a, z)
-			if d == 0 {
-				continue
-			}
-			if under.binds {
-				m.addDelta(o, i, &under.deltas[i], d, &res, acc)
-			}
-			if calm.binds {
-				m.addDelta(o, i, &calm.deltas[i], -d, &res, acc)
+		calm := e.limitedAt(g, 0, nil, demand, calmTabs, nil)
+		under := e.limitedAt(g, hash, state, demand, tabs, calm)
+		for _, it := range under.items {
+			if d := in[it.t.flow]; d != 0 {
+				if it.me != nil {
+					sums.addMemo(it.me, it.coef*d)
+				} else {
+					sums.add(it.t, it.k, it.coef*d)
+				}
 			}
 		}
 	}
-	s := &e.thrSum[g]
-	s.failed += res.failed
-	s.cost += res.cost
-	s.fallback += res.fallback
 }
 
 // hitOf is the outcome of flow i in the option's throttled stretch, or nil
@@ -304,14 +267,14 @@ func ownOutages(own []event, into [][2]float64) [][2]float64 {
 	return into[:n]
 }
 
-// limitedAt is option g's bin at demand under the state whose hash and
-// values are given (nil for calm), from the run's table when a worker has
-// worked it out before. The refusal shares are found from calm's (nil for
-// none refused): an incident mostly moves them a little, so the fixed
-// point is reached in fewer steps, and as calm's entry is itself a
-// function of the bin, so is this one.
-func (e *evaluator) limitedAt(g int, hash uint64, state, demand, gates []float64, calm *limitedEntry) *limitedEntry {
-	m := e.m
+// limitedAt is option g's hour at demand with the flows' tables tabs, in
+// the state whose hash and values are given (nil for calm), from the run's
+// table when a worker has solved it before. The refusal shares are found
+// from calm's (nil for none refused): an incident mostly moves them a
+// little, so the solve starts near its answer. In a state, the entry holds
+// what the hour adds per request of each flow: its outcome with the limit
+// less without in the state, less the same at calm.
+func (e *evaluator) limitedAt(g int, hash uint64, state, demand []float64, tabs []*flowTable, calm *limitedEntry) *limitedEntry {
 	key := hash ^ uint64(g)<<40
 	for _, d := range demand {
 		key ^= math.Float64bits(d)
@@ -320,39 +283,165 @@ func (e *evaluator) limitedAt(g int, hash uint64, state, demand, gates []float64
 	if le, ok := e.shared.limited.get(key); ok && le.g == g && slices.Equal(le.state, state) && slices.Equal(le.demand, demand) {
 		return le
 	}
-	o := &m.options[g]
-	nF := len(m.flows)
 	le := &limitedEntry{g: g, state: slices.Clone(state), demand: slices.Clone(demand)}
-	lim, free := make([]outcome, nF), make([]outcome, nF)
-	base := func(i int) []hop {
-		if state == nil {
-			return m.hopsInto(&e.hops, &m.flows[i], o.reach[i], nil, o.rate[i])
-		}
-		e.hops = append(e.hops[:0], e.thrHops[i]...)
-		return e.hops
-	}
-	outcomeOf := func(_ int, hops []hop, gate float64) outcome {
-		return copied(evaluatePlan(&o.pol, &e.sc, hops, o.cacheHit, gate))
-	}
-	theta, load := make([]float64, len(m.lim.groups)), make([]float64, len(m.lim.groups))
-	var start []float64
+	s := e.solver
+	s.use(g, tabs)
+	clear(s.theta)
 	if calm != nil && calm.binds {
-		start = calm.theta
+		copy(s.theta, calm.theta)
 	}
-	le.binds = m.limitedOutcomes(o, demand, gates, start, theta, load, &e.sc, base, outcomeOf, lim, free)
-	if le.binds {
-		le.theta = theta
-		le.deltas = make([]throttleDelta, nF)
-		for i := range nF {
-			if demand[i] == 0 {
-				continue // nothing of the flow's is limited, or served
-			}
-			if state == nil {
-				free[i] = o.calm[i] // calm without the limit is the calm outcome itself
-			}
-			le.deltas[i] = deltaOf(&lim[i], &free[i], e.mergedAt)
-		}
+	if le.binds = s.solve(demand); le.binds {
+		le.theta = slices.Clone(s.theta)
+	}
+	switch {
+	case calm != nil:
+		le.items = e.hourItems(g, le, calm, tabs)
+	case le.binds:
+		le.calm = e.calmItems(g, le)
 	}
 	e.shared.limited.put(key, le)
 	return le
+}
+
+// hourItems is what an hour adds per request of each flow in a state
+// (under) less at calm: each flow's cell corners at the state's refusal
+// shares less its outcome without the limit, less the same at calm's,
+// merged by point; what cancels is dropped. A flow that draws on no limit,
+// or that the state leaves calm in groups whose shares it leaves alone,
+// adds nothing.
+func (e *evaluator) hourItems(g int, under, calm *limitedEntry, tabs []*flowTable) []item {
+	s, lim := e.solver, e.m.lim
+	calmTabs := lim.calm[g]
+	var items []item
+	if under.binds {
+		s.use(g, tabs)
+		copy(s.theta, under.theta)
+	}
+	for i := range tabs {
+		dims := lim.dims[g][i]
+		if len(dims) == 0 {
+			continue
+		}
+		if tabs[i] == calmTabs[i] && under.binds == calm.binds && (!under.binds || sameShares(dims, under.theta, calm.theta)) {
+			continue
+		}
+		from := len(items)
+		add := func(t *flowTable, k int32, c float64) {
+			for x := from; x < len(items); x++ {
+				if items[x].t == t && items[x].k == k && items[x].me == nil {
+					items[x].coef += c
+					return
+				}
+			}
+			items = append(items, item{t: t, k: k, coef: c})
+		}
+		if under.binds {
+			c := s.place(i, -1, 0)
+			for x := range c.corner {
+				if w := s.weight(x); w != 0 {
+					add(c.t, c.idx[x], w)
+				}
+			}
+			// Less the outcome without the limit: calm's, and in the
+			// state its difference from calm.
+			add(calmTabs[i], 0, -1)
+			if tabs[i] != calmTabs[i] {
+				items = append(items, item{t: calmTabs[i], me: e.hitOf(g, i), coef: -1})
+			}
+		}
+		if calm.binds {
+			for _, it := range calm.calm[i] {
+				add(it.t, it.k, -it.coef)
+			}
+			add(calmTabs[i], 0, 1)
+		}
+		n := from
+		for _, it := range items[from:] {
+			if it.coef != 0 || it.me != nil {
+				items[n] = it
+				n++
+			}
+		}
+		items = items[:n]
+	}
+	return slices.Clip(items)
+}
+
+// calmItems is, per flow, its cell corners at calm's refusal shares with
+// their weights.
+func (e *evaluator) calmItems(g int, calm *limitedEntry) [][]item {
+	s, lim := e.solver, e.m.lim
+	s.use(g, lim.calm[g])
+	copy(s.theta, calm.theta)
+	out := make([][]item, len(lim.calm[g]))
+	for i := range out {
+		if len(lim.dims[g][i]) == 0 {
+			continue
+		}
+		c := s.place(i, -1, 0)
+		for x := range c.corner {
+			if w := s.weight(x); w != 0 {
+				out[i] = append(out[i], item{t: c.t, k: c.idx[x], coef: w})
+			}
+		}
+	}
+	return out
+}
+
+// sameShares says whether two solutions refuse the same in each group of
+// dims.
+func sameShares(dims []int, x, y []float64) bool {
+	for _, gi := range dims {
+		if x[gi] != y[gi] {
+			return false
+		}
+	}
+	return true
+}
+
+// tableFor is option g's table for flow i in the state of memo entry me
+// (calm for nil), from the run's tables when a worker has made it: a
+// flow's state recurs across stretches and trials far more often than
+// the combination of every flow's. A flow that draws on no limited group
+// is the same with and without the limits, in any state, and uses the
+// calm table.
+func (e *evaluator) tableFor(g, i int, me *memoEntry) *flowTable {
+	m := e.m
+	if me == nil || len(m.lim.dims[g][i]) == 0 {
+		return m.lim.calm[g][i]
+	}
+	if t := me.lim.Load(); t != nil {
+		return t
+	}
+	h := (14695981039346656037 ^ uint64(g)<<32 ^ uint64(i) ^ math.Float64bits(me.gate)) * 1099511628211
+	for _, x := range me.state {
+		h ^= math.Float64bits(x)
+		h *= 1099511628211
+	}
+	o := &m.options[g]
+	t, ok := e.shared.tables.get(h)
+	if !ok || t.o != o || t.flow != i || t.gate != me.gate || !slices.Equal(t.state, me.state) {
+		hops := m.hopsInto(&e.hops, &m.flows[i], o.reach[i], nil, o.rate[i])
+		n := len(o.reach[i])
+		for j := range hops {
+			hops[j].fail, hops[j].slow, hops[j].down = me.state[j], me.state[n+j], me.state[2*n+j]
+		}
+		t = m.stateTable(g, i, stateCells, hops, me.gate, slices.Clone(me.state), &e.solver.ts)
+		t.key = stateKey(i, me.gate, me.state)
+		e.shared.tables.put(h, t)
+	}
+	me.lim.Store(t)
+	return t
+}
+
+// stateKey orders a flow's tables in a trial's sums by their state alone:
+// not by the option's place among those compared, so that an option's
+// figures are the same to the last bit whichever others are compared.
+func stateKey(i int, gate float64, state []float64) uint64 {
+	h := (14695981039346656037 ^ uint64(i) ^ math.Float64bits(gate)) * 1099511628211
+	for _, x := range state {
+		h ^= math.Float64bits(x)
+		h *= 1099511628211
+	}
+	return h
 }

@@ -1,0 +1,61 @@
+package simulator
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"gatewise/pricing"
+	"gatewise/simulator/traffic"
+)
+
+// BenchmarkSimulateVolume runs the multi-region example, whose OpenAI
+// account takes 10,000 requests a minute a region, at three volumes with
+// the same trials and seed. At 1e3 and 1e5 requests a day no limit binds;
+// at 1e8 one binds in every minute of the month. DESIGN asks that a
+// trial's cost grow with its incidents, not with traffic, so the three
+// should take about as long. Besides ns/op it reports the CPU time the
+// process spent per run (cpu-ns/op), which other work on a shared machine
+// disturbs less than the wall clock.
+func BenchmarkSimulateVolume(b *testing.B) {
+	data, err := os.ReadFile("../testdata/examples/multi-region.yaml")
+	if err != nil {
+		b.Skipf("the multi-region example is not here: %v", err)
+	}
+	cat := pricing.Default()
+	for _, v := range []struct {
+		name string
+		rpd  float64
+	}{{"rpd=1e3", 1e3}, {"rpd=1e5", 1e5}, {"rpd=1e8", 1e8}} {
+		b.Run(v.name, func(b *testing.B) {
+			spec, err := Load(data, cat)
+			if err != nil {
+				b.Fatal(err)
+			}
+			spec.Traffic.RequestsPerDay = v.rpd
+			prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				if _, err := Run(context.Background(), spec, prof, cat, Options{Trials: 200}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
