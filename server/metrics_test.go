@@ -268,3 +268,24 @@ func TestTrialCounter(t *testing.T) {
 	nilMetrics.trialCounter()(5) // a process without metrics counts nothing, and does not fail
 	nilMetrics.runFinished(time.Second)
 }
+
+// Logs added to an upload count too: their bytes as received, their rows
+// as read (a later export's repeated rows are read, then left out).
+func TestMetricsCountAddedLogs(t *testing.T) {
+	t.Parallel()
+	_, h, _, _ := newUploadServer(t)
+	arch := create(t, h, loadExample(t, "single-provider"))
+	spend, errs, later := spendCSV(0, 0, 120), errorLogsCSV(), spendCSV(60, 60, 120)
+	rec := sendLog(t, h, "/architectures/"+arch+"/uploads", "spend.csv", nil, spend, nil)
+	wantStatus(t, rec, http.StatusSeeOther)
+	id := strings.TrimPrefix(rec.Header().Get("Location"), "/uploads/")
+	wantStatus(t, sendLog(t, h, "/uploads/"+id+"/logs", "errors.csv", nil, errs, nil), http.StatusSeeOther)
+	wantStatus(t, sendLog(t, h, "/api/v1/uploads/"+id+"/logs", "spend-later.csv", nil, later, nil), http.StatusCreated)
+	f := scrape(t, h, nil)
+	if got := value(sample(t, f, "gatewise_ingest_rows_total", nil)); got != 120+20+120 {
+		t.Errorf("gatewise_ingest_rows_total = %v, want 260", got)
+	}
+	if got, want := value(sample(t, f, "gatewise_ingest_bytes_total", nil)), float64(len(spend)+len(errs)+len(later)); got != want {
+		t.Errorf("gatewise_ingest_bytes_total = %v, want %v", got, want)
+	}
+}

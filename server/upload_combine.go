@@ -296,7 +296,8 @@ func (s *Server) addLog(c *gin.Context) (store.Upload, traffic.Combined, error) 
 	if err != nil {
 		return up, combined, err
 	}
-	s.log.Info("log added to an upload", "upload", up.ID, "file", rl.name, "files", len(l.files),
+	s.metrics.logRead(f.Summary)
+	s.log.InfoContext(ctx, "log added to an upload", "upload", up.ID, "file", rl.name, "files", len(l.files),
 		"duplicate_rows", scan.DuplicateRows, "requests", combined.Requests)
 	return saved, combined, nil
 }
