@@ -70,6 +70,7 @@ type evaluator struct {
 	thrDemand []float64
 	thrIn     []float64
 	thrTabs   []*flowTable
+	thrItems  []item
 	thrWaits  []float64
 	thrCost   []float64
 	solver    *limitSolver

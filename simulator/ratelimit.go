@@ -31,8 +31,8 @@ type limits struct {
 	groupOf [][]int
 	calmPer [][][]float64 // per option, flow, group
 	peak    []float64     // per flow: its busiest bin's requests
-	// Per flow and hour (chunk bins): the mean and the most requests in a
-	// bin, for throttling within a trial.
+	// Per flow and hour (chunk bins): the mean requests a bin (on the
+	// demand grid) and the most in a bin, for throttling within a trial.
 	chunk        int
 	mean, peakIn [][]float64
 	// Per option: each flow's dimensions (the groups its targets draw
@@ -70,6 +70,9 @@ func (m *model) newLimits(groups []limitGroup) *limits {
 			c := b / l.chunk
 			l.peakIn[i][c] = math.Max(l.peakIn[i][c], d)
 			l.mean[i][c] += d / float64(min(l.chunk, m.bins()-c*l.chunk))
+		}
+		for c, d := range l.mean[i] {
+			l.mean[i][c] = onGrid(d)
 		}
 		l.groupOf[i] = make([]int, len(f.paths))
 		for k := range l.groupOf[i] {
@@ -124,14 +127,14 @@ func (m *model) newLimits(groups []limitGroup) *limits {
 			t := m.newFlowTable(g, i, thetaCells, m.hopsInto(&buf, &m.flows[i], o.reach[i], nil, o.rate[i]), 0, nil)
 			// Nothing refused is the calm outcome itself.
 			zero := &vertex{coords: make([]uint16, len(t.dims)), loads: make([]float64, len(t.dims))}
-			zero.out.Store(&o.calm[i])
+			zero.out.Store(compacted(o.calm[i]))
 			for j, x := range o.calm[i].loads {
 				if p := t.hopDim[j]; p >= 0 {
 					zero.loads[p] += x
 				}
 			}
 			t.keep(make([]byte, 2*len(t.dims)), zero)
-			t.key = stateKey(i, -1, nil) // calm, which no state's gate share of −1 matches
+			t.key = stateKey(-1, nil) // calm, which no state's gate share of −1 matches
 			l.calm[g][i] = t
 		}
 	}

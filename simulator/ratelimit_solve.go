@@ -45,8 +45,8 @@ type flowTable struct {
 	gate   float64
 	dims   []int  // the group of each dimension
 	hopDim []int8 // per hop: its dimension, or -1 outside every limit
-	// The state the table answers (nil for calm), and a hash of it with
-	// the flow, which orders a trial's sums (stateKey).
+	// The state the table answers (nil for calm), and a hash of it, which
+	// orders a trial's sums (stateKey).
 	state []float64
 	key   uint64
 
@@ -151,11 +151,38 @@ func (t *flowTable) outcome(v *vertex, ts *tableScratch) *outcome {
 	if out := v.out.Load(); out != nil {
 		return out
 	}
-	out := copied(evaluatePlan(&t.o.pol, ts.sc, t.throttled(v.coords, &ts.hops), t.o.cacheHit, t.gate))
-	if v.out.CompareAndSwap(nil, &out) {
-		return &out
+	out := compacted(evaluatePlan(&t.o.pol, ts.sc, t.throttled(v.coords, &ts.hops), t.o.cacheHit, t.gate))
+	if v.out.CompareAndSwap(nil, out) {
+		return out
 	}
 	return v.out.Load()
+}
+
+// negligible is a share of requests too small to count: a month's
+// requests at 1e10 a day, in thousandths of a request, make under a
+// hundredth of one from it.
+const negligible = 1e-15
+
+// compacted copies an outcome, bucketed, without the waits too small to
+// count: a limit's retries split requests into cohorts whose shares fall
+// to 1e-80, and most of a point's cohorts are below 1e-15, which adding
+// each point's outcome would otherwise visit.
+func compacted(out outcome) *outcome {
+	n := 0
+	for _, w := range out.waits {
+		if math.Abs(w.share) >= negligible {
+			n++
+		}
+	}
+	c := &outcome{success: out.success, cost: out.cost, fallback: out.fallback, waits: make([]cohort, 0, n),
+		costs: slices.Clone(out.costs), loads: slices.Clone(out.loads)}
+	for _, w := range out.waits {
+		if math.Abs(w.share) >= negligible {
+			w.bucket = latencyBucket(w.ms)
+			c.waits = append(c.waits, w)
+		}
+	}
+	return c
 }
 
 // cell is the grid cell of a flow's table its refusal shares were last
@@ -842,8 +869,8 @@ func (u *limitSums) reset() {
 // before its outcome is counted: the sums are then the same whichever
 // worker made which table.
 type trialSums struct {
-	slot  map[*flowTable]int32
-	tabs  []*flowTable
+	slot  map[slotKey]int32
+	tabs  []slotKey
 	pos   [][]int32
 	entry []trialEntry
 	last  []struct {
@@ -872,42 +899,58 @@ func (u *trialSums) addMemo(me *memoEntry, x float64) {
 	u.memo[n].w += w
 }
 
+// slotKey is a table as a flow's requests are added at it: flows whose
+// hops are alike share a stretch's table, and spend is counted by flow.
+type slotKey struct {
+	t    *flowTable
+	flow int32
+}
+
 type trialEntry struct {
-	t *flowTable
-	k int32
-	v *vertex
-	w int64
+	t    *flowTable
+	flow int32
+	k    int32
+	v    *vertex
+	w    int64
 }
 
 const fixedUnit = 1 << 24
 
 func newTrialSums(flows int) *trialSums {
-	return &trialSums{slot: map[*flowTable]int32{}, memoAt: map[*memoEntry]int{}, last: make([]struct {
+	return &trialSums{slot: map[slotKey]int32{}, memoAt: map[*memoEntry]int{}, last: make([]struct {
 		t *flowTable
 		n int32
-	}, flows)}
+	}, 2*flows)}
 }
 
-// add adds x requests at vertex k of table t.
-func (u *trialSums) add(t *flowTable, k int32, x float64) {
-	l := &u.last[t.flow]
-	n := l.n
+// add adds x requests of flow i at vertex k of table t.
+func (u *trialSums) add(t *flowTable, i int32, k int32, x float64) {
+	// A flow's requests in a stretch go to its table in the state and
+	// its calm one, in turn: the last two are at hand.
+	l := &u.last[2*i]
 	if l.t != t {
-		var ok bool
-		if n, ok = u.slot[t]; !ok {
+		l = &u.last[2*i+1]
+	}
+	if l.t != t {
+		key := slotKey{t, i}
+		n, ok := u.slot[key]
+		if !ok {
 			n = int32(len(u.tabs))
-			u.slot[t] = n
-			u.tabs, u.pos = append(u.tabs, t), append(u.pos, nil)
+			u.slot[key] = n
+			u.tabs, u.pos = append(u.tabs, key), append(u.pos, nil)
 		}
+		u.last[2*i+1] = u.last[2*i]
+		l = &u.last[2*i]
 		l.t, l.n = t, n
 	}
+	n := l.n
 	pos := u.pos[n]
 	if int(k) >= len(pos) {
 		pos = append(pos, make([]int32, int(k)+1-len(pos))...)
 		u.pos[n] = pos
 	}
 	if pos[k] == 0 {
-		u.entry = append(u.entry, trialEntry{t: t, k: k})
+		u.entry = append(u.entry, trialEntry{t: t, flow: i, k: k})
 		pos[k] = int32(len(u.entry))
 	}
 	u.entry[pos[k]-1].w += int64(math.Round(x * fixedUnit))
@@ -921,7 +964,7 @@ func (u *trialSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 		es[x].v = es[x].t.vertexAt(es[x].k)
 	}
 	slices.SortFunc(es, func(a, b trialEntry) int {
-		if c := cmp.Compare(a.t.flow, b.t.flow); c != 0 {
+		if c := cmp.Compare(a.flow, b.flow); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.t.key, b.t.key); c != 0 {
@@ -935,7 +978,7 @@ func (u *trialSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 	for x := 0; x < len(es); {
 		e := es[x]
 		w := e.w
-		for x++; x < len(es) && es[x].t.sameAs(e.t) && slices.Equal(es[x].v.coords, e.v.coords); x++ {
+		for x++; x < len(es) && es[x].flow == e.flow && es[x].t.sameAs(e.t) && slices.Equal(es[x].v.coords, e.v.coords); x++ {
 			w += es[x].w
 		}
 		if w == 0 {
@@ -949,8 +992,8 @@ func (u *trialSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 		for _, c := range out.waits {
 			waits[c.bucket] += fw * c.share
 		}
-		at := m.pathAt[e.t.flow]
-		for j, p := range e.t.o.reach[e.t.flow] {
+		at := m.pathAt[e.flow]
+		for j, p := range e.t.o.reach[e.flow] {
 			cost[at+p] += fw * out.costs[j]
 		}
 	}
@@ -999,7 +1042,7 @@ func (u *trialSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 		}
 	}
 	for _, e := range u.entry {
-		u.pos[u.slot[e.t]][e.k] = 0
+		u.pos[u.slot[slotKey{e.t, e.flow}]][e.k] = 0
 	}
 	u.entry = u.entry[:0]
 	for i := range u.last {
@@ -1012,7 +1055,8 @@ func (u *trialSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 	}
 }
 
-// sameAs says two tables tabulate the same option, flow and state.
+// sameAs says two tables tabulate the same option, hops and state.
 func (t *flowTable) sameAs(u *flowTable) bool {
-	return t == u || t.o == u.o && t.flow == u.flow && t.key == u.key && t.gate == u.gate && t.cells == u.cells && slices.Equal(t.state, u.state)
+	return t == u || t.o == u.o && t.key == u.key && t.gate == u.gate && t.cells == u.cells &&
+		slices.Equal(t.hops, u.hops) && slices.Equal(t.dims, u.dims) && slices.Equal(t.hopDim, u.hopDim)
 }

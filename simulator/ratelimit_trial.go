@@ -37,15 +37,15 @@ type limitedEntry struct {
 	calm   [][]item // at calm, per flow: its cell corners at theta
 }
 
-// item is coef requests at vertex k of table t per request of t's flow,
+// item is coef requests at vertex k of table t per request of the flow,
 // or with me, coef requests at me's difference from calm: a state's
 // outcome without the limit is calm plus what the trial's memo already
 // holds, which spares working it out again.
 type item struct {
-	t    *flowTable
-	k    int32
-	me   *memoEntry
-	coef float64
+	t       *flowTable
+	flow, k int32
+	me      *memoEntry
+	coef    float64
 }
 
 // maxLimited bounds the run's table of throttled bins (an entry is a few
@@ -170,6 +170,7 @@ func (e *evaluator) throttleStretch(g int, sign float64) {
 	// The flows' tables in the stretch's state, once an hour needs them.
 	calmTabs, tabs := m.lim.calm[g], e.thrTabs
 	tabs[0] = nil
+	var kept, none []float64
 	span := float64(m.lim.chunk) * h
 	for c := int(lo / span); c < len(m.lim.mean[0]) && float64(c)*span < hi; c++ {
 		a, z := math.Max(lo, float64(c)*span), math.Min(hi, float64(c+1)*span)
@@ -204,16 +205,16 @@ func (e *evaluator) throttleStretch(g int, sign float64) {
 			}
 		}
 		for i := range nF {
-			demand[i] = onGrid(m.lim.mean[i][c])
+			demand[i] = m.lim.mean[i][c]
 		}
-		calm := e.limitedAt(g, 0, nil, demand, calmTabs, nil)
-		under := e.limitedAt(g, hash, state, demand, tabs, calm)
+		calm := e.limitedAt(g, 0, nil, demand, calmTabs, nil, &none)
+		under := e.limitedAt(g, hash, state, demand, tabs, calm, &kept)
 		for _, it := range under.items {
-			if d := in[it.t.flow]; d != 0 {
+			if d := in[it.flow]; d != 0 {
 				if it.me != nil {
 					sums.addMemo(it.me, it.coef*d)
 				} else {
-					sums.add(it.t, it.k, it.coef*d)
+					sums.add(it.t, it.flow, it.k, it.coef*d)
 				}
 			}
 		}
@@ -274,7 +275,7 @@ func ownOutages(own []event, into [][2]float64) [][2]float64 {
 // little, so the solve starts near its answer. In a state, the entry holds
 // what the hour adds per request of each flow: its outcome with the limit
 // less without in the state, less the same at calm.
-func (e *evaluator) limitedAt(g int, hash uint64, state, demand []float64, tabs []*flowTable, calm *limitedEntry) *limitedEntry {
+func (e *evaluator) limitedAt(g int, hash uint64, state, demand []float64, tabs []*flowTable, calm *limitedEntry, kept *[]float64) *limitedEntry {
 	key := hash ^ uint64(g)<<40
 	for _, d := range demand {
 		key ^= math.Float64bits(d)
@@ -283,7 +284,11 @@ func (e *evaluator) limitedAt(g int, hash uint64, state, demand []float64, tabs 
 	if le, ok := e.shared.limited.get(key); ok && le.g == g && slices.Equal(le.state, state) && slices.Equal(le.demand, demand) {
 		return le
 	}
-	le := &limitedEntry{g: g, state: slices.Clone(state), demand: slices.Clone(demand)}
+	// A stretch's hours share one copy of its state.
+	if *kept == nil && state != nil {
+		*kept = slices.Clone(state)
+	}
+	le := &limitedEntry{g: g, state: *kept, demand: slices.Clone(demand)}
 	s := e.solver
 	s.use(g, tabs)
 	clear(s.theta)
@@ -312,7 +317,8 @@ func (e *evaluator) limitedAt(g int, hash uint64, state, demand []float64, tabs 
 func (e *evaluator) hourItems(g int, under, calm *limitedEntry, tabs []*flowTable) []item {
 	s, lim := e.solver, e.m.lim
 	calmTabs := lim.calm[g]
-	var items []item
+	items := e.thrItems[:0]
+	defer func() { e.thrItems = items[:0] }()
 	if under.binds {
 		s.use(g, tabs)
 		copy(s.theta, under.theta)
@@ -333,7 +339,7 @@ func (e *evaluator) hourItems(g int, under, calm *limitedEntry, tabs []*flowTabl
 					return
 				}
 			}
-			items = append(items, item{t: t, k: k, coef: c})
+			items = append(items, item{t: t, flow: int32(i), k: k, coef: c})
 		}
 		if under.binds {
 			c := s.place(i, -1, 0)
@@ -346,7 +352,7 @@ func (e *evaluator) hourItems(g int, under, calm *limitedEntry, tabs []*flowTabl
 			// state its difference from calm.
 			add(calmTabs[i], 0, -1)
 			if tabs[i] != calmTabs[i] {
-				items = append(items, item{t: calmTabs[i], me: e.hitOf(g, i), coef: -1})
+				items = append(items, item{t: calmTabs[i], flow: int32(i), me: e.hitOf(g, i), coef: -1})
 			}
 		}
 		if calm.binds {
@@ -364,7 +370,7 @@ func (e *evaluator) hourItems(g int, under, calm *limitedEntry, tabs []*flowTabl
 		}
 		items = items[:n]
 	}
-	return slices.Clip(items)
+	return slices.Clone(items)
 }
 
 // calmItems is, per flow, its cell corners at calm's refusal shares with
@@ -381,7 +387,7 @@ func (e *evaluator) calmItems(g int, calm *limitedEntry) [][]item {
 		c := s.place(i, -1, 0)
 		for x := range c.corner {
 			if w := s.weight(x); w != 0 {
-				out[i] = append(out[i], item{t: c.t, k: c.idx[x], coef: w})
+				out[i] = append(out[i], item{t: c.t, flow: int32(i), k: c.idx[x], coef: w})
 			}
 		}
 	}
@@ -402,9 +408,10 @@ func sameShares(dims []int, x, y []float64) bool {
 // tableFor is option g's table for flow i in the state of memo entry me
 // (calm for nil), from the run's tables when a worker has made it: a
 // flow's state recurs across stretches and trials far more often than
-// the combination of every flow's. A flow that draws on no limited group
-// is the same with and without the limits, in any state, and uses the
-// calm table.
+// the combination of every flow's, and flows whose hops are alike (a
+// route's traffic from two origins served alike) share one. A flow that
+// draws on no limited group is the same with and without the limits, in
+// any state, and uses the calm table.
 func (e *evaluator) tableFor(g, i int, me *memoEntry) *flowTable {
 	m := e.m
 	if me == nil || len(m.lim.dims[g][i]) == 0 {
@@ -413,21 +420,24 @@ func (e *evaluator) tableFor(g, i int, me *memoEntry) *flowTable {
 	if t := me.lim.Load(); t != nil {
 		return t
 	}
-	h := (14695981039346656037 ^ uint64(g)<<32 ^ uint64(i) ^ math.Float64bits(me.gate)) * 1099511628211
-	for _, x := range me.state {
-		h ^= math.Float64bits(x)
-		h *= 1099511628211
-	}
 	o := &m.options[g]
-	t, ok := e.shared.tables.get(h)
-	if !ok || t.o != o || t.flow != i || t.gate != me.gate || !slices.Equal(t.state, me.state) {
-		hops := m.hopsInto(&e.hops, &m.flows[i], o.reach[i], nil, o.rate[i])
-		n := len(o.reach[i])
-		for j := range hops {
-			hops[j].fail, hops[j].slow, hops[j].down = me.state[j], me.state[n+j], me.state[2*n+j]
+	hops := m.hopsInto(&e.hops, &m.flows[i], o.reach[i], nil, o.rate[i])
+	n := len(o.reach[i])
+	for j := range hops {
+		hops[j].fail, hops[j].slow, hops[j].down = me.state[j], me.state[n+j], me.state[2*n+j]
+	}
+	h := (14695981039346656037 ^ uint64(g)<<32 ^ math.Float64bits(me.gate)) * 1099511628211
+	for _, hp := range hops {
+		for _, x := range [...]float64{hp.fail, hp.background, hp.cost, hp.down, hp.slow, hp.overloaded, hp.rate} {
+			h ^= math.Float64bits(x)
+			h *= 1099511628211
 		}
+	}
+	dims, hopDim := m.lim.dims[g][i], m.lim.hopDim[g][i]
+	t, ok := e.shared.tables.get(h)
+	if !ok || t.o != o || t.gate != me.gate || !slices.Equal(t.hops, hops) || !slices.Equal(t.dims, dims) || !slices.Equal(t.hopDim, hopDim) {
 		t = m.stateTable(g, i, stateCells, hops, me.gate, slices.Clone(me.state), &e.solver.ts)
-		t.key = stateKey(i, me.gate, me.state)
+		t.key = stateKey(me.gate, me.state)
 		e.shared.tables.put(h, t)
 	}
 	me.lim.Store(t)
@@ -435,10 +445,12 @@ func (e *evaluator) tableFor(g, i int, me *memoEntry) *flowTable {
 }
 
 // stateKey orders a flow's tables in a trial's sums by their state alone:
-// not by the option's place among those compared, so that an option's
-// figures are the same to the last bit whichever others are compared.
-func stateKey(i int, gate float64, state []float64) uint64 {
-	h := (14695981039346656037 ^ uint64(i) ^ math.Float64bits(gate)) * 1099511628211
+// not by the option's place among those compared, nor by which of two
+// flows alike made the table, so that an option's figures are the same to
+// the last bit whichever others are compared and whichever worker came
+// first.
+func stateKey(gate float64, state []float64) uint64 {
+	h := (14695981039346656037 ^ math.Float64bits(gate)) * 1099511628211
 	for _, x := range state {
 		h ^= math.Float64bits(x)
 		h *= 1099511628211
