@@ -72,8 +72,16 @@ func newFastPlan(pl *plan) fastPlan {
 	for _, o := range ok {
 		fp.ok = fp.ok && o
 	}
-	// An aggregate's request count needs row's reading.
-	fp.ok = fp.ok && !pl.reads[FieldRequests]
+	// Any other field (an aggregate's request count, its failures, one
+	// added later) needs row's reading.
+	for f := range numFields {
+		switch f {
+		case FieldTime, FieldEnd, FieldInput, FieldCached, FieldCacheWrite, FieldOutput, FieldLatency, FieldCost,
+			FieldModel, FieldRoute, FieldOrigin, FieldUser, FieldStatus, FieldSuccess, FieldError:
+		default:
+			fp.ok = fp.ok && !pl.reads[f]
+		}
+	}
 	for _, f := range []Field{FieldModel, FieldRoute, FieldOrigin, FieldUser, FieldStatus, FieldSuccess, FieldError} {
 		fp.ok = fp.ok && !pl.hasConst[f]
 		for _, cd := range pl.cands[f] {

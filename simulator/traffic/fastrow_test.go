@@ -67,6 +67,7 @@ func fastCorpus(t *testing.T) []goldenCase {
 		"timestamp=timestamp:offset_s,input_tokens=input_tokens",
 		"timestamp=timestamp,end_time=end,input_tokens=input_tokens,output_tokens=output_tokens",
 		"timestamp=timestamp:iso8601,end_time=end:iso8601,latency=latency,model=model",
+		"timestamp=timestamp,input_tokens=input_tokens,failed_requests=output_tokens",
 	} {
 		cases = append(cases, goldenCase{"edge " + spec, edge, -1})
 	}

@@ -125,23 +125,22 @@ func (s *jscan) num() ([]byte, error) {
 	if i < len(d) && d[i] == '-' {
 		i++
 	}
-	digits := func() int {
-		n := 0
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if i < len(d) && d[i] == '0' {
+	switch {
+	case i < len(d) && d[i] == '0':
 		i++
-	} else if digits() == 0 {
+	case i < len(d) && d[i]-'1' < 9:
+		for i++; i < len(d) && d[i]-'0' < 10; i++ {
+		}
+	default:
 		s.pos = i
 		return nil, s.fail("invalid number")
 	}
 	if i < len(d) && d[i] == '.' {
 		i++
-		if digits() == 0 {
+		j := i
+		for ; i < len(d) && d[i]-'0' < 10; i++ {
+		}
+		if i == j {
 			s.pos = i
 			return nil, s.fail("invalid number")
 		}
@@ -151,7 +150,10 @@ func (s *jscan) num() ([]byte, error) {
 		if i < len(d) && (d[i] == '+' || d[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
+		j := i
+		for ; i < len(d) && d[i]-'0' < 10; i++ {
+		}
+		if i == j {
 			s.pos = i
 			return nil, s.fail("invalid number")
 		}
