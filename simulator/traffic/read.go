@@ -3,6 +3,7 @@ package traffic
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -556,11 +557,10 @@ func merge(workers []*worker, src source, pl *plan, o *ReadOptions, sum *Summary
 	}
 	routeIx, originIx := indexOf(routes), indexOf(origins)
 
-	type gkey struct {
-		bin           int64
-		route, origin uint16
-	}
-	cells := map[gkey]*Cell{}
+	// Each worker's cells, on the global routes and origins and sorted, are
+	// merged in one pass (mergeCells); a map of the Azure trace's 16,000
+	// cells cost 5 ms, at the end, with one core.
+	lists := make([][]gcell, 0, len(workers))
 	hists := make([]Histogram, len(routes)*len(origins))
 	hasLat := false
 	minBin, maxBin := int64(math.MaxInt64), int64(math.MinInt64)
@@ -593,19 +593,14 @@ func merge(workers []*worker, src source, pl *plan, o *ReadOptions, sum *Summary
 		for i, n := range w.origins.names {
 			omap[i] = uint16(originIx[n])
 		}
+		l := make([]gcell, len(w.cells))
 		for i := range w.cells {
 			c := &w.cells[i]
-			k := gkey{bin: c.key.bin, route: rmap[c.key.ro>>16], origin: omap[c.key.ro&0xffff]}
-			g := cells[k]
-			if g == nil {
-				g = &Cell{Route: k.route, Origin: k.origin}
-				cells[k] = g
-			}
-			g.Demand.add(&c.d)
-			g.LatencyMs += c.latSum
-			g.Latencies += c.latN
-			minBin, maxBin = min(minBin, k.bin), max(maxBin, k.bin)
+			l[i] = gcell{bin: c.key.bin, ro: uint32(rmap[c.key.ro>>16])<<16 | uint32(omap[c.key.ro&0xffff]), c: c}
+			minBin, maxBin = min(minBin, c.key.bin), max(maxBin, c.key.bin)
 		}
+		slices.SortFunc(l, gcell.cmp) // the rows of a log mostly come in time order: a pass
+		lists = append(lists, l)
 		for ro, h := range w.hists {
 			hasLat = true
 			dst := &hists[int(rmap[ro>>16])*len(origins)+int(omap[ro&0xffff])]
@@ -681,25 +676,26 @@ func merge(workers []*worker, src source, pl *plan, o *ReadOptions, sum *Summary
 	sum.Examples = kept
 
 	prof := &Profile{BinWidth: o.BinWidth, Routes: routes, Origins: origins}
-	if len(cells) > 0 {
+	ncells := 0
+	if merged := mergeCells(lists); len(merged) > 0 {
 		width := int64(o.BinWidth)
 		prof.Start = time.Unix(0, minBin*width).UTC()
 		prof.Bins = int(maxBin - minBin + 1)
-		prof.Cells = make([]Cell, 0, len(cells))
-		for k, c := range cells {
-			c.Bin = int32(k.bin - minBin)
-			prof.Cells = append(prof.Cells, *c)
+		for i := 0; i < len(merged); {
+			k := merged[i]
+			c := Cell{Bin: int32(k.bin - minBin), Route: uint16(k.ro >> 16), Origin: uint16(k.ro)}
+			// A cell's parts are added in the workers' order, as its latency
+			// sum is a float.
+			for ; i < len(merged) && merged[i].bin == k.bin && merged[i].ro == k.ro; i++ {
+				p := merged[i].c
+				c.Demand.add(&p.d)
+				c.LatencyMs += p.latSum
+				c.Latencies += p.latN
+			}
+			prof.Cells = append(prof.Cells, c)
 			prof.Total.add(&c.Demand)
 		}
-		slices.SortFunc(prof.Cells, func(a, b Cell) int {
-			if a.Bin != b.Bin {
-				return int(a.Bin - b.Bin)
-			}
-			if a.Route != b.Route {
-				return int(a.Route) - int(b.Route)
-			}
-			return int(a.Origin) - int(b.Origin)
-		})
+		ncells = len(prof.Cells)
 	}
 	if hasLat {
 		prof.Latency = hists
@@ -748,10 +744,55 @@ func merge(workers []*worker, src source, pl *plan, o *ReadOptions, sum *Summary
 		sum.Origins = append(sum.Origins, Count{Name: n, Requests: perOrigin[i]})
 	}
 	sum.explain(o, time.Duration(prof.Bins)*prof.BinWidth)
-	if len(cells) > o.MaxCells {
-		workers[0].err = fmt.Errorf("the profile would need %d time × route × origin cells (at most %d): use a wider bin than %v", len(cells), o.MaxCells, o.BinWidth)
+	if ncells > o.MaxCells {
+		workers[0].err = fmt.Errorf("the profile would need %d time × route × origin cells (at most %d): use a wider bin than %v", ncells, o.MaxCells, o.BinWidth)
 	}
 	return prof
+}
+
+// gcell is a worker's cell on the profile's routes and origins.
+type gcell struct {
+	bin int64
+	ro  uint32 // route<<16 | origin
+	c   *cellAgg
+}
+
+func (a gcell) cmp(b gcell) int {
+	switch {
+	case a.bin != b.bin:
+		return cmp.Compare(a.bin, b.bin)
+	default:
+		return cmp.Compare(a.ro, b.ro)
+	}
+}
+
+// mergeCells merges the workers' sorted lists, two by two, into one sorted
+// list in which a cell's parts keep the order of the workers.
+func mergeCells(lists [][]gcell) []gcell {
+	if len(lists) == 0 {
+		return nil
+	}
+	for len(lists) > 1 {
+		var next [][]gcell
+		for i := 0; i < len(lists); i += 2 {
+			if i+1 == len(lists) {
+				next = append(next, lists[i])
+				continue
+			}
+			a, b := lists[i], lists[i+1]
+			m := make([]gcell, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				if b[0].cmp(a[0]) < 0 {
+					m, b = append(m, b[0]), b[1:]
+				} else {
+					m, a = append(m, a[0]), a[1:]
+				}
+			}
+			next = append(next, append(append(m, a...), b...))
+		}
+		lists = next
+	}
+	return lists[0]
 }
 
 func indexOf(names []string) map[string]int {
