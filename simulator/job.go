@@ -36,7 +36,7 @@ type Job struct {
 	// worked out only when a part leaves the process or comes from
 	// another, since fingerprinting the profile costs a run of few trials
 	// more than its trials.
-	key     func() (uint64, error)
+	key func() (uint64, error)
 	// exact keeps every trial's figures for exact percentiles; see
 	// exactQuantileTrials.
 	exact    bool
