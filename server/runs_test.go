@@ -35,7 +35,7 @@ func startRunner(t testing.TB, s *Server) {
 // deadline for a background job, not a measurement.
 func waitFor(t testing.TB, s *Server, id string, statuses ...string) store.Run {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		run, err := s.store.Run(context.Background(), id)
 		if err != nil {

@@ -158,7 +158,7 @@ func (c xssClient) multipart(path string, fields map[string]string, name, file s
 func (c xssClient) runDone(body string) string {
 	c.t.Helper()
 	id := c.id("POST", "/api/v1/runs", "application/json", strings.NewReader(body), http.StatusAccepted)
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		_, data := c.send("GET", "/api/v1/runs/"+id, "", nil)
 		var r struct{ Status, Error string }
