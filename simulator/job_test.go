@@ -22,19 +22,7 @@ func TestSplitRunIsByteIdentical(t *testing.T) {
 	for _, file := range []string{"multi-region", "single-provider"} {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
-			data, err := os.ReadFile("../testdata/examples/" + file + ".yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cat := pricing.Default()
-			spec, err := Load(data, cat)
-			if err != nil {
-				t.Fatal(err)
-			}
-			prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
-			if err != nil {
-				t.Fatal(err)
-			}
+			spec, prof, cat := example(t, file)
 			opts := Options{Trials: 97, Seed: 11}
 			whole, err := Run(context.Background(), spec, prof, cat, opts)
 			if err != nil {
@@ -83,19 +71,7 @@ func TestSplitRunIsByteIdentical(t *testing.T) {
 // another run.
 func TestMergeRefusesPartsThatDoNotFit(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../testdata/examples/single-provider.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := pricing.Default()
-	spec, err := Load(data, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, prof, cat := example(t, "single-provider")
 	job, err := NewJob(spec, prof, cat, Options{Trials: 20, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -140,19 +116,7 @@ func TestMergeRefusesPartsThatDoNotFit(t *testing.T) {
 // exact ones.
 func TestSketchedRunMatchesExactRun(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../testdata/examples/multi-region.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := pricing.Default()
-	spec, err := Load(data, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, prof, cat := example(t, "multi-region")
 	job, err := NewJob(spec, prof, cat, Options{Trials: 400, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -208,4 +172,23 @@ func TestSketchedRunMatchesExactRun(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("a sketched run differs from the exact one in more than its percentiles")
 	}
+}
+
+// example loads a bundled example architecture and synthesises its traffic.
+func example(t *testing.T, name string) (Spec, *traffic.Profile, *pricing.Catalog) {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/examples/" + name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := pricing.Default()
+	spec, err := Load(data, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, prof, cat
 }

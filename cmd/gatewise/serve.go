@@ -110,20 +110,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	cfg, logger := setup.cfg, setup.logger
-	stopTracing, err := startTracing(ctx, getenv, logger, &cfg)
+	st, stop, err := openTraced(ctx, getenv, logger, &cfg, setup.db)
 	if err != nil {
 		return err
 	}
-	defer stopTracing()
-	st, err := store.Open(ctx, setup.db, logger)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			logger.Error("closing the database", "error", err)
-		}
-	}()
+	defer stop()
 
 	srv, err := server.New(cfg, st, pricing.Default(), logger)
 	if err != nil {
@@ -373,4 +364,25 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// openTraced starts tracing when the environment asks for it and opens the
+// database, for serve and worker alike; stop closes both, the database
+// first.
+func openTraced(ctx context.Context, getenv func(string) string, logger *slog.Logger, cfg *server.Config, db string) (*store.Store, func(), error) {
+	stopTracing, err := startTracing(ctx, getenv, logger, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, db, logger)
+	if err != nil {
+		stopTracing()
+		return nil, nil, err
+	}
+	return st, func() {
+		if err := st.Close(); err != nil {
+			logger.Error("closing the database", "error", err)
+		}
+		stopTracing()
+	}, nil
 }

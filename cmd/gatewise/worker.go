@@ -9,7 +9,6 @@ import (
 
 	"gatewise/pricing"
 	"gatewise/server"
-	"gatewise/server/store"
 	"gatewise/version"
 )
 
@@ -37,20 +36,11 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	logger := setup.logger
 	cfg := setup.cfg
-	stopTracing, err := startTracing(ctx, getenv, logger, &cfg)
+	st, stop, err := openTraced(ctx, getenv, logger, &cfg, setup.db)
 	if err != nil {
 		return err
 	}
-	defer stopTracing()
-	st, err := store.Open(ctx, setup.db, logger)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			logger.Error("closing the database", "error", err)
-		}
-	}()
+	defer stop()
 	metrics := server.NewMetrics(st, logger)
 	if cfg.MetricsAddr != "" {
 		stop, err := server.ServeMetrics(ctx, cfg.MetricsAddr, server.MetricsHandler(metrics, cfg.MetricsToken), logger)
