@@ -16,10 +16,14 @@ import (
 // good row is read the same way on either path (TestFastRowIsRow).
 
 // fastPlan is where fastRow finds each field it reads: a CSV column, or -1.
+// A JSON row's fields are read by fastJSON from their slots, the first
+// present one as lookup reads them, each field's in the same unit.
 type fastPlan struct {
 	ok                                             bool
 	time, end, in, cached, cacheWrite, out, lat, c int32
 	timeUnit, endUnit, latUnit, costUnit           Unit
+	json                                           bool
+	slots                                          [numFields][]int32
 	// slotCols are the columns add reads through the slots (model, route,
 	// origin, user), copied there for it.
 	slotCols []int32
@@ -47,17 +51,25 @@ const (
 // reads, each from at most one column.
 func newFastPlan(pl *plan) fastPlan {
 	fp := fastPlan{time: -1, end: -1, in: -1, cached: -1, cacheWrite: -1, out: -1, lat: -1, c: -1}
-	if pl.container != containerCSV || pl.p.cacheOutsideInput {
+	if pl.p.cacheOutsideInput {
 		return fp
 	}
+	fp.json = pl.container != containerCSV
 	col := func(f Field) (int32, Unit, bool) {
+		cs := pl.cands[f]
 		switch {
-		case pl.hasConst[f] || len(pl.cands[f]) > 1:
+		case pl.hasConst[f] || len(cs) > 1 && !fp.json:
 			return -1, 0, false
-		case len(pl.cands[f]) == 0:
+		case len(cs) == 0:
 			return -1, 0, true
 		}
-		return pl.cands[f][0].slot, pl.cands[f][0].unit, true
+		for _, c := range cs {
+			if c.unit != cs[0].unit {
+				return -1, 0, false
+			}
+			fp.slots[f] = append(fp.slots[f], c.slot)
+		}
+		return cs[0].slot, cs[0].unit, true
 	}
 	var ok [8]bool
 	fp.time, fp.timeUnit, ok[0] = col(FieldTime)
@@ -87,6 +99,9 @@ func newFastPlan(pl *plan) fastPlan {
 		for _, cd := range pl.cands[f] {
 			fp.slotCols = append(fp.slotCols, cd.slot)
 		}
+	}
+	if fp.json {
+		return fp // the slots of model, route, origin and user are add's
 	}
 	// A trace of times and counts only (Azure's) is read by lineRows.
 	narrow := fp.ok && fp.end < 0 && fp.lat < 0 && fp.c < 0 && len(fp.slotCols) == 0 && (fp.timeUnit == UnitISO || fp.timeUnit == UnitDefault)
@@ -451,6 +466,104 @@ func (w *worker) fastRow(line int64) bool {
 	failed, class := w.outcome(out, false)
 	w.rowsRead++
 	w.add(line, uint64(line), &request{ts: ts, in: in, cached: cached, out: out, reqs: 1,
+		latency: latency, hasLat: hasLat, cost: cost, hasCost: hasCost, failed: failed, class: class})
+	return true
+}
+
+// jsonField reads a field of a JSON row as lookup would: the raw value of
+// its first candidate that is neither absent, null nor an empty string.
+// ok is false when row must decide (a string with escapes to undo).
+func (w *worker) jsonField(f Field) (b []byte, present, ok bool) {
+	for _, s := range w.fast.slots[f] {
+		v := &w.vals[s]
+		switch v.kind {
+		case jAbsent, jNull:
+			continue
+		case jString:
+			if len(v.raw) == 0 {
+				continue
+			}
+			if v.escaped {
+				return nil, false, false
+			}
+		}
+		return v.raw, true, true
+	}
+	return nil, false, true
+}
+
+// jsonCount reads a count field of a JSON row as row would, or says row
+// must.
+func (w *worker) jsonCount(f Field) (int64, bool) {
+	b, present, ok := w.jsonField(f)
+	if !present {
+		return 0, ok
+	}
+	n, good := parseCount(b)
+	return n, good && n >= 0
+}
+
+// jsonFloat reads a latency or cost field of a JSON row as row would: a
+// non-negative number, present or not.
+func (w *worker) jsonFloat(f Field) (float64, bool, bool) {
+	b, present, ok := w.jsonField(f)
+	if !present {
+		return 0, false, ok
+	}
+	v, good := parseFloat(b)
+	return v, true, good && v >= 0
+}
+
+// fastJSON is fastRow for a JSON row, whose values the walk has put in
+// w.vals: it aggregates the row if it is plainly good and reports whether
+// it did; nothing is counted when it did not.
+func (w *worker) fastJSON(line int64, ord uint64) bool {
+	fp := &w.fast
+	b, present, ok := w.jsonField(FieldTime)
+	if !present || !ok {
+		return false
+	}
+	ts, good := parseTime(b, fp.timeUnit, w.o.Start.UnixNano(), &w.iso[0])
+	if !good || ts < minTimestamp || (!w.pl.relative && ts > w.nowLimit) {
+		return false
+	}
+	in, ok1 := w.jsonCount(FieldInput)
+	cached, ok2 := w.jsonCount(FieldCached)
+	_, ok3 := w.jsonCount(FieldCacheWrite)
+	out, ok4 := w.jsonCount(FieldOutput)
+	if !ok1 || !ok2 || !ok3 || !ok4 || in > maxTokens || out > maxTokens || cached > in {
+		return false
+	}
+	end, hasEnd := int64(0), false
+	if fp.end >= 0 {
+		b, present, ok := w.jsonField(FieldEnd)
+		if !ok {
+			return false
+		}
+		if present {
+			if end, hasEnd = parseTime(b, fp.endUnit, w.o.Start.UnixNano(), &w.iso[1]); !hasEnd {
+				return false
+			}
+		}
+	}
+	latency, hasLat, ok5 := w.jsonFloat(FieldLatency)
+	if hasLat && fp.latUnit == UnitSeconds {
+		latency *= 1000
+	}
+	if ok5 && !hasLat && hasEnd {
+		latency, hasLat = float64(end-ts)/1e6, true
+		ok5 = latency >= 0
+	}
+	cost, hasCost, ok6 := w.jsonFloat(FieldCost)
+	if !ok5 || !ok6 || latency > maxLatencyMs {
+		return false
+	}
+	if hasCost && fp.costUnit == UnitCents {
+		cost /= 100
+	}
+	failed, class := w.outcome(out, false)
+	w.rowsRead++
+	w.add(line, ord, &request{ts: ts, in: in, cached: cached, out: out, reqs: 1,
 		latency: latency, hasLat: hasLat, cost: cost, hasCost: hasCost, failed: failed, class: class})
 	return true
 }

@@ -158,3 +158,127 @@ func TestKeyMemoIsLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestShapeIsWalk reads JSON rows that keep the keys of the row before but
+// not its values: values of every kind where a count, a time or an unread
+// member was (strings with escapes, nulls, literals, objects where the walk
+// goes in and where it does not, arrays, numbers JSON refuses, strings that
+// never close), and rows whose glue changes by a byte (a space, an escape
+// in a key, a key's first letter, a member more or less). The shape walk
+// and fastJSON must read them as the general walk and row do, as JSON
+// Lines, as a document and as rows wrapped in pages.
+func TestShapeIsWalk(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 11))
+	times := []string{`"2025-06-01T10:00:00Z"`, `"2025-06-01T10:00:31.25Z"`, `"2025-06-01T10:01:02.5+02:00"`, `"2025-06-01 10:00:07"`,
+		`"2025-06-01T10:00:0\u0039Z"`, `1748772000`, `1748772000123`, `1748772000.5`, `"1748772000"`, `null`, `""`, `"x"`, `true`, `{}`, `[]`, `"1999-01-01T00:00:00Z"`, `"2027-01-01T00:00:00Z"`}
+	counts := []string{`12`, `0`, `"12"`, `"7"`, `12.0`, `12.5`, `1e3`, `-3`, `-0`, `null`, `""`, `"\u0031"`, `true`, `false`, `{}`, `{"a":1}`, `[1]`,
+		`99999999999999999999`, `20000001`, `01`, `1.`, `-`, `tru`, `"x`, `3 `}
+	floats := []string{`812`, `812.5`, `0.5`, `"812"`, `-1`, `null`, `1e2`, `1e999`, `"NaN"`, `90000000`, `{}`, `0`}
+	other := []string{`"gpt-4o"`, `"claude-sonnet-4-5"`, `"gpt\"4o"`, `"US"`, `"de"`, `200`, `429`, `"500"`, `null`, `{"x":[1,{"y":2}]}`, `[]`, `[1,"a"]`, `true`, `"é"`, `""`}
+	type member struct {
+		key    string
+		values []string
+	}
+	members := []member{
+		{"request_id", other}, {"request_created_at", times}, {"model", other}, {"response_status", other},
+		{"prompt_tokens", counts}, {"prompt_cache_read_tokens", counts}, {"completion_tokens", counts},
+		{"delay_ms", floats}, {"costUSD", floats}, {"cost", floats}, {"country_code", other},
+		{"request_properties", []string{`{"Helicone-Property-Feature":"chat"}`, `{}`, `null`, `"chat"`}},
+		{"usage", []string{`{"prompt_tokens":5,"completion_tokens":2}`, `{"prompt_tokens":"5"}`, `{}`, `7`, `{"completion_tokens":{"x":1}}`}},
+	}
+	invalid := map[string]bool{`01`: true, `1.`: true, `-`: true, `tru`: true, `"x`: true}
+	bad := false // the row has a value JSON refuses
+	value := func(m member) string {
+		if rng.IntN(4) > 0 { // mostly plain values, so that rows go on in their shape
+			return m.values[rng.IntN(min(2, len(m.values)))]
+		}
+		v := m.values[rng.IntN(len(m.values))]
+		bad = bad || invalid[v]
+		return v
+	}
+	row := func(order []int, glue int) string {
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, k := range order {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			key := members[k].key
+			switch glue {
+			case 1:
+				b.WriteString(" ")
+			case 2:
+				if i == 1 {
+					key = strings.Replace(key, "_", `\u005f`, 1)
+				}
+			case 5: // a key of the same length that differs in its first letter
+				if i == 1 {
+					key = strings.ToUpper(key[:1]) + key[1:]
+				}
+			}
+			fmt.Fprintf(&b, "%q:", key)
+			if glue == 3 && i == 2 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(value(members[k]))
+		}
+		if glue == 4 {
+			b.WriteString(` `)
+		}
+		b.WriteByte('}')
+		return b.String()
+	}
+	var rows, valid []string // valid: the rows a JSON document can hold
+	order := rng.Perm(len(members))
+	for i := range 6000 {
+		if i%40 == 0 { // a new shape now and then: members left out or moved
+			order = rng.Perm(len(members))[:6+rng.IntN(len(members)-5)]
+		}
+		glue := 0
+		if rng.IntN(10) == 0 {
+			glue = 1 + rng.IntN(5)
+		}
+		bad = false
+		r := row(order, glue)
+		rows = append(rows, r)
+		if !bad {
+			valid = append(valid, r)
+		}
+	}
+	jsonl := []byte(strings.Join(rows, "\n") + "\n")
+	doc := []byte("[\n  " + strings.Join(valid, ",\n  ") + "\n]\n")
+	var pages strings.Builder
+	for i := 0; i < len(valid); i += 50 {
+		fmt.Fprintf(&pages, `{"data":[%s]}`+"\n", strings.Join(valid[i:min(i+50, len(valid))], ","))
+	}
+	inputs := []struct {
+		name string
+		data []byte
+	}{{"jsonl", jsonl}, {"document", doc}, {"pages", []byte(pages.String())}}
+	for _, in := range inputs {
+		for _, spec := range []string{
+			"", // the Helicone preset, detected
+			"timestamp=request_created_at,input_tokens=usage.prompt_tokens,output_tokens=usage.completion_tokens,model=model,latency=delay_ms:s,cost=cost:cents",
+			"timestamp=request_created_at,input_tokens=prompt_tokens,output_tokens=completion_tokens,origin=country_code,route=request_properties.Helicone-Property-Feature",
+		} {
+			o := ReadOptions{MaxBadFraction: 1, Now: testNow, Workers: 1}
+			if spec != "" {
+				m, err := ParseMapping(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.Mapping, o.Format = m, "json"
+				if in.name == "jsonl" {
+					o.Format = "jsonl"
+				}
+			}
+			p, s, err := Read(context.Background(), bytes.NewReader(in.data), o)
+			o.general = true
+			gp, gs, gerr := Read(context.Background(), bytes.NewReader(in.data), o)
+			if got, want := digest(p, s, err), digest(gp, gs, gerr); got != want || s.RowsUsed < 1000 {
+				t.Errorf("%s %q:\n shape   %s\n general %s", in.name, spec, got, want)
+			}
+		}
+	}
+}

@@ -63,6 +63,22 @@ type jscan struct {
 	// keys are those of the row before, in order, each key is matched where
 	// it lies instead of scanned and put on the path (see keyMemos).
 	memo *keyMemos
+	// leaves records, while memo is set, the members whose values the walk
+	// does not go into, so that the row's shape can be learnt (rowShape).
+	leaves []leafSpan
+}
+
+// leafSpan is where a member's value lies in the row, and the member's
+// place in the memo.
+type leafSpan struct {
+	start, end, member int
+}
+
+// leaf records the value that started at start and ended at s.pos.
+func (s *jscan) leaf(start int) {
+	if s.memo != nil {
+		s.leaves = append(s.leaves, leafSpan{start: start, end: s.pos, member: s.memo.n - 1})
+	}
 }
 
 func (s *jscan) fail(msg string) error { return &jsonError{off: s.pos, msg: msg} }
@@ -316,7 +332,7 @@ func (s *jscan) object(plen, depth int) error {
 		if s.pos >= len(s.data) {
 			return s.fail("unexpected end of input")
 		}
-		switch s.data[s.pos] {
+		switch start := s.pos; s.data[s.pos] {
 		case '{':
 			if s.visit(path, jvalue{kind: jObject}) {
 				if memo {
@@ -325,21 +341,25 @@ func (s *jscan) object(plen, depth int) error {
 				if err := s.object(len(s.path), depth+1); err != nil {
 					return err
 				}
-			} else if err := s.skip(); err != nil {
-				return err
+			} else {
+				if err := s.skip(); err != nil {
+					return err
+				}
+				s.leaf(start)
 			}
 		case '[':
-			start := s.pos
 			if err := s.skip(); err != nil {
 				return err
 			}
 			s.visit(path, jvalue{raw: s.data[start:s.pos], kind: jArray})
+			s.leaf(start)
 		default:
 			v, err := s.scalar()
 			if err != nil {
 				return err
 			}
 			s.visit(path, v)
+			s.leaf(start)
 		}
 		s.ws()
 		if s.pos >= len(s.data) {
@@ -399,7 +419,7 @@ func (s *jscan) member(plen int) (path []byte, memo bool, err error) {
 
 // walkJSON walks the single object in data (surrounding whitespace allowed).
 func walkJSON(s *jscan, data []byte, visit func(path []byte, v jvalue) bool) error {
-	s.data, s.pos, s.path, s.visit = data, 0, s.path[:0], visit
+	s.data, s.pos, s.path, s.visit, s.leaves = data, 0, s.path[:0], visit, s.leaves[:0]
 	s.ws()
 	if s.pos >= len(data) || data[s.pos] != '{' {
 		return s.fail("a row must be a JSON object")
@@ -460,4 +480,113 @@ func valueEnd(s *jscan, data []byte) (int, error) {
 	s.data, s.pos = data, 0
 	err := s.skip()
 	return s.pos, err
+}
+
+// rowShape is a row's text with its values taken out: the glue between
+// them (braces, keys, colons, commas, whitespace, byte for byte) and what
+// the plan makes of each value's member. A row whose glue is the same, with
+// values in the same places, walks the same: the scanner reads the same
+// bytes in the same states and visits the same paths, so its values can go
+// straight to their slots (walkShape) while the keys, which are most of a
+// row of counts, are compared a run at a time and never scanned.
+type rowShape struct {
+	ok    bool
+	glue  []byte
+	steps []shapeStep
+}
+
+// shapeStep is one value: the glue before it ends at glueEnd; slot and
+// descend are its member's.
+type shapeStep struct {
+	glueEnd int
+	slot    int32
+	descend bool
+}
+
+// maxShapeGlue bounds the glue a shape keeps.
+const maxShapeGlue = 4096
+
+// learn makes the shape of data, which the scanner has just walked with the
+// memo m, from the values it recorded.
+func (sh *rowShape) learn(data []byte, leaves []leafSpan, m *keyMemos) {
+	sh.ok = false
+	if m.n > len(m.e) { // members past maxKeyMemos were not remembered
+		return
+	}
+	n := len(data)
+	for _, l := range leaves {
+		n -= l.end - l.start
+	}
+	if n > maxShapeGlue {
+		return
+	}
+	sh.glue, sh.steps = sh.glue[:0], sh.steps[:0]
+	prev := 0
+	for _, l := range leaves {
+		sh.glue = append(sh.glue, data[prev:l.start]...)
+		e := &m.e[l.member]
+		sh.steps = append(sh.steps, shapeStep{glueEnd: len(sh.glue), slot: e.slot, descend: e.descend})
+		prev = l.end
+	}
+	sh.glue = append(sh.glue, data[prev:]...)
+	sh.ok = true
+}
+
+// walkShape reads data as a row of the shape sh, putting its values in
+// vals, and reports whether data has that shape; when it has not, vals may
+// hold some of its values and the row must be walked again.
+func (s *jscan) walkShape(sh *rowShape, data []byte, vals []jvalue) bool {
+	s.data = data
+	pos, g := 0, 0
+	for i := range sh.steps {
+		st := &sh.steps[i]
+		if !hasAt(data, pos, sh.glue[g:st.glueEnd]) {
+			return false
+		}
+		pos += st.glueEnd - g
+		g = st.glueEnd
+		if pos >= len(data) {
+			return false
+		}
+		s.pos = pos
+		var v jvalue
+		switch data[pos] {
+		case '{':
+			// A member the walk goes into would visit paths of its own.
+			if st.descend || s.skip() != nil {
+				return false
+			}
+			v.kind = jObject
+		case '[':
+			if s.skip() != nil {
+				return false
+			}
+			v = jvalue{raw: data[pos:s.pos], kind: jArray}
+		default:
+			var err error
+			if v, err = s.scalar(); err != nil {
+				return false
+			}
+		}
+		if st.slot >= 0 {
+			vals[st.slot] = v
+		}
+		pos = s.pos
+	}
+	return len(data)-pos == len(sh.glue)-g && hasAt(data, pos, sh.glue[g:])
+}
+
+// hasAt tells whether data holds g at p. Glue is mostly a comma and a key:
+// up to 16 bytes are compared as two words.
+func hasAt(data []byte, p int, g []byte) bool {
+	n := len(g)
+	if len(data)-p < n {
+		return false
+	}
+	d := data[p : p+n]
+	if n >= 8 && n <= 16 {
+		return binary.LittleEndian.Uint64(d) == binary.LittleEndian.Uint64(g) &&
+			binary.LittleEndian.Uint64(d[n-8:]) == binary.LittleEndian.Uint64(g[n-8:])
+	}
+	return string(d) == string(g)
 }

@@ -146,7 +146,7 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 	w.fast, w.nowLimit, w.reads = fastPlanOf(pl), o.Now.UnixNano()+86400e9, pl.reads
 	w.fast.ok = w.fast.ok && !o.general
 	if !w.fast.ok {
-		w.fast.cols, w.fast.strict = nil, false
+		w.fast.cols, w.fast.strict, w.fast.json = nil, false, false
 	}
 	w.sameDims = !pl.reads[FieldModel] && !pl.reads[FieldRoute] && !pl.reads[FieldOrigin] && len(o.OriginMix) == 0 && !o.general
 	w.binLo, w.binHi = 1, 0 // empty
@@ -178,12 +178,37 @@ func newWorker(pl *plan, o *ReadOptions) *worker {
 	return w
 }
 
-// memo is the scanner's memo for a walk, none for the general reading.
-func (w *worker) memo(m *keyMemos) *keyMemos {
-	if w.o.general {
-		return nil
+// walk reads the JSON object rec into w.vals, which start as base (empty
+// when nil), through the memo m: as a row of the shape of the last one m
+// walked in full when it is one, else with the scanner, which the general
+// reading does with no memo at all.
+func (w *worker) walk(s *jscan, m *keyMemos, rec []byte, base []jvalue) error {
+	reset := func() {
+		if base == nil {
+			clear(w.vals)
+		} else {
+			copy(w.vals, base)
+		}
 	}
-	return m
+	reset()
+	if w.o.general {
+		s.memo = nil
+		return walkJSON(s, rec, w.visit)
+	}
+	if m.shape.ok {
+		if s.walkShape(&m.shape, rec, w.vals) {
+			return nil
+		}
+		reset()
+	}
+	w.keys = m
+	m.start()
+	s.memo = m
+	if err := walkJSON(s, rec, w.visit); err != nil {
+		return err
+	}
+	m.shape.learn(rec, s.leaves, m)
+	return nil
 }
 
 // keyMemo is what the plan makes of a JSON member: its path, its slot (-1
@@ -212,6 +237,9 @@ type keyMemos struct {
 	streak, hit, escaped bool
 	plen                 int
 	spare                keyMemo // the answer for a member past maxKeyMemos
+	// shape is the last row walked in full, for the rows that follow with
+	// the same keys in the same places (jscan.walkShape).
+	shape rowShape
 }
 
 // maxKeyMemos bounds the keys remembered, whatever a row holds.
@@ -404,11 +432,7 @@ func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
 		w.badText(rec, line)
 		return
 	}
-	clear(w.vals)
-	w.keys = &w.rowKeys
-	w.keys.start()
-	w.scan.memo = w.memo(w.keys)
-	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
+	if err := w.walk(&w.scan, &w.rowKeys, rec, nil); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
 		return
@@ -438,11 +462,7 @@ func (w *worker) jsonRow(rec []byte, line int64, ord uint64) {
 
 // leaf walks a row found inside a page; it is not unwrapped again.
 func (w *worker) leaf(rec []byte, line int64, ord uint64) {
-	clear(w.vals)
-	w.keys = &w.leafKeys
-	w.keys.start()
-	w.scan.memo = w.memo(w.keys)
-	if err := walkJSON(&w.scan, rec, w.visit); err != nil {
+	if err := w.walk(&w.scan, &w.leafKeys, rec, nil); err != nil {
 		w.rowsRead++
 		w.badJSON(rec, line, err)
 		return
@@ -460,11 +480,7 @@ func (w *worker) exploded(line int64, ord uint64) {
 	copy(w.parent, w.vals)
 	raw := w.vals[w.pl.explodeSlot].raw
 	w.elements(raw, func(el []byte, off int) {
-		copy(w.vals, w.parent)
-		w.keys = &w.elKeys
-		w.keys.start()
-		w.elScan.memo = w.memo(w.keys)
-		if err := walkJSON(&w.elScan, el, w.visit); err != nil {
+		if err := w.walk(&w.elScan, &w.elKeys, el, w.parent); err != nil {
 			w.rowsRead++
 			w.badJSON(el, line, err)
 			return
@@ -755,6 +771,9 @@ const minTimestamp = 946684800 * 1e9 // 2000-01-01T00:00:00Z
 // it to the partial profile. Every check happens before anything is added,
 // so a bad row leaves no trace but its count.
 func (w *worker) row(line int64, ord uint64) {
+	if w.fast.json && w.probe == nil && w.fastJSON(line, ord) {
+		return
+	}
 	if w.pl.extras.hasCall && !w.isCall() {
 		if w.probe == nil {
 			w.others++
