@@ -19,11 +19,24 @@ import (
 	"gatewise/simulator/traffic"
 )
 
-const ingestUsage = `Usage: gatewise ingest FILE [--format auto|NAME] [--map SPEC] [--start TIME] [--json]
+const ingestUsage = `Usage: gatewise ingest FILE [FILE...] [--format auto|NAME] [--map SPEC] [--start TIME] [--ids COLUMN|none] [--overlap keep|drop] [--json]
 
 Reads a request log (CSV, JSON or JSONL, optionally gzip-compressed; - for
 standard input) and prints what gatewise would simulate from it. Exit status
 0 when the file is usable, 1 when it is not, 2 for bad usage.
+
+Several files are read as one log, as an upload on the web combines them
+(LiteLLM's SpendLogs beside its ErrorLogs, one export a day): a file with
+the same bytes as an earlier one is refused, rows whose request id an
+earlier file has are skipped, and where two files cover the same hours the
+report says so with each file's requests in them. Where request ids cannot
+tell repeated requests from different ones, --overlap keep (the default)
+keeps both files' requests there and --overlap drop leaves out the later
+file's. If any file is missing, unreadable or refused, nothing is combined.
+
+--format, --map, --start, --ids and --overlap apply to every file when
+given once; given once per file, the n-th applies to the n-th file (an
+empty value, '', for a file read as detected).
 
 Formats: auto, %s.
 A mapping names columns per field: --map 'timestamp=Time:unix_ms,model=Model,input_tokens=In'.
@@ -34,9 +47,12 @@ A mapping names columns per field: --map 'timestamp=Time:unix_ms,model=Model,inp
 func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "auto", "`name` of the log format, or auto to detect it")
-	mapSpec := fs.String("map", "", "column mapping `spec`: field=column[:unit],...")
-	start := fs.String("start", "", "start `time` for traces whose clock counts from zero (RFC 3339 or YYYY-MM-DD; default Monday 2026-01-05 00:00 UTC)")
+	lf := logFlags{format: perFile{def: "auto"}}
+	fs.Var(&lf.format, "format", "`name` of the log format, or auto to detect it")
+	fs.Var(&lf.mapping, "map", "column mapping `spec`: field=column[:unit],...")
+	fs.Var(&lf.start, "start", "start `time` for traces whose clock counts from zero (RFC 3339 or YYYY-MM-DD; default Monday 2026-01-05 00:00 UTC)")
+	fs.Var(&lf.ids, "ids", "with several files: the request id `column` they are checked by (default: the format's), or none")
+	fs.Var(&lf.overlap, "overlap", "with several files: `keep` or drop a later file's requests where it overlaps earlier files and request ids cannot tell (default keep)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	bin := fs.Duration("bin", traffic.DefaultBinWidth, "time bin `width` of the profile")
 	maxBad := fs.Float64("max-bad", traffic.DefaultMaxBadFraction, "refuse the file when more than this `fraction` of rows is bad")
@@ -57,26 +73,26 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		files = append(files, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(files) != 1 {
+	if len(files) == 0 {
 		fs.Usage()
-		return &exitError{code: 2, err: errors.New("ingest needs one file: gatewise ingest FILE")}
+		return &exitError{code: 2, err: errors.New("ingest needs one file or more: gatewise ingest FILE [FILE...]")}
+	}
+	if err := lf.check(len(files)); err != nil {
+		return err
 	}
 	// The catalog is read only for a log that names models: a trace that
 	// names none (Azure's) is summarised without it.
 	known := sync.OnceValue(func() func(string) bool { return simulator.KnownModel(pricing.Default()) })
-	opts := traffic.ReadOptions{Format: *format, BinWidth: *bin, MaxBadFraction: *maxBad, Known: func(m string) bool { return known()(m) }}
-	var err error
-	if opts.Mapping, err = traffic.ParseMapping(*mapSpec); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("--map: %w", err)}
-	}
-	if *start != "" {
-		if opts.Start, err = parseStart(*start); err != nil {
-			return &exitError{code: 2, err: err}
+	base := traffic.ReadOptions{BinWidth: *bin, MaxBadFraction: *maxBad, Known: func(m string) bool { return known()(m) }}
+	opts := make([]traffic.ReadOptions, len(files))
+	for i := range files {
+		var err error
+		if opts[i], err = lf.options(base, i); err != nil {
+			return err
 		}
 	}
-
-	if err := opts.Validate(); err != nil {
-		return &exitError{code: 2, err: err}
+	if len(files) > 1 {
+		return ingestSeveral(ctx, files, opts, &lf, *asJSON, stdout)
 	}
 
 	name := files[0]
@@ -89,22 +105,12 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer f.Close()
 		r = f
 	}
-	_, sum, readErr := traffic.Read(ctx, r, opts)
+	_, sum, readErr := traffic.Read(ctx, r, opts[0])
 	if errors.Is(readErr, context.Canceled) {
 		return readErr
 	}
 	if *asJSON {
-		out := struct {
-			File string `json:"file"`
-			traffic.Summary
-			Error string `json:"error,omitempty"`
-		}{File: name, Summary: sum}
-		if readErr != nil {
-			out.Error = readErr.Error()
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := writeFileJSON(stdout, name, sum, readErr); err != nil {
 			return err
 		}
 	} else if sum.Format != "" {
@@ -113,6 +119,63 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if readErr != nil {
 		return &exitError{code: 1, err: fmt.Errorf("%s: %w", name, readErr)}
 	}
+	return nil
+}
+
+// writeFileJSON prints one file's summary as JSON, with the error that
+// made it unusable.
+func writeFileJSON(w io.Writer, name string, sum traffic.Summary, readErr error) error {
+	out := struct {
+		File string `json:"file"`
+		traffic.Summary
+		Error string `json:"error,omitempty"`
+	}{File: name, Summary: sum}
+	if readErr != nil {
+		out.Error = readErr.Error()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// ingestSeveral reads several files as one log and prints each file, what
+// combining them found and the summary of the whole; as JSON, the
+// combination's summary with every file's. A file that cannot be used is
+// printed alone, and nothing is combined.
+func ingestSeveral(ctx context.Context, names []string, opts []traffic.ReadOptions, lf *logFlags, asJSON bool, stdout io.Writer) error {
+	_, c, files, err := readLogs(ctx, names, opts, lf)
+	var le *logError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case errors.As(err, &le):
+		if asJSON {
+			if jerr := writeFileJSON(stdout, le.file.Name, le.file.Summary, le.err); jerr != nil {
+				return jerr
+			}
+		} else if le.file.Summary.Format != "" {
+			writeSummary(stdout, le.file.Name, le.file.Summary)
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%w; no file was combined", le)}
+	case err != nil:
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return &exitError{code: 1, err: err}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c)
+	}
+	writeFiles(stdout, c, files)
+	fmt.Fprintln(stdout)
+	whole := c.Summary
+	if whole.Mapping == "" {
+		whole.Mapping = "each file's own (above)"
+	}
+	writeSummary(stdout, combinedName(names), whole)
 	return nil
 }
 

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata from the commands as they are")
 
 func runIngest(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -181,7 +185,7 @@ func TestIngestFailures(t *testing.T) {
 		want string
 	}{
 		{nil, 2, "ingest needs one file"},
-		{[]string{"a", "b"}, 2, "ingest needs one file"},
+		{[]string{"a", "b"}, 1, "open a: no such file"},
 		{[]string{"--nope", sample("helicone.jsonl")}, 2, "flag provided but not defined"},
 		{[]string{sample("helicone.jsonl"), "--map", "stamp=x"}, 2, `unknown field "stamp"`},
 		{[]string{sample("helicone.jsonl"), "--start", "yesterday"}, 2, "--start"},
@@ -238,5 +242,217 @@ func TestIngestUnclosedQuote(t *testing.T) {
 	want := "gatewise: " + path + ": line 1002, column 2 (ContextTokens): a quoted field opens here and never closes\n"
 	if code != 1 || errOut != want {
 		t.Errorf("exit %d, stderr %q\nwant 1, %q\nstdout:\n%s", code, errOut, want, out)
+	}
+}
+
+// spendAt is when the test SpendLogs start.
+var spendAt = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// spendLogsCSV is a LiteLLM SpendLogs export: n requests, one a minute
+// from spendAt plus offset minutes, with ids req-<i> counted from first and
+// prompt tokens 100+i (server/upload_combine_test.go writes the same).
+func spendLogsCSV(offset, first, n int) string {
+	var b strings.Builder
+	b.WriteString("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,model_group,messages,status\n")
+	for k := range n {
+		i := first + k
+		ts := spendAt.Add(time.Duration(offset+k) * time.Minute)
+		fmt.Fprintf(&b, "req-%04d,acompletion,0.001,%d,%d,10,%s,%s,gpt-4.1-mini,gpt-4.1-mini,\"prompt %d\",success\n",
+			i, 110+i, 100+i, ts.Format("2006-01-02 15:04:05.000+00"), ts.Add(2*time.Second).Format("2006-01-02 15:04:05.000+00"), i)
+	}
+	return b.String()
+}
+
+// errorLogsCSV is the same deployment's LiteLLM ErrorLogs: 20 failed
+// requests, 15 rate-limited (429) and 5 server errors (500), between the
+// SpendLogs' requests, 10:03 to 11:57.
+func errorLogsCSV() string {
+	var b strings.Builder
+	b.WriteString("request_id,startTime,endTime,api_base,model_group,litellm_model_name,model_id,request_kwargs,exception_type,exception_string,status_code\n")
+	for i := range 20 {
+		ts := spendAt.Add(3*time.Minute + time.Duration(6*i)*time.Minute)
+		status, kind := 429, "RateLimitError"
+		if i%4 == 3 {
+			status, kind = 500, "InternalServerError"
+		}
+		fmt.Fprintf(&b, "err-%d,%s,%s,https://api.openai.com,gpt-4.1-mini,gpt-4.1-mini,m1,{},%s,\"upstream said no %d\",%d\n",
+			i, ts.Format("2006-01-02 15:04:05+00"), ts.Add(time.Second).Format("2006-01-02 15:04:05+00"), kind, i, status)
+	}
+	return b.String()
+}
+
+// writeLogs writes files into one folder and returns their paths.
+func writeLogs(t *testing.T, files ...string) (dir string, paths []string) {
+	t.Helper()
+	dir = t.TempDir()
+	for i := 0; i < len(files); i += 2 {
+		p := filepath.Join(dir, files[i])
+		if err := os.WriteFile(p, []byte(files[i+1]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return dir, paths
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/gatewise -run %s -update to write it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (-update rewrites it):\n%s", path, got)
+	}
+}
+
+// TestIngestSeveralLogs reads a LiteLLM deployment's SpendLogs and
+// ErrorLogs as one log, as the upload test in server/upload_combine_test.go
+// combines them on the web: 120 + 20 requests, 15 of them rate-limited
+// and 5 server errors, the ErrorLogs inside the SpendLogs' hours with
+// request ids of their own, so both are kept.
+func TestIngestSeveralLogs(t *testing.T) {
+	t.Parallel()
+	dir, paths := writeLogs(t, "spend.csv", spendLogsCSV(0, 0, 120), "errors.csv", errorLogsCSV())
+	out, errOut, code := runIngest(t, paths...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	out = strings.ReplaceAll(out, dir+string(filepath.Separator), "")
+	for _, want := range []string{"requests: 140  input tokens: ", "errors: 20 (14.29%): other 0, rate_limit_429 15, server_5xx 5, timeout 0\n",
+		"errors.csv overlaps spend.csv for 1.9 hours (errors.csv has 20 requests in that time, spend.csv 115); their request ids differ, so they are different requests: both kept."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	golden(t, "ingest_spend_errors.golden", out)
+
+	// The JSON describes every file and what combining them found.
+	jsonOut, _, code := runIngest(t, append(paths, "--json")...)
+	var got struct {
+		Requests int64            `json:"requests"`
+		RowsRead int64            `json:"rows_read"`
+		Errors   map[string]int64 `json:"errors"`
+		Format   string           `json:"format"`
+		Files    []struct {
+			Name     string `json:"name"`
+			Format   string `json:"format"`
+			RowsRead int64  `json:"rows_read"`
+			Requests int64  `json:"requests"`
+			IDColumn string `json:"id_column"`
+		} `json:"files"`
+		Findings []struct {
+			Kind          string  `json:"kind"`
+			Hours         float64 `json:"hours"`
+			Requests      int64   `json:"requests"`
+			OtherRequests int64   `json:"other_requests"`
+			Action        string  `json:"action"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(jsonOut), &got); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, jsonOut)
+	}
+	if got.Requests != 140 || got.RowsRead != 140 || got.Errors["rate_limit_429"] != 15 || got.Errors["server_5xx"] != 5 || got.Format != "litellm-spendlogs + litellm-errorlogs" {
+		t.Errorf("whole: %+v", got)
+	}
+	if len(got.Files) != 2 || got.Files[0].Name != paths[0] || got.Files[0].RowsRead != 120 || got.Files[0].IDColumn != "request_id" ||
+		got.Files[1].Format != "litellm-errorlogs" || got.Files[1].Requests != 20 {
+		t.Errorf("files: %+v", got.Files)
+	}
+	if len(got.Findings) != 1 || got.Findings[0].Kind != "overlap" || got.Findings[0].Hours != 1.9 || got.Findings[0].Requests != 20 ||
+		got.Findings[0].OtherRequests != 115 || got.Findings[0].Action != "kept" {
+		t.Errorf("findings: %+v", got.Findings)
+	}
+}
+
+// TestIngestSeveralLogsDuplicatesAndOverlap adds to the SpendLogs a later
+// export that repeats its last hour (60 ids skipped, as on the web) and a
+// plain CSV without ids read through its own mapping, whose overlap with
+// both is dropped: 120 + 60 + 30 requests.
+func TestIngestSeveralLogsDuplicatesAndOverlap(t *testing.T) {
+	t.Parallel()
+	var plain strings.Builder
+	plain.WriteString("when,engine,in,out\n")
+	for i := range 120 { // 11:30 to 13:29
+		fmt.Fprintf(&plain, "%s,gpt-4o,50,5\n", spendAt.Add(90*time.Minute+time.Duration(i)*time.Minute).Format(time.RFC3339))
+	}
+	later := spendLogsCSV(60, 60, 120) + "req-9999,acompletion,0.001,5,5,0,not a time,,gpt-4o,gpt-4o,x,success\n"
+	dir, paths := writeLogs(t, "spend.csv", spendLogsCSV(0, 0, 120), "spend-later.csv", later, "plain.csv", plain.String())
+	args := append(paths, "--map", "", "--map", "", "--map", "timestamp=when,model=engine,input_tokens=in,output_tokens=out",
+		"--format", "auto", "--format", "auto", "--format", "csv", "--overlap", "drop")
+	out, errOut, code := runIngest(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	out = strings.ReplaceAll(out, dir+string(filepath.Separator), "")
+	for _, want := range []string{
+		// 121 rows: 60 repeat spend.csv's ids, one has no time (its line
+		// is the file's own, 122, though the repeats were left out).
+		"  rows: 121 read, 60 used, 61 skipped (bad_timestamp 1, duplicate_request_id 60)\n    line 122, column 7 (startTime): ",
+		"  duplicates: 60 rows repeat earlier files' request ids: skipped\n",
+		"  requests: 120, 90 dropped where it overlaps earlier files\n",
+		"  - spend-later.csv repeats 60 request ids of spend.csv (request_id): those rows were skipped, so each request counts once.\n",
+		"  - plain.csv overlaps spend.csv for 29 minutes: its 30 requests in that time were dropped, as chosen; spend.csv's 30 stand for them.\n",
+		"  - plain.csv overlaps spend-later.csv for 59 minutes: its 60 requests in that time were dropped, as chosen; spend-later.csv's 60 stand for them.\n",
+		"rows: 361 read, 300 used, 61 skipped\n",
+		// spend.csv's and spend-later.csv's 180 distinct requests, prompt
+		// tokens 100+i for i in 0..179, and plain.csv's 30 kept of 50.
+		fmt.Sprintf("requests: 210  input tokens: %d (cached 0)  output tokens: %d\n", 180*100+179*180/2+30*50, 180*10+30*5),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Kept (the default), plain.csv's 120 requests all count.
+	out, _, _ = runIngest(t, append(args[:len(args)-2], "--overlap", "keep")...)
+	if !strings.Contains(out, "requests: 300  input tokens") || !strings.Contains(out, "  overlap: kept where it overlaps earlier files (--overlap drop leaves its requests there out)\n") {
+		t.Errorf("kept:\n%s", out)
+	}
+}
+
+// TestIngestSeveralLogsRefused: a missing, repeated, all-duplicate or bad
+// file is named, with its line and column where it has one, and nothing is
+// combined; bad usage of the per-file options exits 2 before any file is
+// read.
+func TestIngestSeveralLogsRefused(t *testing.T) {
+	t.Parallel()
+	var broken strings.Builder
+	broken.WriteString(spendLogsCSV(200, 200, 3))
+	broken.WriteString("req-0300,acompletion,0.001,5,5,0,\"2026-03-02 14:00:00+00,x\n")
+	_, paths := writeLogs(t, "spend.csv", spendLogsCSV(0, 0, 120), "copy.csv", spendLogsCSV(0, 0, 120),
+		"again.csv", spendLogsCSV(0, 0, 120)+"\n", "broken.csv", broken.String())
+	spend, copyOf, again, bad := paths[0], paths[1], paths[2], paths[3]
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{spend, filepath.Join(filepath.Dir(spend), "none.csv")}, 1, "open " + filepath.Join(filepath.Dir(spend), "none.csv") + ": no such file or directory"},
+		{[]string{spend, spend}, 1, spend + " (file 2 of 2): it is given twice (the same bytes): a log counts once; no file was combined"},
+		{[]string{spend, copyOf}, 1, copyOf + " (file 2 of 2): it has the same bytes as " + spend + ": the same file counts once; no file was combined"},
+		{[]string{spend, again}, 1, again + " (file 2 of 2): every row repeats a request id of " + spend + ": it adds nothing; no file was combined"},
+		{[]string{spend, bad}, 1, bad + " (file 2 of 2): line 5, column 7 (startTime): a quoted field opens here and never closes; no file was combined"},
+		{[]string{spend, bad, "--map", "a=b", "--map", "", "--map", ""}, 2, "--map is given 3 times for 2 files"},
+		{[]string{spend, bad, "--overlap", "merge"}, 2, `--overlap "merge": want keep or drop`},
+		{[]string{"-", "-"}, 2, "- (standard input) is given twice"},
+	} {
+		out, errOut, code := runIngest(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+		if strings.Contains(out, " + ") {
+			t.Errorf("%v: a combination was printed:\n%s", tc.args, out)
+		}
 	}
 }

@@ -34,10 +34,14 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("f", "", "architecture `file` (YAML or JSON)")
-	logs := fs.String("logs", "", "request log `file` to replay instead of the synthetic traffic")
-	format := fs.String("format", "auto", "log format (see gatewise ingest)")
-	mapping := fs.String("map", "", "log column mapping (see gatewise ingest)")
-	start := fs.String("start", "", "start `time` of a log with relative timestamps")
+	var logs logFiles
+	fs.Var(&logs, "logs", "request log `file` to replay instead of the synthetic traffic (repeatable: several files are read as one log, as gatewise ingest reads them)")
+	lf := logFlags{format: perFile{def: "auto"}}
+	fs.Var(&lf.format, "format", "log `format` (see gatewise ingest); once for every log, or once per --logs")
+	fs.Var(&lf.mapping, "map", "log column mapping `spec` (see gatewise ingest); once for every log, or once per --logs")
+	fs.Var(&lf.start, "start", "start `time` of a log with relative timestamps; once for every log, or once per --logs")
+	fs.Var(&lf.ids, "ids", "with several --logs: the request id `column` they are checked by (default: the format's), or none")
+	fs.Var(&lf.overlap, "overlap", "with several --logs: `keep` or drop a later log's requests where it overlaps earlier ones and request ids cannot tell (default keep)")
 	trials := fs.Int("trials", 0, "trials (default: the file's)")
 	seed := fs.Uint64("seed", 0, "seed (default: the file's)")
 	var scenarios scenarioFlags
@@ -52,7 +56,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	paperName := fs.String("paper", "a4", "paper of --memo-pdf: `a4` or letter")
 	rollout := fs.String("rollout", "", "write the chosen option's rollout bundle into `DIR` (the runner-up's in DIR/runner-up)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE [--format F] [--map SPEC]] [--trials N] [--seed S] [--scenario NAME]... [--prices FILE [--price-date YYYY-MM-DD|log|today]] [--json OUT|-] [--csv OUT|-] [--memo OUT.md] [--memo-html OUT.html] [--memo-pdf OUT.pdf [--paper a4|letter]] [--rollout DIR]")
+		fmt.Fprintln(stderr, "Usage: gatewise simulate -f ARCH.yaml [--logs FILE]... [--format F] [--map SPEC] [--overlap keep|drop] [--trials N] [--seed S] [--scenario NAME]... [--prices FILE [--price-date YYYY-MM-DD|log|today]] [--json OUT|-] [--csv OUT|-] [--memo OUT.md] [--memo-html OUT.html] [--memo-pdf OUT.pdf [--paper a4|letter]] [--rollout DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +69,9 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	paper, err := memo.ParsePaper(*paperName)
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--paper: %w", err)}
+	}
+	if err := lf.check(max(len(logs), 1)); err != nil {
+		return err
 	}
 	if *jsonOut == "-" && *csvOut == "-" {
 		return &exitError{code: 2, err: errors.New("--json - and --csv - would both write to standard output; send one to a file")}
@@ -88,17 +95,25 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		opts.Seed = spec.Simulation.Seed
 	}
 
-	logFile := *logs
-	if logFile == "" && spec.Traffic.Logs != "" {
-		logFile = spec.Traffic.Logs
+	logFiles := []string(logs)
+	if len(logFiles) == 0 && spec.Traffic.Logs != "" {
+		logFile := spec.Traffic.Logs
 		if !filepath.IsAbs(logFile) && *file != "-" {
 			logFile = filepath.Join(filepath.Dir(*file), logFile)
 		}
+		logFiles = []string{logFile}
 	}
 	var profile *traffic.Profile
-	if logFile != "" {
-		profile, opts.Log, err = readLogProfile(ctx, spec, cat, logFile, *format, *mapping, *start, stderr)
-	} else {
+	switch {
+	case len(logFiles) == 1:
+		profile, opts.Log, err = readLogProfile(ctx, spec, cat, logFiles[0], lf.format.at(0), lf.mapping.at(0), lf.start.at(0), stderr)
+	case len(logFiles) > 1:
+		profile, opts.Log, err = readLogProfiles(ctx, spec, cat, logFiles, &lf, stderr)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+	default:
 		profile, err = traffic.Synthesize(ctx, spec.SyntheticParams(), opts.Seed)
 	}
 	if err != nil {
@@ -369,6 +384,46 @@ func readLogProfile(ctx context.Context, spec simulator.Spec, cat *pricing.Catal
 	}
 	fmt.Fprintf(stderr, "%s: %d requests over %s (%s)\n", name, profile.Total.Requests, profile.End().Sub(profile.Start).Round(time.Minute), sum.Format)
 	return profile, simulator.NewLogSource(filepath.Base(name), sum), nil
+}
+
+// readLogProfiles reads several request logs as one, as gatewise ingest
+// does, and prints each file and what combining them found.
+func readLogProfiles(ctx context.Context, spec simulator.Spec, cat *pricing.Catalog, names []string, lf *logFlags, stderr io.Writer) (*traffic.Profile, *simulator.LogSource, error) {
+	base := traffic.ReadOptions{OriginMix: spec.Traffic.Origin, RouteBy: traffic.RouteByModel, Known: simulator.KnownModel(cat)}
+	for _, r := range spec.Routes {
+		base.Routes = append(base.Routes, traffic.Route{Name: r.Name, Models: r.Models})
+	}
+	opts := make([]traffic.ReadOptions, len(names))
+	for i := range names {
+		var err error
+		if opts[i], err = lf.options(base, i); err != nil {
+			return nil, nil, err
+		}
+	}
+	profile, c, files, err := readLogs(ctx, names, opts, lf)
+	var le *logError
+	if errors.As(err, &le) {
+		return nil, nil, fmt.Errorf("%w; no file was combined", le)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	writeFiles(stderr, c, files)
+	fmt.Fprintf(stderr, "%d files: %d requests over %s (%s)\n", len(names), profile.Total.Requests, profile.End().Sub(profile.Start).Round(time.Minute), c.Format)
+	bases := make([]string, len(names))
+	for i, n := range names {
+		bases[i] = filepath.Base(n)
+	}
+	src := simulator.NewLogSource(combinedName(bases), c.Summary)
+	for i, f := range c.Files {
+		l := simulator.LogSource{File: bases[i], Format: f.Format, RowsRead: f.RowsRead, RowsUsed: f.RowsUsed,
+			Start: f.Start, End: f.End, RequestsPerDay: f.RequestsPerDay}
+		for _, n := range f.RowsSkipped {
+			l.RowsSkipped += n
+		}
+		src.Files = append(src.Files, l)
+	}
+	return profile, src, nil
 }
 
 // printSimulation writes a table per scenario.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gatewise/internal/resultcsv"
 	"gatewise/simulator"
@@ -155,5 +156,57 @@ func TestSimulatePriceDate(t *testing.T) {
 		if _, stderr, code := runCmd(t, append([]string{"simulate", "-f", arch}, tt.args...)...); code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, %s", tt.args, code, stderr)
 		}
+	}
+}
+
+// TestSimulateSeveralLogs replays a deployment's SpendLogs and ErrorLogs
+// together (--logs twice): the run's log names both files, its 140
+// requests are those ingest counts for the pair (TestIngestSeveralLogs),
+// and standard error reports what combining them found, as ingest prints
+// it.
+func TestSimulateSeveralLogs(t *testing.T) {
+	t.Parallel()
+	_, paths := writeLogs(t, "spend.csv", spendLogsCSV(0, 0, 120), "errors.csv", errorLogsCSV())
+	arch := filepath.Join("..", "..", "testdata", "examples", "single-provider.yaml")
+	out := filepath.Join(t.TempDir(), "r.json")
+	stdout, stderr, code := runCmd(t, "simulate", "-f", arch, "--logs", paths[0], "--logs", paths[1], "--trials", "20", "--json", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	report := strings.ReplaceAll(stderr, filepath.Dir(paths[0])+string(filepath.Separator), "")
+	for _, want := range []string{"file 2: errors.csv: litellm-errorlogs (LiteLLM ErrorLogs export), csv\n",
+		"  - errors.csv overlaps spend.csv for 1.9 hours (errors.csv has 20 requests in that time, spend.csv 115); their request ids differ, so they are different requests: both kept.\n",
+		"2 files: 140 requests over 2h0m0s (litellm-spendlogs + litellm-errorlogs)\n"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res simulator.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	l := res.Traffic.Log
+	if l == nil || l.File != "spend.csv + errors.csv" || l.Format != "litellm-spendlogs + litellm-errorlogs" || l.RowsRead != 140 || l.RowsUsed != 140 || len(l.Files) != 2 {
+		t.Fatalf("log %+v", l)
+	}
+	if f := l.Files[1]; f.File != "errors.csv" || f.Format != "litellm-errorlogs" || f.RowsRead != 20 || !f.Start.Equal(spendAt.Add(3*time.Minute)) {
+		t.Errorf("second file %+v", f)
+	}
+	// 140 requests over the 2 hours the bins cover: 1,680 a day.
+	if math.Abs(res.RequestsPerDay-1680) > 1e-9 {
+		t.Errorf("requests a day %v, want 1680", res.RequestsPerDay)
+	}
+
+	// A bad file among them stops the run before it starts, naming it.
+	_, stderr, code = runCmd(t, "simulate", "-f", arch, "--logs", paths[0], "--logs", paths[0], "--trials", "20")
+	if code != 1 || !strings.Contains(stderr, paths[0]+" (file 2 of 2): it is given twice (the same bytes): a log counts once; no file was combined") || strings.Contains(stderr, "trials in") {
+		t.Errorf("the same log twice: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := runCmd(t, "simulate", "-f", arch, "--logs", paths[0], "--logs", paths[1], "--format", "csv", "--format", "auto", "--format", "auto"); code != 2 || !strings.Contains(stderr, "--format is given 3 times for 2 files") {
+		t.Errorf("three formats for two logs: exit %d\n%s", code, stderr)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -525,6 +526,67 @@ func TestIDsOfThePresets(t *testing.T) {
 		scan, err := ScanIDs(context.Background(), bytes.NewReader(data), ReadOptions{Now: testNow}, "", nil, MaxIDs)
 		if err != nil || scan.Column != "" || !strings.Contains(scan.NoIDs, why) {
 			t.Errorf("%s: %+v, %v", file, scan, err)
+		}
+	}
+}
+
+// opener gives ReadAdded a file's bytes from the start each time.
+func opener(data string) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(data)), nil }
+}
+
+// TestReadAdded reads files one after the other as the command line does:
+// the same results as the scan, filter and read of TestDuplicatesByIDAcrossFiles
+// made by hand, and the refusals an upload makes.
+func TestReadAdded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := ReadOptions{Now: testNow}
+	first := spendLogs(t0, 0, 120, reqID)
+	a, err := ReadAdded(ctx, opener(first), AddedLog{Name: "a.csv", SHA256: "sha-a", Options: o}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.IDColumn != "request_id" || a.IDs.Len() != 120 || a.Summary.Requests != 120 || a.Profile.Total.Requests != 120 {
+		t.Fatalf("first: ids %q %d, %d requests", a.IDColumn, a.IDs.Len(), a.Summary.Requests)
+	}
+	second := spendLogs(t0.Add(time.Hour), 60, 120, reqID) + "req-9999,acompletion,0.001,5,5,0,not a time,,gpt-4o,gpt-4o,x,success\n"
+	b, err := ReadAdded(ctx, opener(second), AddedLog{Name: "b.csv", SHA256: "sha-b", Options: o, Overlap: OverlapDrop}, []LogFile{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := b.Summary
+	if b.Duplicates[0] != 60 || b.IDs.Len() != 61 || s.RowsRead != 121 || s.RowsUsed != 60 || s.RowsSkipped[ReasonDuplicate] != 60 ||
+		len(s.Examples) != 1 || s.Examples[0].Line != 242 || b.Overlap != OverlapDrop {
+		t.Errorf("second: %v duplicates, %d ids, read %d used %d skipped %v, examples %+v", b.Duplicates, b.IDs.Len(), s.RowsRead, s.RowsUsed, s.RowsSkipped, s.Examples)
+	}
+	p, c, err := Combine([]LogFile{a, b}, o)
+	if err != nil || p.Total.Requests != 180 || c.RowsRead != 241 {
+		t.Errorf("combined: %v, %+v", err, c.Summary)
+	}
+
+	for _, tc := range []struct {
+		add  AddedLog
+		data string
+		want string
+	}{
+		{AddedLog{Name: "a.csv", SHA256: "sha-a"}, first, "it is given twice (the same bytes): a log counts once"},
+		{AddedLog{Name: "copy.csv", SHA256: "sha-a"}, first, "it has the same bytes as a.csv: the same file counts once"},
+		{AddedLog{Name: "again.csv", SHA256: "sha-again"}, first + "\n", "every row repeats a request id of a.csv: it adds nothing"},
+		{AddedLog{Name: "c.csv", Overlap: "merge"}, first, `overlap "merge" is neither keep nor drop`},
+		{AddedLog{Name: "d.csv", IDColumn: "trace"}, first, `the log has no column "trace" to read request ids from`},
+		// Its repeats are filtered out on the way to the reader, which
+		// then refuses it: the filter stops with it.
+		{AddedLog{Name: "bad.csv"}, spendLogs(t0, 100, 30, reqID) + strings.Repeat("req-x,acompletion,0.001,5,5,0,no time,,gpt-4o,gpt-4o,x,success\n", 2000),
+			"2000 of 2010 rows are bad"},
+	} {
+		tc.add.Options = o
+		f, err := ReadAdded(ctx, opener(tc.data), tc.add, []LogFile{a})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.add.Name, err, tc.want)
+		}
+		if tc.add.Name == "bad.csv" && (f.Summary.RowsRead != 2030 || f.Summary.RowsSkipped[ReasonDuplicate] != 20) {
+			t.Errorf("bad.csv: its summary %d read, skipped %v", f.Summary.RowsRead, f.Summary.RowsSkipped)
 		}
 	}
 }
