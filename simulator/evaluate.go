@@ -823,35 +823,62 @@ func bucketByLog(ms int64) int32 {
 // bucketOfMS is latencyBucket for waits under about a minute, where most
 // fall, read from a table instead of a logarithm: the hot loops bucket
 // every cohort they merge.
-var bucketOfMS = func() []int16 {
-	t := make([]int16, 1<<16)
-	for ms := 1; ms < len(t); ms++ {
-		t[ms] = int16(bucketByLog(int64(ms)))
-	}
-	return t
-}()
-
+//
 // bucketOfCoarse is latencyBucket by 64 ms cells up to the last bucket
 // (about 2.8 h): a cell wholly inside one bucket reads it here, the few
 // that straddle a bucket's edge (−1) take the logarithm.
+//
+// Both are filled from the buckets' 700 edges rather than by a logarithm
+// an entry, which cost every gatewise command 3 ms at start-up, ingest and
+// check included. TestLatencyTables compares them with bucketByLog entry
+// by entry.
 const coarseShift = 6
 
-var bucketOfCoarse = func() []int16 {
-	t := make([]int16, 1e7>>coarseShift)
-	for k := range t {
-		lo, hi := int64(k)<<coarseShift, int64(k+1)<<coarseShift-1
-		if lo == 0 {
-			t[k] = -1
-			continue
+var bucketOfMS, bucketOfCoarse = latencyTables(1<<16, 1e7>>coarseShift)
+
+func latencyTables(fine, coarse int) ([]int16, []int16) {
+	// edge[b] is the least ms with bucket b or above (top for none);
+	// bucketByLog never decreases as ms grows, so ms is in the last bucket
+	// whose edge it has reached. Each edge is stepped to from 10^((b−1)/100).
+	top := int64(coarse) << coarseShift
+	edge := [latencyBuckets + 1]int64{1, 1}
+	for b := 2; b < len(edge); b++ {
+		g := int64(math.Ceil(math.Pow(10, float64(b-1)/bucketsPerDecade)))
+		g = min(max(g, edge[b-1]), top)
+		for g > edge[b-1] && bucketByLog(g-1) >= int32(b) {
+			g--
 		}
-		if b := bucketByLog(lo); b == bucketByLog(hi) {
-			t[k] = int16(b)
-		} else {
-			t[k] = -1
+		for g < top && bucketByLog(g) < int32(b) {
+			g++
+		}
+		edge[b] = g
+	}
+	// ms, and each end of a coarse cell, moves up through the edges.
+	f := make([]int16, fine)
+	b := 0
+	for ms := 1; ms < fine; ms++ {
+		for edge[b+1] <= int64(ms) {
+			b++
+		}
+		f[ms] = int16(b)
+	}
+	c := make([]int16, coarse)
+	blo, bhi := 0, 0
+	for k := range c {
+		lo, hi := int64(k)<<coarseShift, int64(k+1)<<coarseShift-1
+		for edge[blo+1] <= lo {
+			blo++
+		}
+		for edge[bhi+1] <= hi {
+			bhi++
+		}
+		c[k] = -1
+		if lo > 0 && blo == bhi {
+			c[k] = int16(blo)
 		}
 	}
-	return t
-}()
+	return f, c
+}
 
 // bucketMS is a bucket's representative waiting: its geometric middle.
 func bucketMS(b int) float64 {
