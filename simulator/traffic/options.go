@@ -223,12 +223,16 @@ func (o ReadOptions) withDefaults() (ReadOptions, error) {
 }
 
 // normalizeModel reduces a model name to what route lists and catalogs
-// compare: lower case, without a provider prefix ("openai/gpt-4o"), a
+// compare: lower case, a Bedrock model id, profile or ARN read as the
+// catalog's name, without a provider prefix ("openai/gpt-4o"), a
 // variant (":free") or a release date suffix ("gpt-4o-2024-08-06",
 // "claude-sonnet-4-20250514"), and with "4-5" read as "4.5" when a single
 // digit follows the dash.
 func normalizeModel(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
+	if m, ok := bedrockModel(s); ok { // anthropic.claude-…-v1:0, us.…, ARNs (preset_bedrock.go)
+		s = m
+	}
 	if i := strings.LastIndexByte(s, '/'); i >= 0 {
 		s = s[i+1:]
 	}
