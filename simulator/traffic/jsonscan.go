@@ -548,8 +548,29 @@ func (s *jscan) walkShape(sh *rowShape, data []byte, vals []jvalue) bool {
 		if pos >= len(data) {
 			return false
 		}
-		s.pos = pos
 		var v jvalue
+		switch c := data[pos]; {
+		case c == '"':
+			// Most strings have no backslash: the first quote or backslash
+			// is then the closing quote.
+			if q := quoteOrEscape(data, pos+1); q >= 0 && data[q] == '"' {
+				v = jvalue{raw: data[pos+1 : q], kind: jString}
+				pos = q + 1
+				goto set
+			}
+		case c-'1' < 9 && pos+8 <= len(data):
+			// A whole number of up to seven digits, read as a word: JSON's
+			// grammar holds when a delimiter, not a fraction or exponent,
+			// ends it.
+			if n := digits8(binary.LittleEndian.Uint64(data[pos:])); n < 8 {
+				if d := data[pos+n]; d != '.' && d != 'e' && d != 'E' {
+					v = jvalue{raw: data[pos : pos+n], kind: jNumber}
+					pos += n
+					goto set
+				}
+			}
+		}
+		s.pos = pos
 		switch data[pos] {
 		case '{':
 			// A member the walk goes into would visit paths of its own.
@@ -568,25 +589,47 @@ func (s *jscan) walkShape(sh *rowShape, data []byte, vals []jvalue) bool {
 				return false
 			}
 		}
+		pos = s.pos
+	set:
 		if st.slot >= 0 {
 			vals[st.slot] = v
 		}
-		pos = s.pos
 	}
 	return len(data)-pos == len(sh.glue)-g && hasAt(data, pos, sh.glue[g:])
 }
 
+// quoteOrEscape is the index of the first quote or backslash in data from
+// i, found eight bytes at a time, or -1.
+func quoteOrEscape(data []byte, i int) int {
+	for ; i+8 <= len(data); i += 8 {
+		x := binary.LittleEndian.Uint64(data[i:])
+		if m := zeroBytes(x^'"'*bytes01) | zeroBytes(x^'\\'*bytes01); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(data); i++ {
+		if data[i] == '"' || data[i] == '\\' {
+			return i
+		}
+	}
+	return -1
+}
+
 // hasAt tells whether data holds g at p. Glue is mostly a comma and a key:
-// up to 16 bytes are compared as two words.
+// up to 32 bytes are compared a word at a time, the last word overlapping.
 func hasAt(data []byte, p int, g []byte) bool {
 	n := len(g)
 	if len(data)-p < n {
 		return false
 	}
 	d := data[p : p+n]
-	if n >= 8 && n <= 16 {
-		return binary.LittleEndian.Uint64(d) == binary.LittleEndian.Uint64(g) &&
-			binary.LittleEndian.Uint64(d[n-8:]) == binary.LittleEndian.Uint64(g[n-8:])
+	if n < 8 || n > 32 {
+		return string(d) == string(g)
 	}
-	return string(d) == string(g)
+	for i := 0; i < n-8; i += 8 {
+		if binary.LittleEndian.Uint64(d[i:]) != binary.LittleEndian.Uint64(g[i:]) {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64(d[n-8:]) == binary.LittleEndian.Uint64(g[n-8:])
 }
