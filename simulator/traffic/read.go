@@ -29,7 +29,8 @@ const sniffBytes = 64 << 10
 //
 // The error is non-nil when the file cannot be used: unreadable, of no known
 // format, or with more than MaxBadFraction bad rows. The summary is filled
-// as far as reading got, so it can still be shown.
+// as far as reading got, so it can still be shown. opts.Known may be called
+// from a goroutine of Read's own while the rows are read.
 func Read(ctx context.Context, r io.Reader, opts ReadOptions) (*Profile, Summary, error) {
 	var sum Summary
 	o, err := opts.withDefaults()
@@ -88,7 +89,20 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions) (*Profile, Summary
 	sum.Mapping, sum.Fields = pl.describe()
 	sum.Format, sum.FormatTitle, sum.Warnings = pl.format, pl.title, append(warnings, clockWarnings...)
 
+	// Known may load a price catalog the first time it is asked (the CLI
+	// does, taking milliseconds): a log that names models has it asked in
+	// parallel with the reading, not after it.
+	warm := make(chan struct{})
+	if o.Known != nil && pl.reads[FieldModel] {
+		go func() {
+			defer close(warm)
+			o.Known("")
+		}()
+	} else {
+		close(warm)
+	}
 	workers, readErr := runPipeline(ctx, src, first, pl, &o)
+	<-warm
 	if err := ctx.Err(); err != nil {
 		return nil, sum, err
 	}

@@ -51,11 +51,13 @@ type worker struct {
 	// page, or of an aggregate's results.
 	keys                      *keyMemos
 	rowKeys, leafKeys, elKeys keyMemos
-	lineBase                  int64 // line of the JSON row being walked, for messages
-	nul                       bool  // the chunk being parsed has a NUL byte somewhere
-	text                      bool  // the chunk is valid UTF-8, so every row in it is
-	plain                     bool  // the CSV chunk has no quote: splitPlain splits it
-	lines                     bool  // lineRows reads its rows: times and counts
+	// shaped is the shape whose values, over none, are all w.vals holds.
+	shaped   *rowShape
+	lineBase int64 // line of the JSON row being walked, for messages
+	nul      bool  // the chunk being parsed has a NUL byte somewhere
+	text     bool  // the chunk is valid UTF-8, so every row in it is
+	plain    bool  // the CSV chunk has no quote: splitPlain splits it
+	lines    bool  // lineRows reads its rows: times and counts
 
 	cells   []cellAgg
 	cellIdx map[cellKey]int32
@@ -190,13 +192,21 @@ func (w *worker) walk(s *jscan, m *keyMemos, rec []byte, base []jvalue) error {
 			copy(w.vals, base)
 		}
 	}
-	reset()
+	if w.shaped != &m.shape || base != nil {
+		// A row of the shape that put the only values w.vals holds needs
+		// no clearing: it puts its own in the same slots.
+		reset()
+	}
+	w.shaped = nil
 	if w.o.general {
 		s.memo = nil
 		return walkJSON(s, rec, w.visit)
 	}
 	if m.shape.ok {
 		if s.walkShape(&m.shape, rec, w.vals) {
+			if base == nil {
+				w.shaped = &m.shape
+			}
 			return nil
 		}
 		reset()
