@@ -50,9 +50,18 @@ var (
 		"langfuse":              {"id"},
 		"langsmith":             {"id"},
 		"bedrock-invocation":    {"requestId"},
+		"otel-genai":            {otlpSpanID},
 	}
 	genericIDs = []string{"request_id", "requestid", "request-id", "x-request-id", "generation_id", "response_id"}
 )
+
+// otlpSpanID names the id of an OpenTelemetry span: its traceId and spanId
+// together identify it (opentelemetry-proto's trace.proto: a span_id is
+// unique within its trace). A collector's file exporter that retries an
+// export writes its spans again, and two exports can hold the same spans;
+// a span whose pair an earlier file has is skipped like any repeated
+// request id.
+const otlpSpanID = "traceId+spanId"
 
 // IDsNone, as the id column, turns the check by request id off.
 const IDsNone = "none"
@@ -347,10 +356,19 @@ func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w 
 	if err != nil {
 		return err
 	}
+	// OTLP is walked request by request, its spans inside each, as the
+	// reader's otlpSource reads it; other logs row by row.
+	otlpLines, otlpLimit, isOTLP := otlpInput(head, c, &o)
+	maxRow := o.MaxLineBytes
 	var src source
-	if c == containerJSON {
+	switch {
+	case isOTLP && otlpLines:
+		src, c, maxRow = newLineSource(in, false, otlpLimit), containerJSONL, otlpLimit
+	case isOTLP:
+		src, c, maxRow = newDocSource(in, otlpLimit), containerJSON, otlpLimit
+	case c == containerJSON:
 		src = newDocSource(in, o.MaxLineBytes)
-	} else {
+	default:
 		src = newLineSource(in, c == containerCSV, o.MaxLineBytes)
 	}
 	first := &chunk{}
@@ -362,13 +380,20 @@ func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w 
 		return errors.New("the file has no rows")
 	}
 	whole := first.buf[:first.start]
-	pl, _, err := detect(first, c, o)
-	if err != nil {
-		return err
-	}
-	ids, err := idPlan(pl, column)
-	if err != nil {
-		return err
+	var pl *plan
+	var ids idSource
+	if isOTLP {
+		if column != "" && column != otlpSpanID {
+			return &IDColumnError{Column: column}
+		}
+		ids = idSource{name: otlpSpanID, col: -1, otlp: true}
+	} else {
+		if pl, _, err = detect(first, c, o); err != nil {
+			return err
+		}
+		if ids, err = idPlan(pl, column); err != nil {
+			return err
+		}
 	}
 	if found != nil {
 		found(ids.name, gz)
@@ -380,10 +405,10 @@ func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w 
 		rw.write(whole)
 		rw.write(first.buf[len(whole):first.start])
 	}
-	if l, ok := src.(*lineSource); ok {
+	if l, ok := src.(*lineSource); ok && pl != nil {
 		l.header = pl.header
 	}
-	walker := &idWalker{pl: pl, ids: ids, o: &o, row: row, rw: rw}
+	walker := &idWalker{pl: pl, ids: ids, o: &o, maxRow: maxRow, row: row, rw: rw}
 	inArray := c == containerJSON && bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("["))
 	if rw != nil && inArray {
 		rw.write([]byte("["))
@@ -433,11 +458,13 @@ func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w 
 	return nil
 }
 
-// idSource is where a log keeps its ids: a CSV column or a JSON path.
+// idSource is where a log keeps its ids: a CSV column, a JSON path, or
+// the traceId and spanId of each OTLP span.
 type idSource struct {
 	name string
 	col  int    // CSV
 	path []byte // JSON
+	otlp bool
 }
 
 // idPlan picks the id column of a log read with pl.
@@ -481,9 +508,12 @@ func idPlan(pl *plan, column string) (idSource, error) {
 
 // idWalker finds the id of each row of a chunk.
 type idWalker struct {
-	pl       *plan
-	ids      idSource
-	o        *ReadOptions
+	pl  *plan // nil for OTLP
+	ids idSource
+	o   *ReadOptions
+	// maxRow bounds a row as the reader bounds it: a line, or one OTLP
+	// export request.
+	maxRow   int
 	row      func(fp uint64, ok bool) bool
 	rw       *rowWriter
 	split    csvSplitter
@@ -492,6 +522,8 @@ type idWalker struct {
 	elemScan jscan
 	// kept counts the rows of the JSON array written, for its commas.
 	kept int
+	// ot reads OTLP spans as the reader does.
+	ot otlpSource
 }
 
 // csv walks CSV rows as the reader's csvRows does: blank lines are no rows,
@@ -581,8 +613,11 @@ func (w *idWalker) jsonDoc(rec []byte, line int64, inArray bool) {
 // returns the value to write, without the page's rows that row refused,
 // and whether to write it at all.
 func (w *idWalker) record(rec []byte) ([]byte, bool) {
-	if len(rec) > w.o.MaxLineBytes || !utf8.Valid(rec) || bytes.IndexByte(rec, 0) >= 0 {
+	if len(rec) > w.maxRow || !utf8.Valid(rec) || bytes.IndexByte(rec, 0) >= 0 {
 		return rec, w.row(0, false)
+	}
+	if w.ids.otlp {
+		return w.otlpRecord(rec)
 	}
 	var id jvalue
 	var own bool
@@ -681,4 +716,94 @@ func dropElements(arr []byte, s *jscan, keep func(el []byte) bool) []byte {
 		}
 		i = j + n
 	}
+}
+
+// otlpRecord finds the span ids of one OTLP export request, as the
+// reader's otlpSource reads it: a row for each model call span, or one bad
+// row for a request it cannot read. It returns the request without the
+// spans row refused; every line feed stays, so the spans after them keep
+// their lines.
+func (w *idWalker) otlpRecord(rec []byte) ([]byte, bool) {
+	ot := &w.ot
+	var rs jvalue
+	if walkJSON(&ot.scan, rec, func(path []byte, v jvalue) bool {
+		if p := string(path); p == "resourceSpans" || p == "resource_spans" {
+			rs = v
+		}
+		return false
+	}) != nil {
+		return rec, w.row(0, false)
+	}
+	switch rs.kind {
+	case jArray:
+	case jNull:
+		return rec, true
+	default:
+		return rec, w.row(0, false)
+	}
+	type edit struct {
+		at, n int
+		with  []byte
+	}
+	var edits []edit
+	ot.each(rs.raw, func(res []byte) {
+		var scopes jvalue
+		_ = walkJSON(&ot.scan, res, func(path []byte, v jvalue) bool {
+			switch string(path) {
+			case "scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans":
+				scopes = v
+			}
+			return false
+		})
+		if scopes.kind != jArray {
+			return
+		}
+		ot.each(scopes.raw, func(sc []byte) {
+			var spans jvalue
+			_ = walkJSON(&ot.scan, sc, func(path []byte, v jvalue) bool {
+				if string(path) == "spans" {
+					spans = v
+				}
+				return false
+			})
+			if spans.kind != jArray {
+				return
+			}
+			kept := dropElements(spans.raw, &w.elems, func(el []byte) bool {
+				fp, ok, call := w.spanID(el)
+				return !call || w.row(fp, ok)
+			})
+			if !bytes.Equal(kept, spans.raw) {
+				edits = append(edits, edit{at: offsetIn(rec, spans.raw), n: len(spans.raw), with: kept})
+			}
+		})
+	})
+	if len(edits) == 0 {
+		return rec, true
+	}
+	out := make([]byte, 0, len(rec))
+	from := 0
+	for _, e := range edits {
+		out = append(append(out, rec[from:e.at]...), e.with...)
+		from = e.at + e.n
+	}
+	return append(out, rec[from:]...), true
+}
+
+// spanID is the fingerprint of a span's traceId and spanId (hex, compared
+// without case), ok false when it lacks either; call says whether the
+// reader reads the span as a request at all.
+func (w *idWalker) spanID(el []byte) (fp uint64, ok, call bool) {
+	fields, _, _, facts := w.ot.readSpan(el)
+	if call, _ = facts.call(); !call {
+		return 0, false, false
+	}
+	trace, tok := idOf(fields[0])
+	span, sok := idOf(fields[1])
+	if !tok || !sok {
+		return 0, false, true
+	}
+	id := make([]byte, 0, len(trace)+1+len(span))
+	id = append(append(append(id, bytes.ToLower(trace)...), '/'), bytes.ToLower(span)...)
+	return fingerprint(id), true, true
 }

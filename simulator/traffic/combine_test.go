@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -589,4 +590,129 @@ func TestReadAdded(t *testing.T) {
 			t.Errorf("bad.csv: its summary %d read, skipped %v", f.Summary.RowsRead, f.Summary.RowsSkipped)
 		}
 	}
+}
+
+// TestDuplicateSpansInOTLP checks OpenTelemetry exports by span: a second
+// collector file that repeats spans of the first (an export retried) has
+// those spans skipped by traceId and spanId, whichever of its requests
+// they are in; a file that repeats its own spans counts them, as a log
+// that repeats its own request ids does; and a pretty-printed export keeps
+// its line numbers once its repeated spans are left out.
+func TestDuplicateSpansInOTLP(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/logs/otel_genai.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	o := ReadOptions{}
+	a := logFile(t, "a.jsonl", string(data), o, nil)
+	if a.IDColumn != "traceId+spanId" || a.IDs.Len() != 21 || a.Repeats != 0 || a.Summary.Requests != 21 {
+		t.Fatalf("first: ids from %q, %d ids, %d repeats, %d requests", a.IDColumn, a.IDs.Len(), a.Repeats, a.Summary.Requests)
+	}
+	// The second file: the first's last request again (3 model call
+	// spans), then its third with new trace ids (4 spans).
+	third := strings.ReplaceAll(lines[2], `"traceId":"00000000000000000000000000abc0`, `"traceId":"00000000000000000000000000fff0`)
+	if third == lines[2] {
+		t.Fatal("the third request has no trace id to change")
+	}
+	b := logFile(t, "b.jsonl", lines[len(lines)-1]+third, o, []LogFile{a})
+	if b.Duplicates[0] != 3 || b.IDs.Len() != 4 || b.Summary.RowsRead != 7 || b.Summary.RowsSkipped[ReasonDuplicate] != 3 || b.Summary.Requests != 4 {
+		t.Errorf("second: %v duplicates, %d ids, read %d, skipped %v, %d requests", b.Duplicates, b.IDs.Len(), b.Summary.RowsRead, b.Summary.RowsSkipped, b.Summary.Requests)
+	}
+	p, c, err := Combine([]LogFile{a, b}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "b.jsonl repeats 3 request ids of a.jsonl (traceId+spanId): those rows were skipped, so each request counts once."
+	if p.Total.Requests != 25 || len(c.Findings) == 0 || c.Findings[0].Text != want {
+		t.Errorf("combined: %d requests, findings %+v", p.Total.Requests, c.Findings)
+	}
+
+	// A file that has a request twice: its 3 spans repeat, counted and
+	// kept, as the reader counts them.
+	twice := logFile(t, "twice.jsonl", string(data)+lines[1], o, nil)
+	if twice.Repeats != 3 || twice.Summary.Requests != 24 {
+		t.Errorf("a request twice: %d repeats, %d requests", twice.Repeats, twice.Summary.Requests)
+	}
+
+	// A pretty-printed export request, again with two spans changed: one
+	// a new span, one a new span with a bad count. The other six model
+	// call spans are the first file's and go; the bad one is reported on
+	// the line where it starts in the file as given.
+	doc, err := os.ReadFile("testdata/logs/otel_genai.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := logFile(t, "doc.json", string(doc), o, nil)
+	changed := strings.Replace(string(doc), `"spanId": "b7ad6b7169203332"`, `"spanId": "b7ad6b71692033ff"`, 1)
+	changed = strings.Replace(changed, `"spanId": "c7ad6b7169203335"`, `"spanId": "c7ad6b71692033fe"`, 1)
+	changed = strings.Replace(changed, `"intValue": 900`, `"intValue": -900`, 1)
+	scan, err := ScanIDs(context.Background(), strings.NewReader(changed), ReadOptions{Now: testNow}, "", []*IDSet{first.IDs}, MaxIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scan.Rows != 8 || scan.DuplicateRows != 6 || scan.IDs.Len() != 2 {
+		t.Fatalf("document: %d rows, %d duplicates, %d ids", scan.Rows, scan.DuplicateRows, scan.IDs.Len())
+	}
+	var out bytes.Buffer
+	if err := scan.Filter(context.Background(), strings.NewReader(changed), &out); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Count(out.String(), "\n"), strings.Count(changed, "\n"); got != want {
+		t.Errorf("the filtered document has %d lines, the file %d", got, want)
+	}
+	_, s := readString(t, out.String(), ReadOptions{MaxBadFraction: 1})
+	// The span that opens on line 413 ({ before "traceId" on 414).
+	if s.RowsRead != 2 || s.RowsUsed != 1 || s.Requests != 1 || s.InputTokens != 3200 || len(s.Examples) != 1 || s.Examples[0].Line != 413 || s.Examples[0].Reason != ReasonNegative {
+		t.Errorf("filtered document: read %d, used %d, %d requests, %d input tokens, examples %+v", s.RowsRead, s.RowsUsed, s.Requests, s.InputTokens, s.Examples)
+	}
+	// Its notes still count every span of the request: those that are
+	// not model calls stay in it.
+	if !slices.ContainsFunc(s.Notes, func(n string) bool { return strings.Contains(n, "are not GenAI model calls") }) {
+		t.Errorf("notes: %q", s.Notes)
+	}
+}
+
+// FuzzFilter checks a log against its own ids: every row with an id is a
+// repeat, so the filtered log keeps the log's lines, whatever the log holds
+// (OTLP requests and documents, CSV, JSON Lines, damaged), and when every
+// row had an id, none is left. (A row without one, a line of two JSON
+// values, can make the filtered log read as another container once the
+// rows before it are gone.)
+func FuzzFilter(f *testing.F) {
+	for _, p := range []string{"testdata/logs/otel_genai.jsonl", "testdata/logs/otel_genai.json", "testdata/litellm_spendlogs.csv",
+		"testdata/helicone.jsonl", "testdata/logs/bedrock_invocations.jsonl"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx := context.Background()
+		o := ReadOptions{Now: testNow, MaxLineBytes: 4096}
+		own, err := ScanIDs(ctx, bytes.NewReader(data), o, "", nil, MaxIDs)
+		if err != nil || own.IDs == nil || own.Partial {
+			return
+		}
+		again, err := ScanIDs(ctx, bytes.NewReader(data), o, "", []*IDSet{own.IDs}, MaxIDs)
+		if err != nil {
+			t.Fatalf("the second scan failed: %v", err)
+		}
+		if again.DuplicateRows != own.WithID {
+			t.Fatalf("%d rows with ids, %d found again", own.WithID, again.DuplicateRows)
+		}
+		var out bytes.Buffer
+		if err := again.Filter(ctx, bytes.NewReader(data), &out); err != nil {
+			return // a gzip stream that ends early, say: the reader refuses it too
+		}
+		if got, want := bytes.Count(out.Bytes(), []byte{'\n'}), bytes.Count(data, []byte{'\n'}); got < want {
+			t.Fatalf("the filtered log has %d line feeds, the log %d", got, want)
+		}
+		left, err := ScanIDs(ctx, bytes.NewReader(out.Bytes()), o, "", nil, MaxIDs)
+		if err == nil && own.WithID == own.Rows && left.WithID > 0 {
+			t.Fatalf("%d rows with ids left:\n%s", left.WithID, out.Bytes())
+		}
+	})
 }

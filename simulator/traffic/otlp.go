@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -86,32 +87,43 @@ func looksOTLP(head []byte) bool {
 // format forced to something else, a CSV, JSON that is not OTLP. With the
 // format left to detection it becomes otel-genai.
 func newOTLPSource(in io.Reader, head []byte, c container, o *ReadOptions) *otlpSource {
-	switch o.Format {
-	case "", "auto", "json", "jsonl", "otel-genai":
-	default:
-		return nil
-	}
-	if c == containerCSV || !looksOTLP(head) {
+	lines, limit, ok := otlpInput(head, c, o)
+	if !ok {
 		return nil
 	}
 	if o.Format == "" || o.Format == "auto" {
 		o.Format = "otel-genai"
 	}
-	limit := max(o.MaxLineBytes, otlpMaxRequest)
 	s := &otlpSource{bad: map[string]int64{}}
-	// JSON Lines when the first line is a whole request, as detection
-	// tells them (a document forced to jsonl is still read as one).
-	t := bytes.TrimLeft(head, " \t\r\n")
-	if i := bytes.IndexByte(t, '\n'); i >= 0 {
-		t = t[:i]
-	}
-	var sc jscan
-	if n, err := valueEnd(&sc, t); err == nil && len(bytes.TrimSpace(t[n:])) == 0 {
+	if lines {
 		s.lines = newLineSource(in, false, limit)
 	} else {
 		s.doc = newDocSource(in, limit)
 	}
 	return s
+}
+
+// otlpInput says whether input that starts with head is read as OTLP with
+// o, whether as JSON Lines (when the first line is a whole request, as
+// detection tells them; a document forced to jsonl is still read as one),
+// and the bound on one request. The check by request id walks what the
+// reader reads.
+func otlpInput(head []byte, c container, o *ReadOptions) (lines bool, limit int, ok bool) {
+	switch o.Format {
+	case "", "auto", "json", "jsonl", "otel-genai":
+	default:
+		return false, 0, false
+	}
+	if c == containerCSV || !looksOTLP(head) {
+		return false, 0, false
+	}
+	t := bytes.TrimLeft(head, " \t\r\n")
+	if i := bytes.IndexByte(t, '\n'); i >= 0 {
+		t = t[:i]
+	}
+	var sc jscan
+	n, err := valueEnd(&sc, t)
+	return err == nil && len(bytes.TrimSpace(t[n:])) == 0, max(o.MaxLineBytes, otlpMaxRequest), true
 }
 
 func (s *otlpSource) dropped() ([]Problem, int64) {
@@ -360,11 +372,10 @@ type spanFacts struct {
 	op                  string
 }
 
-// span converts one span, when it is a model call, into a row.
-func (s *otlpSource) span(el, rec []byte, c *chunk) {
-	s.spans++
-	var attrs, code, msg jvalue
-	var fields [5]jvalue // traceId, spanId, name, start, end
+// readSpan walks one span: its own members, its status, and its
+// attributes, written to s.attrs as a row's members, with what they say.
+func (s *otlpSource) readSpan(el []byte) (fields [5]jvalue, code, msg jvalue, facts spanFacts) {
+	var attrs jvalue
 	_ = walkJSON(&s.scan, el, func(path []byte, v jvalue) bool {
 		switch string(path) {
 		case "traceId", "trace_id":
@@ -388,21 +399,33 @@ func (s *otlpSource) span(el, rec []byte, c *chunk) {
 		}
 		return false
 	})
-	var facts spanFacts
 	s.attrs = s.attrs[:0]
 	if attrs.kind == jArray {
 		s.each(attrs.raw, func(a []byte) { s.attrs, _ = s.attribute(s.attrs, a, "", &facts) })
 	}
-	for _, op := range genAIOther {
-		if facts.op == op {
-			s.agents++
-			return
-		}
+	return fields, code, msg, facts
+}
+
+// call says whether a span is a model call, and whether it is the span of
+// an agent, a tool or another GenAI operation that is not (genAIOther).
+func (f *spanFacts) call() (call, other bool) {
+	if slices.Contains(genAIOther, f.op) {
+		return false, true
 	}
-	isCall := facts.model || facts.usage
-	switch facts.op {
+	switch f.op {
 	case "chat", "text_completion", "generate_content", "embeddings":
-		isCall = true
+		return true, false
+	}
+	return f.model || f.usage, false
+}
+
+// span converts one span, when it is a model call, into a row.
+func (s *otlpSource) span(el, rec []byte, c *chunk) {
+	s.spans++
+	fields, code, msg, facts := s.readSpan(el)
+	isCall, other := facts.call()
+	if other {
+		s.agents++
 	}
 	if !isCall {
 		return
