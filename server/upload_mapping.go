@@ -255,6 +255,7 @@ var fieldHelp = map[traffic.Field]string{
 	traffic.FieldRoute:      "the value that picks the route",
 	traffic.FieldOrigin:     "where the request came from",
 	traffic.FieldUser:       "who sent it; only the number of distinct users is kept",
+	traffic.FieldFailed:     "how many of the requests a row counts failed (LiteLLM daily spend); on a row of one request, 1 marks it failed",
 }
 
 // mappingRows lays out the form from a mapping.

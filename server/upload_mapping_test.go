@@ -51,7 +51,8 @@ func TestUploadMapUnknownCSV(t *testing.T) {
 	wantBody(t, rec, "Map the columns of spend.csv", "match no known format",
 		`<option value="sent_at" selected>sent_at (2026-11-03T10:00:00Z)</option>`,
 		`<option value="prompt_tokens_used" selected>prompt_tokens_used (800)</option>`,
-		`<option value="completion_tokens_used" selected>completion_tokens_used (90)</option>`)
+		`<option value="completion_tokens_used" selected>completion_tokens_used (90)</option>`,
+		`<label for="col_failed_requests">failed_requests</label><br><span class="hint">how many of the requests a row counts failed (LiteLLM daily spend); on a row of one request, 1 marks it failed</span>`)
 	ups, _ := s.store.ListUploads(context.Background(), id)
 	if len(ups) != 1 || ups[0].Status != store.UploadMapping {
 		t.Fatalf("uploads = %+v, want one waiting for its mapping", ups)
@@ -224,5 +225,16 @@ func TestSweepUploads(t *testing.T) {
 	wantStatus(t, postForm(t, h, "/architectures/"+id+"/delete", url.Values{}), http.StatusSeeOther)
 	if _, err := s.store.OpenRaw(context.Background(), upID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a deleted architecture's kept log stays: %v", err)
+	}
+}
+
+// TestMappingHelpForEveryField: every field the form lists says what it
+// means.
+func TestMappingHelpForEveryField(t *testing.T) {
+	t.Parallel()
+	for _, r := range mappingRows(nil) {
+		if r.Help == "" {
+			t.Errorf("field %s has no help on the mapping form", r.Field)
+		}
 	}
 }
