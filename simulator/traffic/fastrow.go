@@ -470,10 +470,10 @@ func (w *worker) fastRow(line int64) bool {
 	return true
 }
 
-// jsonField reads a field of a JSON row as lookup would: the raw value of
-// its first candidate that is neither absent, null nor an empty string.
-// ok is false when row must decide (a string with escapes to undo).
-func (w *worker) jsonField(f Field) (b []byte, present, ok bool) {
+// jsonField reads a field of a JSON row as lookup would: its first
+// candidate that is neither absent, null nor an empty string, or nil. ok is
+// false when row must decide (a string with escapes to undo).
+func (w *worker) jsonField(f Field) (v *jvalue, ok bool) {
 	for _, s := range w.fast.slots[f] {
 		v := &w.vals[s]
 		switch v.kind {
@@ -484,34 +484,34 @@ func (w *worker) jsonField(f Field) (b []byte, present, ok bool) {
 				continue
 			}
 			if v.escaped {
-				return nil, false, false
+				return nil, false
 			}
 		}
-		return v.raw, true, true
+		return v, true
 	}
-	return nil, false, true
+	return nil, true
 }
 
 // jsonCount reads a count field of a JSON row as row would, or says row
 // must.
 func (w *worker) jsonCount(f Field) (int64, bool) {
-	b, present, ok := w.jsonField(f)
-	if !present {
+	v, ok := w.jsonField(f)
+	if v == nil {
 		return 0, ok
 	}
-	n, good := parseCount(b)
+	n, good := v.count()
 	return n, good && n >= 0
 }
 
 // jsonFloat reads a latency or cost field of a JSON row as row would: a
 // non-negative number, present or not.
 func (w *worker) jsonFloat(f Field) (float64, bool, bool) {
-	b, present, ok := w.jsonField(f)
-	if !present {
+	v, ok := w.jsonField(f)
+	if v == nil {
 		return 0, false, ok
 	}
-	v, good := parseFloat(b)
-	return v, true, good && v >= 0
+	x, good := parseFloat(v.raw)
+	return x, true, good && x >= 0
 }
 
 // fastJSON is fastRow for a JSON row, whose values the walk has put in
@@ -519,11 +519,11 @@ func (w *worker) jsonFloat(f Field) (float64, bool, bool) {
 // it did; nothing is counted when it did not.
 func (w *worker) fastJSON(line int64, ord uint64) bool {
 	fp := &w.fast
-	b, present, ok := w.jsonField(FieldTime)
-	if !present || !ok {
+	t, _ := w.jsonField(FieldTime)
+	if t == nil {
 		return false
 	}
-	ts, good := parseTime(b, fp.timeUnit, w.o.Start.UnixNano(), &w.iso[0])
+	ts, good := parseTime(t.raw, fp.timeUnit, w.o.Start.UnixNano(), &w.iso[0])
 	if !good || ts < minTimestamp || (!w.pl.relative && ts > w.nowLimit) {
 		return false
 	}
@@ -536,12 +536,12 @@ func (w *worker) fastJSON(line int64, ord uint64) bool {
 	}
 	end, hasEnd := int64(0), false
 	if fp.end >= 0 {
-		b, present, ok := w.jsonField(FieldEnd)
+		e, ok := w.jsonField(FieldEnd)
 		if !ok {
 			return false
 		}
-		if present {
-			if end, hasEnd = parseTime(b, fp.endUnit, w.o.Start.UnixNano(), &w.iso[1]); !hasEnd {
+		if e != nil {
+			if end, hasEnd = parseTime(e.raw, fp.endUnit, w.o.Start.UnixNano(), &w.iso[1]); !hasEnd {
 				return false
 			}
 		}

@@ -38,6 +38,17 @@ type jvalue struct {
 	raw     []byte
 	kind    jkind
 	escaped bool
+	// plain says raw is a whole number of one to seven digits, the first
+	// not 0, with eight bytes to load from its start (walkShape found it).
+	plain bool
+}
+
+// count is parseCount of the value, which a plain number spares.
+func (v *jvalue) count() (int64, bool) {
+	if v.plain {
+		return parse8(binary.LittleEndian.Uint64(v.raw[:8]), len(v.raw)), true
+	}
+	return parseCount(v.raw)
 }
 
 // maxJSONDepth bounds nesting so that a hostile row cannot exhaust memory.
@@ -501,6 +512,10 @@ type shapeStep struct {
 	glueEnd int
 	slot    int32
 	descend bool
+	// short says the glue has 8 to 16 bytes, first and last its first and
+	// last eight (the common glue: a comma and a key), compared as words.
+	short       bool
+	first, last uint64
 }
 
 // maxShapeGlue bounds the glue a shape keeps.
@@ -523,9 +538,14 @@ func (sh *rowShape) learn(data []byte, leaves []leafSpan, m *keyMemos) {
 	sh.glue, sh.steps = sh.glue[:0], sh.steps[:0]
 	prev := 0
 	for _, l := range leaves {
-		sh.glue = append(sh.glue, data[prev:l.start]...)
+		gl := data[prev:l.start]
+		sh.glue = append(sh.glue, gl...)
 		e := &m.e[l.member]
-		sh.steps = append(sh.steps, shapeStep{glueEnd: len(sh.glue), slot: e.slot, descend: e.descend})
+		st := shapeStep{glueEnd: len(sh.glue), slot: e.slot, descend: e.descend, short: len(gl) >= 8 && len(gl) <= 16}
+		if st.short {
+			st.first, st.last = binary.LittleEndian.Uint64(gl), binary.LittleEndian.Uint64(gl[len(gl)-8:])
+		}
+		sh.steps = append(sh.steps, st)
 		prev = l.end
 	}
 	sh.glue = append(sh.glue, data[prev:]...)
@@ -540,20 +560,36 @@ func (s *jscan) walkShape(sh *rowShape, data []byte, vals []jvalue) bool {
 	pos, g := 0, 0
 	for i := range sh.steps {
 		st := &sh.steps[i]
-		if !hasAt(data, pos, sh.glue[g:st.glueEnd]) {
+		n := st.glueEnd - g
+		if len(data)-pos <= n { // the glue, and a value after it
 			return false
 		}
-		pos += st.glueEnd - g
+		if st.short {
+			if binary.LittleEndian.Uint64(data[pos:]) != st.first || binary.LittleEndian.Uint64(data[pos+n-8:]) != st.last {
+				return false
+			}
+		} else if !sameGlue(data[pos:pos+n], sh.glue[g:st.glueEnd]) {
+			return false
+		}
+		pos += n
 		g = st.glueEnd
-		if pos >= len(data) {
-			return false
-		}
 		var v jvalue
 		switch c := data[pos]; {
 		case c == '"':
 			// Most strings have no backslash: the first quote or backslash
 			// is then the closing quote.
-			if q := quoteOrEscape(data, pos+1); q >= 0 && data[q] == '"' {
+			q := -1
+			if i := pos + 1; i+8 <= len(data) {
+				x := binary.LittleEndian.Uint64(data[i:])
+				if m := zeroBytes(x^'"'*bytes01) | zeroBytes(x^'\\'*bytes01); m != 0 {
+					q = i + bits.TrailingZeros64(m)>>3
+				} else {
+					q = quoteOrEscape(data, i+8)
+				}
+			} else {
+				q = quoteOrEscape(data, i)
+			}
+			if q >= 0 && data[q] == '"' {
 				v = jvalue{raw: data[pos+1 : q], kind: jString}
 				pos = q + 1
 				goto set
@@ -564,7 +600,7 @@ func (s *jscan) walkShape(sh *rowShape, data []byte, vals []jvalue) bool {
 			// ends it.
 			if n := digits8(binary.LittleEndian.Uint64(data[pos:])); n < 8 {
 				if d := data[pos+n]; d != '.' && d != 'e' && d != 'E' {
-					v = jvalue{raw: data[pos : pos+n], kind: jNumber}
+					v = jvalue{raw: data[pos : pos+n], kind: jNumber, plain: true}
 					pos += n
 					goto set
 				}
@@ -595,7 +631,7 @@ func (s *jscan) walkShape(sh *rowShape, data []byte, vals []jvalue) bool {
 			vals[st.slot] = v
 		}
 	}
-	return len(data)-pos == len(sh.glue)-g && hasAt(data, pos, sh.glue[g:])
+	return len(data)-pos == len(sh.glue)-g && sameGlue(data[pos:], sh.glue[g:])
 }
 
 // quoteOrEscape is the index of the first quote or backslash in data from
@@ -615,14 +651,10 @@ func quoteOrEscape(data []byte, i int) int {
 	return -1
 }
 
-// hasAt tells whether data holds g at p. Glue is mostly a comma and a key:
-// up to 32 bytes are compared a word at a time, the last word overlapping.
-func hasAt(data []byte, p int, g []byte) bool {
+// sameGlue compares glue of the same length: up to 32 bytes a word at a
+// time, the last word overlapping.
+func sameGlue(d, g []byte) bool {
 	n := len(g)
-	if len(data)-p < n {
-		return false
-	}
-	d := data[p : p+n]
 	if n < 8 || n > 32 {
 		return string(d) == string(g)
 	}

@@ -1069,7 +1069,7 @@ func (w *worker) outcome(out int64, agg bool) (bool, ErrorClass) {
 	}
 	var statusText, successText []byte
 	if v, _, ok := w.get(FieldStatus); ok {
-		if n, good := parseCount(v.raw); good {
+		if n, good := v.count(); good {
 			if n >= 400 && n <= 599 {
 				return true, classOfStatus(n)
 			}
