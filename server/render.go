@@ -143,20 +143,16 @@ func number(v any) string {
 	return fmt.Sprint(v)
 }
 
-// formatNumber writes 400000 as "400,000" and keeps decimals that matter.
+// formatNumber writes 400000 as "400,000" and keeps decimals that matter:
+// the shortest decimal that reads back as v (4.26, not the
+// 4.2599999999999998 its fractional part alone would print).
 func formatNumber(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	whole := math.Floor(v)
-	frac := strconv.FormatFloat(v-whole, 'f', -1, 64)
-	digits := strconv.FormatFloat(whole, 'f', 0, 64)
+	digits, frac, _ := strings.Cut(strconv.FormatFloat(math.Abs(v), 'f', -1, 64), ".")
 	var b strings.Builder
-	if neg {
+	if v < 0 {
 		b.WriteByte('-')
 	}
 	for i, d := range digits {
@@ -165,8 +161,9 @@ func formatNumber(v float64) string {
 		}
 		b.WriteRune(d)
 	}
-	if frac != "0" {
-		b.WriteString(strings.TrimPrefix(frac, "0"))
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
 	}
 	return b.String()
 }

@@ -1,6 +1,9 @@
 package server
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestFormatting(t *testing.T) {
 	t.Parallel()
@@ -16,6 +19,16 @@ func TestFormatting(t *testing.T) {
 		{number(999), "999"},
 		{number(1234.5), "1,234.5"},
 		{number(-1500), "-1,500"},
+		// The shortest decimal that reads back as the value: the old
+		// writer printed the fractional part alone, 4.26 as
+		// 4.2599999999999998 and 1234.56 as 1,234.5599999999999454.
+		{number(4.26), "4.26"},
+		{number(1234.56), "1,234.56"},
+		{number(-0.05), "-0.05"},
+		{number(math.Nextafter(0.3, 1)), "0.30000000000000004"},
+		{number(1e21), "1,000,000,000,000,000,000,000"},
+		{number(0.0), "0"},
+		{number(-1234567.5), "-1,234,567.5"},
 		{formatBytes(2 << 20), "2 MiB"},
 		{formatBytes(1 << 30), "1 GiB"},
 		{formatBytes(1000), "1000 bytes"},
