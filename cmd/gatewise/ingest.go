@@ -52,7 +52,7 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&lf.mapping, "map", "column mapping `spec`: field=column[:unit],...")
 	fs.Var(&lf.start, "start", "start `time` for traces whose clock counts from zero (RFC 3339 or YYYY-MM-DD; default Monday 2026-01-05 00:00 UTC)")
 	fs.Var(&lf.ids, "ids", "with several files: the request id `column` they are checked by (default: the format's), or none")
-	fs.Var(&lf.overlap, "overlap", "with several files: `keep` or drop a later file's requests where it overlaps earlier files and request ids cannot tell (default keep)")
+	fs.Var(&lf.overlap, "overlap", "with several files, `keep|drop` a later file's requests where it overlaps earlier files and request ids cannot tell (default keep)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	bin := fs.Duration("bin", traffic.DefaultBinWidth, "time bin `width` of the profile")
 	maxBad := fs.Float64("max-bad", traffic.DefaultMaxBadFraction, "refuse the file when more than this `fraction` of rows is bad")

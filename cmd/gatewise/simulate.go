@@ -41,7 +41,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Var(&lf.mapping, "map", "log column mapping `spec` (see gatewise ingest); once for every log, or once per --logs")
 	fs.Var(&lf.start, "start", "start `time` of a log with relative timestamps; once for every log, or once per --logs")
 	fs.Var(&lf.ids, "ids", "with several --logs: the request id `column` they are checked by (default: the format's), or none")
-	fs.Var(&lf.overlap, "overlap", "with several --logs: `keep` or drop a later log's requests where it overlaps earlier ones and request ids cannot tell (default keep)")
+	fs.Var(&lf.overlap, "overlap", "with several --logs, `keep|drop` a later log's requests where it overlaps earlier ones and request ids cannot tell (default keep)")
 	trials := fs.Int("trials", 0, "trials (default: the file's)")
 	seed := fs.Uint64("seed", 0, "seed (default: the file's)")
 	var scenarios scenarioFlags
