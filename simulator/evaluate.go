@@ -853,28 +853,19 @@ func latencyTables(fine, coarse int) ([]int16, []int16) {
 		}
 		edge[b] = g
 	}
-	// ms, and each end of a coarse cell, moves up through the edges.
+	// Bucket b holds the waits from edge[b] to edge[b+1]−1; a coarse cell
+	// holds one bucket when it lies wholly between two edges.
 	f := make([]int16, fine)
-	b := 0
-	for ms := 1; ms < fine; ms++ {
-		for edge[b+1] <= int64(ms) {
-			b++
-		}
-		f[ms] = int16(b)
-	}
 	c := make([]int16, coarse)
-	blo, bhi := 0, 0
 	for k := range c {
-		lo, hi := int64(k)<<coarseShift, int64(k+1)<<coarseShift-1
-		for edge[blo+1] <= lo {
-			blo++
-		}
-		for edge[bhi+1] <= hi {
-			bhi++
-		}
 		c[k] = -1
-		if lo > 0 && blo == bhi {
-			c[k] = int16(blo)
+	}
+	for b := 0; b+1 < len(edge); b++ {
+		for ms := edge[b]; ms < min(edge[b+1], int64(fine)); ms++ {
+			f[ms] = int16(b)
+		}
+		for k := (edge[b] + 1<<coarseShift - 1) >> coarseShift; k < min(edge[b+1]>>coarseShift, int64(coarse)); k++ {
+			c[k] = int16(b)
 		}
 	}
 	return f, c
