@@ -27,11 +27,13 @@
 //
 // Reading keeps the common rows cheap: a good row of plain values (an ISO
 // time, digits) is read straight from its bytes by a fast path
-// (fastrow.go), CSV chunks without quotes are split a word at a time, and
-// JSON keys in the order of the row before are matched in place. Anything
-// a fast path is unsure of is read by the general path, which is the
-// reference the fast paths are tested against (TestFastRowIsRow,
-// TestKeyMemoIsLookup, TestReadGolden).
+// (fastrow.go), CSV chunks without quotes are split a word at a time, a
+// JSON row with the keys of the row before in the same places is read by
+// that row's shape, and other JSON keys in the order of the row before are
+// matched in place. Anything a fast path is unsure of is read by the
+// general path, which is the reference the fast paths are tested against
+// (TestFastRowIsRow, TestKeyMemoIsLookup, TestShapeIsWalk,
+// FuzzFastIsGeneral, TestReadGolden).
 //
 // The package sits below gatewise/simulator and takes plain parameters, so
 // it never imports the Spec (nor net/http, gin or gorm).

@@ -282,3 +282,38 @@ func TestShapeIsWalk(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFastIsGeneral reads anything with the fast paths (the shape walk,
+// fastJSON, fastRow, lineRows) and with the general reading only, and
+// wants the same profile and summary; the seeds are the sample logs and
+// runs of rows of one shape, which the fuzzer bends a byte at a time.
+func FuzzFastIsGeneral(f *testing.F) {
+	seedFiles(f, func(b []byte) {
+		f.Add(b, uint8(0))
+	})
+	f.Add(generateJSONL(20, 3), uint8(0))
+	f.Add(generateCSV(20, 3), uint8(0))
+	f.Add([]byte(`{"request_id":"az-0-6805900","request_created_at":"2023-11-16T18:15:46.6805900Z","model":"gpt-4o","response_status":200,"prompt_tokens":374,"completion_tokens":44,"country_code":"US"}
+{"request_id":"az-0-9951690","request_created_at":"2023-11-16T18:15:50.9951690Z","model":"gpt-4o","response_status":200,"prompt_tokens":396,"completion_tokens":109,"country_code":"US"}
+{"request_id":"az-0-2224670","request_created_at":"2023-11-16T18:15:51.2224670Z","model":"gpt-4o","response_status":429,"prompt_tokens":1,"completion_tokens":0,"country_code":"DE"}
+`), uint8(0))
+	f.Add([]byte("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,396,109\n2023-11-16 18:16:01.5,1,2\n"), uint8(0))
+	formats := []string{"auto", "jsonl", "json", "helicone", "csv"}
+	mapping := Mapping{FieldTime: {Column: "request_created_at"}, FieldInput: {Column: "prompt_tokens"}, FieldOutput: {Column: "completion_tokens"},
+		FieldModel: {Column: "model"}, FieldStatus: {Column: "response_status"}}
+	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
+		o := ReadOptions{Format: formats[int(sel)%len(formats)], MaxBadFraction: 1, MaxLineBytes: 4096, Workers: 1, Now: testNow}
+		if o.Format == "jsonl" || o.Format == "json" {
+			o.Mapping = mapping
+		}
+		if o.Format == "csv" {
+			o.Mapping = Mapping{FieldTime: {Column: "TIMESTAMP"}, FieldInput: {Column: "ContextTokens"}, FieldOutput: {Column: "GeneratedTokens"}}
+		}
+		p, s, err := Read(context.Background(), bytes.NewReader(data), o)
+		o.general = true
+		gp, gs, gerr := Read(context.Background(), bytes.NewReader(data), o)
+		if got, want := digest(p, s, err), digest(gp, gs, gerr); got != want {
+			t.Fatalf("fast    %s\ngeneral %s", got, want)
+		}
+	})
+}
