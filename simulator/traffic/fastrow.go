@@ -130,7 +130,6 @@ func newFastPlan(pl *plan) fastPlan {
 // all digits, a missing or extra field, a bad value, a quote), which the
 // general path then reads.
 func (w *worker) lineValues(data []byte) (n int, ts, in, cached, out int64) {
-	var counts [colOut + 1]int64
 	p, last := 0, len(w.fast.cols)-1
 	for col, kind := range w.fast.cols {
 		var end int
@@ -147,14 +146,26 @@ func (w *worker) lineValues(data []byte) (n int, ts, in, cached, out int64) {
 			}
 		default:
 			// digitsAt, by hand: the call would cost as much as the digits.
-			if p+8 <= len(data) {
-				x := binary.LittleEndian.Uint64(data[p:])
+			var c int64
+			if x := uint64(0); p+8 <= len(data) {
+				x = binary.LittleEndian.Uint64(data[p:])
 				if n := digits8(x); n < 8 {
-					counts[kind], end = parse8(x, n), p+n
-					break
+					c, end = parse8(x, n), p+n
+				} else {
+					c, end = digitsLoop(data, p)
 				}
+			} else {
+				c, end = digitsLoop(data, p)
 			}
-			counts[kind], end = digitsLoop(data, p)
+			// In registers, not an array indexed by kind.
+			switch kind {
+			case colIn:
+				in = c
+			case colCached:
+				cached = c
+			case colOut:
+				out = c
+			}
 		}
 		if col < last {
 			if end >= len(data) || data[end] != ',' {
@@ -174,7 +185,6 @@ func (w *worker) lineValues(data []byte) (n int, ts, in, cached, out int64) {
 			return 0, 0, 0, 0, 0
 		}
 	}
-	in, cached, out = counts[colIn], counts[colCached], counts[colOut]
 	if p > w.o.MaxLineBytes || ts < minTimestamp || (!w.pl.relative && ts > w.nowLimit) ||
 		in > maxTokens || out > maxTokens || cached > in {
 		return 0, 0, 0, 0, 0
