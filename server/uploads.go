@@ -621,7 +621,7 @@ func money(v float64) string {
 	if v < 1 {
 		return strconv.FormatFloat(v, 'f', 4, 64)
 	}
-	cents := int64(math.Round(v * 100)) // to the cent, so 4.255 shows as 4.26, not 4.255
+	cents := int64(math.Round(v * 100)) // always two decimals: 4.2 shows as 4.20
 	return fmt.Sprintf("%s.%02d", traffic.FormatCount(cents/100), cents%100)
 }
 
