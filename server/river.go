@@ -39,21 +39,28 @@ import (
 //   - merge: adds the parts up into the result, which is byte for byte the
 //     one a single process would get, writes the memo and finishes the run.
 //
-// A job whose worker dies is taken for dead once it has run for the lease
-// (River's RescueStuckJobsAfter) and tried again, on any process; after
-// jobAttempts tries the run is marked interrupted by the leader's sweep.
+// A job whose worker dies is tried again on another process within the
+// lease (--job-lease) of the moment it started, and after jobAttempts tries
+// its run is marked interrupted within the lease of the last one's start:
+// River takes a job for dead once it has run rescueAfter, the lease less
+// the margin River itself needs (takeUpMargin), and a job is stopped at
+// jobTimeout, before that, so a job still at work is never taken for dead.
 // Nothing is interrupted at start-up: another server's runs are not this
 // one's to judge. Cancel cancels every job of the run, which reaches the
 // process working it through LISTEN/NOTIFY, and a part that comes in after
 // is dropped. The periodic sweeps are River periodic jobs, which only the
 // leader inserts, so each runs once per round for the whole deployment.
 
-// Defaults of the River queue's settings.
+// Defaults and bounds of the River queue's settings.
 const (
-	// DefaultJobLease is how long a job may run before it is taken for
-	// dead and tried again: far longer than a range of DefaultTrialsPerJob
-	// or a merge takes.
+	// DefaultJobLease is far longer than a range of DefaultTrialsPerJob or
+	// a merge takes: its jobs may run 3m54s.
 	DefaultJobLease = 5 * time.Minute
+	// MinJobLease leaves a job minJobTimeout to run once River's margin
+	// and the stop's grace are taken off.
+	MinJobLease = takeUpMargin + minJobTimeout + minStopGrace
+	// MaxJobLease is a day: a job that needs longer is better split.
+	MaxJobLease = 24 * time.Hour
 	// DefaultTrialsPerJob makes a range of the multi-region example a few
 	// seconds on two cores (about 0.8 ms a trial), long enough that
 	// building the model (0.4 s) is a small share of it.
@@ -63,14 +70,105 @@ const (
 	jobAttempts = 3
 	// upkeepQueue keeps the periodic sweeps from waiting behind trials.
 	upkeepQueue = "gatewise_upkeep"
+	// minJobTimeout is the least time a job may run: a range of a few
+	// thousand trials, or the merge of a small architecture.
+	minJobTimeout = 15 * time.Second
+	// minStopGrace is the least time between a job's timeout and its
+	// rescue, for a job cut short to return and River to record it; a
+	// tenth of rescueAfter when that is more.
+	minStopGrace = 5 * time.Second
 )
+
+// What River (v0.51.2) adds, at worst, between a job running rescueAfter
+// and another worker starting it. None of River's intervals can be set
+// through river.Config, so TestRiverMarginMatchesRiver reads them in
+// River's source and fails when an upgrade moves them; river.Config's
+// TestOnly would only skip the services' staggered start, and is not for
+// production. The bound is for one process dying, with a worker free on
+// another; should the leader die too, later and on another process, its
+// lapse (22 s, below) may come on top.
+const (
+	// riverRescueEvery is how often the leader's rescuer looks for jobs
+	// running past rescueAfter (maintenance.JobRescuerIntervalDefault).
+	//
+	// When the dead process was the leader, its term lapses at most 15 s
+	// after the death (electIntervalDefault 5 s + electIntervalTTLPaddingDefault
+	// 10 s), another process bids within 6 s of that (electIntervalDefault +
+	// electIntervalJitterDefault) and its rescuer makes its first round
+	// within a second (StaggerStart): 22 s after the death. The dead job
+	// was started before the death and would have stopped at jobTimeout,
+	// so that first round comes before rescueAfter + riverRescueEvery: a
+	// leader's lapse adds nothing to the worst case.
+	riverRescueEvery = 30 * time.Second
+	// riverScheduleEvery is how often the leader's scheduler makes
+	// retryable jobs available, taking those due within as long again
+	// (maintenance.JobSchedulerIntervalDefault, and its look-ahead): a
+	// rescued job's soonRetry delay, jobAttempts-1 seconds at most, is
+	// within it.
+	riverScheduleEvery = 5 * time.Second
+	// fetchPollEvery is how often an idle worker looks for jobs when no
+	// notification tells it of one (river.Config.FetchPollInterval, set
+	// to River's default here so that the margin holds it).
+	fetchPollEvery = time.Second
+	// reconcileEvery is how often the leader looks for runs that cannot
+	// finish: as often as the scheduler runs, so that marking a run
+	// interrupted after its job's last rescue fits in the same margin as
+	// trying the job again.
+	reconcileEvery = riverScheduleEvery
+	// riverSlack covers the rescuer's, the scheduler's and the reconcile's
+	// own queries on a loaded database, and clocks: the rescuer compares
+	// its process's clock with the database's attempted_at.
+	riverSlack = 4 * time.Second
+	// takeUpMargin is the part of the lease River needs: a rescue round,
+	// a scheduling round, a fetch poll, and the slack (40 s).
+	takeUpMargin = riverRescueEvery + riverScheduleEvery + fetchPollEvery + riverSlack
+)
+
+// rescueAfter is how long a job runs before River takes it for dead
+// (RescueStuckJobsAfter): the lease less River's margin.
+func rescueAfter(lease time.Duration) time.Duration { return lease - takeUpMargin }
+
+// jobTimeout is how long any one job may run (River's JobTimeout): short
+// enough of rescueAfter that a job cut short has returned before it could
+// be taken for dead.
+func jobTimeout(lease time.Duration) time.Duration {
+	r := rescueAfter(lease)
+	return r - max(minStopGrace, r/10)
+}
+
+// CheckJobLease refuses a lease outside MinJobLease to MaxJobLease.
+func CheckJobLease(lease time.Duration) error {
+	switch {
+	case lease < MinJobLease:
+		return fmt.Errorf("%s is too short: River needs %s of the lease to try a dead worker's job again, and a job %s more to run and stop, so the lease is at least %s",
+			shortDuration(lease), shortDuration(takeUpMargin), shortDuration(minJobTimeout+minStopGrace), shortDuration(MinJobLease))
+	case lease > MaxJobLease:
+		return fmt.Errorf("%s is too long: the lease is at most %s; split the run into shorter jobs with --trials-per-job", shortDuration(lease), shortDuration(MaxJobLease))
+	}
+	return nil
+}
+
+// shortDuration writes d without the zero minutes and seconds that
+// time.Duration's String adds ("1m", "24h", "3m54s").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
 
 // RiverOptions are the River queue's settings.
 type RiverOptions struct {
 	// Workers is how many jobs this process works at once.
 	Workers int
-	// Lease is how long a job may run before it is taken for dead and
-	// tried again; no job runs longer (they stop at nine tenths of it).
+	// Lease is how long after a job's start it is tried again on another
+	// process, at most, when its own died (or its run is marked
+	// interrupted, after the last try); a job runs jobTimeout of it at
+	// most. From MinJobLease to MaxJobLease; zero means DefaultJobLease.
 	Lease time.Duration
 	// TrialsPerJob is the size of a run's trial ranges.
 	TrialsPerJob int
@@ -117,9 +215,8 @@ func NewRiverQueue(st *store.Store, cat *pricing.Catalog, logger *slog.Logger, o
 		tel: newTelemetry(opts.Metrics, opts.TracerProvider)}, opts: opts}
 }
 
-// jobTimeout is how long any one job may run: within its lease, so a job
-// still working is never taken for dead.
-func (q *RiverQueue) jobTimeout() time.Duration { return q.opts.Lease * 9 / 10 }
+// jobTimeout is how long any one job of this queue may run.
+func (q *RiverQueue) jobTimeout() time.Duration { return jobTimeout(q.opts.Lease) }
 
 // init builds the pool and the two River clients, once. Both clients use
 // the schema gatewise's tables are in, so deployments (and tests) sharing
@@ -130,6 +227,9 @@ func (q *RiverQueue) init(ctx context.Context) error {
 	if q.client != nil {
 		return nil
 	}
+	if err := CheckJobLease(q.opts.Lease); err != nil {
+		return fmt.Errorf("job queue: the job lease (--job-lease): %w", err)
+	}
 	schema, err := q.store.Schema(ctx)
 	if err != nil {
 		return err
@@ -139,8 +239,8 @@ func (q *RiverQueue) init(ctx context.Context) error {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	// A connection for LISTEN, one for the leader's maintenance, and one
-	// for each job at work.
-	pcfg.MaxConns = int32(q.opts.Workers + 4)
+	// for each job at work, the upkeep queue's included.
+	pcfg.MaxConns = int32(q.opts.Workers + 5)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
@@ -157,20 +257,24 @@ func (q *RiverQueue) init(ctx context.Context) error {
 	river.AddWorker(workers, &sweepWorker{q: q})
 	river.AddWorker(workers, &reconcileWorker{q: q})
 	logger := q.log.With("component", "jobs")
+	// Two upkeep workers, so that a reconcile never waits behind a sweep:
+	// it has to fit in the lease too.
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.opts.Workers}, upkeepQueue: {MaxWorkers: 2}}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Schema:               schema,
 		Logger:               logger,
 		Workers:              workers,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.opts.Workers}, upkeepQueue: {MaxWorkers: 1}},
+		Queues:               queues,
 		MaxAttempts:          jobAttempts,
-		RescueStuckJobsAfter: q.opts.Lease,
+		RescueStuckJobsAfter: rescueAfter(q.opts.Lease),
 		JobTimeout:           q.jobTimeout(),
+		FetchPollInterval:    fetchPollEvery,
 		RetryPolicy:          soonRetry{},
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(housekeepEvery), func() (river.JobArgs, *river.InsertOpts) {
 				return sweepArgs{}, nil
 			}, &river.PeriodicJobOpts{ID: "sweep", RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(q.reconcileEvery()), func() (river.JobArgs, *river.InsertOpts) {
+			river.NewPeriodicJob(river.PeriodicInterval(reconcileEvery), func() (river.JobArgs, *river.InsertOpts) {
 				return reconcileArgs{}, nil
 			}, &river.PeriodicJobOpts{ID: "reconcile", RunOnStart: true}),
 		},
@@ -187,10 +291,6 @@ func (q *RiverQueue) init(ctx context.Context) error {
 	q.pool, q.client, q.inserter = pool, client, inserter
 	return nil
 }
-
-// reconcileEvery is how often the leader looks for runs whose jobs have
-// all run out: well within the lease.
-func (q *RiverQueue) reconcileEvery() time.Duration { return min(q.opts.Lease, time.Minute) }
 
 // Start starts this process's workers; they stop when ctx ends, and a job
 // cut short goes back to the queue for another worker (or this one, once
@@ -220,7 +320,8 @@ func (q *RiverQueue) Start(ctx context.Context) error {
 		}
 		q.pool.Close()
 	}()
-	q.log.Info("job queue started", "workers", q.opts.Workers, "lease", q.opts.Lease, "trials_per_job", q.opts.TrialsPerJob)
+	q.log.Info("job queue started", "workers", q.opts.Workers, "lease", q.opts.Lease, "job_timeout", q.jobTimeout(),
+		"rescue_after", rescueAfter(q.opts.Lease), "trials_per_job", q.opts.TrialsPerJob)
 	return nil
 }
 
@@ -306,7 +407,9 @@ func jobsOfRun(runID string, states []rivertype.JobState, list func(*river.JobLi
 
 // soonRetry tries a failed or rescued job again after a second per attempt
 // so far: a run waits on its slowest range, so there is no point in
-// River's default backoff of minutes.
+// River's default backoff of minutes. A rescued job's delay is within the
+// scheduler's look-ahead (riverScheduleEvery), so it costs the lease
+// nothing.
 type soonRetry struct{}
 
 func (soonRetry) NextRetry(job *rivertype.JobRow) time.Time {
@@ -351,7 +454,8 @@ func (q *RiverQueue) retry(ctx context.Context, runID, what string, err error) (
 		q.log.Info("stopped "+what+": this process is stopping; the job goes back to the queue", "run", runID)
 		return true, err
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return true, fmt.Errorf("%s took longer than the job lease allows (%s of %s); set a longer --job-lease or fewer --trials-per-job", what, q.jobTimeout(), q.opts.Lease)
+		return true, fmt.Errorf("%s took longer than the job lease allows (a job may run %s of a %s lease); set a longer --job-lease or fewer --trials-per-job",
+			what, shortDuration(q.jobTimeout()), shortDuration(q.opts.Lease))
 	case errors.Is(err, store.ErrUnavailable):
 		q.log.Warn(what+": the database is unavailable; the job will be tried again", "run", runID, "error", err)
 		return true, err
@@ -590,8 +694,9 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
 	return nil
 }
 
-// reconcileArgs is the periodic job that gives up runs none of whose jobs
-// is left to work: their workers died or failed every attempt.
+// reconcileArgs is the periodic job that gives up runs that cannot finish:
+// none of their jobs is left to work, or a job of their plan ran out of
+// attempts (its worker died, or it failed, every time).
 type reconcileArgs struct{}
 
 func (reconcileArgs) Kind() string { return "gatewise_reconcile" }
@@ -617,18 +722,16 @@ func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[reconcileArgs])
 	}
 	list := func(p *river.JobListParams) (*river.JobListResult, error) { return q.client.JobList(ctx, p) }
 	for _, id := range ids {
-		live, err := jobsOfRun(id, liveStates, list)
+		reason, err := stranded(id, list)
 		if err != nil {
 			return err
 		}
-		if len(live) > 0 {
+		if reason == "" {
 			continue
 		}
-		reason := "its job is gone; restart it"
-		if dead, err := jobsOfRun(id, []rivertype.JobState{rivertype.JobStateDiscarded}, list); err == nil && len(dead) > 0 {
-			reason = whyDiscarded(dead)
-		}
-		switch err := q.store.EndRun(ctx, id, store.RunInterrupted, reason); {
+		// The run's other jobs are cancelled with it, so that no process
+		// goes on simulating ranges that will never be merged.
+		switch err := q.store.EndRun(ctx, id, store.RunInterrupted, reason, q.cancelJobs); {
 		case err == nil:
 			q.log.Warn("run interrupted", "run", id, "reason", reason)
 		case !gone(err):
@@ -636,6 +739,54 @@ func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[reconcileArgs])
 		}
 	}
 	return nil
+}
+
+// stranded says why run id cannot finish, or "" while it can. It cannot
+// when none of its jobs is left, and it cannot as soon as a range of its
+// plan (or its merge) is discarded, even with other ranges still going:
+// the merge waits for every range, so the run would never end, and its
+// interruption would wait on its slowest range rather than come within
+// the lease. A job discarded before the run's last start is an earlier
+// plan's, which a restart left behind: the run's planning job is inserted
+// at each start, and its ranges after it, so only jobs with a later id
+// than the last planning job's are the current plan's.
+func stranded(id string, list func(*river.JobListParams) (*river.JobListResult, error)) (string, error) {
+	live, err := jobsOfRun(id, liveStates, list)
+	if err != nil {
+		return "", err
+	}
+	dead, err := jobsOfRun(id, []rivertype.JobState{rivertype.JobStateDiscarded}, list)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(live) == 0 && len(dead) == 0:
+		return "its job is gone; restart it", nil
+	case len(live) == 0:
+		return whyDiscarded(dead), nil
+	case len(dead) == 0:
+		return "", nil
+	}
+	res, err := list(river.NewJobListParams().Kinds(runArgs{}.Kind()).
+		Where("args @> jsonb_build_object('run_id', @run_id::text)", river.NamedArgs{"run_id": id}).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1))
+	if err != nil {
+		return "", fmt.Errorf("job queue: the planning job of run %s: %w", id, err)
+	}
+	var since int64
+	if len(res.Jobs) > 0 {
+		since = res.Jobs[0].ID
+	}
+	var current []*rivertype.JobRow
+	for _, j := range dead {
+		if j.ID > since && j.Kind != (runArgs{}).Kind() {
+			current = append(current, j)
+		}
+	}
+	if len(current) == 0 {
+		return "", nil
+	}
+	return whyDiscarded(current), nil
 }
 
 // whyDiscarded words why a run's jobs ran out of attempts, from the last

@@ -7,7 +7,11 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -286,7 +290,7 @@ func TestRiverStopHandsTheRunOn(t *testing.T) {
 // whose job is gone, and one whose job failed every attempt.
 func TestRiverSweepInterruptsRunsWithoutJobs(t *testing.T) {
 	t.Parallel()
-	s, _ := riverServer(t, riverDSN(t), Config{JobLease: 5 * time.Second})
+	s, _ := riverServer(t, riverDSN(t), Config{})
 	q := s.queue.(*RiverQueue)
 	ctx := context.Background()
 	arch := create(t, s.Handler(), loadExample(t, "single-provider"))
@@ -346,5 +350,220 @@ func TestRiverSweepIsAPeriodicJob(t *testing.T) {
 	}
 	if n, err := s.store.DeleteExpiredSessions(ctx); err != nil || n != 0 {
 		t.Errorf("after the sweep job %d expired sessions were left (%v)", n, err)
+	}
+}
+
+// The lease is split between River's margin, the stop's grace and the job:
+// these are the figures the flag's help and the README give.
+func TestRiverLeaseBudget(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		lease, rescue, timeout time.Duration
+	}{
+		{time.Minute, 20 * time.Second, 15 * time.Second},
+		{DefaultJobLease, 4*time.Minute + 20*time.Second, 3*time.Minute + 54*time.Second},
+		{time.Hour, 59*time.Minute + 20*time.Second, 53*time.Minute + 24*time.Second},
+	} {
+		if r, j := rescueAfter(c.lease), jobTimeout(c.lease); r != c.rescue || j != c.timeout {
+			t.Errorf("a lease of %s: rescued after %s, jobs stop at %s; want %s and %s", c.lease, r, j, c.rescue, c.timeout)
+		}
+	}
+	if takeUpMargin != 40*time.Second || MinJobLease != time.Minute {
+		t.Errorf("River's margin is %s and the shortest lease %s, want 40s and 1m as documented", takeUpMargin, MinJobLease)
+	}
+	for lease := MinJobLease; lease <= MaxJobLease; lease += 7*time.Second + lease/3 {
+		r, j := rescueAfter(lease), jobTimeout(lease)
+		if r+takeUpMargin != lease || j < minJobTimeout || r-j < minStopGrace {
+			t.Errorf("a lease of %s: rescued after %s, jobs stop at %s", lease, r, j)
+		}
+		if err := CheckJobLease(lease); err != nil {
+			t.Errorf("a lease of %s is refused: %v", lease, err)
+		}
+	}
+	// A rescued job's retry delay is inside the scheduler's look-ahead, and
+	// the reconcile comes as often as the scheduler: neither adds to the
+	// margin.
+	retry := soonRetry{}.NextRetry(&rivertype.JobRow{Attempt: jobAttempts - 1})
+	if d := time.Until(retry); d > riverScheduleEvery || reconcileEvery > riverScheduleEvery {
+		t.Errorf("the last retry waits %s and the reconcile runs every %s; both must be within %s", d, reconcileEvery, riverScheduleEvery)
+	}
+	for lease, want := range map[time.Duration]string{
+		59 * time.Second:        "59s is too short: River needs 40s of the lease to try a dead worker's job again, and a job 20s more to run and stop, so the lease is at least 1m",
+		10 * time.Second:        "10s is too short: River needs 40s of the lease to try a dead worker's job again, and a job 20s more to run and stop, so the lease is at least 1m",
+		MaxJobLease + time.Hour: "25h is too long: the lease is at most 24h; split the run into shorter jobs with --trials-per-job",
+	} {
+		if err := CheckJobLease(lease); err == nil || err.Error() != want {
+			t.Errorf("a lease of %s: %v, want %q", lease, err, want)
+		}
+	}
+	// A queue given a short lease by its caller refuses to start.
+	q := NewRiverQueue(nil, nil, slog.New(slog.DiscardHandler), RiverOptions{Lease: 30 * time.Second})
+	if err := q.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "(--job-lease): 30s is too short") {
+		t.Errorf("a queue with a lease of 30s starts: %v", err)
+	}
+}
+
+// River's intervals that the margin counts are not in river.Config; this
+// reads them in River's source, so that an upgrade that moves one fails
+// here rather than in production, a dead worker's job taken up late.
+func TestRiverMarginMatchesRiver(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/riverqueue/river").Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		t.Skipf("River's source is not at hand (go list: %v)", err)
+	}
+	seconds := func(file, name string) time.Duration {
+		t.Helper()
+		src, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^\s*` + name + `\s*=\s*(\d+) \* time\.Second$`).FindSubmatch(src)
+		if m == nil {
+			t.Fatalf("%s no longer sets %s in whole seconds: read it again and adjust takeUpMargin", file, name)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return time.Duration(n) * time.Second
+	}
+	if got := seconds("internal/maintenance/job_rescuer.go", "JobRescuerIntervalDefault"); got != riverRescueEvery {
+		t.Errorf("River's rescuer runs every %s, the margin counts %s", got, riverRescueEvery)
+	}
+	if got := seconds("internal/maintenance/job_scheduler.go", "JobSchedulerIntervalDefault"); got != riverScheduleEvery {
+		t.Errorf("River's scheduler runs every %s, the margin counts %s", got, riverScheduleEvery)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "internal/maintenance/job_scheduler.go"))
+	if err != nil || !bytes.Contains(src, []byte("nowWithLookAhead := now.Add(s.config.Interval)")) {
+		t.Errorf("River's scheduler no longer looks an interval ahead (%v): a rescued job's retry delay now adds to the margin", err)
+	}
+	// A dead leader's successor makes its first rescue round this long
+	// after the death: its term's TTL, a bid's interval and jitter, and
+	// the maintenance services' staggered start. That round must come
+	// before the one a job still running up to its timeout would wait for.
+	elect := seconds("internal/leadership/elector.go", "electIntervalDefault")
+	lapse := elect + seconds("internal/leadership/elector.go", "electIntervalTTLPaddingDefault") +
+		elect + seconds("internal/leadership/elector.go", "electIntervalJitterDefault") + time.Second
+	if lapse > riverRescueEvery+minStopGrace {
+		t.Errorf("a dead leader's successor first rescues %s after the death, more than a rescue round and the stop's grace (%s)", lapse, riverRescueEvery+minStopGrace)
+	}
+}
+
+// A worker that died mid-job, as River's rows show it: its range is tried
+// again within the lease of the attempt's start, and a run whose range dies
+// on its last attempt is marked interrupted within the lease too, though
+// another of its ranges is still being simulated here, which is cancelled.
+// Both dead attempts started five seconds short of rescueAfter ago, so
+// River's rescuer, whose first round comes within a few seconds of the
+// start, most likely passes them over once and takes them on its next
+// round, 30 s on: close to the worst case the margin is for.
+func TestRiverDeadWorkersJobsWithinTheLease(t *testing.T) {
+	t.Parallel()
+	s, _ := riverServer(t, riverDSN(t), Config{Workers: 2, JobLease: MinJobLease})
+	q := s.queue.(*RiverQueue)
+	ctx := context.Background()
+	if err := q.init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := s.store.SQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// plan queues a run of the example, takes its planning job as done,
+	// and plans its ranges, from each bound to the next.
+	plan := func(example string, bounds ...int) (string, []int64) {
+		t.Helper()
+		arch := create(t, s.Handler(), loadExample(t, example))
+		run, err := s.queueRun(ctx, arch, RunOptions{Trials: bounds[len(bounds)-1], Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'completed', attempt = 1, attempted_at = now(), finalized_at = now()
+			WHERE kind = 'gatewise_run' AND args->>'run_id' = $1`, run.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.store.StartRun(ctx, run.ID); err != nil {
+			t.Fatal(err)
+		}
+		var parts []store.PartRange
+		var inserts []river.InsertManyParams
+		for i := range len(bounds) - 1 {
+			parts = append(parts, store.PartRange{From: bounds[i], To: bounds[i+1]})
+			inserts = append(inserts, river.InsertManyParams{Args: trialsArgs{RunID: run.ID, Plan: "p" + run.ID, From: bounds[i], To: bounds[i+1]}})
+		}
+		var ids []int64
+		if _, err := s.store.PlanRun(ctx, run.ID, "p"+run.ID, parts, func(ctx context.Context, tx *sql.Tx, _ string) error {
+			res, err := q.inserter.InsertManyTx(ctx, tx, inserts)
+			for _, r := range res {
+				ids = append(ids, r.Job.ID)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID, ids
+	}
+	retried, retriedJobs := plan("single-provider", 0, 10)
+	// The second range is minutes of the multi-region example's trials,
+	// for this server's workers.
+	given, givenJobs := plan("multi-region", 0, 10, 200_000)
+	// Each run's first range was started by a worker that then died: the
+	// one's on its first attempt, the other's on its last.
+	began := time.Now().Add(-(rescueAfter(MinJobLease) - 5*time.Second))
+	for id, attempt := range map[int64]int{retriedJobs[0]: 1, givenJobs[0]: jobAttempts} {
+		if _, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = $2, attempted_at = $3, attempted_by = ARRAY['a-worker-that-died']
+			WHERE id = $1`, id, attempt, began); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startQueue(t, s)
+
+	var takenUp, interrupted time.Duration
+	deadline := began.Add(MinJobLease + time.Second) // a second for this loop's polling
+	for takenUp == 0 || interrupted == 0 {
+		if takenUp == 0 {
+			if j, err := q.client.JobGet(ctx, retriedJobs[0]); err != nil {
+				t.Fatal(err)
+			} else if j.Attempt == 2 && j.AttemptedAt != nil {
+				takenUp = j.AttemptedAt.Sub(began)
+			}
+		}
+		if interrupted == 0 {
+			if r, err := s.store.Run(ctx, given); err != nil {
+				t.Fatal(err)
+			} else if r.Status != store.RunRunning {
+				interrupted = time.Since(began)
+				if want := "the run was tried 3 times and gave up: its worker stopped answering (taken for dead after the job lease); restart it"; r.Status != store.RunInterrupted || r.Error != want {
+					t.Fatalf("the run whose range died on its last try: %s (%q), want interrupted with %q", r.Status, r.Error, want)
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s after the attempts began (a lease of %s): the retried range was taken up after %s, the other run interrupted after %s (0: not yet)",
+				time.Since(began).Round(time.Millisecond), MinJobLease, takenUp, interrupted)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("a lease of %s: the dead worker's range was taken up %s after its attempt began, the run out of attempts interrupted after %s",
+		MinJobLease, takenUp.Round(time.Millisecond), interrupted.Round(time.Millisecond))
+	if takenUp < rescueAfter(MinJobLease) {
+		t.Errorf("the range was taken up %s after its attempt began, before River takes a job for dead (%s)", takenUp, rescueAfter(MinJobLease))
+	}
+	// The range still at work (stopped at its timeout, 15 s, and tried
+	// again by now) was cancelled with its run: at once if it was waiting
+	// for its next try, once its worker has heard if it was running.
+	for stop := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		j, err := q.client.JobGet(ctx, givenJobs[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State == rivertype.JobStateCancelled {
+			break
+		}
+		if time.Now().After(stop) {
+			t.Fatalf("the interrupted run's other range is %s, 10 s after the run was interrupted", j.State)
+		}
+	}
+	if r := waitRun(t, s, retried, store.RunDone, store.RunFailed, store.RunInterrupted); r.Status != store.RunDone || r.Done != 10 {
+		t.Errorf("the run whose range was tried again: %s (%s), %d done", r.Status, r.Error, r.Done)
 	}
 }

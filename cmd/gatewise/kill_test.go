@@ -66,7 +66,7 @@ func killTest(t *testing.T, dsn string, shared bool, intact func(t *testing.T)) 
 	}
 	var flags []string
 	if shared {
-		flags = []string{"--job-lease", "10s"}
+		flags = []string{"--job-lease", "1m"} // the shortest allowed
 	}
 	first := startGatewise(t, bin, dsn, uploads, flags...)
 

@@ -72,7 +72,7 @@ func (f *serveFlags) options() []option {
 		{"trusted-proxies", "GATEWISE_TRUSTED_PROXIES", "reverse proxies (`CIDRs` or addresses, comma-separated) whose X-Forwarded-For names the client for rate limits and sign-in throttles; none by default", str(&f.trustedProxies, "")},
 		{"runs-per-minute", "GATEWISE_RUNS_PER_MINUTE", "runs each client may start a minute (0: no limit)", num(&f.runsPerMinute, server.DefaultRunsPerMinute)},
 		{"uploads-per-minute", "GATEWISE_UPLOADS_PER_MINUTE", "logs each client may upload a minute (0: no limit)", num(&f.uploadsPerMinute, server.DefaultUploadsPerMinute)},
-		{"job-lease", "GATEWISE_JOB_LEASE", "PostgreSQL: how long one job of a run (a range of trials, or the merge) may run before it is taken for dead and tried again on any process, 10s to 24h", func(fs *flag.FlagSet, name, usage string) {
+		{"job-lease", "GATEWISE_JOB_LEASE", "PostgreSQL: a job of a run (a range of trials, or the merge) whose process dies is tried again on another within this long of its start, or after three tries its run is marked interrupted, 1m to 24h. River needs 40s of it to notice and hand the job on, and a job may run for the rest less a tenth of it (at least 5s): 3m54s of 5m, 15s of 1m", func(fs *flag.FlagSet, name, usage string) {
 			fs.DurationVar(&f.jobLease, name, server.DefaultJobLease, usage)
 		}},
 		{"trials-per-job", "GATEWISE_TRIALS_PER_JOB", "PostgreSQL: trials in one job of a run, 100 to 1000000; a larger run is split into jobs that several processes work at once", num(&f.trialsPerJob, server.DefaultTrialsPerJob)},
@@ -243,9 +243,9 @@ func readSettings(cmd string, only []string, usage string, args []string, getenv
 			return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %d is not a number from %d to %d", from[r.name], *r.n, r.min, r.max)}
 		}
 	}
-	// A range of trials must fit well within its lease (see server.RiverOptions).
-	if f.jobLease < 10*time.Second || f.jobLease > 24*time.Hour {
-		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %s is not a duration from 10s to 24h", from["job-lease"], f.jobLease)}
+	// River's margin and a job's time must fit in the lease (see server.RiverOptions).
+	if err := server.CheckJobLease(f.jobLease); err != nil {
+		return serveSetup{}, &exitError{code: 2, err: fmt.Errorf("%s: %w", from["job-lease"], err)}
 	}
 
 	cfg := server.Config{

@@ -23,7 +23,7 @@ func TestWorkerRefusesSQLiteAndBadSettings(t *testing.T) {
 		{nil, nil, refusal},
 		{nil, []string{"--db", "team.db"}, refusal},
 		{map[string]string{"GATEWISE_DB": "sqlite://team.db"}, nil, refusal},
-		{nil, []string{"--db", "postgres://db/gatewise", "--job-lease", "1s"}, "gatewise: -job-lease: 1s is not a duration from 10s to 24h\n"},
+		{nil, []string{"--db", "postgres://db/gatewise", "--job-lease", "1s"}, "gatewise: -job-lease: 1s is too short: River needs 40s of the lease to try a dead worker's job again, and a job 20s more to run and stop, so the lease is at least 1m\n"},
 		{map[string]string{"GATEWISE_JOB_LEASE": "soon"}, []string{"--db", "postgres://db/gatewise"}, `gatewise: GATEWISE_JOB_LEASE: "soon" is not a duration such as 5m or 90s` + "\n"},
 		{map[string]string{"GATEWISE_TRIALS_PER_JOB": "10"}, []string{"--db", "postgres://db/gatewise"}, "gatewise: GATEWISE_TRIALS_PER_JOB: 10 is not a number from 100 to 1000000\n"},
 		{nil, []string{"--db", "postgres://db/gatewise", "--addr", ":1"}, "gatewise: flag provided but not defined: -addr\n"},
