@@ -35,8 +35,9 @@ type Config struct {
 	// finishes as fast as the machine allows and several share it.
 	Workers int
 	// JobLease and TrialsPerJob are for PostgreSQL, where runs are River
-	// jobs (river.go): how long a job may run before it is taken for dead
-	// and tried again, and how many trials make one job of a run.
+	// jobs (river.go): the time from a job's start within which, if its
+	// worker dies, it is tried again elsewhere (or its run is marked
+	// interrupted), and how many trials make one job of a run.
 	JobLease     time.Duration
 	TrialsPerJob int
 	// MaxUploadBytes caps an uploaded request log; UploadDir is where it
