@@ -147,14 +147,14 @@ func (w *worker) lineValues(data []byte) (n int, ts, in, cached, out int64) {
 		default:
 			// digitsAt, by hand: the call would cost as much as the digits.
 			var c int64
-			if x := uint64(0); p+8 <= len(data) {
-				x = binary.LittleEndian.Uint64(data[p:])
+			end = -1
+			if p+8 <= len(data) {
+				x := binary.LittleEndian.Uint64(data[p:])
 				if n := digits8(x); n < 8 {
 					c, end = parse8(x, n), p+n
-				} else {
-					c, end = digitsLoop(data, p)
 				}
-			} else {
+			}
+			if end < 0 {
 				c, end = digitsLoop(data, p)
 			}
 			// In registers, not an array indexed by kind.
