@@ -807,8 +807,8 @@ func latencyBucket(ms int64) int32 {
 	if ms < int64(len(bucketOfMS)) {
 		return int32(bucketOfMS[ms])
 	}
-	if k := ms >> coarseShift; k < int64(len(bucketOfCoarse)) {
-		if b := bucketOfCoarse[k]; b >= 0 {
+	if k := ms >> coarseShift; k < coarseCells {
+		if b := bucketOfCoarse()[k]; b >= 0 {
 			return int32(b)
 		}
 	}
@@ -826,21 +826,29 @@ func bucketByLog(ms int64) int32 {
 //
 // bucketOfCoarse is latencyBucket by 64 ms cells up to the last bucket
 // (about 2.8 h): a cell wholly inside one bucket reads it here, the few
-// that straddle a bucket's edge (−1) take the logarithm.
+// that straddle a bucket's edge (−1) take the logarithm. It is made the
+// first time a wait that long is bucketed.
 //
 // Both are filled from the buckets' 700 edges rather than by a logarithm
 // an entry, which cost every gatewise command 3 ms at start-up, ingest and
 // check included. TestLatencyTables compares them with bucketByLog entry
 // by entry.
-const coarseShift = 6
+const (
+	coarseShift = 6
+	coarseCells = 1e7 >> coarseShift
+)
 
-var bucketOfMS, bucketOfCoarse = latencyTables(1<<16, 1e7>>coarseShift)
+var (
+	bucketEdges    = latencyEdges(coarseCells << coarseShift)
+	bucketOfMS     = fineTable(&bucketEdges, 1<<16)
+	bucketOfCoarse = sync.OnceValue(func() []int16 { return coarseTable(&bucketEdges, coarseCells) })
+)
 
-func latencyTables(fine, coarse int) ([]int16, []int16) {
-	// edge[b] is the least ms with bucket b or above (top for none);
-	// bucketByLog never decreases as ms grows, so ms is in the last bucket
-	// whose edge it has reached. Each edge is stepped to from 10^((b−1)/100).
-	top := int64(coarse) << coarseShift
+// latencyEdges is, for each bucket b, the least ms whose bucket is b or
+// above, top for none. bucketByLog never decreases as ms grows, so ms is in
+// the last bucket whose edge it has reached; bucket b holds the waits from
+// edge b to edge b+1 less one. Each edge is stepped to from 10^((b−1)/100).
+func latencyEdges(top int64) [latencyBuckets + 1]int64 {
 	edge := [latencyBuckets + 1]int64{1, 1}
 	for b := 2; b < len(edge); b++ {
 		g := int64(math.Ceil(math.Pow(10, float64(b-1)/bucketsPerDecade)))
@@ -853,22 +861,33 @@ func latencyTables(fine, coarse int) ([]int16, []int16) {
 		}
 		edge[b] = g
 	}
-	// Bucket b holds the waits from edge[b] to edge[b+1]−1; a coarse cell
-	// holds one bucket when it lies wholly between two edges.
-	f := make([]int16, fine)
-	c := make([]int16, coarse)
+	return edge
+}
+
+// fineTable is the bucket of every ms below n.
+func fineTable(edge *[latencyBuckets + 1]int64, n int) []int16 {
+	f := make([]int16, n)
+	for b := 0; b+1 < len(edge); b++ {
+		for ms := edge[b]; ms < min(edge[b+1], int64(n)); ms++ {
+			f[ms] = int16(b)
+		}
+	}
+	return f
+}
+
+// coarseTable is the bucket of each of n cells of 64 ms that lies wholly
+// between two edges, −1 for the others.
+func coarseTable(edge *[latencyBuckets + 1]int64, n int) []int16 {
+	c := make([]int16, n)
 	for k := range c {
 		c[k] = -1
 	}
 	for b := 0; b+1 < len(edge); b++ {
-		for ms := edge[b]; ms < min(edge[b+1], int64(fine)); ms++ {
-			f[ms] = int16(b)
-		}
-		for k := (edge[b] + 1<<coarseShift - 1) >> coarseShift; k < min(edge[b+1]>>coarseShift, int64(coarse)); k++ {
+		for k := (edge[b] + 1<<coarseShift - 1) >> coarseShift; k < min(edge[b+1]>>coarseShift, int64(n)); k++ {
 			c[k] = int16(b)
 		}
 	}
-	return f, c
+	return c
 }
 
 // bucketMS is a bucket's representative waiting: its geometric middle.
