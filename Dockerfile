@@ -6,8 +6,10 @@
 #   docker run --rm -p 127.0.0.1:8080:8080 -v gatewise-data:/data gatewise
 #
 # With no GATEWISE_DB the server keeps its SQLite file in /data; compose.yaml
-# runs it on PostgreSQL beside a worker. README.md, "Docker", says what was
-# run of this file and what was not.
+# runs it on PostgreSQL beside a worker. With podman, build with --format
+# docker: its default OCI format drops the HEALTHCHECK.
+# tools/container-check/run.sh builds and runs it with podman; README.md,
+# "Docker", says on which base images and what that proves.
 
 ARG GO_VERSION=1.26.8
 
