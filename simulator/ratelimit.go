@@ -133,7 +133,7 @@ func (m *model) newLimits(groups []limitGroup) *limits {
 					zero.loads[p] += x
 				}
 			}
-			t.keep(make([]byte, 2*len(t.dims)), zero)
+			t.keep(zero.coords, make([]byte, 2*len(t.dims)), zero)
 			t.key = stateKey(-1, nil) // calm, which no state's gate share of −1 matches
 			l.calm[g][i] = t
 		}

@@ -50,9 +50,13 @@ type flowTable struct {
 	state []float64
 	key   uint64
 
-	zero  *vertex // where nothing is refused, the first kept
-	mu    sync.RWMutex
-	at    map[string]int32
+	zero *vertex // where nothing is refused, the first kept
+	mu   sync.RWMutex
+	// A vertex's place by its coordinates: packed in a word where they
+	// fit (up to four dimensions, each under 65,536 cells), which a solve
+	// that probes many cells reads several times cheaper than a string.
+	at    map[uint64]int32
+	atStr map[string]int32
 	verts []*vertex
 }
 
@@ -69,7 +73,19 @@ type vertex struct {
 func (m *model) newFlowTable(g, i, cells int, hops []hop, gate float64, state []float64) *flowTable {
 	lim := m.lim
 	return &flowTable{o: &m.options[g], flow: i, cells: cells, hops: append([]hop(nil), hops...), gate: gate,
-		dims: lim.dims[g][i], hopDim: lim.hopDim[g][i], state: state, at: map[string]int32{}}
+		dims: lim.dims[g][i], hopDim: lim.hopDim[g][i], state: state, at: map[uint64]int32{}, atStr: map[string]int32{}}
+}
+
+// packedDims is how many dimensions' coordinates a word holds.
+const packedDims = 4
+
+// pack is coords in one word, for tables of up to packedDims dimensions.
+func pack(coords []uint16) uint64 {
+	var w uint64
+	for q, c := range coords {
+		w |= uint64(c) << (16 * q)
+	}
+	return w
 }
 
 // tableScratch is what working out a point reuses.
@@ -95,13 +111,16 @@ func (t *flowTable) throttled(coords []uint16, buf *[]hop) []hop {
 // point is the table's vertex at coords (one per dimension, in cells) and
 // its index, its attempts worked out if no worker has yet.
 func (t *flowTable) point(coords []uint16, ts *tableScratch) (int32, *vertex) {
-	key := ts.key[:0]
-	for _, c := range coords {
-		key = append(key, byte(c), byte(c>>8))
+	var key []byte
+	if len(coords) > packedDims {
+		key = ts.key[:0]
+		for _, c := range coords {
+			key = append(key, byte(c), byte(c>>8))
+		}
+		ts.key = key
 	}
-	ts.key = key
 	t.mu.RLock()
-	k, ok := t.at[string(key)]
+	k, ok := t.find(coords, key)
 	var v *vertex
 	if ok {
 		v = t.verts[k]
@@ -119,20 +138,35 @@ func (t *flowTable) point(coords []uint16, ts *tableScratch) (int32, *vertex) {
 			v.loads[p] += l
 		}
 	}
-	return t.keep(key, v)
+	return t.keep(coords, key, v)
 }
 
-// keep adds v at key unless another worker did first, and returns the
+// find is the place of the vertex at coords (key, their bytes, past
+// packedDims dimensions), if the table has it; t.mu is held.
+func (t *flowTable) find(coords []uint16, key []byte) (int32, bool) {
+	if len(coords) <= packedDims {
+		k, ok := t.at[pack(coords)]
+		return k, ok
+	}
+	k, ok := t.atStr[string(key)]
+	return k, ok
+}
+
+// keep adds v at coords unless another worker did first, and returns the
 // vertex kept.
-func (t *flowTable) keep(key []byte, v *vertex) (int32, *vertex) {
+func (t *flowTable) keep(coords []uint16, key []byte, v *vertex) (int32, *vertex) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if k, ok := t.at[string(key)]; ok {
+	if k, ok := t.find(coords, key); ok {
 		return k, t.verts[k]
 	}
 	k := int32(len(t.verts))
 	t.verts = append(t.verts, v)
-	t.at[string(key)] = k
+	if len(coords) <= packedDims {
+		t.at[pack(coords)] = k
+	} else {
+		t.atStr[string(key)] = k
+	}
 	if k == 0 {
 		t.zero = v
 	}
