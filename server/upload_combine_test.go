@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"gatewise/internal/logtest"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -18,39 +19,18 @@ import (
 )
 
 // spendAt is when the test SpendLogs start.
-var spendAt = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+var spendAt = logtest.SpendStart
 
 // spendCSV is a LiteLLM SpendLogs export with prompt text in it: n
 // requests, one a minute from spendAt plus offset minutes, with ids
 // req-<i> counted from first.
 func spendCSV(offset, first, n int) string {
-	var b strings.Builder
-	b.WriteString("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,model_group,messages,status\n")
-	for k := range n {
-		i := first + k
-		ts := spendAt.Add(time.Duration(offset+k) * time.Minute)
-		fmt.Fprintf(&b, "req-%04d,acompletion,0.001,%d,%d,10,%s,%s,gpt-4.1-mini,gpt-4.1-mini,\"%s asks %d\",success\n",
-			i, 110+i, 100+i, ts.Format("2006-01-02 15:04:05.000+00"), ts.Add(2*time.Second).Format("2006-01-02 15:04:05.000+00"), marker, i)
-	}
-	return b.String()
+	return logtest.SpendLogsCSV(offset, first, n, marker+" asks")
 }
 
 // errorLogsCSV is the same deployment's LiteLLM ErrorLogs: 20 failed
 // requests, 429s and 500s, between the SpendLogs' requests.
-func errorLogsCSV() string {
-	var b strings.Builder
-	b.WriteString("request_id,startTime,endTime,api_base,model_group,litellm_model_name,model_id,request_kwargs,exception_type,exception_string,status_code\n")
-	for i := range 20 {
-		ts := spendAt.Add(3*time.Minute + time.Duration(6*i)*time.Minute)
-		status, kind := 429, "RateLimitError"
-		if i%4 == 3 {
-			status, kind = 500, "InternalServerError"
-		}
-		fmt.Fprintf(&b, "err-%d,%s,%s,https://api.openai.com,gpt-4.1-mini,gpt-4.1-mini,m1,{},%s,\"%s said no %d\",%d\n",
-			i, ts.Format("2006-01-02 15:04:05+00"), ts.Add(time.Second).Format("2006-01-02 15:04:05+00"), kind, marker, i, status)
-	}
-	return b.String()
-}
+func errorLogsCSV() string { return logtest.ErrorLogsCSV(marker) }
 
 // sendLog posts a log named name as a multipart form.
 func sendLog(t *testing.T, h http.Handler, target, name string, fields map[string]string, file string, header http.Header) *httptest.ResponseRecorder {

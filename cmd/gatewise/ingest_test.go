@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"gatewise/internal/logtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,40 +247,19 @@ func TestIngestUnclosedQuote(t *testing.T) {
 }
 
 // spendAt is when the test SpendLogs start.
-var spendAt = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+var spendAt = logtest.SpendStart
 
 // spendLogsCSV is a LiteLLM SpendLogs export: n requests, one a minute
-// from spendAt plus offset minutes, with ids req-<i> counted from first and
-// prompt tokens 100+i (server/upload_combine_test.go writes the same).
+// from spendAt plus offset minutes, with ids req-<i> counted from first
+// and prompt tokens 100+i, as the web upload's tests read it.
 func spendLogsCSV(offset, first, n int) string {
-	var b strings.Builder
-	b.WriteString("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,model_group,messages,status\n")
-	for k := range n {
-		i := first + k
-		ts := spendAt.Add(time.Duration(offset+k) * time.Minute)
-		fmt.Fprintf(&b, "req-%04d,acompletion,0.001,%d,%d,10,%s,%s,gpt-4.1-mini,gpt-4.1-mini,\"prompt %d\",success\n",
-			i, 110+i, 100+i, ts.Format("2006-01-02 15:04:05.000+00"), ts.Add(2*time.Second).Format("2006-01-02 15:04:05.000+00"), i)
-	}
-	return b.String()
+	return logtest.SpendLogsCSV(offset, first, n, "prompt")
 }
 
 // errorLogsCSV is the same deployment's LiteLLM ErrorLogs: 20 failed
 // requests, 15 rate-limited (429) and 5 server errors (500), between the
 // SpendLogs' requests, 10:03 to 11:57.
-func errorLogsCSV() string {
-	var b strings.Builder
-	b.WriteString("request_id,startTime,endTime,api_base,model_group,litellm_model_name,model_id,request_kwargs,exception_type,exception_string,status_code\n")
-	for i := range 20 {
-		ts := spendAt.Add(3*time.Minute + time.Duration(6*i)*time.Minute)
-		status, kind := 429, "RateLimitError"
-		if i%4 == 3 {
-			status, kind = 500, "InternalServerError"
-		}
-		fmt.Fprintf(&b, "err-%d,%s,%s,https://api.openai.com,gpt-4.1-mini,gpt-4.1-mini,m1,{},%s,\"upstream said no %d\",%d\n",
-			i, ts.Format("2006-01-02 15:04:05+00"), ts.Add(time.Second).Format("2006-01-02 15:04:05+00"), kind, i, status)
-	}
-	return b.String()
-}
+func errorLogsCSV() string { return logtest.ErrorLogsCSV("upstream") }
 
 // writeLogs writes files into one folder and returns their paths.
 func writeLogs(t *testing.T, files ...string) (dir string, paths []string) {
