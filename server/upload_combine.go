@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 
@@ -82,7 +81,8 @@ func (s *Server) firstLog(ctx context.Context, r io.Reader, name, sha string, op
 	if err != nil {
 		return nil, err
 	}
-	l, err := logRecord(1, traffic.LogFile{Name: name, SHA256: sha, Summary: sum}, scan, form, nil)
+	l, err := logRecord(1, traffic.LogFile{Name: name, SHA256: sha, Summary: sum, IDs: scan.IDs, IDColumn: scan.Column, NoIDs: scan.NoIDs,
+		IDPartial: scan.Partial, Repeats: scan.Repeats, Duplicates: scan.Duplicates}, form, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -90,21 +90,18 @@ func (s *Server) firstLog(ctx context.Context, r io.Reader, name, sha string, op
 }
 
 // logRecord is what the store keeps of file f, the seq-th of its upload,
-// with its scan's ids; profile is its encoded profile, nil for the first
-// file while it is the only one (the upload's is the same).
-func logRecord(seq int, f traffic.LogFile, scan *traffic.IDScan, form uploadForm, profile []byte) (store.UploadLog, error) {
+// with its ids; profile is its encoded profile, nil for the first file
+// while it is the only one (the upload's is the same).
+func logRecord(seq int, f traffic.LogFile, form uploadForm, profile []byte) (store.UploadLog, error) {
 	summary, err := json.Marshal(f.Summary)
 	if err != nil {
 		return store.UploadLog{}, err
 	}
-	d := logDetails{Options: form, Overlap: f.Overlap}
+	d := logDetails{Options: form, Overlap: f.Overlap, IDColumn: f.IDColumn, NoIDs: f.NoIDs, IDPartial: f.IDPartial, Repeats: f.Repeats, Duplicates: f.Duplicates}
 	var ids []byte
-	if scan != nil {
-		d.IDColumn, d.NoIDs, d.IDPartial, d.Repeats, d.Duplicates = scan.Column, scan.NoIDs, scan.Partial, scan.Repeats, scan.Duplicates
-		if scan.IDs != nil {
-			if ids, err = scan.IDs.MarshalBinary(); err != nil {
-				return store.UploadLog{}, err
-			}
+	if f.IDs != nil {
+		if ids, err = f.IDs.MarshalBinary(); err != nil {
+			return store.UploadLog{}, err
 		}
 	}
 	details, err := json.Marshal(d)
@@ -276,12 +273,12 @@ func (s *Server) addLog(c *gin.Context) (store.Upload, traffic.Combined, error) 
 		return up, combined, err
 	}
 	defer release()
-	f, form, scan, err := s.readAdded(ctx, rl, spec, l)
+	f, form, err := s.readAdded(ctx, rl, spec, l)
 	if err != nil {
 		return up, combined, err
 	}
 	l.files = append(l.files, f)
-	rec, err := logRecord(len(l.files), f, scan, form, nil)
+	rec, err := logRecord(len(l.files), f, form, nil)
 	if err != nil {
 		return up, combined, err
 	}
@@ -298,16 +295,16 @@ func (s *Server) addLog(c *gin.Context) (store.Upload, traffic.Combined, error) 
 	}
 	s.metrics.logRead(f.Summary)
 	s.log.InfoContext(ctx, "log added to an upload", "upload", up.ID, "file", rl.name, "files", len(l.files),
-		"duplicate_rows", scan.DuplicateRows, "requests", combined.Requests)
+		"duplicate_rows", f.Summary.RowsSkipped[traffic.ReasonDuplicate], "requests", combined.Requests)
 	return saved, combined, nil
 }
 
-// readAdded reads an added log, without the rows whose request ids earlier
-// files have. A log in no known format, sent without a format or mapping,
-// is read as the latest earlier file that needed one was, if that reads
-// it. It returns the file, the options it was read with and its id scan.
-// The caller holds a log-reading slot.
-func (s *Server) readAdded(ctx context.Context, rl *receivedLog, spec simulator.Spec, l *uploadLogs) (traffic.LogFile, uploadForm, *traffic.IDScan, error) {
+// readAdded reads an added log with traffic.ReadAdded, as the command line
+// does, so the two skip and keep the same rows. A log in no known format,
+// sent without a format or mapping, is read as the latest earlier file
+// that needed one was, if that reads it. It returns the file and the
+// options it was read with. The caller holds a log-reading slot.
+func (s *Server) readAdded(ctx context.Context, rl *receivedLog, spec simulator.Spec, l *uploadLogs) (traffic.LogFile, uploadForm, error) {
 	forms := []uploadForm{rl.form}
 	if (rl.form.Format == "" || rl.form.Format == "auto") && rl.form.Map == "" {
 		for i := len(l.details) - 1; i >= 0; i-- {
@@ -319,89 +316,59 @@ func (s *Server) readAdded(ctx context.Context, rl *receivedLog, spec simulator.
 			}
 		}
 	}
+	// The received file is read from its start each time: for its ids,
+	// then for its rows.
+	open := func() (io.ReadCloser, error) {
+		if err := rl.rewind(); err != nil {
+			return nil, err
+		}
+		return io.NopCloser(rl.file), nil
+	}
 	var firstErr error
 	for k, form := range forms {
 		opts, err := readOptionsFor(spec, form, s)
 		if err != nil {
 			if k == 0 {
-				return traffic.LogFile{}, form, nil, err
+				return traffic.LogFile{}, form, err
 			}
 			continue
 		}
-		scan, err := s.idScan(ctx, rl.file, opts, form, l.sets())
-		if err != nil {
-			return traffic.LogFile{}, form, nil, err
-		}
-		if scan.DuplicateRows > 0 && scan.DuplicateRows == scan.Rows {
-			var of []string
-			for i, n := range scan.Duplicates {
-				if n > 0 {
-					of = append(of, l.files[i].Name)
-				}
-			}
-			return traffic.LogFile{}, form, nil, &Error{Status: http.StatusUnprocessableEntity,
-				Message: fmt.Sprintf("Every row of %s repeats a request id of %s: it adds nothing, so it was not added.", rl.name, strings.Join(of, " and ")),
-				Fields:  map[string]string{"file": "repeats " + strings.Join(of, " and ")}}
-		}
-		profile, sum, err := s.readWithout(ctx, rl, opts, scan)
-		if ctx.Err() != nil {
-			return traffic.LogFile{}, form, nil, ctx.Err()
-		}
-		if err != nil {
+		f, err := traffic.ReadAdded(ctx, open, traffic.AddedLog{Name: rl.name, SHA256: rl.sha256, Options: opts, IDColumn: form.IDs, Overlap: form.Overlap}, l.files)
+		var (
+			col  *traffic.IDColumnError
+			rep  *traffic.RepeatsError
+			read *traffic.ReadError
+		)
+		switch {
+		case ctx.Err() != nil:
+			return traffic.LogFile{}, form, ctx.Err()
+		case errors.As(err, &col):
+			return traffic.LogFile{}, form, &Error{Status: http.StatusUnprocessableEntity, Message: "The request id column has a problem: " + col.Error() + ".", Err: err,
+				Fields: map[string]string{"ids": col.Error()}}
+		case errors.As(err, &rep):
+			of := strings.Join(rep.Of, " and ")
+			return traffic.LogFile{}, form, &Error{Status: http.StatusUnprocessableEntity,
+				Message: fmt.Sprintf("Every row of %s repeats a request id of %s: it adds nothing, so it was not added.", rl.name, of),
+				Fields:  map[string]string{"file": "repeats " + of}}
+		case errors.As(err, &read):
 			if firstErr == nil {
-				firstErr = err
+				firstErr = read.Err
 			}
 			continue
+		case err != nil:
+			return traffic.LogFile{}, form, err
 		}
-		traffic.CountDuplicates(&sum, scan.DuplicateRows)
 		if k > 0 {
 			how := form.Format
 			if form.Map != "" {
 				how = "the column mapping " + form.Map
 			}
-			sum.Warnings = append(sum.Warnings, "it matches no known format and came without a format or a column mapping, so it was read as the earlier files were: "+how)
+			f.Summary.Warnings = append(f.Summary.Warnings, "it matches no known format and came without a format or a column mapping, so it was read as the earlier files were: "+how)
 		}
-		f := traffic.LogFile{Name: rl.name, SHA256: rl.sha256, Profile: profile, Summary: sum, IDs: scan.IDs, IDColumn: scan.Column,
-			NoIDs: scan.NoIDs, IDPartial: scan.Partial, Repeats: scan.Repeats, Duplicates: scan.Duplicates, Overlap: form.Overlap}
-		if f.IDColumn != "" && f.IDs == nil {
-			f.IDs = &traffic.IDSet{}
-		}
-		return f, form, scan, nil
+		return f, form, nil
 	}
-	return traffic.LogFile{}, rl.form, nil, &Error{Status: http.StatusUnprocessableEntity, Message: rl.name + ": " + firstErr.Error(), Err: firstErr,
+	return traffic.LogFile{}, rl.form, &Error{Status: http.StatusUnprocessableEntity, Message: rl.name + ": " + firstErr.Error(), Err: firstErr,
 		Fields: map[string]string{"file": firstErr.Error()}}
-}
-
-// readWithout reads the received log, without the rows scan found in
-// earlier files: a copy that leaves them out is written beside it first.
-func (s *Server) readWithout(ctx context.Context, rl *receivedLog, opts traffic.ReadOptions, scan *traffic.IDScan) (*traffic.Profile, traffic.Summary, error) {
-	if err := rl.rewind(); err != nil {
-		return nil, traffic.Summary{}, err
-	}
-	if scan.DuplicateRows == 0 {
-		return traffic.Read(ctx, rl.file, opts)
-	}
-	prefix, err := s.receivingPrefix(ctx)
-	if err != nil {
-		return nil, traffic.Summary{}, err
-	}
-	tmp, err := s.createTemp(s.uploadDir(), prefix+"*")
-	if err != nil {
-		return nil, traffic.Summary{}, err
-	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
-	if err := scan.Filter(ctx, rl.file, tmp); err != nil {
-		return nil, traffic.Summary{}, err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return nil, traffic.Summary{}, err
-	}
-	profile, sum, err := traffic.Read(ctx, tmp, opts)
-	sum.Gzip = sum.Gzip || scan.Gzip
-	return profile, sum, err
 }
 
 // setOverlap records the user's choice for a file's overlaps and makes the

@@ -377,3 +377,53 @@ func TestUploadAddToAnOlderUpload(t *testing.T) {
 		t.Errorf("dropped: %d requests, want 180", up.Summary.Requests)
 	}
 }
+
+// heliconeRows is a Helicone JSON Lines export: n requests, one a minute
+// from spendAt, with ids h<i> from first.
+func heliconeRows(first, n int) []string {
+	var out []string
+	for i := first; i < first+n; i++ {
+		out = append(out, fmt.Sprintf(`{"request_id":"h%d","request_created_at":"%s","model":"gpt-4o","response_status":200,"prompt_tokens":10,"completion_tokens":5}`,
+			i, spendAt.Add(time.Duration(i)*time.Minute).Format(time.RFC3339)))
+	}
+	return out
+}
+
+// TestUploadAddedLogKeepsItsContainer adds to an upload a JSON Lines file
+// whose first row repeats the upload's and whose next line is damaged (two
+// JSON values on one line): the web reads added files as the command line
+// does, so with the repeated row left out the damaged line cannot make the
+// rest read as a JSON document. The file is refused at that line, and the
+// upload stays as it was; a file whose repeats leave a good row first is
+// added.
+func TestUploadAddedLogKeepsItsContainer(t *testing.T) {
+	t.Parallel()
+	s, h, _, _ := newUploadServer(t)
+	arch := create(t, h, loadExample(t, "single-provider"))
+	rec := sendLog(t, h, "/api/v1/uploads", "a.jsonl", map[string]string{"architecture_id": arch}, strings.Join(heliconeRows(0, 10), "\n")+"\n", nil)
+	wantStatus(t, rec, http.StatusCreated)
+	id := decodeUpload(t, rec).ID
+	before, err := s.store.Upload(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rows := heliconeRows(10, 20)
+	damaged := strings.Replace(rows[0], "}", "} "+rows[1], 1)
+	rec = sendLog(t, h, "/api/v1/uploads/"+id+"/logs", "b.jsonl", nil, heliconeRows(9, 1)[0]+"\n"+damaged+"\n"+strings.Join(rows[2:], "\n")+"\n", nil)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	wantBody(t, rec, "b.jsonl: line 2: with the rows before it left out (their request ids are an earlier file's), this line would make the rest read as a JSON document rather than JSON Lines as in the file: correct or remove it, then add the file again")
+	if after, err := s.store.Upload(t.Context(), id); err != nil || after.Revision != before.Revision {
+		t.Errorf("the upload after a refused file: revision %d, was %d (%v)", after.Revision, before.Revision, err)
+	}
+
+	rec = sendLog(t, h, "/api/v1/uploads/"+id+"/logs", "c.jsonl", nil, strings.Join(append(heliconeRows(9, 1), rows...), "\n")+"\n", nil)
+	wantStatus(t, rec, http.StatusCreated)
+	up := decodeUpload(t, rec)
+	if len(up.Summary.Files) != 2 || up.Summary.Requests != 30 {
+		t.Fatalf("after c.jsonl: %+v", up.Summary)
+	}
+	if f := up.Summary.Files[1]; f.Format != "helicone" || f.RowsRead != 21 || f.DuplicateRows != 1 || f.Requests != 20 || f.IDColumn != "request_id" {
+		t.Errorf("c.jsonl: %+v", f)
+	}
+}

@@ -160,6 +160,18 @@ type IDScan struct {
 	// drop are the fingerprints of the duplicates, sorted.
 	drop []uint64
 	opts ReadOptions
+	// read is how the reader takes the log in as it was given, which the
+	// filtered copy must be read as too.
+	read layout
+}
+
+// layout is how the reader takes a log in: its container, whether it is
+// OTLP (and in lines), and its format as detected ("" for OTLP, which the
+// reader resolves itself).
+type layout struct {
+	c               container
+	otlp, otlpLines bool
+	format          string
 }
 
 // ScanIDs reads a log's request ids, as the reader would read its rows
@@ -180,7 +192,7 @@ func ScanIDs(ctx context.Context, r io.Reader, o ReadOptions, column string, ear
 	}
 	var own []uint64
 	var drop []uint64
-	err = walkRows(ctx, r, o, column, nil, func(col string, gz bool) { scan.Column, scan.Gzip = col, gz }, func(fp uint64, ok bool) bool {
+	err = walkRows(ctx, r, o, column, nil, func(col string, gz bool, l layout) { scan.Column, scan.Gzip, scan.read = col, gz, l }, func(fp uint64, ok bool) bool {
 		scan.Rows++
 		if !ok {
 			return true
@@ -333,9 +345,10 @@ func (rw *rowWriter) padTo(line int64) {
 // walkRows reads a log as Read would and calls row with each row's id
 // fingerprint (ok false for a row without one); with w set, it copies the
 // log there, leaving out the rows row answers false for. found hears the
-// id column once it is known, and whether the log is gzip-compressed. A log with no id column ends the walk with a
+// id column once it is known, whether the log is gzip-compressed, and how
+// the reader takes it in. A log with no id column ends the walk with a
 // noIDs error.
-func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w *bufio.Writer, found func(col string, gz bool), row func(fp uint64, ok bool) bool) error {
+func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w *bufio.Writer, found func(col string, gz bool, l layout), row func(fp uint64, ok bool) bool) error {
 	in, gz, err := openInput(r, o.MaxBytes)
 	if err != nil {
 		return err
@@ -359,6 +372,7 @@ func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w 
 	// OTLP is walked request by request, its spans inside each, as the
 	// reader's otlpSource reads it; other logs row by row.
 	otlpLines, otlpLimit, isOTLP := otlpInput(head, c, &o)
+	l := layout{c: c, otlp: isOTLP, otlpLines: otlpLines && isOTLP}
 	maxRow := o.MaxLineBytes
 	var src source
 	switch {
@@ -394,9 +408,10 @@ func walkRows(ctx context.Context, r io.Reader, o ReadOptions, column string, w 
 		if ids, err = idPlan(pl, column); err != nil {
 			return err
 		}
+		l.format = pl.format
 	}
 	if found != nil {
-		found(ids.name, gz)
+		found(ids.name, gz, l)
 	}
 	var rw *rowWriter
 	if w != nil {

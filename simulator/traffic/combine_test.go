@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -678,8 +679,9 @@ func TestDuplicateSpansInOTLP(t *testing.T) {
 // repeat, so the filtered log keeps the log's lines, whatever the log holds
 // (OTLP requests and documents, CSV, JSON Lines, damaged), and when every
 // row had an id, none is left. (A row without one, a line of two JSON
-// values, can make the filtered log read as another container once the
-// rows before it are gone.)
+// values, can make the filtered log look like another container once the
+// rows before it are gone: ReadAdded reads it as the file all the same,
+// TestFilteredLogKeepsItsContainer.)
 func FuzzFilter(f *testing.F) {
 	for _, p := range []string{"testdata/logs/otel_genai.jsonl", "testdata/logs/otel_genai.json", "testdata/litellm_spendlogs.csv",
 		"testdata/helicone.jsonl", "testdata/logs/bedrock_invocations.jsonl"} {
@@ -715,4 +717,90 @@ func FuzzFilter(f *testing.F) {
 			t.Fatalf("%d rows with ids left:\n%s", left.WithID, out.Bytes())
 		}
 	})
+}
+
+// jsonRows writes JSON Lines of one request a minute from t0, ids r<i>
+// from first; a preset's keys (Helicone's) or plain ones for a mapping.
+func jsonRows(first, n int, helicone bool) []string {
+	var out []string
+	for i := first; i < first+n; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
+		if helicone {
+			out = append(out, fmt.Sprintf(`{"request_id":"r%d","request_created_at":"%s","model":"gpt-4.1","response_status":200,"prompt_tokens":10,"completion_tokens":5}`, i, at))
+		} else {
+			out = append(out, fmt.Sprintf(`{"request_id":"r%d","ts":"%s","model":"gpt-4o","in":10,"out":5}`, i, at))
+		}
+	}
+	return out
+}
+
+// TestFilteredLogKeepsItsContainer is the case FuzzFilter found: a log
+// whose first rows repeat an earlier file's request ids, then a line with
+// two JSON values on it. Left out, the first rows leave another line
+// first, and the reader, which tells a container by its first line, would
+// take JSON Lines for a JSON document or the reverse. The copy is read as
+// the file is: a log read through a mapping in the file's container, a
+// preset's refused at the line that would change it, never read as
+// another container.
+func TestFilteredLogKeepsItsContainer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mapping, err := ParseMapping("timestamp=ts,model=model,input_tokens=in,output_tokens=out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ReadOptions{Now: testNow, Mapping: mapping}
+	added := func(o ReadOptions, first, data string) (LogFile, error) {
+		t.Helper()
+		a, err := ReadAdded(ctx, opener(first), AddedLog{Name: "a.json", SHA256: "sha-a", Options: o}, nil)
+		if err != nil || a.IDs.Len() != 1 {
+			t.Fatalf("first: %v, %d ids", err, a.IDs.Len())
+		}
+		return ReadAdded(ctx, opener(data), AddedLog{Name: "b.json", SHA256: "sha-b", Options: o}, []LogFile{a})
+	}
+
+	// A JSON document of values one after the other, two on its first
+	// line and one over three lines: without r0, the first line holds one
+	// value, as a line of JSON Lines does.
+	rows := jsonRows(0, 20, false)
+	pretty := strings.Replace(strings.Replace(rows[3], `,"ts"`, ",\n  \"ts\"", 1), `,"in"`, ",\n  \"in\"", 1)
+	doc := rows[0] + " " + rows[1] + "\n" + rows[2] + "\n" + pretty + "\n" + strings.Join(rows[4:], "\n") + "\n"
+	_, alone, err := Read(ctx, strings.NewReader(doc), o)
+	if err != nil || alone.Container != "json" || alone.RowsUsed != 20 {
+		t.Fatalf("the document alone: %v, %s, %d used", err, alone.Container, alone.RowsUsed)
+	}
+	b, err := added(o, rows[0]+"\n", doc)
+	s := b.Summary
+	if err != nil || s.Container != "json" || s.Format != "json" || s.RowsRead != 20 || s.RowsUsed != 19 || s.Requests != 19 ||
+		s.RowsSkipped[ReasonDuplicate] != 1 || len(s.Examples) != 0 {
+		t.Errorf("the document less r0: %v, %s (%s), read %d used %d, %d requests, skipped %v, examples %+v",
+			err, s.Container, s.Format, s.RowsRead, s.RowsUsed, s.Requests, s.RowsSkipped, s.Examples)
+	}
+
+	// JSON Lines whose second line holds two values: without r0, that
+	// line comes first. The reader, held to JSON Lines, cannot take its
+	// first row; it is never read as a document of two good rows.
+	damaged := `{"ts":"2026-03-02T09:00:00Z","model":"gpt-4o","in":7,"out":7} {"ts":"2026-03-02T09:01:00Z","model":"gpt-4o","in":7,"out":7}`
+	lines := strings.Join(append([]string{rows[0], damaged}, rows[1:]...), "\n") + "\n"
+	if _, alone, err := Read(ctx, strings.NewReader(lines), o); err != nil || alone.Container != "jsonl" || alone.RowsUsed != 20 || alone.RowsSkipped["syntax"] != 1 {
+		t.Fatalf("the lines alone: %v, %s, %d used, skipped %v", err, alone.Container, alone.RowsUsed, alone.RowsSkipped)
+	}
+	var re *ReadError
+	if _, err := added(o, rows[0]+"\n", lines); !errors.As(err, &re) || !strings.HasPrefix(err.Error(), "line 2: the first row is not valid JSON") {
+		t.Errorf("the lines less r0: %v", err)
+	}
+
+	// Helicone's JSON Lines: the preset does not tell the reader the
+	// container, so the file is refused at the line that would.
+	o = ReadOptions{Now: testNow}
+	rows = jsonRows(0, 20, true)
+	lines = strings.Join(append([]string{rows[0], strings.ReplaceAll(damaged, `"ts"`, `"request_created_at"`)}, rows[1:]...), "\n") + "\n"
+	if _, alone, err := Read(ctx, strings.NewReader(lines), o); err != nil || alone.Format != "helicone" || alone.Container != "jsonl" || alone.RowsUsed != 20 {
+		t.Fatalf("helicone alone: %v, %s %s, %d used", err, alone.Format, alone.Container, alone.RowsUsed)
+	}
+	_, err = added(o, rows[0]+"\n", lines)
+	want := "line 2: with the rows before it left out (their request ids are an earlier file's), this line would make the rest read as a JSON document rather than JSON Lines as in the file: correct or remove it, then add the file again"
+	if !errors.As(err, &re) || err.Error() != want {
+		t.Errorf("helicone less r0: %v, want %q", err, want)
+	}
 }
