@@ -141,6 +141,20 @@ type PricePeriod struct {
 	InForce bool
 }
 
+// When says when the price holds, for people: "from 2026-09-01",
+// "2025-04-16 to 2025-06-09", "until 2026-08-31" or "any day".
+func (p PricePeriod) When() string {
+	switch {
+	case p.From != "" && p.Until != "":
+		return p.From + " to " + p.Until
+	case p.From != "":
+		return "from " + p.From
+	case p.Until != "":
+		return "until " + p.Until
+	}
+	return "any day"
+}
+
 // History lists every host whose price changes over time in the file,
 // sorted by model and provider, with the period in force on the overlay's
 // Day marked. Hosts with a single undated price are left out.

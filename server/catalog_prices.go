@@ -173,7 +173,7 @@ func (s *Server) checkPriceFile(c *gin.Context) {
 		}
 		for _, h := range o.History() {
 			for _, p := range h.Periods {
-				row := PriceFileHistory{Model: h.Model, Provider: h.Provider, When: periodWords(p.From, p.Until),
+				row := PriceFileHistory{Model: h.Model, Provider: h.Provider, When: p.When(),
 					Input: usdPerMillion(p.Input), Output: usdPerMillion(p.Output), InForce: p.InForce, Where: fmt.Sprintf("%s (line %d)", p.Key, p.Line)}
 				if p.LongAbove > 0 {
 					row.Long = fmt.Sprintf("%s / %s over %s tokens", usdPerMillion(p.LongInput), usdPerMillion(p.LongOutput), number(p.LongAbove))
@@ -198,19 +198,6 @@ func (s *Server) checkPriceFile(c *gin.Context) {
 		})
 	}
 	s.render(c, http.StatusOK, "catalog_prices", page)
-}
-
-// periodWords says when a dated price holds.
-func periodWords(from, until string) string {
-	switch {
-	case from != "" && until != "":
-		return from + " to " + until
-	case from != "":
-		return "from " + from
-	case until != "":
-		return "until " + until
-	}
-	return "any day"
 }
 
 // Price days: a run priced with a file that dates its prices (genai-prices

@@ -366,20 +366,6 @@ func historyRows(o *pricing.Overlay) []historyRow {
 	return out
 }
 
-// periodText says when a dated price holds: "from 2026-09-01",
-// "2025-04-16 to 2025-06-09", "until 2026-08-31", "any day".
-func periodText(from, until string) string {
-	switch {
-	case from != "" && until != "":
-		return from + " to " + until
-	case from != "":
-		return "from " + from
-	case until != "":
-		return "until " + until
-	}
-	return "any day"
-}
-
 func pricesDiff(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", "Usage: gatewise prices diff FILE [--threshold PCT] [--price-date DAY] [--json]\n\nLists catalog prices that FILE contradicts by more than PCT percent, what of FILE was left out and why, and the dated prices of a file with a price history.", stderr)
 	threshold := fs.Float64("threshold", 5, "report differences above this `percent`")
@@ -443,7 +429,7 @@ func pricesDiff(args []string, stdout, stderr io.Writer) error {
 				if p.LongAbove > 0 {
 					long = fmt.Sprintf(", prompts over %s tokens %s / %s", count(float64(p.LongAbove)), money(p.LongInput), money(p.LongOutput))
 				}
-				fmt.Fprintf(stdout, "%s %s on %s, %s: %s / %s%s (%s:%d %s)\n", mark, h.Model, h.Provider, periodText(p.From, p.Until),
+				fmt.Fprintf(stdout, "%s %s on %s, %s: %s / %s%s (%s:%d %s)\n", mark, h.Model, h.Provider, p.When(),
 					money(p.Input), money(p.Output), long, pos[0], p.Line, p.Key)
 			}
 		}
