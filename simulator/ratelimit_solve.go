@@ -863,6 +863,13 @@ func (u *limitSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 			cost[at+p] += e.w * out.costs[j]
 		}
 	}
+	acc.addScratch(waits, cost)
+	u.reset()
+}
+
+// addScratch adds requests' waits by latency bucket and spend by path,
+// added up in float, to acc in its units, rounded once, and zeroes them.
+func (acc *accum) addScratch(waits, cost []float64) {
 	for b, v := range waits {
 		if v != 0 {
 			acc.waits[b] += roundInt(v * waitUnit)
@@ -875,7 +882,6 @@ func (u *limitSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 			cost[p] = 0
 		}
 	}
-	u.reset()
 }
 
 // reset empties the sums, keeping their room; past a thousand tables
@@ -1063,18 +1069,7 @@ func (u *trialSums) into(m *model, ts *tableScratch, res *trialResult, acc *accu
 	}
 	u.memo = u.memo[:0]
 	clear(u.memoAt)
-	for b, v := range waits {
-		if v != 0 {
-			acc.waits[b] += roundInt(v * waitUnit)
-			waits[b] = 0
-		}
-	}
-	for p, v := range cost {
-		if v != 0 {
-			acc.cost[p] += roundInt(v * microUSD)
-			cost[p] = 0
-		}
-	}
+	acc.addScratch(waits, cost)
 	for _, e := range u.entry {
 		u.pos[u.slot[slotKey{e.t, e.flow}]][e.k] = 0
 	}
