@@ -84,16 +84,23 @@ func (c genaiClause) matches(name string) bool {
 // isGenAIPrices tells a genai-prices data file (an array of providers with
 // models) from OpenRouter's bare model array by its first element.
 func isGenAIPrices(data []byte) bool {
+	first, ok := firstObject(data)
+	_, models := first["models"]
+	return ok && models
+}
+
+// firstObject is the first element of a JSON array of objects, by its
+// keys, for telling price files apart; false when data is no such array.
+func firstObject(data []byte) (map[string]json.RawMessage, bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') || !dec.More() {
-		return false
+		return nil, false
 	}
 	var first map[string]json.RawMessage
 	if dec.Decode(&first) != nil {
-		return false
+		return nil, false
 	}
-	_, models := first["models"]
-	return models
+	return first, true
 }
 
 func (im *importer) genAIPrices(data []byte) error {

@@ -49,12 +49,8 @@ func isHelicone(entries []entry, data json.RawMessage) bool {
 			}
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') || !dec.More() {
-		return false
-	}
-	var first map[string]json.RawMessage
-	if dec.Decode(&first) != nil {
+	first, ok := firstObject(data)
+	if !ok {
 		return false
 	}
 	_, op := first["operator"]
