@@ -61,19 +61,18 @@ type evaluator struct {
 	// stretch of constant state and the sums it adds at the end of an
 	// evaluation; the scenario's own events; scratch; and the bins worked
 	// out, by demand and state.
-	thr       []throttled
-	thrSums   []*trialSums
-	own       []event
-	ownSpans  [][2]float64
-	thrPer    []float64 // per flow and group
-	thrState  []float64
-	thrDemand []float64
-	thrIn     []float64
-	thrTabs   []*flowTable
-	thrItems  []item
-	thrWaits  []float64
-	thrCost   []float64
-	solver    *limitSolver
+	thr      []throttled
+	thrSums  []*trialSums
+	own      []event
+	ownSpans [][2]float64
+	thrPer   []float64 // per flow and group
+	thrState []float64
+	thrIn    []float64
+	thrTabs  []*flowTable
+	thrItems []item
+	thrWaits []float64
+	thrCost  []float64
+	solver   *limitSolver
 }
 
 // stretch is a run of consecutive segments in which one option's flow
@@ -98,16 +97,16 @@ func sameOutcome(x, y *memoEntry) bool {
 type memos struct {
 	outcomes table[*memoEntry]
 	segments table[*segment]
-	limited  table[*limitedEntry]
-	tables   table[*flowTable] // flows' tables in the states of stretches (ratelimit_solve.go)
+	limited  recentTable[*limitedEntry]
+	tables   recentTable[*flowTable] // flows' tables in the states of stretches (ratelimit_solve.go)
 }
 
 func newMemos() *memos {
 	return &memos{
 		outcomes: table[*memoEntry]{m: map[uint64]*memoEntry{}, max: maxMemo},
 		segments: table[*segment]{m: map[uint64]*segment{}, max: maxSegments},
-		limited:  table[*limitedEntry]{m: map[uint64]*limitedEntry{}, max: maxLimited},
-		tables:   table[*flowTable]{m: map[uint64]*flowTable{}, max: maxTables},
+		limited:  recentTable[*limitedEntry]{cur: map[uint64]*limitedEntry{}, max: maxLimited},
+		tables:   recentTable[*flowTable]{cur: map[uint64]*flowTable{}, max: maxTables},
 	}
 }
 
@@ -230,6 +229,44 @@ func (t *table[T]) put(h uint64, v T) {
 	t.mu.Unlock()
 }
 
+// recentTable keeps the entries read most recently, up to max: when the
+// newer half fills, the older half is let go, and an older entry read
+// again moves to the newer. Throttled hours keep meeting states and
+// demands not seen before long after the table would have filled, and
+// the ones that recur are the ones worth keeping.
+type recentTable[T any] struct {
+	mu       sync.RWMutex
+	cur, old map[uint64]T
+	max      int
+}
+
+func (t *recentTable[T]) get(h uint64) (T, bool) {
+	t.mu.RLock()
+	v, ok := t.cur[h]
+	older := false
+	if !ok {
+		v, ok = t.old[h]
+		older = ok
+	}
+	t.mu.RUnlock()
+	if older {
+		t.put(h, v)
+	}
+	return v, ok
+}
+
+// put keeps an entry unless the hash is taken.
+func (t *recentTable[T]) put(h uint64, v T) {
+	t.mu.Lock()
+	if _, taken := t.cur[h]; !taken {
+		if len(t.cur) >= t.max/2 {
+			t.old, t.cur = t.cur, make(map[uint64]T, t.max/2)
+		}
+		t.cur[h] = v
+	}
+	t.mu.Unlock()
+}
+
 // maxMemo bounds the memo (an entry is under a kilobyte).
 const maxMemo = 1 << 18
 
@@ -247,7 +284,7 @@ func newEvaluator(m *model, shared *memos) *evaluator {
 		e.thrSums[g] = newTrialSums(len(m.flows))
 	}
 	e.thrPer = make([]float64, len(m.flows)*len(m.lim.groups))
-	e.thrDemand, e.thrIn, e.thrTabs = make([]float64, len(m.flows)), make([]float64, len(m.flows)), make([]*flowTable, len(m.flows))
+	e.thrIn, e.thrTabs = make([]float64, len(m.flows)), make([]*flowTable, len(m.flows))
 	e.thrWaits, e.thrCost = make([]float64, latencyBuckets), make([]float64, m.nPaths)
 	e.solver = m.newSolver(&e.sc)
 	for i, f := range m.flows {

@@ -1,8 +1,10 @@
 package simulator
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
+	"sync/atomic"
 )
 
 // limitGroup is one region of a provider whose account has a rate limit:
@@ -35,6 +37,12 @@ type limits struct {
 	// demand grid) and the most in a bin, for throttling within a trial.
 	chunk        int
 	mean, peakIn [][]float64
+	// The month's distinct hours by their demand on the grid: each hour's
+	// class, and each class's requests a bin per flow. Per option, the
+	// calm hour of each class, once a stretch has needed it.
+	class       []int32
+	classDemand [][]float64
+	calmHour    [][]atomic.Pointer[limitedEntry]
 	// Per option: each flow's dimensions (the groups its targets draw
 	// on) and the dimension of each of its hops (-1 for none), the flows
 	// drawing on each group, whether any flow draws on two, and the calm
@@ -84,7 +92,31 @@ func (m *model) newLimits(groups []limitGroup) *limits {
 			}
 		}
 	}
+	l.class = make([]int32, chunks)
+	classOf := map[string]int32{}
+	key := make([]byte, 0, 8*len(m.flows))
+	for c := range l.class {
+		key = key[:0]
+		for i := range m.flows {
+			key = binary.LittleEndian.AppendUint64(key, math.Float64bits(l.mean[i][c]))
+		}
+		k, ok := classOf[string(key)]
+		if !ok {
+			k = int32(len(l.classDemand))
+			classOf[string(key)] = k
+			d := make([]float64, len(m.flows))
+			for i := range d {
+				d[i] = l.mean[i][c]
+			}
+			l.classDemand = append(l.classDemand, d)
+		}
+		l.class[c] = k
+	}
 	n := len(m.options)
+	l.calmHour = make([][]atomic.Pointer[limitedEntry], n)
+	for g := range l.calmHour {
+		l.calmHour[g] = make([]atomic.Pointer[limitedEntry], len(l.classDemand))
+	}
 	l.dims, l.hopDim, l.members, l.coupled = make([][][]int, n), make([][][]int8, n), make([][][]member, n), make([]bool, n)
 	l.calm, l.calmTheta, l.calmSums = make([][]*flowTable, n), make([][]float64, n), make([]*limitSums, n)
 	for g := range m.options {

@@ -26,15 +26,17 @@ type throttled struct {
 // limitedEntry is one option's hour under the limits at one demand and
 // state: whether a limit binds, the groups' refusal shares if so, and for
 // a stretch's state what the hour adds per request of each flow, as
-// requests at points of the flows' tables.
+// requests at points of the flows' tables. The state is that of the flows
+// that draw on a limit: the others put no load on one, and their
+// outcomes are not throttled.
 type limitedEntry struct {
-	g      int
-	state  []float64 // the flows' gateway failure shares and hop states
-	demand []float64
-	binds  bool
-	theta  []float64
-	items  []item
-	calm   [][]item // at calm, per flow: its cell corners at theta
+	g     int
+	state []float64 // the limited flows' gateway failure shares and hop states
+	class int32     // the hour's demand (limits.classDemand)
+	binds bool
+	theta []float64
+	items []item
+	calm  [][]item // at calm, per flow: its cell corners at theta
 }
 
 // item is coef requests at vertex k of table t per request of the flow,
@@ -48,13 +50,15 @@ type item struct {
 	coef    float64
 }
 
-// maxLimited bounds the run's table of throttled bins (an entry is a few
-// hundred bytes).
+// maxLimited bounds the run's table of throttled hours in stretches'
+// states (an entry is a few hundred bytes); past it, the hours read least
+// recently are let go.
 const maxLimited = 1 << 16
 
 // maxTables bounds the run's tables of flows in stretches' states (a
-// table holds the few points its stretches' solves read); past it, a new
-// state's table serves its stretch alone.
+// table holds the few points its stretches' solves read); past it, the
+// tables read least recently are let go, and a state met again after
+// that is tabulated afresh.
 const maxTables = 1 << 14
 
 // demandStep is the grid an hour's demand is solved on: 2 % apart. The
@@ -149,11 +153,12 @@ func (e *evaluator) throttleStretch(g int, sign float64) {
 	if fits {
 		return
 	}
-	// The stretch's state (gateway failure share and hops) as a key.
+	// The state (gateway failure share and hops) of the flows that draw
+	// on a limit, as a key.
 	state := e.thrState[:0]
 	var hash uint64 = 14695981039346656037 ^ uint64(g)
 	for i := range nF {
-		if me := e.hitOf(g, i); me != nil {
+		if me := e.hitOf(g, i); me != nil && len(m.lim.dims[g][i]) > 0 {
 			state = append(append(state, me.gate), me.state...)
 		} else {
 			state = append(state, -1)
@@ -165,12 +170,12 @@ func (e *evaluator) throttleStretch(g int, sign float64) {
 		hash *= 1099511628211
 	}
 	lo, hi := e.bounds[t.sa], e.bounds[t.sb]
-	demand, in := e.thrDemand[:nF], e.thrIn[:nF]
+	in := e.thrIn[:nF]
 	sums := e.thrSums[g]
 	// The flows' tables in the stretch's state, once an hour needs them.
-	calmTabs, tabs := m.lim.calm[g], e.thrTabs
+	tabs := e.thrTabs
 	tabs[0] = nil
-	var kept, none []float64
+	var kept []float64
 	span := float64(m.lim.chunk) * h
 	for c := int(lo / span); c < len(m.lim.mean[0]) && float64(c)*span < hi; c++ {
 		a, z := math.Max(lo, float64(c)*span), math.Min(hi, float64(c+1)*span)
@@ -204,11 +209,9 @@ func (e *evaluator) throttleStretch(g int, sign float64) {
 				tabs[i] = e.tableFor(g, i, e.hitOf(g, i))
 			}
 		}
-		for i := range nF {
-			demand[i] = m.lim.mean[i][c]
-		}
-		calm := e.limitedAt(g, 0, nil, demand, calmTabs, nil, &none)
-		under := e.limitedAt(g, hash, state, demand, tabs, calm, &kept)
+		cls := m.lim.class[c]
+		calm := e.calmAt(g, cls)
+		under := e.limitedAt(g, hash, state, cls, tabs, calm, &kept)
 		for _, it := range under.items {
 			if d := in[it.flow]; d != 0 {
 				if it.me != nil {
@@ -268,34 +271,53 @@ func ownOutages(own []event, into [][2]float64) [][2]float64 {
 	return into[:n]
 }
 
-// limitedAt is option g's hour at demand with the flows' tables tabs, in
-// the state whose hash and values are given (nil for calm), from the run's
-// table when a worker has solved it before. The refusal shares are found
-// from calm's (nil for none refused): an incident mostly moves them a
-// little, so the solve starts near its answer. In a state, the entry holds
-// what the hour adds per request of each flow: its outcome with the limit
-// less without in the state, less the same at calm.
-func (e *evaluator) limitedAt(g int, hash uint64, state, demand []float64, tabs []*flowTable, calm *limitedEntry, kept *[]float64) *limitedEntry {
-	key := hash ^ uint64(g)<<40
-	for _, d := range demand {
-		key ^= math.Float64bits(d)
-		key *= 1099511628211
+// calmAt is option g's hour at calm at the demand of class cls, worked
+// out by the first worker to need it: every state's hour there is found
+// from it.
+func (e *evaluator) calmAt(g int, cls int32) *limitedEntry {
+	slot := &e.m.lim.calmHour[g][cls]
+	if le := slot.Load(); le != nil {
+		return le
 	}
-	if le, ok := e.shared.limited.get(key); ok && le.g == g && slices.Equal(le.state, state) && slices.Equal(le.demand, demand) {
+	le := e.solveHour(g, nil, cls, e.m.lim.calm[g], nil)
+	if slot.CompareAndSwap(nil, le) {
+		return le
+	}
+	return slot.Load()
+}
+
+// limitedAt is option g's hour at the demand of class cls with the flows'
+// tables tabs, in the state whose hash and values are given, from the
+// run's table when a worker has solved it before. The entry holds what
+// the hour adds per request of each flow: its outcome with the limit less
+// without in the state, less the same at calm.
+func (e *evaluator) limitedAt(g int, hash uint64, state []float64, cls int32, tabs []*flowTable, calm *limitedEntry, kept *[]float64) *limitedEntry {
+	key := (hash ^ uint64(g)<<40 ^ uint64(cls)) * 1099511628211
+	if le, ok := e.shared.limited.get(key); ok && le.g == g && le.class == cls && slices.Equal(le.state, state) {
 		return le
 	}
 	// A stretch's hours share one copy of its state.
-	if *kept == nil && state != nil {
+	if *kept == nil {
 		*kept = slices.Clone(state)
 	}
-	le := &limitedEntry{g: g, state: *kept, demand: slices.Clone(demand)}
+	le := e.solveHour(g, *kept, cls, tabs, calm)
+	e.shared.limited.put(key, le)
+	return le
+}
+
+// solveHour solves option g's hour at the demand of class cls with the
+// flows' tables tabs, in state (nil for calm). The refusal shares are
+// found from calm's (nil for none refused): an incident mostly moves them
+// a little, so the solve starts near its answer.
+func (e *evaluator) solveHour(g int, state []float64, cls int32, tabs []*flowTable, calm *limitedEntry) *limitedEntry {
+	le := &limitedEntry{g: g, state: state, class: cls}
 	s := e.solver
 	s.use(g, tabs)
 	clear(s.theta)
 	if calm != nil && calm.binds {
 		copy(s.theta, calm.theta)
 	}
-	if le.binds = s.solve(demand); le.binds {
+	if le.binds = s.solve(e.m.lim.classDemand[cls]); le.binds {
 		le.theta = slices.Clone(s.theta)
 	}
 	switch {
@@ -304,7 +326,6 @@ func (e *evaluator) limitedAt(g int, hash uint64, state, demand []float64, tabs 
 	case le.binds:
 		le.calm = e.calmItems(g, le)
 	}
-	e.shared.limited.put(key, le)
 	return le
 }
 
