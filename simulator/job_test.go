@@ -189,7 +189,7 @@ func example(t *testing.T, name string) (Spec, *traffic.Profile, *pricing.Catalo
 }
 
 // exampleAt is the example at rpd requests a day (its own for 0).
-func exampleAt(t *testing.T, name string, rpd float64) (Spec, *traffic.Profile, *pricing.Catalog) {
+func exampleAt(t testing.TB, name string, rpd float64) (Spec, *traffic.Profile, *pricing.Catalog) {
 	t.Helper()
 	data, err := os.ReadFile("../testdata/examples/" + name + ".yaml")
 	if err != nil {

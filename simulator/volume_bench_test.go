@@ -2,13 +2,9 @@ package simulator
 
 import (
 	"context"
-	"os"
 	"syscall"
 	"testing"
 	"time"
-
-	"gatewise/pricing"
-	"gatewise/simulator/traffic"
 )
 
 // BenchmarkSimulateVolume runs the multi-region example, whose OpenAI
@@ -21,25 +17,12 @@ import (
 // process spent per run (cpu-ns/op), which other work on a shared machine
 // disturbs less than the wall clock.
 func BenchmarkSimulateVolume(b *testing.B) {
-	data, err := os.ReadFile("../testdata/examples/multi-region.yaml")
-	if err != nil {
-		b.Skipf("the multi-region example is not here: %v", err)
-	}
-	cat := pricing.Default()
 	for _, v := range []struct {
 		name string
 		rpd  float64
 	}{{"rpd=1e3", 1e3}, {"rpd=1e5", 1e5}, {"rpd=1e7", 1e7}, {"rpd=1e8", 1e8}} {
 		b.Run(v.name, func(b *testing.B) {
-			spec, err := Load(data, cat)
-			if err != nil {
-				b.Fatal(err)
-			}
-			spec.Traffic.RequestsPerDay = v.rpd
-			prof, err := traffic.Synthesize(context.Background(), spec.SyntheticParams(), spec.Simulation.Seed)
-			if err != nil {
-				b.Fatal(err)
-			}
+			spec, prof, cat := exampleAt(b, "multi-region", v.rpd)
 			b.ReportAllocs()
 			cpu := cpuTime()
 			for b.Loop() {
